@@ -1,0 +1,33 @@
+"""deepfin: training, tuning and honest evaluation of neural networks for finance.
+
+Keras-compatible models on a lean NumPy autodiff engine::
+
+    from deepfin.models import Sequential
+    from deepfin.layers import Dense, Activation
+"""
+
+from deepfin import (
+    activations,
+    backend,
+    callbacks,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    utils,
+)
+from deepfin.engine import Tensor, Variable, no_grad
+from deepfin.layers import Input
+from deepfin.models import Sequential
+from deepfin.utils import check_gradients
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Input", "Sequential", "Tensor", "Variable", "activations", "backend", "callbacks",
+    "check_gradients", "initializers", "layers", "losses", "metrics", "models", "no_grad",
+    "optimizers", "regularizers", "utils",
+]

@@ -1,0 +1,68 @@
+"""Global settings shared by the whole library: float dtype, random generator, layer names.
+
+Mirrors ``keras.backend``: ``floatx()``, ``set_floatx()``, ``epsilon()``, ``clear_session()``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import numpy as np
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_ALLOWED_FLOATX = ("float16", "float32", "float64")
+_name_counts: defaultdict[str, int] = defaultdict(int)
+_rng = np.random.default_rng()
+
+
+def floatx() -> str:
+    """The default float dtype name ('float32' unless changed)."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    """Set the default float dtype: 'float16', 'float32' or 'float64'."""
+    global _FLOATX
+    if value not in _ALLOWED_FLOATX:
+        raise ValueError(f"Unknown floatx type: {value!r}. Expected one of {_ALLOWED_FLOATX}.")
+    _FLOATX = value
+
+
+def epsilon() -> float:
+    """The fuzz factor used by losses that clip probabilities (1e-7, as Keras)."""
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def rng() -> np.random.Generator:
+    """The generator behind initializers, dropout and shuffling."""
+    return _rng
+
+
+def set_seed(seed: int | None) -> None:
+    """Re-seed the library's generator, so that runs repeat."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def unique_name(base: str) -> str:
+    """Keras-style unique names: 'dense', 'dense_1', 'dense_2', ..."""
+    count = _name_counts[base]
+    _name_counts[base] += 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def snake_case(class_name: str) -> str:
+    """'BatchNormalization' -> 'batch_normalization', as Keras names layers."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+
+
+def clear_session() -> None:
+    """Reset layer-name counters, as ``keras.backend.clear_session``."""
+    _name_counts.clear()

@@ -1,0 +1,283 @@
+"""Differentiable functions on Tensors, and the fused operations of the training hot path.
+
+Every function takes a Tensor (or anything ``as_tensor`` accepts) and returns a Tensor whose
+backward function gives the gradient with respect to its inputs. The fused operations
+(``dense``, ``dropout``, ``sigmoid_binary_crossentropy``, ``softmax_categorical_crossentropy``,
+``softmax_sparse_categorical_crossentropy``) do in one graph node what would otherwise take
+several, with the closed-form gradients the seeds derive (``y_hat - y`` for a matched output
+and loss), and stay finite for any logit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from deepfin.engine.tensor import Tensor, as_tensor, matmul, unbroadcast
+
+__all__ = [
+    "exp", "log", "sqrt", "abs", "clip", "square", "tanh", "sigmoid", "relu", "leaky_relu",
+    "elu", "softplus", "softmax", "log_softmax", "step", "matmul", "dense", "dropout",
+    "sigmoid_binary_crossentropy", "softmax_categorical_crossentropy",
+    "softmax_sparse_categorical_crossentropy", "FUSED_DENSE_ACTIVATIONS",
+]
+
+
+def _unary(x, out: np.ndarray, local_grad) -> Tensor:
+    """A tensor for ``out = f(x)`` whose gradient is ``g * local_grad()``."""
+    return Tensor._make(out, (x,), lambda g: (g * local_grad(),))
+
+
+# ------------------------------------------------------------------ elementwise math
+def exp(x) -> Tensor:
+    x = as_tensor(x)
+    out = np.exp(x.data)
+    return _unary(x, out, lambda: out)
+
+
+def log(x) -> Tensor:
+    x = as_tensor(x)
+    return _unary(x, np.log(x.data), lambda: 1.0 / x.data)
+
+
+def sqrt(x) -> Tensor:
+    x = as_tensor(x)
+    out = np.sqrt(x.data)
+    return _unary(x, out, lambda: 0.5 / out)
+
+
+def abs(x) -> Tensor:  # noqa: A001  (mirrors numpy and keras.ops)
+    x = as_tensor(x)
+    return _unary(x, np.abs(x.data), lambda: np.sign(x.data))
+
+
+def square(x) -> Tensor:
+    x = as_tensor(x)
+    return _unary(x, x.data * x.data, lambda: 2.0 * x.data)
+
+
+def clip(x, min_value=None, max_value=None) -> Tensor:
+    """Clip to ``[min_value, max_value]``; the gradient passes where the value was kept."""
+    x = as_tensor(x)
+    if min_value is None and max_value is None:
+        raise ValueError("clip needs min_value, max_value or both. Received neither.")
+    lo = -np.inf if min_value is None else min_value
+    hi = np.inf if max_value is None else max_value
+    if lo > hi:
+        raise ValueError(f"clip needs min_value <= max_value. Received {lo} > {hi}.")
+    out = np.clip(x.data, lo, hi)
+    return _unary(x, out, lambda: (x.data >= lo) & (x.data <= hi))
+
+
+# ------------------------------------------------------------------ activations
+def tanh(x) -> Tensor:
+    x = as_tensor(x)
+    out = np.tanh(x.data)
+    return _unary(x, out, lambda: 1.0 - out * out)
+
+
+def sigmoid(x) -> Tensor:
+    """Logistic function; the result remembers its logits so a cross-entropy can fuse with it."""
+    x = as_tensor(x)
+    out = expit(x.data)
+    result = _unary(x, out, lambda: out * (1.0 - out))
+    result._logits = ("sigmoid", x)
+    return result
+
+
+def relu(x) -> Tensor:
+    x = as_tensor(x)
+    return _unary(x, np.maximum(x.data, 0), lambda: x.data > 0)
+
+
+def leaky_relu(x, negative_slope: float = 0.2) -> Tensor:
+    x = as_tensor(x)
+    slope = float(negative_slope)
+    out = np.where(x.data > 0, x.data, slope * x.data)
+    return _unary(x, out, lambda: np.where(x.data > 0, 1.0, slope).astype(x.dtype))
+
+
+def elu(x, alpha: float = 1.0) -> Tensor:
+    x = as_tensor(x)
+    alpha = float(alpha)
+    negative = alpha * np.expm1(np.minimum(x.data, 0))
+    out = np.where(x.data > 0, x.data, negative)
+    return _unary(x, out, lambda: np.where(x.data > 0, 1.0, negative + alpha).astype(x.dtype))
+
+
+def softplus(x) -> Tensor:
+    x = as_tensor(x)
+    return _unary(x, np.logaddexp(0, x.data).astype(x.dtype), lambda: expit(x.data))
+
+
+def softmax(x, axis: int = -1) -> Tensor:
+    """Softmax along ``axis``; along the last axis it remembers its logits for fused losses."""
+    x = as_tensor(x)
+    out = _softmax(x.data, axis)
+
+    def backward(g):
+        return (out * (g - np.sum(g * out, axis=axis, keepdims=True)),)
+
+    result = Tensor._make(out, (x,), backward)
+    if axis in (-1, x.ndim - 1):
+        result._logits = ("softmax", x)
+    return result
+
+
+def log_softmax(x, axis: int = -1) -> Tensor:
+    x = as_tensor(x)
+    out = x.data - _logsumexp(x.data, axis)
+
+    def backward(g):
+        return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
+
+    return Tensor._make(out, (x,), backward)
+
+
+def step(x) -> Tensor:
+    """McCulloch-Pitts threshold unit: 1 where ``x > 0``, else 0. Forward only."""
+    x = as_tensor(x)
+
+    def backward(g):
+        raise RuntimeError(
+            "The step activation has no useful gradient (it is 0 almost everywhere), so it "
+            "cannot be trained by backpropagation. Use 'sigmoid' or 'tanh' for a trainable layer."
+        )
+
+    return Tensor._make((x.data > 0).astype(x.dtype), (x,), backward)
+
+
+def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def _logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    m = np.max(z, axis=axis, keepdims=True)
+    return m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+
+
+# ------------------------------------------------------------------ fused layers
+FUSED_DENSE_ACTIVATIONS = (None, "linear", "relu", "tanh")
+
+
+def dense(x, kernel: Tensor, bias: Tensor | None = None, activation: str | None = None) -> Tensor:
+    """``activation(x @ kernel + bias)`` as one node; ``activation`` in FUSED_DENSE_ACTIVATIONS.
+
+    Works for stacked models too: ``kernel`` of shape ``(K, in, out)`` with ``bias`` of shape
+    ``(K, 1, out)`` trains K models in one call. No input gradient is computed for data.
+    """
+    x = as_tensor(x)
+    z = x.data @ kernel.data
+    if bias is not None:
+        z += bias.data
+    if activation == "relu":
+        np.maximum(z, 0, out=z)
+    elif activation == "tanh":
+        np.tanh(z, out=z)
+    elif activation not in (None, "linear"):
+        raise ValueError(
+            f"dense() fuses only {FUSED_DENSE_ACTIVATIONS}. Received activation={activation!r}."
+        )
+
+    def backward(g):
+        if activation == "relu":
+            g = g * (z > 0)
+        elif activation == "tanh":
+            g = g * (1.0 - z * z)
+        gx = unbroadcast(g @ np.swapaxes(kernel.data, -1, -2), x.shape) if x.requires_grad else None
+        gk = None
+        if kernel.requires_grad:
+            gk = unbroadcast(np.swapaxes(x.data, -1, -2) @ g, kernel.shape)
+        return gx, gk, g
+
+    parents = (x, kernel) if bias is None else (x, kernel, bias)
+    return Tensor._make(z, parents, backward)
+
+
+def dropout(x, rate: float, rng: np.random.Generator, noise_shape=None) -> Tensor:
+    """Inverted dropout: zero each unit with probability ``rate``, scale the rest by 1/(1-rate)."""
+    x = as_tensor(x)
+    shape = x.shape if noise_shape is None else tuple(
+        d if n is None else n for d, n in zip(x.shape, noise_shape)
+    )
+    draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float32
+    keep = rng.random(shape, dtype=draw_dtype) >= rate
+    mask = np.multiply(keep, 1.0 / (1.0 - rate), dtype=x.dtype)
+    return Tensor._make(x.data * mask, (x,), lambda g: (g * mask,))
+
+
+# ------------------------------------------------------------------ fused losses
+def _reduce_per_sample(per_sample: np.ndarray, sample_weight) -> tuple[float, np.ndarray]:
+    """Keras's 'sum_over_batch_size': sum(w * loss) / batch size, and d(result)/d(loss_i)."""
+    n = per_sample.size
+    if sample_weight is None:
+        return float(np.sum(per_sample)) / n, None
+    w = np.asarray(sample_weight, dtype=per_sample.dtype)
+    w = np.broadcast_to(w.reshape(w.shape + (1,) * (per_sample.ndim - w.ndim)), per_sample.shape)
+    return float(np.sum(per_sample * w)) / n, w
+
+
+def _scalar_loss(value: float, dtype, parents, backward) -> Tensor:
+    return Tensor._make(np.asarray(value, dtype=dtype), parents, backward)
+
+
+def sigmoid_binary_crossentropy(logits, y_true, sample_weight=None) -> Tensor:
+    """Mean binary cross-entropy of ``sigmoid(logits)``; gradient ``(sigmoid(z) - y) / n``.
+
+    Per sample it averages over the last axis, as Keras does.
+    """
+    z = as_tensor(logits)
+    y = np.asarray(y_true, dtype=z.dtype)
+    elementwise = np.logaddexp(0, z.data) - z.data * y  # softplus(z) - z*y, finite for any z
+    per_sample = elementwise.mean(axis=-1) if z.ndim > 1 else elementwise
+    value, w = _reduce_per_sample(per_sample, sample_weight)
+    scale = 1.0 / (per_sample.size * (z.shape[-1] if z.ndim > 1 else 1))
+
+    def backward(g):
+        d = expit(z.data) - y
+        d *= float(g) * scale
+        if w is not None:
+            d *= w[..., np.newaxis] if z.ndim > 1 else w
+        return (d,)
+
+    return _scalar_loss(value, z.dtype, (z,), backward)
+
+
+def softmax_categorical_crossentropy(logits, y_true, axis: int = -1, sample_weight=None) -> Tensor:
+    """Mean categorical cross-entropy of ``softmax(logits)``; gradient ``(y_hat - y) / n``."""
+    z = as_tensor(logits)
+    y = np.asarray(y_true, dtype=z.dtype)
+    log_p = z.data - _logsumexp(z.data, axis)
+    per_sample = -np.sum(y * log_p, axis=axis)
+    value, w = _reduce_per_sample(per_sample, sample_weight)
+
+    def backward(g):
+        d = np.exp(log_p) * np.sum(y, axis=axis, keepdims=True) - y
+        d *= float(g) / per_sample.size
+        if w is not None:
+            d *= np.expand_dims(w, axis)
+        return (d,)
+
+    return _scalar_loss(value, z.dtype, (z,), backward)
+
+
+def softmax_sparse_categorical_crossentropy(logits, labels, sample_weight=None) -> Tensor:
+    """Categorical cross-entropy against integer class labels along the last axis."""
+    z = as_tensor(logits)
+    labels = np.asarray(labels).astype(np.intp, copy=False).reshape(z.shape[:-1])
+    log_p = z.data - _logsumexp(z.data, -1)
+    picked = np.take_along_axis(log_p, labels[..., np.newaxis], axis=-1)[..., 0]
+    value, w = _reduce_per_sample(-picked, sample_weight)
+
+    def backward(g):
+        d = np.exp(log_p)
+        np.put_along_axis(d, labels[..., np.newaxis],
+                          np.take_along_axis(d, labels[..., np.newaxis], axis=-1) - 1, axis=-1)
+        d *= float(g) / picked.size
+        if w is not None:
+            d *= w[..., np.newaxis]
+        return (d,)
+
+    return _scalar_loss(value, z.dtype, (z,), backward)

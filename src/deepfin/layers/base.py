@@ -1,0 +1,183 @@
+"""The Layer base class: weights, lazy building from the first input shape, config."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from deepfin import backend, initializers, regularizers
+from deepfin.engine.tensor import Tensor
+from deepfin.engine.variable import Variable
+
+
+def shape_str(shape) -> str:
+    """A shape as Keras prints it: ``(None, 3)``."""
+    dims = ["None" if d is None else str(d) for d in shape]
+    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+class Layer:
+    """Base layer. Subclasses implement ``build(input_shape)`` and ``call(inputs, training)``.
+
+    ``input_shape`` / ``input_dim`` (Keras 2's way to give a Sequential model its input) may be
+    passed to any layer; the batch axis is left out of them.
+    """
+
+    _call_takes_training = True
+
+    def __init__(self, trainable: bool = True, name: str | None = None, dtype=None,
+                 input_shape=None, input_dim: int | None = None, batch_input_shape=None,
+                 batch_size: int | None = None, **kwargs):
+        if kwargs:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
+            )
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            raise ValueError(f"name must be a non-empty string without '/'. Received: name={name!r}")
+        self.name = name or backend.unique_name(backend.snake_case(type(self).__name__))
+        self.dtype = np.dtype(dtype or backend.floatx()).name
+        self.built = False
+        self._weights: list[Variable] = []
+        self._trainable = bool(trainable)
+        self._batch_input_shape = _batch_shape(input_shape, input_dim, batch_input_shape, batch_size)
+
+    # ------------------------------------------------------------ building
+    def build(self, input_shape: tuple) -> None:
+        """Create the layer's weights for inputs of ``input_shape`` (batch axis first)."""
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return tuple(input_shape)
+
+    def _maybe_build(self, input_shape: tuple) -> None:
+        if not self.built:
+            self.build(tuple(input_shape))
+            self.built = True
+
+    def add_weight(self, shape, initializer="glorot_uniform", dtype=None, trainable: bool = True,
+                   regularizer=None, name: str | None = None) -> Variable:
+        """Create, initialize and track a weight (as Keras's ``add_weight``)."""
+        shape = tuple(int(d) for d in shape)
+        value = initializers.get(initializer)(shape, dtype=dtype or self.dtype)
+        variable = Variable(value, trainable=trainable and self._trainable,
+                            name=name or f"variable_{len(self._weights)}",
+                            regularizer=regularizers.get(regularizer))
+        variable.path = f"{self.name}/{variable.name}"
+        variable.trainable = trainable
+        self._weights.append(variable)
+        return variable
+
+    # ------------------------------------------------------------ calling
+    def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must implement call().")
+
+    def __call__(self, inputs, training: bool | None = None) -> Tensor:
+        x = inputs if isinstance(inputs, Tensor) else Tensor(np.asarray(inputs, dtype=self.dtype))
+        if not self.built:
+            self._maybe_build((None,) + x.shape[1:])
+        if self._call_takes_training:
+            return self.call(x, training=training)
+        return self.call(x)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._call_takes_training = "training" in inspect.signature(cls.call).parameters
+
+    # ------------------------------------------------------------ weights
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for w in self._weights:
+            w.requires_grad = self._trainable and w.trainable
+
+    @property
+    def weights(self) -> list[Variable]:
+        return list(self._weights)
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [w for w in self._weights if w.trainable] if self._trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
+
+    trainable_variables = trainable_weights
+    variables = weights
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Regularization penalties of this layer's weights, as graph tensors."""
+        return [w.regularizer(w) for w in self.weights if w.regularizer is not None]
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"You tried to call count_params on layer '{self.name}', but the layer isn't "
+                "built. Build it first: give the model an input shape (Input, input_shape= or "
+                "input_dim=), call it on data, or call layer.build(input_shape)."
+            )
+        return int(sum(w.size for w in self.weights))
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [w.data.copy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Set every weight at once; shapes are checked before anything is written."""
+        params = self.weights
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(params)} weight arrays "
+                f"(shapes {[p.shape for p in params]}). Received {len(weights)}."
+            )
+        arrays = [np.asarray(w) for w in weights]
+        for p, a in zip(params, arrays):
+            if a.shape != p.shape:
+                raise ValueError(
+                    f"Weight '{p.path}' has shape {p.shape}; the array given for it has shape {a.shape}."
+                )
+            if a.dtype.kind not in "biuf" or not np.all(np.isfinite(a)):
+                raise ValueError(f"The array given for weight '{p.path}' must be finite numbers.")
+        for p, a in zip(params, arrays):
+            p.assign(a)
+
+    # ------------------------------------------------------------ config
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _batch_shape(input_shape, input_dim, batch_input_shape, batch_size) -> tuple | None:
+    given = [a for a in (input_shape, input_dim, batch_input_shape) if a is not None]
+    if len(given) > 1:
+        raise ValueError("Pass only one of input_shape, input_dim and batch_input_shape.")
+    if input_dim is not None:
+        input_shape = (input_dim,)
+    if input_shape is not None:
+        input_shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
+        batch_input_shape = (batch_size,) + input_shape
+    if batch_input_shape is None:
+        return None
+    batch_input_shape = tuple(batch_input_shape)
+    for d in batch_input_shape[1:]:
+        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d <= 0):
+            raise ValueError(
+                f"Input shapes need positive integer dimensions. Received: input_shape="
+                f"{batch_input_shape[1:]}"
+            )
+    return tuple(None if d is None else int(d) for d in batch_input_shape)

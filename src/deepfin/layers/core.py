@@ -1,0 +1,159 @@
+"""Core layers: Input, InputLayer, Dense, Activation, Dropout, Flatten."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from deepfin import activations, backend, initializers, regularizers
+from deepfin.engine import ops
+from deepfin.engine.tensor import Tensor
+from deepfin.layers.base import Layer, shape_str
+
+
+class KerasTensor:
+    """A symbolic input: its shape (batch axis first, ``None`` when free) and dtype."""
+
+    def __init__(self, shape: tuple, dtype: str, name: str, layer: InputLayer):
+        self.shape, self.dtype, self.name, self._layer = tuple(shape), dtype, name, layer
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={shape_str(self.shape)}, dtype={self.dtype}, name={self.name}>"
+
+
+class InputLayer(Layer):
+    """The entry point of a model: holds the batch input shape."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, **kwargs):
+        if shape is None and batch_shape is None:
+            raise ValueError("InputLayer needs shape= (without the batch axis) or batch_shape=.")
+        super().__init__(name=name, dtype=dtype, input_shape=shape, batch_input_shape=batch_shape,
+                         batch_size=batch_size, **kwargs)
+        self.batch_shape = self._batch_input_shape
+        self.built = True
+        self.output = KerasTensor(self.batch_shape, self.dtype, self.name, self)
+
+    def call(self, inputs):
+        return inputs
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "batch_shape": list(self.batch_shape)}
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None) -> KerasTensor:
+    """A symbolic model input of ``shape`` (without the batch axis), as ``keras.Input``."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
+                      name=name).output
+
+
+class Dense(Layer):
+    """``activation(inputs @ kernel + bias)``, the densely connected layer."""
+
+    def __init__(self, units: int, activation=None, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(
+                f"Received an invalid value for `units`, expected a positive integer. Received: units={units!r}"
+            )
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        name = getattr(self.activation, "__name__", None)
+        builtin = activations._ACTIVATIONS.get(name) is self.activation
+        self._fused = name if builtin and name in ops.FUSED_DENSE_ACTIVATIONS else False
+        self.kernel = self.bias = None
+
+    def build(self, input_shape):
+        in_dim = input_shape[-1]
+        if in_dim is None:
+            raise ValueError(
+                f"Layer '{self.name}' needs a known last input dimension to build. Received "
+                f"input_shape={shape_str(input_shape)}."
+            )
+        self.kernel = self.add_weight((in_dim, self.units), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, name="kernel")
+        if self.use_bias:
+            self.bias = self.add_weight((self.units,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer, name="bias")
+
+    def call(self, inputs):
+        if inputs.shape[-1] != self.kernel.shape[-2]:
+            raise ValueError(
+                f"Input of shape {inputs.shape} is incompatible with layer '{self.name}': "
+                f"expected a last axis of size {self.kernel.shape[-2]}, as the layer was built "
+                f"for inputs of shape (None, {self.kernel.shape[-2]})."
+            )
+        if self._fused:
+            return ops.dense(inputs, self.kernel, self.bias, self._fused)
+        return self.activation(ops.dense(inputs, self.kernel, self.bias))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+        }
+
+
+class Activation(Layer):
+    """Applies an activation function by name or callable."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero a fraction ``rate`` of units and scale the rest."""
+
+    def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(
+                f"Invalid value received for argument `rate`. Expected a float value in [0, 1). Received: rate={rate!r}"
+            )
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self._rng = None if seed is None else np.random.default_rng(seed)
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        return ops.dropout(inputs, self.rate, self._rng or backend.rng(), self.noise_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
+                "noise_shape": None if self.noise_shape is None else list(self.noise_shape)}
+
+
+class Flatten(Layer):
+    """Flattens every axis but the batch axis."""
+
+    def call(self, inputs):
+        return inputs.reshape((inputs.shape[0], -1))
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        return (input_shape[0], None if None in rest else math.prod(rest))

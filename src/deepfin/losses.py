@@ -1,0 +1,327 @@
+"""Losses with Keras's names and reductions.
+
+``losses.get(name)`` returns a ``Loss`` object: ``loss(y_true, y_pred)`` is a scalar Tensor, the
+mean over the batch ('sum_over_batch_size'). The lower-case functions return per-sample
+losses, as Keras's do. A cross-entropy whose ``y_pred`` came out of a sigmoid or softmax works
+on the logits directly: exact for any logit, with the gradient ``y_hat - y``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from deepfin import backend
+from deepfin.engine import ops
+from deepfin.engine.tensor import Tensor, as_tensor
+
+_REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
+
+
+# ------------------------------------------------------------ per-sample functions
+def _logits_of(y_pred: Tensor, kind: str) -> Tensor | None:
+    return y_pred._logits[1] if y_pred._logits and y_pred._logits[0] == kind else None
+
+
+def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
+    y_pred = as_tensor(y_pred)
+    y = np.asarray(y_true, dtype=y_pred.dtype)
+    logits = y_pred if from_logits else _logits_of(y_pred, "sigmoid")
+    if logits is not None:
+        elementwise = ops.softplus(logits) - logits * y
+    else:
+        eps = backend.epsilon()
+        p = ops.clip(y_pred, eps, 1.0 - eps)
+        elementwise = -(ops.log(p) * y + ops.log(1.0 - p) * (1.0 - y))
+    return elementwise.mean(axis=-1)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits: bool = False, axis: int = -1) -> Tensor:
+    y_pred = as_tensor(y_pred)
+    y = np.asarray(y_true, dtype=y_pred.dtype)
+    logits = y_pred if from_logits else _logits_of(y_pred, "softmax")
+    if logits is not None:
+        return -(ops.log_softmax(logits, axis) * y).sum(axis=axis)
+    eps = backend.epsilon()
+    p = ops.clip(y_pred / y_pred.sum(axis=axis, keepdims=True), eps, 1.0 - eps)
+    return -(ops.log(p) * y).sum(axis=axis)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
+    y_pred = as_tensor(y_pred)
+    labels = np.asarray(y_true).astype(np.intp).reshape(y_pred.shape[:-1])
+    rows = np.indices(labels.shape)
+    logits = y_pred if from_logits else _logits_of(y_pred, "softmax")
+    if logits is not None:
+        return -ops.log_softmax(logits)[(*rows, labels)]
+    eps = backend.epsilon()
+    return -ops.log(ops.clip(y_pred[(*rows, labels)], eps, 1.0 - eps))
+
+
+def mean_squared_error(y_true, y_pred) -> Tensor:
+    diff = as_tensor(y_pred) - np.asarray(y_true, dtype=as_tensor(y_pred).dtype)
+    return (diff * diff).mean(axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred) -> Tensor:
+    y_pred = as_tensor(y_pred)
+    return ops.abs(y_pred - np.asarray(y_true, dtype=y_pred.dtype)).mean(axis=-1)
+
+
+def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
+    """0.5 e**2 where |e| <= delta, else delta * (|e| - 0.5 delta), averaged over the last axis."""
+    y_pred = as_tensor(y_pred)
+    error = ops.abs(y_pred - np.asarray(y_true, dtype=y_pred.dtype))
+    quadratic = ops.clip(error, 0.0, float(delta))
+    return (quadratic * quadratic * 0.5 + (error - quadratic) * float(delta)).mean(axis=-1)
+
+
+# ------------------------------------------------------------ Loss objects
+class Loss:
+    """Base loss: ``call`` gives per-sample losses, ``__call__`` reduces them to a scalar."""
+
+    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size"):
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"Invalid reduction: {reduction!r}. Expected one of {_REDUCTIONS}.")
+        self.name = name or backend.snake_case(type(self).__name__)
+        self.reduction = reduction
+
+    def call(self, y_true, y_pred) -> Tensor:
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
+        per_sample = self.call(y_true, as_tensor(y_pred))
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=per_sample.dtype)
+            per_sample = per_sample * w.reshape(w.shape + (1,) * (per_sample.ndim - w.ndim))
+        if self.reduction in ("none", None):
+            return per_sample
+        total = per_sample.sum()
+        return total if self.reduction == "sum" else total * (1.0 / max(per_sample.size, 1))
+
+    def validate_targets(self, y: np.ndarray, output_shape: tuple) -> np.ndarray:
+        """Targets as the loss needs them for outputs of ``output_shape`` (batch axis first).
+
+        Raises ValueError naming the loss, the targets' shape and what was expected.
+        """
+        y = _numeric(y, self.name)
+        if y.ndim == len(output_shape) - 1 and output_shape[-1] == 1:
+            y = y.reshape(y.shape + (1,))
+        if tuple(y.shape[1:]) != tuple(output_shape[1:]):
+            raise ValueError(
+                f"Targets of shape {y.shape} do not fit the model's output shape "
+                f"{_shape_str(output_shape)} for loss '{self.name}'. Expected targets of shape "
+                f"(n, {', '.join(str(d) for d in output_shape[1:])})."
+            )
+        return y
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Loss:
+        return cls(**config)
+
+
+def _numeric(y, loss_name: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"Targets for loss '{loss_name}' must be numeric. Received dtype {y.dtype}.")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(f"Targets for loss '{loss_name}' contain NaN or inf.")
+    return y
+
+
+def _shape_str(shape) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _check_probabilities(y: np.ndarray, loss_name: str) -> None:
+    if y.size and (y.min() < 0 or y.max() > 1):
+        raise ValueError(
+            f"Targets for loss '{loss_name}' must lie in [0, 1] (class labels or probabilities). "
+            f"Received values from {y.min()} to {y.max()}."
+        )
+
+
+class BinaryCrossentropy(Loss):
+    def __init__(self, from_logits: bool = False, name="binary_crossentropy", reduction="sum_over_batch_size"):
+        super().__init__(name, reduction)
+        self.from_logits = from_logits
+
+    def call(self, y_true, y_pred):
+        return binary_crossentropy(y_true, y_pred, self.from_logits)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_pred = as_tensor(y_pred)
+        logits = y_pred if self.from_logits else _logits_of(y_pred, "sigmoid")
+        if logits is not None and self.reduction == "sum_over_batch_size":
+            return ops.sigmoid_binary_crossentropy(logits, y_true, sample_weight)
+        return super().__call__(y_true, y_pred, sample_weight)
+
+    def validate_targets(self, y, output_shape):
+        y = super().validate_targets(y, output_shape)
+        _check_probabilities(y, self.name)
+        return y
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits}
+
+
+class CategoricalCrossentropy(Loss):
+    def __init__(self, from_logits: bool = False, axis: int = -1, name="categorical_crossentropy",
+                 reduction="sum_over_batch_size"):
+        super().__init__(name, reduction)
+        self.from_logits, self.axis = from_logits, axis
+
+    def call(self, y_true, y_pred):
+        return categorical_crossentropy(y_true, y_pred, self.from_logits, self.axis)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_pred = as_tensor(y_pred)
+        logits = y_pred if self.from_logits else _logits_of(y_pred, "softmax")
+        if logits is not None and self.reduction == "sum_over_batch_size":
+            return ops.softmax_categorical_crossentropy(logits, y_true, self.axis, sample_weight)
+        return super().__call__(y_true, y_pred, sample_weight)
+
+    def validate_targets(self, y, output_shape):
+        y_array = np.asarray(y)
+        if output_shape[-1] not in (None, 1) and (
+            y_array.ndim == len(output_shape) - 1 or y_array.shape[-1:] == (1,)
+        ):
+            raise ValueError(
+                f"Loss '{self.name}' expects one-hot targets of shape (n, {output_shape[-1]}). "
+                f"Received class labels of shape {y_array.shape}. Use "
+                "loss='sparse_categorical_crossentropy' or deepfin.utils.to_categorical(y)."
+            )
+        y = super().validate_targets(y, output_shape)
+        _check_probabilities(y, self.name)
+        return y
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits, "axis": self.axis}
+
+
+class SparseCategoricalCrossentropy(Loss):
+    def __init__(self, from_logits: bool = False, name="sparse_categorical_crossentropy",
+                 reduction="sum_over_batch_size"):
+        super().__init__(name, reduction)
+        self.from_logits = from_logits
+
+    def call(self, y_true, y_pred):
+        return sparse_categorical_crossentropy(y_true, y_pred, self.from_logits)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_pred = as_tensor(y_pred)
+        logits = y_pred if self.from_logits else _logits_of(y_pred, "softmax")
+        if logits is not None and self.reduction == "sum_over_batch_size":
+            return ops.softmax_sparse_categorical_crossentropy(logits, y_true, sample_weight)
+        return super().__call__(y_true, y_pred, sample_weight)
+
+    def validate_targets(self, y, output_shape):
+        y = _numeric(y, self.name)
+        label_shape = tuple(output_shape[1:-1])
+        if y.ndim == len(output_shape) and y.shape[-1] == 1:
+            y = y.reshape(y.shape[:-1])
+        if tuple(y.shape[1:]) != label_shape:
+            raise ValueError(
+                f"Loss '{self.name}' expects integer class labels of shape (n{''.join(', ' + str(d) for d in label_shape)}). "
+                f"Received targets of shape {y.shape}."
+                + (" For one-hot targets use loss='categorical_crossentropy'." if y.ndim == len(output_shape) else "")
+            )
+        classes = output_shape[-1]
+        if y.size and (np.any(y != np.round(y)) or y.min() < 0 or y.max() >= classes):
+            raise ValueError(
+                f"Loss '{self.name}' expects integer class labels in [0, {classes - 1}] for an "
+                f"output of {classes} classes. Received values from {y.min()} to {y.max()}."
+            )
+        return y.astype(np.intp)
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits}
+
+
+class MeanSquaredError(Loss):
+    def __init__(self, name="mean_squared_error", reduction="sum_over_batch_size"):
+        super().__init__(name, reduction)
+
+    def call(self, y_true, y_pred):
+        return mean_squared_error(y_true, y_pred)
+
+
+class MeanAbsoluteError(Loss):
+    def __init__(self, name="mean_absolute_error", reduction="sum_over_batch_size"):
+        super().__init__(name, reduction)
+
+    def call(self, y_true, y_pred):
+        return mean_absolute_error(y_true, y_pred)
+
+
+class Huber(Loss):
+    def __init__(self, delta: float = 1.0, name="huber_loss", reduction="sum_over_batch_size"):
+        super().__init__(name, reduction)
+        if delta <= 0:
+            raise ValueError(f"delta must be positive. Received: delta={delta}")
+        self.delta = delta
+
+    def call(self, y_true, y_pred):
+        return huber(y_true, y_pred, self.delta)
+
+    def get_config(self):
+        return {**super().get_config(), "delta": self.delta}
+
+
+class LossFunctionWrapper(Loss):
+    """A Loss around a user function ``fn(y_true, y_pred) -> per-sample Tensor``."""
+
+    def __init__(self, fn: Callable, name: str | None = None, reduction="sum_over_batch_size", **kwargs):
+        super().__init__(name or getattr(fn, "__name__", "loss"), reduction)
+        self.fn, self.fn_kwargs = fn, kwargs
+
+    def call(self, y_true, y_pred):
+        return as_tensor(self.fn(y_true, y_pred, **self.fn_kwargs))
+
+
+# ------------------------------------------------------------ lookup
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+
+_BY_NAME: dict[str, type[Loss]] = {
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "huber": Huber, "huber_loss": Huber,
+}
+for _cls in set(_BY_NAME.values()):
+    _BY_NAME[_cls.__name__] = _cls
+_BY_FUNCTION = {
+    binary_crossentropy: BinaryCrossentropy, categorical_crossentropy: CategoricalCrossentropy,
+    sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError, huber: Huber,
+}
+
+
+def get(identifier) -> Loss:
+    """A Loss object from a name ('mse', 'binary_crossentropy', ...), a class, or a function."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier not in _BY_NAME:
+            names = sorted(n for n in _BY_NAME if n.islower())
+            raise ValueError(f"Unknown loss: {identifier!r}. Expected one of {names}.")
+        return _BY_NAME[identifier]()
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        return _BY_NAME[identifier["class_name"]].from_config(identifier.get("config", {}))
+    if callable(identifier):
+        known = _BY_FUNCTION.get(identifier)
+        return known() if known else LossFunctionWrapper(identifier)
+    raise TypeError(f"Could not interpret loss: {identifier!r}. Expected a name, a Loss or a function.")
+
+
+def serialize(loss: Loss) -> dict:
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}

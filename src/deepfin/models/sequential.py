@@ -1,0 +1,109 @@
+"""Sequential: a plain stack of layers, each feeding the next."""
+
+from __future__ import annotations
+
+from deepfin.engine.tensor import Tensor
+from deepfin.layers.base import Layer, shape_str
+from deepfin.layers.core import InputLayer, KerasTensor
+from deepfin.models.model import Model
+
+
+class Sequential(Model):
+    """``Sequential([Dense(3, input_dim=2), Activation('tanh'), ...])`` or built with ``add``.
+
+    The input shape comes from an ``Input``, from the first layer's ``input_shape`` /
+    ``input_dim``, or from the first data the model sees; layers are built as soon as it is known.
+    """
+
+    def __init__(self, layers=None, trainable: bool = True, name: str | None = None):
+        super().__init__(trainable=trainable, name=name)
+        self._layers: list[Layer] = []
+        self._input_layer: InputLayer | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def add(self, layer) -> None:
+        """Append a layer (or an ``Input``, which must come first)."""
+        if isinstance(layer, KerasTensor):
+            layer = layer._layer
+        if isinstance(layer, InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError("An Input can only be the first thing added to a Sequential model.")
+            self._input_layer = layer
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"Only Layer instances can be added to a Sequential model. Received: {layer!r} "
+                f"of type {type(layer).__name__}."
+            )
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(
+                f"All layers added to a Sequential model should have unique names. Name "
+                f"'{layer.name}' is already the name of a layer in this model."
+            )
+        if not self._layers and self._input_layer is None and layer._batch_input_shape is not None:
+            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape,
+                                           name=f"{layer.name}_input")
+        self._layers.append(layer)
+        self.built = False
+        if self._input_layer is not None:
+            self.build(self._input_layer.batch_shape)
+
+    @property
+    def input_shape(self) -> tuple | None:
+        return None if self._input_layer is None else self._input_layer.batch_shape
+
+    def _expected_input_shape(self) -> tuple | None:
+        return self.input_shape
+
+    def build(self, input_shape=None) -> None:
+        """Build every layer for inputs of ``input_shape`` (batch axis first)."""
+        if input_shape is None:
+            raise ValueError("Sequential.build needs an input shape, e.g. build((None, 2)).")
+        input_shape = tuple(input_shape)
+        if self._input_layer is None:
+            self._input_layer = InputLayer(batch_shape=input_shape, name=f"{self.name}_input")
+        shape = input_shape
+        for layer in self._layers:
+            layer._maybe_build(shape)
+            shape = layer.compute_output_shape(shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape) -> tuple:
+        shape = tuple(input_shape)
+        for layer in self._layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    @property
+    def output_shape(self) -> tuple:
+        if self._input_layer is None:
+            raise ValueError(f"Model '{self.name}' has no input shape yet, so no output shape.")
+        return self.compute_output_shape(self._input_layer.batch_shape)
+
+    def __call__(self, inputs, training: bool | None = None) -> Tensor:
+        x = inputs if isinstance(inputs, Tensor) else Tensor(inputs, dtype=self.dtype)
+        if not self.built:
+            self.build((None,) + x.shape[1:])
+        for layer in self._layers:
+            x = layer(x, training=training)
+        return x
+
+    def call(self, inputs, training=None):
+        return self(inputs, training=training)
+
+    def get_config(self) -> dict:
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": [{"class_name": type(l).__name__, "config": l.get_config()} for l in self._layers],
+            "build_input_shape": None if self.input_shape is None else list(self.input_shape),
+        }
+
+    def __repr__(self) -> str:
+        shape = "unknown" if self.input_shape is None else shape_str(self.input_shape)
+        return f"<Sequential name={self.name}, layers={len(self._layers)}, input_shape={shape}>"

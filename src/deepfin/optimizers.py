@@ -1,0 +1,318 @@
+"""Optimizers with Keras 3's update formulas and defaults, updating weights in place.
+
+All hyperparameters are kept as Python floats, so a float32 model stays float32 (NumPy 2
+promotes ``np.float64 scalar * float32 array`` to float64). Each optimizer keeps its state per
+variable, indexed by the variable's position in the list it was built on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from deepfin.engine.variable import Variable
+
+_BASE_KWARGS = ("clipnorm", "clipvalue", "global_clipnorm", "name")
+
+
+class Optimizer:
+    """Base optimizer: ``apply(grads, variables)`` or ``apply_gradients(zip(grads, variables))``.
+
+    ``learning_rate`` may be a float or a callable of the step count (a schedule); ``lr`` is
+    accepted as Keras 2's spelling.
+    """
+
+    def __init__(self, learning_rate: float | Callable = 0.001, *, name: str | None = None,
+                 clipnorm: float | None = None, clipvalue: float | None = None,
+                 global_clipnorm: float | None = None, **kwargs):
+        if "lr" in kwargs:
+            learning_rate = kwargs.pop("lr")
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword arguments {sorted(kwargs)}. "
+                f"Accepted: learning_rate (or lr), {', '.join(_BASE_KWARGS)} and the optimizer's own."
+            )
+        if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError("Pass at most one of clipnorm, clipvalue and global_clipnorm.")
+        self.name = name or type(self).__name__.lower()
+        self.learning_rate = learning_rate
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.iterations = 0
+        self.built = False
+        self._variables: list[Variable] = []
+        self._index: dict[int, int] = {}
+
+    # ------------------------------------------------------------ learning rate
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate at the current step, as a Python float."""
+        lr = self._learning_rate
+        return float(lr(self.iterations)) if callable(lr) else lr
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if not callable(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
+                    or not math.isfinite(value) or value < 0:
+                raise ValueError(
+                    f"learning_rate must be a non-negative finite number or a schedule. "
+                    f"Received: learning_rate={value!r}"
+                )
+            value = float(value)
+        self._learning_rate = value
+
+    lr = learning_rate  # Keras 2's name
+
+    # ------------------------------------------------------------ applying
+    def build(self, variables: Sequence[Variable]) -> None:
+        """Create the optimizer's state for ``variables``."""
+        self._variables = list(variables)
+        self._index = {id(v): i for i, v in enumerate(self._variables)}
+        self._slots = [self._create_slots(v.data) for v in self._variables]
+        self.built = True
+
+    def _create_slots(self, value: np.ndarray) -> dict[str, np.ndarray]:
+        return {}
+
+    def apply_gradients(self, grads_and_vars) -> int:
+        grads, variables = zip(*grads_and_vars)
+        return self.apply(grads, variables)
+
+    def apply(self, grads: Sequence[np.ndarray], variables: Sequence[Variable] | None = None) -> int:
+        """One update of every variable with its gradient; returns the new step count."""
+        if variables is None:
+            variables = self._variables
+        if not self.built:
+            self.build(variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"Got {len(grads)} gradients for {len(variables)} variables.")
+        grads = self._clip([np.asarray(getattr(g, "data", g)) for g in grads])
+        lr = self.learning_rate
+        self.iterations += 1
+        for grad, variable in zip(grads, variables):
+            index = self._index.get(id(variable))
+            if index is None:
+                raise ValueError(
+                    f"Variable '{variable.path}' is not one this optimizer was built for. Build "
+                    "a new optimizer (or call build()) for a new set of variables."
+                )
+            if grad.shape != variable.data.shape:
+                raise ValueError(
+                    f"Gradient of shape {grad.shape} does not fit variable '{variable.path}' "
+                    f"of shape {variable.data.shape}."
+                )
+            self.update_step(grad, variable.data, lr, self._slots[index])
+        return self.iterations
+
+    def update_step(self, grad: np.ndarray, var: np.ndarray, lr: float, slots: dict) -> None:
+        raise NotImplementedError
+
+    def _clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        if self.clipvalue is not None:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        if self.clipnorm is not None:
+            return [g * min(1.0, self.clipnorm / max(float(np.linalg.norm(g)), 1e-12)) for g in grads]
+        if self.global_clipnorm is not None:
+            norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+            return [g * min(1.0, self.global_clipnorm / max(norm, 1e-12)) for g in grads]
+        return grads
+
+    # ------------------------------------------------------------ config
+    def get_config(self) -> dict:
+        lr = self._learning_rate
+        return {"name": self.name, "learning_rate": lr if not callable(lr) else None,
+                "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
+                "global_clipnorm": self.global_clipnorm}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Optimizer:
+        return cls(**config)
+
+
+def _check_unit(name: str, value: float, closed_right: bool = False) -> float:
+    ok = 0 <= value <= 1 if closed_right else 0 <= value < 1
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok:
+        interval = "[0, 1]" if closed_right else "[0, 1)"
+        raise ValueError(f"{name} must be a float in {interval}. Received: {name}={value!r}")
+    return float(value)
+
+
+class SGD(Optimizer):
+    """``v = momentum * v - lr * g; w += v`` (or Nesterov: ``w += momentum * v - lr * g``)."""
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.momentum = _check_unit("momentum", momentum, closed_right=True)
+        self.nesterov = bool(nesterov)
+
+    def _create_slots(self, value):
+        return {"momentum": np.zeros_like(value), "scratch": np.empty_like(value)} if self.momentum else {}
+
+    def update_step(self, grad, var, lr, slots):
+        if not self.momentum:
+            var -= grad * lr
+            return
+        m, scratch = slots["momentum"], slots["scratch"]
+        np.multiply(grad, lr, out=scratch)
+        m *= self.momentum
+        m -= scratch
+        if self.nesterov:
+            var += m * self.momentum - scratch
+        else:
+            var += m
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adagrad(Optimizer):
+    """``a += g**2; w -= lr * g / sqrt(a + epsilon)``."""
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        if initial_accumulator_value < 0:
+            raise ValueError(
+                "initial_accumulator_value must be non-negative. "
+                f"Received: initial_accumulator_value={initial_accumulator_value}"
+            )
+        self.initial_accumulator_value = float(initial_accumulator_value)
+        self.epsilon = float(epsilon)
+
+    def _create_slots(self, value):
+        return {"accumulator": np.full_like(value, self.initial_accumulator_value),
+                "scratch": np.empty_like(value)}
+
+    def update_step(self, grad, var, lr, slots):
+        acc, scratch = slots["accumulator"], slots["scratch"]
+        np.multiply(grad, grad, out=scratch)
+        acc += scratch
+        np.add(acc, self.epsilon, out=scratch)
+        np.sqrt(scratch, out=scratch)
+        np.divide(grad, scratch, out=scratch)
+        scratch *= lr
+        var -= scratch
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+class RMSprop(Optimizer):
+    """``v = rho v + (1-rho) g**2; w -= lr g / sqrt(v + epsilon)`` (optionally centered, momentum)."""
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho = _check_unit("rho", rho)
+        self.momentum = _check_unit("momentum", momentum, closed_right=True)
+        self.epsilon = float(epsilon)
+        self.centered = bool(centered)
+
+    def _create_slots(self, value):
+        slots = {"velocity": np.zeros_like(value), "scratch": np.empty_like(value)}
+        if self.momentum:
+            slots["momentum"] = np.zeros_like(value)
+        if self.centered:
+            slots["average_gradient"] = np.zeros_like(value)
+        return slots
+
+    def update_step(self, grad, var, lr, slots):
+        velocity, scratch = slots["velocity"], slots["scratch"]
+        rho = self.rho
+        velocity *= rho
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1.0 - rho
+        velocity += scratch
+        if self.centered:
+            average = slots["average_gradient"]
+            average *= rho
+            average += grad * (1.0 - rho)
+            np.multiply(average, average, out=scratch)
+            np.subtract(velocity, scratch, out=scratch)
+            scratch += self.epsilon
+        else:
+            np.add(velocity, self.epsilon, out=scratch)
+        np.sqrt(scratch, out=scratch)
+        np.divide(grad, scratch, out=scratch)
+        scratch *= lr
+        if self.momentum:
+            m = slots["momentum"]
+            m *= self.momentum
+            m += scratch
+            var -= m
+        else:
+            var -= scratch
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": self.centered}
+
+
+class Adam(Optimizer):
+    """``m += (g - m)(1-b1); v += (g**2 - v)(1-b2); w -= alpha m / (sqrt(v) + epsilon)``,
+    with ``alpha = lr sqrt(1 - b2**t) / (1 - b1**t)`` (Keras's 'epsilon hat' form)."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1 = _check_unit("beta_1", beta_1)
+        self.beta_2 = _check_unit("beta_2", beta_2)
+        self.epsilon = float(epsilon)
+        self.amsgrad = bool(amsgrad)
+
+    def _create_slots(self, value):
+        slots = {"m": np.zeros_like(value), "v": np.zeros_like(value),
+                 "scratch": np.empty_like(value), "scratch2": np.empty_like(value)}
+        if self.amsgrad:
+            slots["v_hat"] = np.zeros_like(value)
+        return slots
+
+    def update_step(self, grad, var, lr, slots):
+        t = self.iterations  # already counts this step
+        alpha = lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
+        m, v, s, s2 = slots["m"], slots["v"], slots["scratch"], slots["scratch2"]
+        np.subtract(grad, m, out=s)
+        s *= 1.0 - self.beta_1
+        m += s
+        np.multiply(grad, grad, out=s)
+        s -= v
+        s *= 1.0 - self.beta_2
+        v += s
+        if self.amsgrad:
+            np.maximum(slots["v_hat"], v, out=slots["v_hat"])
+            v = slots["v_hat"]
+        np.sqrt(v, out=s)
+        s += self.epsilon
+        np.multiply(m, alpha, out=s2)
+        s2 /= s
+        var -= s2
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+_BY_NAME: dict[str, type[Optimizer]] = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
+for _cls in (SGD, Adagrad, RMSprop, Adam):
+    _BY_NAME[_cls.__name__] = _cls
+
+
+def get(identifier) -> Optimizer:
+    """An optimizer from a name ('adam', 'SGD', ...) with Keras defaults, or an instance."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier) or _BY_NAME.get(identifier.lower())
+        if cls is None:
+            names = sorted(n for n in _BY_NAME if n.islower())
+            raise ValueError(f"Unknown optimizer: {identifier!r}. Expected one of {names} or an Optimizer.")
+        return cls()
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        return _BY_NAME[identifier["class_name"]].from_config(identifier.get("config", {}))
+    raise TypeError(f"Could not interpret optimizer: {identifier!r}. Expected a name or an Optimizer.")
+
+
+def serialize(optimizer: Optimizer) -> dict:
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}

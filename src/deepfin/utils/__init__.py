@@ -1,0 +1,39 @@
+"""Utilities: gradient checks, one-hot labels, seeding."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from deepfin import backend
+from deepfin.utils.gradient_check import check_gradients
+
+
+def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.ndarray:
+    """One-hot encode integer class labels, as ``keras.utils.to_categorical``."""
+    labels = np.asarray(y)
+    if labels.ndim > 1 and labels.shape[-1] == 1:
+        labels = labels.reshape(labels.shape[:-1])
+    if labels.dtype.kind == "f" and np.any(labels != np.round(labels)):
+        raise ValueError("to_categorical needs integer class labels. Received non-integer values.")
+    labels = labels.astype(np.intp)
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"Class labels must be non-negative. Received a minimum of {labels.min()}.")
+    needed = int(labels.max()) + 1 if labels.size else 0
+    num_classes = needed if num_classes is None else int(num_classes)
+    if needed > num_classes:
+        raise ValueError(f"Label {needed - 1} does not fit num_classes={num_classes}.")
+    return np.eye(num_classes, dtype=dtype)[labels]
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed deepfin's generator and Python's and NumPy's global ones: runs repeat exactly."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer. Received: seed={seed!r}")
+    backend.set_seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    random.seed(int(seed))
+
+
+__all__ = ["check_gradients", "set_random_seed", "to_categorical"]
