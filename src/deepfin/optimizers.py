@@ -15,6 +15,7 @@ import numpy as np
 from deepfin.engine.variable import Variable
 
 _BASE_KWARGS = ("clipnorm", "clipvalue", "global_clipnorm", "name")
+_PACK_BELOW = 32_768  # elements: below this, copying a gradient costs less than a separate update
 
 
 class Optimizer:
@@ -67,10 +68,21 @@ class Optimizer:
 
     # ------------------------------------------------------------ applying
     def build(self, variables: Sequence[Variable]) -> None:
-        """Create the optimizer's state for ``variables``."""
+        """Create the optimizer's state for ``variables``.
+
+        Small variables of one dtype are packed into one contiguous buffer (each variable's
+        ``data`` becomes a view of it), so that one update covers them all: for the small
+        models of finance, the per-call overhead of NumPy outweighs the arithmetic.
+        """
         self._variables = list(variables)
         self._index = {id(v): i for i, v in enumerate(self._variables)}
-        self._slots = [self._create_slots(v.data) for v in self._variables]
+        self._slots = [None] * len(self._variables)
+        small = [i for i, v in enumerate(self._variables) if v.size < _PACK_BELOW]
+        dtypes = {self._variables[i].dtype for i in small}
+        self._packed = _Packed(self, small) if len(small) > 1 and len(dtypes) == 1 else None
+        for i, v in enumerate(self._variables):
+            if self._slots[i] is None:
+                self._slots[i] = self._create_slots(v.data)
         self.built = True
 
     def _create_slots(self, value: np.ndarray) -> dict[str, np.ndarray]:
@@ -88,9 +100,7 @@ class Optimizer:
             self.build(variables)
         if len(grads) != len(variables):
             raise ValueError(f"Got {len(grads)} gradients for {len(variables)} variables.")
-        grads = self._clip([np.asarray(getattr(g, "data", g)) for g in grads])
-        lr = self.learning_rate
-        self.iterations += 1
+        grad_at = {}
         for grad, variable in zip(grads, variables):
             index = self._index.get(id(variable))
             if index is None:
@@ -98,12 +108,21 @@ class Optimizer:
                     f"Variable '{variable.path}' is not one this optimizer was built for. Build "
                     "a new optimizer (or call build()) for a new set of variables."
                 )
+            grad = np.asarray(getattr(grad, "data", grad))
             if grad.shape != variable.data.shape:
                 raise ValueError(
                     f"Gradient of shape {grad.shape} does not fit variable '{variable.path}' "
                     f"of shape {variable.data.shape}."
                 )
-            self.update_step(grad, variable.data, lr, self._slots[index])
+            grad_at[index] = grad
+        if self.clipnorm or self.clipvalue or self.global_clipnorm:
+            grad_at = dict(zip(grad_at, self._clip(list(grad_at.values()))))
+        lr = self.learning_rate
+        self.iterations += 1
+        done = self._packed.update(grad_at, lr) if self._packed is not None else ()
+        for index, grad in grad_at.items():
+            if index not in done:
+                self.update_step(grad, self._variables[index].data, lr, self._slots[index])
         return self.iterations
 
     def update_step(self, grad: np.ndarray, var: np.ndarray, lr: float, slots: dict) -> None:
@@ -129,6 +148,39 @@ class Optimizer:
     @classmethod
     def from_config(cls, config: dict) -> Optimizer:
         return cls(**config)
+
+
+class _Packed:
+    """Small variables sharing one buffer, with the optimizer's state for them likewise packed."""
+
+    def __init__(self, optimizer: Optimizer, indices: list[int]):
+        variables = [optimizer._variables[i] for i in indices]
+        self.indices = indices
+        self.params = np.concatenate([v.data.ravel() for v in variables])
+        self.grad = np.empty_like(self.params)
+        self.slots = optimizer._create_slots(self.params)
+        self.views, offset = [], 0
+        for i, v in zip(indices, variables):
+            segment = slice(offset, offset + v.size)
+            v.data = self.params[segment].reshape(v.shape)
+            self.views.append(v.data)
+            optimizer._slots[i] = {k: a[segment].reshape(v.shape) for k, a in self.slots.items()}
+            offset += v.size
+        self.optimizer = optimizer
+        self.members = frozenset(indices)
+
+    def update(self, grad_at: dict, lr: float) -> frozenset:
+        """Update every member at once if all have gradients; returns the indices updated."""
+        if not self.members.issubset(grad_at):
+            return frozenset()
+        variables = self.optimizer._variables
+        for i, view in zip(self.indices, self.views):
+            if variables[i].data is not view:  # rebound from outside: take its value back in
+                np.copyto(view, variables[i].data)
+                variables[i].data = view
+        np.concatenate([grad_at[i] for i in self.indices], axis=None, out=self.grad)
+        self.optimizer.update_step(self.grad, self.params, lr, self.slots)
+        return self.members
 
 
 def _check_unit(name: str, value: float, closed_right: bool = False) -> float:

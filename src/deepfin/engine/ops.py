@@ -231,9 +231,12 @@ def sigmoid_binary_crossentropy(logits, y_true, sample_weight=None) -> Tensor:
     z = as_tensor(logits)
     y = np.asarray(y_true, dtype=z.dtype)
     elementwise = np.logaddexp(0, z.data) - z.data * y  # softplus(z) - z*y, finite for any z
-    per_sample = elementwise.mean(axis=-1) if z.ndim > 1 else elementwise
-    value, w = _reduce_per_sample(per_sample, sample_weight)
-    scale = 1.0 / (per_sample.size * (z.shape[-1] if z.ndim > 1 else 1))
+    scale = 1.0 / elementwise.size  # mean over the last axis, then over samples
+    if sample_weight is None:
+        value, w = float(np.add.reduce(elementwise, axis=None)) * scale, None
+    else:
+        per_sample = elementwise.mean(axis=-1) if z.ndim > 1 else elementwise
+        value, w = _reduce_per_sample(per_sample, sample_weight)
 
     def backward(g):
         d = expit(z.data) - y

@@ -82,10 +82,12 @@ class Tensor:
         """Result of an operation: attached to the graph when some parent needs a gradient."""
         out = Tensor.__new__(Tensor)
         out.data, out.grad, out._logits = data, None, None
-        if _grad_enabled and any(p.requires_grad for p in parents):
-            out.requires_grad, out._parents, out._backward = True, parents, backward
-        else:
-            out.requires_grad, out._parents, out._backward = False, (), None
+        out.requires_grad, out._parents, out._backward = False, (), None
+        if _grad_enabled:
+            for p in parents:
+                if p.requires_grad:
+                    out.requires_grad, out._parents, out._backward = True, parents, backward
+                    break
         return out
 
     def backward(self, grad=None) -> None:
@@ -124,6 +126,9 @@ class Tensor:
                     continue
                 if parent_grad.shape != parent.data.shape:
                     parent_grad = unbroadcast(parent_grad, parent.data.shape)
+                if parent._backward is None:  # leaves need no ordering: add straight in
+                    _accumulate_leaf(parent, parent_grad)
+                    continue
                 key = id(parent)
                 previous = pending.get(key)
                 pending[key] = parent_grad if previous is None else previous + parent_grad
@@ -426,7 +431,7 @@ def _accumulate_leaf(leaf: Tensor, g: np.ndarray) -> None:
 
 
 def _reverse_topological_order(root: Tensor) -> list[Tensor]:
-    """Nodes reachable from ``root`` through tensors that require gradients, outputs first.
+    """Interior nodes reachable from ``root`` (leaves excluded), outputs first.
 
     Iterative depth-first search, so a graph of any depth stays clear of the recursion limit.
     """
@@ -443,7 +448,7 @@ def _reverse_topological_order(root: Tensor) -> list[Tensor]:
         visited.add(id(node))
         stack.append((node, True))
         for parent in node._parents:
-            if parent.requires_grad and id(parent) not in visited:
+            if parent._backward is not None and id(parent) not in visited:
                 stack.append((parent, False))
     order.reverse()
     return order

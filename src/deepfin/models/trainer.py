@@ -28,6 +28,7 @@ class Trainer:
     loss = None
     compiled = False
     stop_training = False
+    _penalized: list = []
 
     # ------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -107,8 +108,8 @@ class Trainer:
     # ------------------------------------------------------------ steps
     def _compute_loss(self, y, y_pred: Tensor, sample_weight=None) -> Tensor:
         total = self.loss(y, y_pred, sample_weight)
-        for penalty in self.losses:
-            total = total + penalty
+        for w in self._penalized:
+            total = total + w.regularizer(w)
         return total
 
     def _train_step(self, x: np.ndarray, y: np.ndarray, sample_weight=None) -> tuple[float, np.ndarray]:
@@ -129,6 +130,7 @@ class Trainer:
             initial_epoch=0, validation_freq=1):
         """Train for ``epochs`` epochs of mini-batches; returns the ``History``."""
         self._require_compiled("fit")
+        self._penalized = [w for w in self.weights if w.regularizer is not None]
         batch_size = _check_batch_size(batch_size)
         _check_int("epochs", epochs, minimum=0)
         _check_int("initial_epoch", initial_epoch, minimum=0)
@@ -193,6 +195,7 @@ class Trainer:
                  return_dict=False):
         """Loss (and metrics) on ``x, y``: a float, a list, or a dict with ``return_dict``."""
         self._require_compiled("evaluate")
+        self._penalized = [w for w in self.weights if w.regularizer is not None]
         batch_size = _check_batch_size(batch_size)
         x, y, sample_weight = self._prepare_xy(x, y, sample_weight)
         logs = self._evaluate_arrays(x, y, sample_weight, batch_size=batch_size)
