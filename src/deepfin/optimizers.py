@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from deepfin.engine.tensor import Tensor
 from deepfin.engine.variable import Variable
 
 _BASE_KWARGS = ("clipnorm", "clipvalue", "global_clipnorm", "name")
@@ -108,7 +109,7 @@ class Optimizer:
                     f"Variable '{variable.path}' is not one this optimizer was built for. Build "
                     "a new optimizer (or call build()) for a new set of variables."
                 )
-            grad = np.asarray(getattr(grad, "data", grad))
+            grad = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
             if grad.shape != variable.data.shape:
                 raise ValueError(
                     f"Gradient of shape {grad.shape} does not fit variable '{variable.path}' "

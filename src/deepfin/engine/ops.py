@@ -186,14 +186,20 @@ def dense(x, kernel: Tensor, bias: Tensor | None = None, activation: str | None 
             g = g * (z > 0)
         elif activation == "tanh":
             g = g * (1.0 - z * z)
-        gx = unbroadcast(g @ np.swapaxes(kernel.data, -1, -2), x.shape) if x.requires_grad else None
-        gk = None
+        gx = gk = None
+        if x.requires_grad:
+            gx = unbroadcast(g @ _transpose(kernel.data), x.shape)
         if kernel.requires_grad:
-            gk = unbroadcast(np.swapaxes(x.data, -1, -2) @ g, kernel.shape)
+            gk = unbroadcast(_transpose(x.data) @ g, kernel.shape)
         return gx, gk, g
 
     parents = (x, kernel) if bias is None else (x, kernel, bias)
     return Tensor._make(z, parents, backward)
+
+
+def _transpose(a: np.ndarray) -> np.ndarray:
+    """Swap the last two axes (``.T`` for a matrix, the cheap common case)."""
+    return a.T if a.ndim == 2 else np.swapaxes(a, -1, -2)
 
 
 def dropout(x, rate: float, rng: np.random.Generator, noise_shape=None) -> Tensor:

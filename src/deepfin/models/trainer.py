@@ -119,9 +119,12 @@ class Trainer:
         y_pred = self(Tensor(x), training=True)
         loss = self._compute_loss(y, y_pred, sample_weight)
         loss.backward()
-        pairs = [(v.grad, v) for v in variables if v.grad is not None]
-        if pairs:
-            self.optimizer.apply_gradients(pairs)
+        grads = [v.grad for v in variables]
+        if any(g is None for g in grads):  # weights the loss does not reach are left alone
+            variables = [v for v in variables if v.grad is not None]
+            grads = [v.grad for v in variables]
+        if variables:
+            self.optimizer.apply(grads, variables)
         return float(loss.data), y_pred.data
 
     # ------------------------------------------------------------ fit

@@ -1,0 +1,31 @@
+# Set-up and the everyday commands. Needs only Python 3.11+ (and make).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: demo test bench lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: $(VENV)/.installed   ## the main job: the seed's two-moons model
+	$(PY) examples/moons.py
+
+test: $(VENV)/.dev-installed   ## the test suite (PyTorch is the gradient oracle)
+	$(PY) -m pytest
+
+bench: $(VENV)/.dev-installed   ## deepfin against the lean NumPy loop, PyTorch and scikit-learn
+	$(PY) benchmarks/peers.py
+
+lint: $(VENV)/.dev-installed
+	$(PY) -m ruff check src tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
