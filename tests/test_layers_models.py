@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import deepfin
-from deepfin import Tensor, backend, layers, losses, regularizers
+from deepfin import Tensor, backend, losses, regularizers
 from deepfin.layers import Activation, Dense, Dropout, Flatten, Input
 from deepfin.models import Sequential
 from deepfin.optimizers import SGD

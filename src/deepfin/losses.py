@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from deepfin import backend
+from deepfin._text import shape_str
 from deepfin.engine import ops
 from deepfin.engine.tensor import Tensor, as_tensor
 
@@ -111,7 +112,7 @@ class Loss:
         if tuple(y.shape[1:]) != tuple(output_shape[1:]):
             raise ValueError(
                 f"Targets of shape {y.shape} do not fit the model's output shape "
-                f"{_shape_str(output_shape)} for loss '{self.name}'. Expected targets of shape "
+                f"{shape_str(output_shape)} for loss '{self.name}'. Expected targets of shape "
                 f"(n, {', '.join(str(d) for d in output_shape[1:])})."
             )
         return y
@@ -131,10 +132,6 @@ def _numeric(y, loss_name: str) -> np.ndarray:
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise ValueError(f"Targets for loss '{loss_name}' contain NaN or inf.")
     return y
-
-
-def _shape_str(shape) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _check_probabilities(y: np.ndarray, loss_name: str) -> None:
@@ -225,10 +222,10 @@ class SparseCategoricalCrossentropy(Loss):
         if y.ndim == len(output_shape) and y.shape[-1] == 1:
             y = y.reshape(y.shape[:-1])
         if tuple(y.shape[1:]) != label_shape:
+            hint = " For one-hot targets use loss='categorical_crossentropy'." if y.ndim == len(output_shape) else ""
             raise ValueError(
-                f"Loss '{self.name}' expects integer class labels of shape (n{''.join(', ' + str(d) for d in label_shape)}). "
-                f"Received targets of shape {y.shape}."
-                + (" For one-hot targets use loss='categorical_crossentropy'." if y.ndim == len(output_shape) else "")
+                f"Loss '{self.name}' expects integer class labels of shape {shape_str(('n',) + label_shape)}. "
+                f"Received targets of shape {y.shape}.{hint}"
             )
         classes = output_shape[-1]
         if y.size and (np.any(y != np.round(y)) or y.min() < 0 or y.max() >= classes):

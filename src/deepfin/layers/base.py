@@ -11,12 +11,6 @@ from deepfin.engine.tensor import Tensor
 from deepfin.engine.variable import Variable
 
 
-def shape_str(shape) -> str:
-    """A shape as Keras prints it: ``(None, 3)``."""
-    dims = ["None" if d is None else str(d) for d in shape]
-    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
-
-
 class Layer:
     """Base layer. Subclasses implement ``build(input_shape)`` and ``call(inputs, training)``.
 

@@ -7,9 +7,9 @@ import math
 import numpy as np
 
 from deepfin import activations, backend, initializers, regularizers
+from deepfin._text import shape_str
 from deepfin.engine import ops
-from deepfin.engine.tensor import Tensor
-from deepfin.layers.base import Layer, shape_str
+from deepfin.layers.base import Layer
 
 
 class KerasTensor:

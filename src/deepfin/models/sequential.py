@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from deepfin._text import shape_str
 from deepfin.engine.tensor import Tensor
-from deepfin.layers.base import Layer, shape_str
+from deepfin.layers.base import Layer
 from deepfin.layers.core import InputLayer, KerasTensor
 from deepfin.models.model import Model
 

@@ -16,9 +16,9 @@ from deepfin import backend
 from deepfin import losses as losses_module
 from deepfin import metrics as metrics_module
 from deepfin import optimizers as optimizers_module
+from deepfin._text import shape_str
 from deepfin.callbacks import CallbackList, History
 from deepfin.engine.tensor import Tensor, no_grad
-from deepfin.layers.base import shape_str
 
 
 class Trainer:
@@ -263,7 +263,7 @@ def _unpack_validation(validation_data):
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError(
             "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight). "
-            f"Received: {type(validation_data).__name__} of length {len(validation_data) if hasattr(validation_data, '__len__') else '?'}"
+            f"Received: {type(validation_data).__name__} {validation_data!r:.80}"
         )
     return tuple(validation_data) + (None,) * (3 - len(validation_data))
 
