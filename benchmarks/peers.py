@@ -6,8 +6,9 @@ Tasks (the seeds' models):
 
 Peers: a lean hand-fused NumPy loop (the yardstick of shared/bench/peers_bench.py, with Keras's
 optimizer formulas), PyTorch without a DataLoader, scikit-learn's MLPClassifier, and Keras where
-installed. Each peer trains one epoch per round, peers interleaved, ``--rounds`` rounds; the
-median is reported with its ratio to the lean loop.
+installed (on TensorFlow if present, else on PyTorch, which `.[dev]` installs). Each peer trains
+one epoch per round, peers interleaved, ``--rounds`` rounds; the median is reported with its
+ratio to the lean loop.
 
     python benchmarks/peers.py [--rows-asset N] [--rows-mnist N] [--rounds R] [--peers a,b]
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import statistics
 import time
 
@@ -153,6 +155,7 @@ def sklearn_mlp(task, x, y):
 
 
 def keras_fit(task, x, y):
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow" if importlib.util.find_spec("tensorflow") else "torch")
     import keras
 
     sizes = task["sizes"]

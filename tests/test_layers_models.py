@@ -295,3 +295,12 @@ def test_bad_input_to_the_model_is_named(call, error, message, rng):
     model.compile("sgd", "binary_crossentropy")
     with pytest.raises(error, match=message):
         call(model, x, y)
+
+
+def test_check_gradients_uses_the_compiled_loss_and_needs_one(rng):
+    x, y = rng.standard_normal((10, 3)), rng.standard_normal((10, 2))
+    model = Sequential([Dense(4, activation="relu", input_dim=3), Dense(2)])
+    with pytest.raises(ValueError, match="needs a loss"):
+        deepfin.check_gradients(model, x, y)
+    model.compile(optimizer="adam", loss="huber")
+    assert max(deepfin.check_gradients(model, x, y).values()) < 1e-6

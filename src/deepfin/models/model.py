@@ -14,6 +14,10 @@ class Model(Trainer, Layer):
     def layers(self) -> list[Layer]:
         raise NotImplementedError
 
+    def _expected_input_shape(self) -> tuple | None:
+        """The batch input shape data must fit, when the model knows it."""
+        return None
+
     def _unique(self, attribute: str) -> list[Variable]:
         seen, result = set(), []
         for layer in self.layers:

@@ -1,0 +1,56 @@
+"""Real Keras 3 (on its PyTorch backend) as the oracle: optimizer steps and a whole fit."""
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+
+import deepfin  # noqa: E402
+from deepfin import Variable, optimizers  # noqa: E402
+
+CASES = [
+    ("SGD", {"learning_rate": 0.1}),
+    ("SGD", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("Adagrad", {"learning_rate": 0.1}),
+    ("RMSprop", {"momentum": 0.5, "centered": True}),
+    ("Adam", {"learning_rate": 0.01, "amsgrad": True}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", CASES, ids=[f"{n}-{sorted(k)}" for n, k in CASES])
+def test_optimizer_steps_match_keras(name, kwargs, rng):
+    shapes = [(5, 3), (3,), (300, 200)]
+    initial = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    ours = [Variable(w.copy()) for w in initial]
+    theirs = [keras.Variable(w.copy()) for w in initial]
+    our_opt, their_opt = getattr(optimizers, name)(**kwargs), getattr(keras.optimizers, name)(**kwargs)
+    for _ in range(50):
+        grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        our_opt.apply(grads, ours)
+        their_opt.apply([keras.ops.convert_to_tensor(g) for g in grads], theirs)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.data, keras.ops.convert_to_numpy(b), rtol=2e-5, atol=2e-6)
+
+
+def test_fit_history_matches_keras(rng):
+    x = rng.standard_normal((96, 4)).astype(np.float32)
+    y = (x[:, 0] - x[:, 2] > 0).astype(np.float32)
+
+    def build(lib, layers):
+        model = lib.Sequential([lib.Input((4,)), layers.Dense(8, activation="tanh"),
+                                layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer=lib.optimizers.Adam(learning_rate=0.01), loss="binary_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    ours, theirs = build(deepfin, deepfin.layers), build(keras, keras.layers)
+    theirs.set_weights(ours.get_weights())
+    fit = dict(epochs=5, batch_size=16, shuffle=False, validation_split=0.25, verbose=0)
+    our_history, their_history = ours.fit(x, y, **fit).history, theirs.fit(x, y, **fit).history
+    assert set(our_history) == set(their_history)
+    for key in our_history:
+        np.testing.assert_allclose(our_history[key], their_history[key], rtol=1e-4, err_msg=key)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
