@@ -142,7 +142,26 @@ def _check_probabilities(y: np.ndarray, loss_name: str) -> None:
         )
 
 
-class BinaryCrossentropy(Loss):
+class _Crossentropy(Loss):
+    """A cross-entropy that runs as one fused op on logits when it has them (from_logits, or a
+    ``y_pred`` that came out of the matching ``activation``) and the reduction is the mean."""
+
+    activation = ""
+
+    def _fused(self, logits: Tensor, y_true, sample_weight) -> Tensor:
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_pred = as_tensor(y_pred)
+        logits = y_pred if self.from_logits else _logits_of(y_pred, self.activation)
+        if logits is not None and self.reduction == "sum_over_batch_size":
+            return self._fused(logits, y_true, sample_weight)
+        return super().__call__(y_true, y_pred, sample_weight)
+
+
+class BinaryCrossentropy(_Crossentropy):
+    activation = "sigmoid"
+
     def __init__(self, from_logits: bool = False, name="binary_crossentropy", reduction="sum_over_batch_size"):
         super().__init__(name, reduction)
         self.from_logits = from_logits
@@ -150,12 +169,8 @@ class BinaryCrossentropy(Loss):
     def call(self, y_true, y_pred):
         return binary_crossentropy(y_true, y_pred, self.from_logits)
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        y_pred = as_tensor(y_pred)
-        logits = y_pred if self.from_logits else _logits_of(y_pred, "sigmoid")
-        if logits is not None and self.reduction == "sum_over_batch_size":
-            return ops.sigmoid_binary_crossentropy(logits, y_true, sample_weight)
-        return super().__call__(y_true, y_pred, sample_weight)
+    def _fused(self, logits, y_true, sample_weight):
+        return ops.sigmoid_binary_crossentropy(logits, y_true, sample_weight)
 
     def validate_targets(self, y, output_shape):
         y = super().validate_targets(y, output_shape)
@@ -166,7 +181,9 @@ class BinaryCrossentropy(Loss):
         return {**super().get_config(), "from_logits": self.from_logits}
 
 
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(_Crossentropy):
+    activation = "softmax"
+
     def __init__(self, from_logits: bool = False, axis: int = -1, name="categorical_crossentropy",
                  reduction="sum_over_batch_size"):
         super().__init__(name, reduction)
@@ -175,12 +192,8 @@ class CategoricalCrossentropy(Loss):
     def call(self, y_true, y_pred):
         return categorical_crossentropy(y_true, y_pred, self.from_logits, self.axis)
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        y_pred = as_tensor(y_pred)
-        logits = y_pred if self.from_logits else _logits_of(y_pred, "softmax")
-        if logits is not None and self.reduction == "sum_over_batch_size":
-            return ops.softmax_categorical_crossentropy(logits, y_true, self.axis, sample_weight)
-        return super().__call__(y_true, y_pred, sample_weight)
+    def _fused(self, logits, y_true, sample_weight):
+        return ops.softmax_categorical_crossentropy(logits, y_true, self.axis, sample_weight)
 
     def validate_targets(self, y, output_shape):
         y_array = np.asarray(y)
@@ -200,7 +213,9 @@ class CategoricalCrossentropy(Loss):
         return {**super().get_config(), "from_logits": self.from_logits, "axis": self.axis}
 
 
-class SparseCategoricalCrossentropy(Loss):
+class SparseCategoricalCrossentropy(_Crossentropy):
+    activation = "softmax"
+
     def __init__(self, from_logits: bool = False, name="sparse_categorical_crossentropy",
                  reduction="sum_over_batch_size"):
         super().__init__(name, reduction)
@@ -209,12 +224,8 @@ class SparseCategoricalCrossentropy(Loss):
     def call(self, y_true, y_pred):
         return sparse_categorical_crossentropy(y_true, y_pred, self.from_logits)
 
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        y_pred = as_tensor(y_pred)
-        logits = y_pred if self.from_logits else _logits_of(y_pred, "softmax")
-        if logits is not None and self.reduction == "sum_over_batch_size":
-            return ops.softmax_sparse_categorical_crossentropy(logits, y_true, sample_weight)
-        return super().__call__(y_true, y_pred, sample_weight)
+    def _fused(self, logits, y_true, sample_weight):
+        return ops.softmax_sparse_categorical_crossentropy(logits, y_true, sample_weight)
 
     def validate_targets(self, y, output_shape):
         y = _numeric(y, self.name)

@@ -35,11 +35,6 @@ class Model(Trainer, Layer):
     def trainable_weights(self) -> list[Variable]:
         return self._unique("trainable_weights") if self.trainable else []
 
-    @property
-    def non_trainable_weights(self) -> list[Variable]:
-        trainable = {id(w) for w in self.trainable_weights}
-        return [w for w in self.weights if id(w) not in trainable]
-
     trainable_variables = trainable_weights
     variables = weights
 
