@@ -304,3 +304,14 @@ def test_check_gradients_uses_the_compiled_loss_and_needs_one(rng):
         deepfin.check_gradients(model, x, y)
     model.compile(optimizer="adam", loss="huber")
     assert max(deepfin.check_gradients(model, x, y).values()) < 1e-6
+
+
+def test_penalty_applies_when_the_model_is_built_by_its_first_data(rng):
+    x, y = _binary_data(rng, n=8)
+    model = Sequential([Dense(1, activation="sigmoid", kernel_regularizer=regularizers.l2(0.5))])
+    model.compile(optimizer=SGD(learning_rate=0.0), loss="binary_crossentropy")
+    loss = model.fit(x, y, batch_size=8, verbose=0).history["loss"][0]
+    kernel = model.get_weights()[0]
+    p = 1 / (1 + np.exp(-(x @ kernel)))[:, 0]
+    bce = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    assert np.isclose(loss, bce + 0.5 * np.sum(kernel**2), rtol=1e-5)

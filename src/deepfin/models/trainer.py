@@ -28,7 +28,7 @@ class Trainer:
     loss = None
     compiled = False
     stop_training = False
-    _penalized: list = []
+    _penalized: tuple | list = ()
 
     # ------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -88,6 +88,7 @@ class Trainer:
         x = self._prepare_x(x, name + "x")
         if not self.built:
             self.build((None,) + x.shape[1:])
+        self._penalized = [w for w in self.weights if w.regularizer is not None]
         if y is None:
             raise ValueError(f"{name}y is required. Received: {name}y=None")
         y = self.loss.validate_targets(np.asarray(y), self.compute_output_shape((None,) + x.shape[1:]))
@@ -133,7 +134,6 @@ class Trainer:
             initial_epoch=0, validation_freq=1):
         """Train for ``epochs`` epochs of mini-batches; returns the ``History``."""
         self._require_compiled("fit")
-        self._penalized = [w for w in self.weights if w.regularizer is not None]
         batch_size = _check_batch_size(batch_size)
         _check_int("epochs", epochs, minimum=0)
         _check_int("initial_epoch", initial_epoch, minimum=0)
@@ -198,7 +198,6 @@ class Trainer:
                  return_dict=False):
         """Loss (and metrics) on ``x, y``: a float, a list, or a dict with ``return_dict``."""
         self._require_compiled("evaluate")
-        self._penalized = [w for w in self.weights if w.regularizer is not None]
         batch_size = _check_batch_size(batch_size)
         x, y, sample_weight = self._prepare_xy(x, y, sample_weight)
         logs = self._evaluate_arrays(x, y, sample_weight, batch_size=batch_size)
