@@ -275,7 +275,7 @@ def test_set_weights_checks_everything_before_writing():
     (lambda m, x, y: Sequential([Dense(1, input_dim=4)]).fit(x, y), RuntimeError, "must call compile"),
     (lambda m, x, y: m.fit(np.where(x > 1, np.nan, x), y), ValueError, "NaN or inf"),
     (lambda m, x, y: m.fit(x[:, :3], y), ValueError, r"x of shape \(64, 3\) does not fit model.*\(None, 4\)"),
-    (lambda m, x, y: m.fit(x, y[:10]), ValueError, "64 samples but y has 10"),
+    (lambda m, x, y: m.fit(x, y[:10]), ValueError, "x has 64, y has 10 samples"),
     (lambda m, x, y: m.fit(x, y * 3), ValueError, r"must lie in \[0, 1\]"),
     (lambda m, x, y: m.fit(x, y, batch_size=0), ValueError, "batch_size=0"),
     (lambda m, x, y: m.fit(x, y, epochs=-1), ValueError, "epochs=-1"),

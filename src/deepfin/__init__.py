@@ -2,7 +2,7 @@
 
 Keras-compatible models on a lean NumPy autodiff engine::
 
-    from deepfin.models import Sequential
+    from deepfin.models import Model, Sequential
     from deepfin.layers import Dense, Activation
 """
 
@@ -21,13 +21,13 @@ from deepfin import (
 )
 from deepfin.engine import Tensor, Variable, no_grad
 from deepfin.layers import Input
-from deepfin.models import Sequential
+from deepfin.models import Model, Sequential
 from deepfin.utils import check_gradients
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "Sequential", "Tensor", "Variable", "activations", "backend", "callbacks",
+    "Input", "Model", "Sequential", "Tensor", "Variable", "activations", "backend", "callbacks",
     "check_gradients", "initializers", "layers", "losses", "metrics", "models", "no_grad",
     "optimizers", "regularizers", "utils",
 ]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from deepfin import backend
 from deepfin import losses as _losses
 from deepfin.engine.tensor import as_tensor
 
@@ -46,8 +47,9 @@ sparse_categorical_crossentropy = _from_loss(_losses.sparse_categorical_crossent
 class Metric:
     """Stateful metric: ``update_state`` per batch, ``result`` for the epoch, ``reset_state``."""
 
-    def __init__(self, name: str | None = None):
-        self.name = name or type(self).__name__.lower()
+    def __init__(self, name: str | None = None, dtype=None):
+        self.name = name or backend.snake_case(type(self).__name__)
+        self.dtype = dtype
         self.reset_state()
 
     def reset_state(self) -> None:
@@ -59,13 +61,28 @@ class Metric:
     def result(self) -> float:
         return self.total / self.count if self.count else 0.0
 
+    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
+        """Update with one batch and return the result so far, as a Keras metric."""
+        self.update_state(y_true, y_pred, sample_weight)
+        return self.result()
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Metric:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}>"
+
 
 class MeanMetricWrapper(Metric):
     """Mean over samples of ``fn(y_true, y_pred)``, weighted by ``sample_weight`` if given."""
 
-    def __init__(self, fn: Callable, name: str | None = None, **kwargs):
+    def __init__(self, fn: Callable, name: str | None = None, dtype=None, **kwargs):
         self.fn, self.fn_kwargs = fn, kwargs
-        super().__init__(name or fn.__name__)
+        super().__init__(name or fn.__name__, dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         values = np.asarray(self.fn(y_true, y_pred, **self.fn_kwargs), dtype=np.float64)
@@ -79,38 +96,182 @@ class MeanMetricWrapper(Metric):
             self.count += float(w.sum())
 
 
+def _wrapper(fn: Callable, default_name: str, doc: str) -> type[MeanMetricWrapper]:
+    def __init__(self, name: str = default_name, dtype=None, **kwargs):
+        MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **kwargs)
+
+    def get_config(self):
+        return {"name": self.name, **self.fn_kwargs}
+
+    cls_name = "".join(part.capitalize() for part in default_name.split("_"))
+    return type(cls_name, (MeanMetricWrapper,), {"__init__": __init__, "get_config": get_config, "__doc__": doc})
+
+
+BinaryAccuracy = _wrapper(binary_accuracy, "binary_accuracy", "Share of outputs on the right side of ``threshold``.")
+CategoricalAccuracy = _wrapper(categorical_accuracy, "categorical_accuracy", "Share of arg-max hits, one-hot targets.")
+SparseCategoricalAccuracy = _wrapper(sparse_categorical_accuracy, "sparse_categorical_accuracy",
+                                     "Share of arg-max hits, integer targets.")
+MeanSquaredError = _wrapper(mean_squared_error, "mean_squared_error", "Mean of squared errors.")
+MeanAbsoluteError = _wrapper(mean_absolute_error, "mean_absolute_error", "Mean of absolute errors.")
+BinaryCrossentropy = _wrapper(binary_crossentropy, "binary_crossentropy", "Mean binary cross-entropy.")
+CategoricalCrossentropy = _wrapper(categorical_crossentropy, "categorical_crossentropy",
+                                   "Mean categorical cross-entropy.")
+SparseCategoricalCrossentropy = _wrapper(sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
+                                         "Mean sparse categorical cross-entropy.")
+
+
+class RootMeanSquaredError(MeanSquaredError):
+    """Square root of the mean squared error."""
+
+    def __init__(self, name: str = "root_mean_squared_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def result(self) -> float:
+        return float(np.sqrt(super().result()))
+
+
+class _Collecting(Metric):
+    """Keeps every target, score and weight of the epoch: exact, order-free statistics."""
+
+    def reset_state(self) -> None:
+        self._true, self._pred, self._weight = [], [], []
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        y_pred = np.asarray(y_pred, dtype=np.float64)
+        y_true = np.asarray(y_true, dtype=np.float64)
+        if y_pred.shape[-1] > 1 and y_true.size * y_pred.shape[-1] == y_pred.size:  # class labels: one-hot
+            y_true = np.eye(y_pred.shape[-1])[y_true.astype(np.intp).reshape(y_pred.shape[:-1])]
+        y_true = y_true.reshape(y_pred.shape)
+        self._true.append(y_true.ravel())
+        self._pred.append(y_pred.ravel())
+        w = np.ones(y_pred.shape) if sample_weight is None else np.broadcast_to(
+            np.asarray(sample_weight, np.float64).reshape((-1,) + (1,) * (y_pred.ndim - 1)), y_pred.shape)
+        self._weight.append(np.asarray(w, np.float64).ravel())
+
+    def _arrays(self):
+        return np.concatenate(self._true), np.concatenate(self._pred), np.concatenate(self._weight)
+
+
+class AUC(_Collecting):
+    """Exact area under the ROC curve (or the precision-recall curve, ``curve='PR'``).
+
+    Keras approximates the curve with ``num_thresholds`` buckets; this metric keeps the epoch's
+    scores and computes the exact area with scikit-learn, so ``num_thresholds`` is accepted and
+    unused. Several outputs are flattened into one binary problem, as Keras's default.
+    """
+
+    def __init__(self, num_thresholds: int = 200, curve: str = "ROC", name: str | None = None, dtype=None,
+                 **kwargs):
+        if curve not in ("ROC", "PR"):
+            raise ValueError(f"curve must be 'ROC' or 'PR'. Received: curve={curve!r}")
+        self.curve, self.num_thresholds = curve, num_thresholds
+        super().__init__(name or "auc", dtype)
+
+    def result(self) -> float:
+        if not self._true:
+            return 0.0
+        y, p, w = self._arrays()
+        positives = y > 0.5
+        if positives.all() or not positives.any():
+            return 0.0  # one class only: no curve (Keras's computation gives 0 as well)
+        from sklearn import metrics as sk_metrics
+
+        if self.curve == "PR":
+            return float(sk_metrics.average_precision_score(positives, p, sample_weight=w))
+        return float(sk_metrics.roc_auc_score(positives, p, sample_weight=w))
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "curve": self.curve, "num_thresholds": self.num_thresholds}
+
+
+class _Confusion(_Collecting):
+    def __init__(self, thresholds: float | None = None, name: str | None = None, dtype=None, **kwargs):
+        self.thresholds = 0.5 if thresholds is None else float(thresholds)
+        super().__init__(name, dtype)
+
+    def _counts(self):
+        if not self._true:
+            return 0.0, 0.0, 0.0
+        y, p, w = self._arrays()
+        predicted, actual = p > self.thresholds, y > 0.5
+        return float(w[predicted & actual].sum()), float(w[predicted & ~actual].sum()), float(w[~predicted & actual].sum())
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "thresholds": self.thresholds}
+
+
+class Precision(_Confusion):
+    """True positives over predicted positives, at ``thresholds`` (0.5)."""
+
+    def result(self) -> float:
+        tp, fp, _ = self._counts()
+        return tp / (tp + fp) if tp + fp else 0.0
+
+
+class Recall(_Confusion):
+    """True positives over actual positives, at ``thresholds`` (0.5)."""
+
+    def result(self) -> float:
+        tp, _, fn = self._counts()
+        return tp / (tp + fn) if tp + fn else 0.0
+
+
 _BY_NAME: dict[str, Callable] = {
-    "binary_accuracy": binary_accuracy,
-    "categorical_accuracy": categorical_accuracy,
-    "sparse_categorical_accuracy": sparse_categorical_accuracy,
-    "mean_squared_error": mean_squared_error, "mse": mean_squared_error,
-    "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error,
-    "binary_crossentropy": binary_crossentropy,
-    "categorical_crossentropy": categorical_crossentropy,
-    "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+    "binary_accuracy": BinaryAccuracy,
+    "categorical_accuracy": CategoricalAccuracy,
+    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "root_mean_squared_error": RootMeanSquaredError,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "auc": AUC, "precision": Precision, "recall": Recall,
 }
+_CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
 _ACCURACY = ("accuracy", "acc")
 
 
-def get(identifier, y_true_shape: tuple | None = None, y_pred_shape: tuple | None = None) -> Metric:
-    """A Metric from a name, a function or a Metric; shapes settle what 'accuracy' means."""
+def get(identifier, y_true_shape: tuple | None = None, y_pred_shape: tuple | None = None, loss=None) -> Metric:
+    """A Metric from a name, a class, a function or a Metric.
+
+    'accuracy' / 'acc' become binary, categorical or sparse accuracy from the loss (as Keras)
+    or, for other losses, from the shapes of targets and outputs; the log key keeps the
+    spelling given.
+    """
     if isinstance(identifier, Metric):
         return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
     if isinstance(identifier, str):
         if identifier in _ACCURACY:
-            return MeanMetricWrapper(_accuracy_for(y_true_shape, y_pred_shape), name=identifier)
-        if identifier not in _BY_NAME:
-            raise ValueError(
-                f"Unknown metric: {identifier!r}. Expected one of {sorted([*_ACCURACY, *_BY_NAME])}, "
-                "a function or a Metric."
-            )
-        return MeanMetricWrapper(_BY_NAME[identifier], name=identifier)
+            return MeanMetricWrapper(_accuracy_for(loss, y_true_shape, y_pred_shape), name=identifier)
+        cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
+        if cls is None:
+            names = sorted([*_ACCURACY, *_BY_NAME, *_CLASSES])
+            raise ValueError(f"Unknown metric: {identifier!r}. Expected one of {names}, a function or a Metric.")
+        return cls(name=identifier) if identifier in _BY_NAME else cls()
     if callable(identifier):
         return MeanMetricWrapper(identifier)
     raise TypeError(f"Could not interpret metric: {identifier!r}")
 
 
-def _accuracy_for(y_true_shape, y_pred_shape) -> Callable:
+def serialize(metric: Metric) -> dict:
+    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+
+
+def deserialize(config: dict) -> Metric:
+    cls = _CLASSES.get(config.get("class_name"))
+    if cls is None:
+        raise ValueError(f"Unknown metric class {config.get('class_name')!r}. Known: {sorted(_CLASSES)}.")
+    return cls.from_config(config.get("config", {}))
+
+
+def _accuracy_for(loss, y_true_shape, y_pred_shape) -> Callable:
+    by_loss = {_losses.BinaryCrossentropy: binary_accuracy, _losses.CategoricalCrossentropy: categorical_accuracy,
+               _losses.SparseCategoricalCrossentropy: sparse_categorical_accuracy}
+    if type(loss) in by_loss:
+        return by_loss[type(loss)]
     if y_pred_shape is None or y_pred_shape[-1] == 1:
         return binary_accuracy
     if len(y_true_shape) < len(y_pred_shape) or y_true_shape[-1] == 1:

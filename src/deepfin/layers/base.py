@@ -43,9 +43,9 @@ class Layer:
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
 
-    def _maybe_build(self, input_shape: tuple) -> None:
+    def _maybe_build(self, input_shape) -> None:
         if not self.built:
-            self.build(tuple(input_shape))
+            self.build(input_shape if isinstance(input_shape, list) else tuple(input_shape))
             self.built = True
 
     def add_weight(self, shape, initializer="glorot_uniform", dtype=None, trainable: bool = True,
@@ -65,13 +65,33 @@ class Layer:
     def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} must implement call().")
 
-    def __call__(self, inputs, training: bool | None = None) -> Tensor:
-        x = inputs if isinstance(inputs, Tensor) else Tensor(np.asarray(inputs, dtype=self.dtype))
+    def __call__(self, inputs, training: bool | None = None):
+        """Run the layer on a Tensor or array (a list of them for layers with several inputs).
+
+        Called on symbolic inputs (``deepfin.Input`` and what layers made of it), it returns a
+        symbolic output and records the connection, to build functional models.
+        """
+        if _is_symbolic(inputs):
+            return self._call_symbolic(inputs)
+        x = _as_tensors(inputs, self.dtype)
         if not self.built:
-            self._maybe_build((None,) + x.shape[1:])
+            self._maybe_build(_batch_shapes(x))
         if self._call_takes_training:
             return self.call(x, training=training)
         return self.call(x)
+
+    def _call_symbolic(self, inputs):
+        from deepfin.layers.symbolic import KerasTensor
+
+        shapes = _batch_shapes(inputs)
+        self._maybe_build(shapes)
+        self._check_input_shape(shapes)
+        dtype = inputs[0].dtype if isinstance(inputs, (list, tuple)) else inputs.dtype
+        return KerasTensor(self.compute_output_shape(shapes), dtype, self,
+                           list(inputs) if isinstance(inputs, (list, tuple)) else inputs)
+
+    def _check_input_shape(self, input_shape) -> None:
+        """Raise if a symbolic input of ``input_shape`` cannot feed this (built) layer."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -154,6 +174,29 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_symbolic(inputs) -> bool:
+    from deepfin.layers.symbolic import KerasTensor
+
+    if isinstance(inputs, (list, tuple)):
+        return any(isinstance(i, KerasTensor) for i in inputs)
+    return isinstance(inputs, KerasTensor)
+
+
+def _as_tensors(inputs, dtype):
+    if isinstance(inputs, Tensor):
+        return inputs
+    if isinstance(inputs, (list, tuple)):
+        return [_as_tensors(i, dtype) for i in inputs]
+    return Tensor(np.asarray(inputs, dtype=dtype))
+
+
+def _batch_shapes(inputs):
+    """The input shape(s) with a free batch axis: a tuple, or a list of tuples."""
+    if isinstance(inputs, (list, tuple)):
+        return [_batch_shapes(i) for i in inputs]
+    return (None,) + tuple(inputs.shape[1:])
 
 
 def _batch_shape(input_shape, input_dim, batch_input_shape, batch_size) -> tuple | None:

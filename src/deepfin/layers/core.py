@@ -10,16 +10,7 @@ from deepfin import activations, backend, initializers, regularizers
 from deepfin._text import shape_str
 from deepfin.engine import ops
 from deepfin.layers.base import Layer
-
-
-class KerasTensor:
-    """A symbolic input: its shape (batch axis first, ``None`` when free) and dtype."""
-
-    def __init__(self, shape: tuple, dtype: str, name: str, layer: InputLayer):
-        self.shape, self.dtype, self.name, self._layer = tuple(shape), dtype, name, layer
-
-    def __repr__(self) -> str:
-        return f"<KerasTensor shape={shape_str(self.shape)}, dtype={self.dtype}, name={self.name}>"
+from deepfin.layers.symbolic import KerasTensor
 
 
 class InputLayer(Layer):
@@ -32,7 +23,7 @@ class InputLayer(Layer):
                          batch_size=batch_size, **kwargs)
         self.batch_shape = self._batch_input_shape
         self.built = True
-        self.output = KerasTensor(self.batch_shape, self.dtype, self.name, self)
+        self.output = KerasTensor(self.batch_shape, self.dtype, self, None, name=self.name)
 
     def call(self, inputs):
         return inputs
@@ -82,6 +73,14 @@ class Dense(Layer):
         if self.use_bias:
             self.bias = self.add_weight((self.units,), self.bias_initializer,
                                         regularizer=self.bias_regularizer, name="bias")
+
+    def _check_input_shape(self, input_shape):
+        if input_shape[-1] is not None and input_shape[-1] != self.kernel.shape[-2]:
+            raise ValueError(
+                f"Input of shape {shape_str(input_shape)} is incompatible with layer '{self.name}': "
+                f"expected a last axis of size {self.kernel.shape[-2]}, as the layer was built "
+                f"for inputs of shape (None, {self.kernel.shape[-2]})."
+            )
 
     def call(self, inputs):
         if inputs.shape[-1] != self.kernel.shape[-2]:

@@ -1,6 +1,7 @@
-"""Models: ``Sequential`` (functional models and saving come with the full model API)."""
+"""Models: ``Sequential``, functional ``Model(inputs, outputs)`` and subclassed ``Model``."""
 
+from deepfin.models.functional import Functional
 from deepfin.models.model import Model
 from deepfin.models.sequential import Sequential
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Functional", "Model", "Sequential"]

@@ -1,23 +1,74 @@
-"""The Model base: a Layer made of layers, with the training API of ``Trainer``."""
+"""The Model base: a Layer made of layers, with the training API of ``Trainer``.
+
+``Model(inputs, outputs)`` builds a functional model (see ``functional.py``); subclassing
+``Model`` and writing ``call`` builds a model from the layers kept as its attributes.
+"""
 
 from __future__ import annotations
 
+import numpy as np
+
+from deepfin.engine.tensor import Tensor, no_grad
 from deepfin.engine.variable import Variable
 from deepfin.layers.base import Layer
 from deepfin.models.trainer import Trainer
 
 
 class Model(Trainer, Layer):
-    """Base of ``Sequential``: weights are gathered from ``self.layers``, each counted once."""
+    """Base of every model; weights are gathered from ``self.layers``, each counted once."""
 
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from deepfin.models.functional import Functional
+
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *, name: str | None = None, trainable: bool = True, dtype=None):
+        Layer.__init__(self, trainable=trainable, name=name, dtype=dtype)
+
+    # ------------------------------------------------------------ structure
     @property
     def layers(self) -> list[Layer]:
-        raise NotImplementedError
+        """The layers kept as attributes (or in lists of attributes), in assignment order."""
+        found = []
+        for value in vars(self).values():
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(item, Layer) and item is not self and item not in found:
+                    found.append(item)
+        return found
 
-    def _expected_input_shape(self) -> tuple | None:
-        """The batch input shape data must fit, when the model knows it."""
-        return None
+    def _expected_input_shapes(self) -> list:
+        """Per model input, the batch input shape data must fit, or ``None`` when not known."""
+        return [None]
 
+    def _input_names(self) -> list[str]:
+        return ["input"]
+
+    def _output_names(self) -> list[str]:
+        return [self.name]
+
+    def _call_arrays(self, xs: list[np.ndarray], training: bool) -> list[Tensor]:
+        """Run the model on its inputs (one array per model input); one Tensor per output."""
+        out = self(Tensor(xs[0]) if len(xs) == 1 else [Tensor(x) for x in xs], training=training)
+        return list(out) if isinstance(out, (list, tuple)) else [out]
+
+    def build(self, input_shape=None) -> None:
+        """Create the weights of a subclassed model by running it once on zeros."""
+        if input_shape is None:
+            raise ValueError(f"{type(self).__name__}.build needs an input shape, e.g. build((None, 2)).")
+        with no_grad():
+            self.call(_zeros(input_shape, self.dtype))
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        with no_grad():
+            out = self(_zeros(input_shape, self.dtype))
+        if isinstance(out, (list, tuple)):
+            return [(None,) + o.shape[1:] for o in out]
+        return (None,) + out.shape[1:]
+
+    # ------------------------------------------------------------ weights
     def _unique(self, attribute: str) -> list[Variable]:
         seen, result = set(), []
         for layer in self.layers:
@@ -45,8 +96,9 @@ class Model(Trainer, Layer):
     @trainable.setter
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
-        for layer in getattr(self, "_layers", []):
-            layer.trainable = value
+        if "_trainable" in vars(self):  # not while Layer.__init__ runs
+            for layer in self.layers:
+                layer.trainable = value
 
     @property
     def losses(self):
@@ -62,3 +114,9 @@ class Model(Trainer, Layer):
             if layer.name == name:
                 return layer
         raise ValueError(f"No such layer: {name!r}. Existing layers: {[l.name for l in self.layers]}.")
+
+
+def _zeros(input_shape, dtype):
+    if isinstance(input_shape, list):
+        return [_zeros(s, dtype) for s in input_shape]
+    return Tensor(np.zeros((1,) + tuple(1 if d is None else d for d in input_shape[1:]), dtype=dtype))

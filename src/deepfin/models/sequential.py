@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from deepfin._text import shape_str
-from deepfin.engine.tensor import Tensor
 from deepfin.layers.base import Layer
 from deepfin.layers.core import InputLayer, KerasTensor
 from deepfin.models.model import Model
@@ -58,13 +57,21 @@ class Sequential(Model):
     def input_shape(self) -> tuple | None:
         return None if self._input_layer is None else self._input_layer.batch_shape
 
-    def _expected_input_shape(self) -> tuple | None:
-        return self.input_shape
+    def _expected_input_shapes(self) -> list:
+        return [self.input_shape]
+
+    def _input_names(self) -> list[str]:
+        return [self._input_layer.name if self._input_layer is not None else "input"]
+
+    def _output_names(self) -> list[str]:
+        return [self._layers[-1].name if self._layers else self.name]
 
     def build(self, input_shape=None) -> None:
         """Build every layer for inputs of ``input_shape`` (batch axis first)."""
         if input_shape is None:
             raise ValueError("Sequential.build needs an input shape, e.g. build((None, 2)).")
+        if isinstance(input_shape, list):
+            raise ValueError(f"A Sequential model has one input. Received {len(input_shape)} input shapes.")
         input_shape = tuple(input_shape)
         if self._input_layer is None:
             self._input_layer = InputLayer(batch_shape=input_shape, name=f"{self.name}_input")
@@ -86,16 +93,11 @@ class Sequential(Model):
             raise ValueError(f"Model '{self.name}' has no input shape yet, so no output shape.")
         return self.compute_output_shape(self._input_layer.batch_shape)
 
-    def __call__(self, inputs, training: bool | None = None) -> Tensor:
-        x = inputs if isinstance(inputs, Tensor) else Tensor(inputs, dtype=self.dtype)
-        if not self.built:
-            self.build((None,) + x.shape[1:])
+    def call(self, inputs, training=None):
+        x = inputs
         for layer in self._layers:
             x = layer(x, training=training)
         return x
-
-    def call(self, inputs, training=None):
-        return self(inputs, training=training)
 
     def get_config(self) -> dict:
         return {

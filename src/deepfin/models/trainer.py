@@ -1,14 +1,13 @@
-"""compile / fit / evaluate / predict: one loop for training, evaluation and prediction.
+"""compile / fit / evaluate / predict and the ``*_on_batch`` methods: one loop for all of them.
 
 Each training step is: forward pass (the layers build the graph), loss (+ weight penalties),
 ``backward()``, and an in-place optimizer update. Evaluation and prediction run under
-``no_grad`` and build no graph.
+``no_grad`` and build no graph. Data are lists with one array per model input / output.
 """
 
 from __future__ import annotations
 
-import sys
-import time
+import copy
 
 import numpy as np
 
@@ -16,9 +15,10 @@ from deepfin import backend
 from deepfin import losses as losses_module
 from deepfin import metrics as metrics_module
 from deepfin import optimizers as optimizers_module
-from deepfin._text import shape_str
 from deepfin.callbacks import CallbackList, History
 from deepfin.engine.tensor import Tensor, no_grad
+from deepfin.models import data
+from deepfin.utils.progbar import Progbar, resolve_verbose
 
 
 class Trainer:
@@ -29,96 +29,124 @@ class Trainer:
     compiled = False
     stop_training = False
     _penalized: tuple | list = ()
+    _metrics = None
 
     # ------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
-                run_eagerly=None, jit_compile=None, steps_per_execution=None):
-        """Configure training: optimizer, loss and metrics, by name or object, as Keras.
+                weighted_metrics=None, run_eagerly=None, jit_compile=None, steps_per_execution=None,
+                auto_scale_loss=None):
+        """Configure training: optimizer, loss(es) and metrics, by name or object, as Keras.
 
-        ``loss_weights``, ``run_eagerly``, ``jit_compile`` and ``steps_per_execution`` are
-        accepted for Keras compatibility; with one output they change nothing.
+        With several outputs, ``loss``, ``loss_weights`` and ``metrics`` may be lists (in output
+        order) or dicts keyed by output name; a single loss or metric list applies to every
+        output. ``weighted_metrics``, ``run_eagerly``, ``jit_compile``, ``steps_per_execution``
+        and ``auto_scale_loss`` are accepted for compatibility and change nothing.
         """
+        names = self._output_names()
         self.optimizer = optimizers_module.get(optimizer)
-        self.loss = None if loss is None else losses_module.get(loss)
-        if metrics is None:
-            metrics = []
-        elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
-            metrics = [metrics]
-        elif not isinstance(metrics, (list, tuple)):
+        self.loss = loss if loss is None or isinstance(loss, (list, tuple, dict)) else losses_module.get(loss)
+        self._loss_fns = None if loss is None else \
+            [losses_module.get(spec) for spec in _per_output(loss, names, "loss", copy_each=True)]
+        weights = _per_output(1.0 if loss_weights is None else loss_weights, names, "loss_weights")
+        self._loss_weights = [float(w) for w in weights]
+        specs = [] if metrics is None else metrics
+        if isinstance(specs, (str, metrics_module.Metric)) or callable(specs):
+            specs = [specs]
+        if isinstance(specs, (list, tuple)) and len(names) > 1 and all(isinstance(s, (list, tuple)) for s in specs):
+            per_output = [list(s) for s in specs]
+        elif isinstance(specs, dict):
+            per_output = [list(s) if isinstance(s, (list, tuple)) else [s]
+                          for s in _per_output(specs, names, "metrics", default=[])]
+        elif isinstance(specs, (list, tuple)):
+            per_output = [list(specs)] + [copy.deepcopy(list(specs)) for _ in names[1:]]
+        else:
             raise TypeError(f"metrics must be a list of names, functions or Metrics. Received: {metrics!r}")
-        for m in metrics:  # unknown names fail here, not at the first batch
-            metrics_module.get(m, (None, 1), (None, 1))
-        self._metric_specs = list(metrics)
+        for spec in (s for output in per_output for s in output):  # unknown names fail here
+            metrics_module.get(spec, (None, 1), (None, 1))
+        self._metric_specs = per_output
+        self._metrics = None
         self.compiled = True
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
             raise RuntimeError(f"You must call compile() before calling {what}().")
-        if self.loss is None:
+        if self._loss_fns is None:
             raise ValueError(f"{what}() needs a loss: call compile(loss=...) first.")
 
-    def _make_metrics(self, y: np.ndarray, output_shape: tuple) -> list:
-        return [metrics_module.get(m, y.shape, output_shape) for m in self._metric_specs]
+    @property
+    def metrics_names(self) -> list[str]:
+        names = ["loss"]
+        if len(self._output_names()) > 1:
+            names += [f"{n}_loss" for n in self._output_names()]
+        return names + [key for key, _ in (self._metrics or [])]
+
+    def reset_metrics(self) -> None:
+        for _, metric in self._metrics or []:
+            metric.reset_state()
 
     # ------------------------------------------------------------ data
-    def _prepare_x(self, x, name: str = "x") -> np.ndarray:
-        if x is None:
-            raise ValueError(f"{name} is required. Received: {name}=None")
-        array = np.asarray(x)
-        if array.dtype.kind not in "biuf":
-            raise ValueError(f"{name} must hold numbers. Received an array of dtype {array.dtype}.")
-        if array.ndim == 0:
-            raise ValueError(f"{name} must have a batch axis. Received a scalar.")
-        expected = self._expected_input_shape()
-        if array.ndim == 1 and (expected is None or expected[1:] == (1,)):
-            array = array.reshape(-1, 1)  # one feature per sample, as Keras 2 accepted
-        array = array.astype(self.dtype, copy=False)
-        bad = ~np.isfinite(array)
-        if bad.any():
-            row = int(np.argwhere(bad)[0][0])
-            raise ValueError(f"{name} contains NaN or inf (first at row {row}). Clean or impute it first.")
-        if expected is not None and not _fits(array.shape, expected):
-            raise ValueError(
-                f"{name} of shape {array.shape} does not fit model '{self.name}', which expects "
-                f"inputs of shape {shape_str(expected)}."
-            )
-        return array
-
-    def _prepare_xy(self, x, y, sample_weight=None, name: str = ""):
-        x = self._prepare_x(x, name + "x")
+    def _prepare_inputs(self, x, label: str = "x") -> list[np.ndarray]:
+        names, expected = self._input_names(), self._expected_input_shapes()
+        parts = data.split_structure(x, names, "inputs")
+        labels = [label] if len(names) == 1 else [f"{label}[{n!r}]" for n in names]
+        arrays = [data.check_input(p, e, self.dtype, lab, self.name) for p, e, lab in zip(parts, expected, labels)]
+        data.check_same_length(arrays, labels)
         if not self.built:
-            self.build((None,) + x.shape[1:])
+            shapes = [(None,) + a.shape[1:] for a in arrays]
+            self.build(shapes if len(shapes) > 1 else shapes[0])
+        return arrays
+
+    def _output_shapes(self, xs: list[np.ndarray]) -> list[tuple]:
+        shapes = [(None,) + x.shape[1:] for x in xs]
+        out = self.compute_output_shape(shapes if len(shapes) > 1 else shapes[0])
+        return list(out) if isinstance(out, list) else [out]
+
+    def _prepare_data(self, x, y, sample_weight=None, prefix: str = ""):
+        """Inputs, targets and sample weights, checked against the model and its losses."""
+        xs = self._prepare_inputs(x, prefix + "x")
         self._penalized = [w for w in self.weights if w.regularizer is not None]
         if y is None:
-            raise ValueError(f"{name}y is required. Received: {name}y=None")
-        y = self.loss.validate_targets(np.asarray(y), self.compute_output_shape((None,) + x.shape[1:]))
-        if len(y) != len(x):
-            raise ValueError(
-                f"Data cardinality is ambiguous: {name}x has {len(x)} samples but {name}y has {len(y)}."
-            )
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=self.dtype)
-            if sample_weight.shape != (len(x),) or not np.all(np.isfinite(sample_weight)) \
-                    or (sample_weight < 0).any():
-                raise ValueError(
-                    f"sample_weight must be {len(x)} finite non-negative numbers, one per sample. "
-                    f"Received an array of shape {sample_weight.shape}."
-                )
-        return x, y, sample_weight
+            raise ValueError(f"{prefix}y is required. Received: {prefix}y=None")
+        names = self._output_names()
+        parts = data.split_structure(y, names, "outputs")
+        ys = [fn.validate_targets(np.asarray(p), shape)
+              for fn, p, shape in zip(self._loss_fns, parts, self._output_shapes(xs))]
+        labels = [prefix + "x"] + ([prefix + "y"] if len(ys) == 1 else [f"{prefix}y[{n!r}]" for n in names])
+        n = data.check_same_length([xs[0], *ys], labels)
+        return xs, ys, data.check_sample_weight(sample_weight, n, self.dtype, prefix + "sample_weight")
+
+    def _ensure_metrics(self, ys: list[np.ndarray], output_shapes: list[tuple]) -> None:
+        """Create the compiled metrics once the targets' shapes are known."""
+        if self._metrics is not None:
+            return
+        names = self._output_names()
+        self._metrics, self._metric_outputs = [], []
+        for i, specs in enumerate(self._metric_specs):
+            for spec in specs:
+                metric = metrics_module.get(spec, ys[i].shape, output_shapes[i], self._loss_fns[i])
+                self._metrics.append((metric.name if len(names) == 1 else f"{names[i]}_{metric.name}", metric))
+                self._metric_outputs.append(i)
 
     # ------------------------------------------------------------ steps
-    def _compute_loss(self, y, y_pred: Tensor, sample_weight=None) -> Tensor:
-        total = self.loss(y, y_pred, sample_weight)
+    def _compute_loss(self, ys, y_preds, sample_weight=None) -> tuple[Tensor, list]:
+        fns = self._loss_fns
+        if len(fns) == 1:
+            parts = []
+            total = fns[0](ys[0], y_preds[0], sample_weight)
+        else:
+            parts = [fn(y, p, sample_weight) for fn, y, p in zip(fns, ys, y_preds)]
+            total = sum((part * w for part, w in zip(parts[1:], self._loss_weights[1:])),
+                        parts[0] * self._loss_weights[0])
         for w in self._penalized:
             total = total + w.regularizer(w)
-        return total
+        return total, parts
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray, sample_weight=None) -> tuple[float, np.ndarray]:
+    def _train_step(self, xs, ys, sample_weight=None) -> tuple[float, list, list]:
         variables = self._train_variables
         for v in variables:
             v.grad = None
-        y_pred = self(Tensor(x), training=True)
-        loss = self._compute_loss(y, y_pred, sample_weight)
+        y_preds = self._call_arrays(xs, training=True)
+        loss, parts = self._compute_loss(ys, y_preds, sample_weight)
         loss.backward()
         grads = [v.grad for v in variables]
         if any(g is None for g in grads):  # weights the loss does not reach are left alone
@@ -126,165 +154,226 @@ class Trainer:
             grads = [v.grad for v in variables]
         if variables:
             self.optimizer.apply(grads, variables)
-        return float(loss.data), y_pred.data
+        return float(loss.data), [float(p.data) for p in parts], [p.data for p in y_preds]
+
+    def _update_metrics(self, ys, preds, sample_weight) -> None:
+        for (_, metric), i in zip(self._metrics, self._metric_outputs):
+            metric.update_state(ys[i], preds[i], sample_weight)
+
+    def _logs(self, loss_sum: float, part_sums: list, count: int) -> dict:
+        logs = {"loss": loss_sum / count}
+        for name, part in zip(self._output_names(), part_sums):
+            logs[f"{name}_loss"] = part / count
+        logs.update((key, metric.result()) for key, metric in self._metrics)
+        return logs
+
+    def _start_training(self) -> None:
+        self._train_variables = self.trainable_weights
 
     # ------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, sample_weight=None,
-            initial_epoch=0, validation_freq=1):
-        """Train for ``epochs`` epochs of mini-batches; returns the ``History``."""
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` epochs of mini-batches; returns the ``History``.
+
+        ``steps_per_epoch`` and ``validation_steps`` are accepted for compatibility: with
+        in-memory arrays an epoch is always one pass over the data.
+        """
         self._require_compiled("fit")
-        batch_size = _check_batch_size(batch_size)
-        _check_int("epochs", epochs, minimum=0)
-        _check_int("initial_epoch", initial_epoch, minimum=0)
-        _check_int("validation_freq", validation_freq, minimum=1)
-        x, y, sample_weight = self._prepare_xy(x, y, sample_weight)
+        batch_size = data.check_batch_size(batch_size)
+        val_batch_size = data.check_batch_size(validation_batch_size or batch_size)
+        data.check_int("epochs", epochs, minimum=0)
+        data.check_int("initial_epoch", initial_epoch, minimum=0)
+        data.check_int("validation_freq", validation_freq, minimum=1)
+        verbose = resolve_verbose(verbose)
+        xs, ys, sample_weight = self._prepare_data(x, y, sample_weight)
+        if class_weight is not None:
+            if len(ys) > 1:
+                raise ValueError("class_weight works for single-output models only; pass sample_weight instead.")
+            weights = data.class_weight_to_sample_weight(class_weight, ys[0], self.dtype)
+            sample_weight = weights if sample_weight is None else sample_weight * weights
         if validation_data is not None and validation_split:
             raise ValueError("Pass validation_data or validation_split, not both.")
         if validation_split:
-            x, y, sample_weight, validation_data = _split_validation(x, y, sample_weight, validation_split)
+            (xs, ys, sample_weight), validation = data.split_validation(xs, ys, sample_weight, validation_split)
         elif validation_data is not None:
-            validation_data = self._prepare_xy(*_unpack_validation(validation_data), name="validation_")
-
-        output_shape = self.compute_output_shape((None,) + x.shape[1:])
-        metrics = self._make_metrics(y, output_shape)
+            validation = self._prepare_data(*data.unpack_validation(validation_data), prefix="validation_")
+        else:
+            validation = None
+        n = len(xs[0])
+        steps = -(-n // batch_size)
+        self._ensure_metrics(ys, self._output_shapes(xs))
         history = History()
-        callback_list = CallbackList(
-            [*(callbacks or []), history], self,
-            {"epochs": epochs, "steps": -(-len(x) // batch_size), "verbose": verbose},
-        )
-        verbose = _resolve_verbose(verbose)
-        self._train_variables = self.trainable_weights
+        callback_list = CallbackList([*(callbacks or []), history], self,
+                                     {"epochs": epochs, "steps": steps, "verbose": verbose})
+        self._start_training()
         self.history = history
         self.stop_training = False
-        n = len(x)
+        batch_hooks = callback_list.has("on_train_batch_end") or callback_list.has("on_train_batch_begin")
+        n_parts = len(ys) if len(ys) > 1 else 0
         callback_list.call("on_train_begin", {})
         for epoch in range(initial_epoch, epochs):
-            started = time.perf_counter()
             callback_list.call("on_epoch_begin", epoch, {})
-            for m in metrics:
-                m.reset_state()
+            self.reset_metrics()
+            if verbose:
+                print(f"Epoch {epoch + 1}/{epochs}", flush=True)
+            progbar = Progbar(steps, verbose)
             order = backend.rng().permutation(n) if shuffle else None
-            batch_hooks = callback_list.has("on_train_batch_end") or callback_list.has("on_train_batch_begin")
-            loss_sum = 0.0
+            loss_sum, part_sums, seen = 0.0, [0.0] * n_parts, 0
             for step, start in enumerate(range(0, n, batch_size)):
                 index = order[start:start + batch_size] if shuffle else slice(start, start + batch_size)
-                xb, yb = x[index], y[index]
+                xb, yb = [a[index] for a in xs], [a[index] for a in ys]
                 wb = None if sample_weight is None else sample_weight[index]
                 if batch_hooks:
                     callback_list.call("on_train_batch_begin", step, {})
-                loss_value, y_pred = self._train_step(xb, yb, wb)
-                loss_sum += loss_value * len(xb)
-                for m in metrics:
-                    m.update_state(yb, y_pred, wb)
+                loss_value, parts, preds = self._train_step(xb, yb, wb)
+                size = len(xb[0])
+                seen += size
+                loss_sum += loss_value * size
+                for j, part in enumerate(parts):
+                    part_sums[j] += part * size
+                self._update_metrics(yb, preds, wb)
                 if batch_hooks:
-                    callback_list.call("on_train_batch_end", step, {"loss": loss_sum / min(start + batch_size, n)})
+                    callback_list.call("on_train_batch_end", step, self._logs(loss_sum, part_sums, seen))
+                progbar.update(step + 1, lambda: self._logs(loss_sum, part_sums, seen))
                 if self.stop_training:
                     break
-            logs = {"loss": loss_sum / n, **{m.name: m.result() for m in metrics}}
-            if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(*validation_data, batch_size=batch_size)
+            logs = self._logs(loss_sum, part_sums, max(seen, 1))
+            if validation is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_arrays(*validation, batch_size=val_batch_size)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
             callback_list.call("on_epoch_end", epoch, logs)
-            if verbose:
-                _print_epoch(epoch, epochs, -(-n // batch_size), time.perf_counter() - started, logs)
+            progbar.finish(logs)
             if self.stop_training:
                 break
         callback_list.call("on_train_end", {})
         return history
 
     # ------------------------------------------------------------ evaluate / predict
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 return_dict=False):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
         """Loss (and metrics) on ``x, y``: a float, a list, or a dict with ``return_dict``."""
         self._require_compiled("evaluate")
-        batch_size = _check_batch_size(batch_size)
-        x, y, sample_weight = self._prepare_xy(x, y, sample_weight)
-        logs = self._evaluate_arrays(x, y, sample_weight, batch_size=batch_size)
-        if _resolve_verbose(verbose):
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        batch_size = data.check_batch_size(batch_size)
+        verbose = resolve_verbose(verbose)
+        xs, ys, sample_weight = self._prepare_data(x, y, sample_weight)
+        callback_list = CallbackList(callbacks or [], self, {"verbose": verbose})
+        progbar = Progbar(-(-len(xs[0]) // batch_size), verbose)
+        logs = self._evaluate_arrays(xs, ys, sample_weight, batch_size=batch_size, callback_list=callback_list)
+        progbar.finish(logs)
+        return logs if return_dict else _flatten(logs)
 
-    def _evaluate_arrays(self, x, y, sample_weight=None, batch_size=32) -> dict:
-        metrics = self._make_metrics(y, self.compute_output_shape((None,) + x.shape[1:]))
-        loss_sum = 0.0
+    def _evaluate_arrays(self, xs, ys, sample_weight=None, batch_size=32, callback_list=None) -> dict:
+        self._ensure_metrics(ys, self._output_shapes(xs))
+        self.reset_metrics()
+        n_parts = len(ys) if len(ys) > 1 else 0
+        loss_sum, part_sums = 0.0, [0.0] * n_parts
+        if callback_list is not None:
+            callback_list.call("on_test_begin", {})
         with no_grad():
-            for start in range(0, len(x), batch_size):
-                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-                wb = None if sample_weight is None else sample_weight[start:start + batch_size]
-                y_pred = self(Tensor(xb), training=False)
-                loss_sum += float(self._compute_loss(yb, y_pred, wb).data) * len(xb)
-                for m in metrics:
-                    m.update_state(yb, y_pred.data, wb)
-        return {"loss": loss_sum / len(x), **{m.name: m.result() for m in metrics}}
+            for step, start in enumerate(range(0, len(xs[0]), batch_size)):
+                index = slice(start, start + batch_size)
+                xb, yb = [a[index] for a in xs], [a[index] for a in ys]
+                wb = None if sample_weight is None else sample_weight[index]
+                if callback_list is not None:
+                    callback_list.call("on_test_batch_begin", step, {})
+                preds = self._call_arrays(xb, training=False)
+                loss, parts = self._compute_loss(yb, preds, wb)
+                loss_sum += float(loss.data) * len(xb[0])
+                for j, part in enumerate(parts):
+                    part_sums[j] += float(part.data) * len(xb[0])
+                self._update_metrics(yb, [p.data for p in preds], wb)
+                if callback_list is not None:
+                    callback_list.call("on_test_batch_end", step, {})
+        logs = self._logs(loss_sum, part_sums, len(xs[0]))
+        if callback_list is not None:
+            callback_list.call("on_test_end", logs)
+        return logs
 
-    def predict(self, x, batch_size=None, verbose="auto"):
-        """Model outputs for ``x`` as a NumPy array, computed in batches without a graph."""
-        batch_size = _check_batch_size(batch_size)
-        x = self._prepare_x(x)
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Model outputs for ``x`` as a NumPy array (a list of them for several outputs)."""
+        batch_size = data.check_batch_size(batch_size)
+        xs = self._prepare_inputs(x)
+        callback_list = CallbackList(callbacks or [], self, {}) if callbacks else None
+        if callback_list is not None:
+            callback_list.call("on_predict_begin", {})
+        outputs = []
         with no_grad():
-            if len(x) <= batch_size:
-                return self(Tensor(x), training=False).data
-            outputs = [self(Tensor(x[i:i + batch_size]), training=False).data
-                       for i in range(0, len(x), batch_size)]
-        return np.concatenate(outputs)
+            for step, start in enumerate(range(0, len(xs[0]), batch_size)):
+                if callback_list is not None:
+                    callback_list.call("on_predict_batch_begin", step, {})
+                batch = [a[start:start + batch_size] for a in xs] if len(xs[0]) > batch_size else xs
+                outputs.append([p.data for p in self._call_arrays(batch, training=False)])
+                if callback_list is not None:
+                    callback_list.call("on_predict_batch_end", step, {"outputs": outputs[-1]})
+        if callback_list is not None:
+            callback_list.call("on_predict_end", {})
+        if len(outputs) == 1:
+            merged = outputs[0]
+        else:
+            merged = [np.concatenate([o[i] for o in outputs]) for i in range(len(outputs[0]))]
+        return merged[0] if len(merged) == 1 else merged
+
+    # ------------------------------------------------------------ single batches
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
+                       return_dict=False):
+        """One gradient step on one batch; its loss (and metrics), as Keras 2 returned them.
+
+        With ``reset_metrics=False`` metrics (and the loss) accumulate over calls until
+        ``reset_metrics()``, as Keras 3 does.
+        """
+        self._require_compiled("train_on_batch")
+        xs, ys, sample_weight = self._prepare_data(x, y, sample_weight)
+        if class_weight is not None:
+            weights = data.class_weight_to_sample_weight(class_weight, ys[0], self.dtype)
+            sample_weight = weights if sample_weight is None else sample_weight * weights
+        self._ensure_metrics(ys, self._output_shapes(xs))
+        if reset_metrics or not hasattr(self, "_batch_sums"):
+            self.reset_metrics()
+            self._batch_sums = [0.0, [0.0] * (len(ys) if len(ys) > 1 else 0), 0]
+        self._start_training()
+        loss_value, parts, preds = self._train_step(xs, ys, sample_weight)
+        self._update_metrics(ys, preds, sample_weight)
+        sums = self._batch_sums
+        sums[0] += loss_value * len(xs[0])
+        sums[1] = [s + p * len(xs[0]) for s, p in zip(sums[1], parts)]
+        sums[2] += len(xs[0])
+        logs = self._logs(*sums)
+        return logs if return_dict else _flatten(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss (and metrics) on one batch, without updating the weights."""
+        self._require_compiled("test_on_batch")
+        xs, ys, sample_weight = self._prepare_data(x, y, sample_weight)
+        logs = self._evaluate_arrays(xs, ys, sample_weight, batch_size=len(xs[0]))
+        return logs if return_dict else _flatten(logs)
+
+    def predict_on_batch(self, x):
+        """Outputs for one batch, computed at once."""
+        xs = self._prepare_inputs(x)
+        with no_grad():
+            preds = [p.data for p in self._call_arrays(xs, training=False)]
+        return preds[0] if len(preds) == 1 else preds
 
 
 # ------------------------------------------------------------ helpers
-def _fits(shape: tuple, expected: tuple) -> bool:
-    return len(shape) == len(expected) and all(e is None or s == e for s, e in zip(shape[1:], expected[1:]))
+def _flatten(logs: dict):
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
 
 
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}. Received: {name}={value!r}")
-
-
-def _check_batch_size(batch_size) -> int:
-    if batch_size is None:
-        return 32
-    _check_int("batch_size", batch_size, minimum=1)
-    return int(batch_size)
-
-
-def _resolve_verbose(verbose) -> int:
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}")
-    return int(verbose)
-
-
-def _unpack_validation(validation_data):
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-        raise ValueError(
-            "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight). "
-            f"Received: {type(validation_data).__name__} {validation_data!r:.80}"
-        )
-    return tuple(validation_data) + (None,) * (3 - len(validation_data))
-
-
-def _split_validation(x, y, sample_weight, validation_split):
-    """The last ``validation_split`` of the samples, taken before any shuffling (as Keras)."""
-    if not isinstance(validation_split, (int, float)) or not 0 < validation_split < 1:
-        raise ValueError(f"validation_split must be a float in (0, 1). Received: {validation_split!r}")
-    split = int(np.floor(len(x) * (1.0 - validation_split)))
-    if split == 0 or split == len(x):
-        raise ValueError(
-            f"validation_split={validation_split} leaves {split} training and {len(x) - split} "
-            f"validation samples out of {len(x)}; both need at least one."
-        )
-    sw_train = None if sample_weight is None else sample_weight[:split]
-    sw_val = None if sample_weight is None else sample_weight[split:]
-    return x[:split], y[:split], sw_train, (x[split:], y[split:], sw_val)
-
-
-def _print_epoch(epoch: int, epochs: int, steps: int, seconds: float, logs: dict) -> None:
-    metrics = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
-    per_step = seconds / max(steps, 1)
-    unit = f"{per_step * 1e3:.0f}ms/step" if per_step >= 1e-3 else f"{per_step * 1e6:.0f}us/step"
-    print(f"Epoch {epoch + 1}/{epochs}\n{steps}/{steps} - {seconds:.0f}s - {unit} - {metrics}",
-          file=sys.stdout, flush=True)
+def _per_output(spec, names: list[str], what: str, default=None, copy_each: bool = False) -> list:
+    """One entry per output from a single value, a list in output order or a dict by output name."""
+    if isinstance(spec, dict):
+        unknown = [k for k in spec if k not in names]
+        if unknown:
+            raise ValueError(f"{what} has keys {unknown} that are not output names. Output names: {names}.")
+        if default is None and any(n not in spec for n in names):
+            raise ValueError(f"{what} given as a dict needs an entry for every output: {names}.")
+        return [spec.get(n, default) for n in names]
+    if isinstance(spec, (list, tuple)):
+        if len(spec) != len(names):
+            raise ValueError(f"{what} has {len(spec)} entries for {len(names)} outputs ({names}).")
+        return list(spec)
+    return [spec] + [copy.deepcopy(spec) if copy_each else spec for _ in names[1:]]

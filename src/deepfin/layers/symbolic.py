@@ -1,0 +1,47 @@
+"""Symbolic tensors: what layers return when called on ``Input``, the wiring of functional models."""
+
+from __future__ import annotations
+
+from deepfin._text import shape_str
+
+
+class KerasTensor:
+    """A symbolic value: its shape (batch axis first, ``None`` when free), dtype and origin.
+
+    ``_layer`` is the layer that produced it and ``_inputs`` what that layer was called on (a
+    KerasTensor, a list of them, or ``None`` for a model input).
+    """
+
+    def __init__(self, shape: tuple, dtype: str, layer, inputs, name: str | None = None):
+        self.shape, self.dtype = tuple(shape), dtype
+        self._layer, self._inputs = layer, inputs
+        self.name = name or layer.name
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def _parents(self) -> list[KerasTensor]:
+        if self._inputs is None:
+            return []
+        return list(self._inputs) if isinstance(self._inputs, list) else [self._inputs]
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={shape_str(self.shape)}, dtype={self.dtype}, name={self.name}>"
+
+
+def trace(outputs: list[KerasTensor]) -> list[KerasTensor]:
+    """Every KerasTensor that ``outputs`` depend on, inputs before what is computed from them."""
+    order, seen = [], set()
+    stack = [(kt, False) for kt in reversed(outputs)]
+    while stack:
+        kt, expanded = stack.pop()
+        if expanded:
+            order.append(kt)
+            continue
+        if id(kt) in seen:
+            continue
+        seen.add(id(kt))
+        stack.append((kt, True))
+        stack.extend((p, False) for p in reversed(kt._parents()) if id(p) not in seen)
+    return order

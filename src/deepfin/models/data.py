@@ -1,0 +1,138 @@
+"""Checking and arranging what ``fit`` / ``evaluate`` / ``predict`` receive.
+
+Inputs and targets become lists with one NumPy array per model input / output; every check runs
+before any training, and every message names what was wrong and what was expected.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepfin._text import shape_str
+
+
+def split_structure(data, names: list[str], what: str) -> list:
+    """One entry per name from a single array, a list / tuple, or a dict keyed by name."""
+    if isinstance(data, dict):
+        missing = [n for n in names if n not in data]
+        unknown = [k for k in data if k not in names]
+        if missing or unknown:
+            raise ValueError(
+                f"{what} given as a dict needs exactly the keys {names}. Missing: {missing}; unknown: {unknown}."
+            )
+        return [data[n] for n in names]
+    if len(names) == 1:
+        if isinstance(data, (list, tuple)) and len(data) == 1 and not np.isscalar(data[0]):
+            return list(data)
+        return [data]
+    if not isinstance(data, (list, tuple)) or len(data) != len(names):
+        raise ValueError(
+            f"The model has {len(names)} {what} ({names}): pass a list of {len(names)} arrays or a dict "
+            f"keyed by those names. Received {type(data).__name__}."
+        )
+    return list(data)
+
+
+def check_input(x, expected: tuple | None, dtype: str, label: str, model_name: str) -> np.ndarray:
+    """``x`` as a finite float array of the model's dtype that fits ``expected``."""
+    if x is None:
+        raise ValueError(f"{label} is required. Received: {label}=None")
+    array = np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{label} must hold numbers. Received an array of dtype {array.dtype}.")
+    if array.ndim == 0:
+        raise ValueError(f"{label} must have a batch axis. Received a scalar.")
+    if array.ndim == 1 and (expected is None or tuple(expected[1:]) == (1,)):
+        array = array.reshape(-1, 1)  # one feature per sample, as Keras 2 accepted
+    array = array.astype(dtype, copy=False)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        raise ValueError(f"{label} contains NaN or inf (first at row {row}). Clean or impute it first.")
+    if expected is not None and not fits(array.shape, expected):
+        raise ValueError(
+            f"{label} of shape {array.shape} does not fit model '{model_name}', which expects "
+            f"inputs of shape {shape_str(expected)}."
+        )
+    return array
+
+
+def fits(shape: tuple, expected: tuple) -> bool:
+    return len(shape) == len(expected) and all(e is None or s == e for s, e in zip(shape[1:], expected[1:]))
+
+
+def check_same_length(arrays: list[np.ndarray], labels: list[str]) -> int:
+    lengths = {len(a) for a in arrays}
+    if len(lengths) > 1:
+        described = ", ".join(f"{label} has {len(a)}" for a, label in zip(arrays, labels))
+        raise ValueError(f"Data cardinality is ambiguous: {described} samples. Make them equal.")
+    return len(arrays[0])
+
+
+def check_sample_weight(sample_weight, n: int, dtype: str, label: str = "sample_weight"):
+    if sample_weight is None:
+        return None
+    sample_weight = np.asarray(sample_weight, dtype=dtype)
+    if sample_weight.ndim == 2 and sample_weight.shape[1] == 1:
+        sample_weight = sample_weight[:, 0]
+    if sample_weight.shape != (n,) or not np.all(np.isfinite(sample_weight)) or (sample_weight < 0).any():
+        raise ValueError(
+            f"{label} must be {n} finite non-negative numbers, one per sample. "
+            f"Received an array of shape {sample_weight.shape}."
+        )
+    return sample_weight
+
+
+def class_weight_to_sample_weight(class_weight, y: np.ndarray, dtype: str) -> np.ndarray:
+    """Per-sample weights from ``{class: weight}``; classes left out weigh 1, as in Keras."""
+    if not isinstance(class_weight, dict) or not class_weight:
+        raise ValueError(f"class_weight must be a non-empty dict {{class index: weight}}. Received: {class_weight!r}")
+    for k, v in class_weight.items():
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"class_weight keys must be class indices (integers >= 0). Received key {k!r}.")
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not np.isfinite(v) or v < 0:
+            raise ValueError(f"class_weight[{k}] must be a finite non-negative number. Received {v!r}.")
+    y = np.asarray(y)
+    labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else np.rint(y.reshape(len(y))).astype(np.intp)
+    table = np.ones(max(int(labels.max()) + 1, max(class_weight) + 1), dtype=dtype)
+    for k, v in class_weight.items():
+        table[k] = v
+    return table[labels]
+
+
+def unpack_validation(validation_data):
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight). "
+            f"Received: {type(validation_data).__name__} {validation_data!r:.80}"
+        )
+    return tuple(validation_data) + (None,) * (3 - len(validation_data))
+
+
+def split_validation(xs: list, ys: list, sample_weight, validation_split):
+    """The last ``validation_split`` of the samples, taken before any shuffling (as Keras)."""
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
+            or not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be a float in (0, 1). Received: {validation_split!r}")
+    n = len(xs[0])
+    split = int(np.floor(n * (1.0 - validation_split)))
+    if split == 0 or split == n:
+        raise ValueError(
+            f"validation_split={validation_split} leaves {split} training and {n - split} "
+            f"validation samples out of {n}; both need at least one."
+        )
+    head = ([a[:split] for a in xs], [a[:split] for a in ys], None if sample_weight is None else sample_weight[:split])
+    tail = ([a[split:] for a in xs], [a[split:] for a in ys], None if sample_weight is None else sample_weight[split:])
+    return head, tail
+
+
+def check_int(name: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}. Received: {name}={value!r}")
+
+
+def check_batch_size(batch_size) -> int:
+    if batch_size is None:
+        return 32
+    check_int("batch_size", batch_size, minimum=1)
+    return int(batch_size)

@@ -1,0 +1,156 @@
+"""Functional models: ``Model(inputs, outputs)`` over a graph of layers called on ``Input``s.
+
+Several inputs and outputs and shared layers (one layer called on several tensors, its
+weights counted once) are supported; the graph is traced once, at construction.
+"""
+
+from __future__ import annotations
+
+from deepfin._text import shape_str
+from deepfin.layers.base import Layer
+from deepfin.layers.core import InputLayer
+from deepfin.layers.symbolic import KerasTensor, trace
+from deepfin.models.model import Model
+
+
+class Functional(Model):
+    """A model defined by its symbolic ``inputs`` and ``outputs`` (each one or a list)."""
+
+    def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True):
+        super().__init__(name=name, trainable=trainable)
+        self._nested_inputs = isinstance(inputs, (list, tuple, dict))
+        self._nested_outputs = isinstance(outputs, (list, tuple, dict))
+        self.inputs = _as_list(inputs, "inputs")
+        self.outputs = _as_list(outputs, "outputs")
+        for kt in self.inputs:
+            if not isinstance(kt._layer, InputLayer):
+                raise ValueError(
+                    f"Model inputs must come from deepfin.Input(...). Received {kt!r}, an output of "
+                    f"layer '{kt._layer.name}'."
+                )
+        self._nodes = trace(self.outputs)
+        given = {id(kt) for kt in self.inputs}
+        missing = [kt for kt in self._nodes if kt._inputs is None and id(kt) not in given]
+        if missing:
+            raise ValueError(
+                f"The outputs depend on input '{missing[0].name}', which is not among the model's "
+                f"inputs {[kt.name for kt in self.inputs]}."
+            )
+        self._steps = [kt for kt in self._nodes if kt._inputs is not None]
+        self._layers = []
+        for kt in [*self.inputs, *self._nodes]:
+            if kt._layer not in self._layers:
+                self._layers.append(kt._layer)
+        names = [layer.name for layer in self._layers]
+        duplicate = next((n for n in names if names.count(n) > 1), None)
+        if duplicate:
+            raise ValueError(f"The name '{duplicate}' is used by more than one layer of the model.")
+        self.built = True
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def _expected_input_shapes(self) -> list:
+        return [kt.shape for kt in self.inputs]
+
+    def _input_names(self) -> list[str]:
+        return [kt.name for kt in self.inputs]
+
+    def _output_names(self) -> list[str]:
+        return [kt._layer.name for kt in self.outputs]
+
+    @property
+    def input_shape(self):
+        shapes = self._expected_input_shapes()
+        return shapes if self._nested_inputs else shapes[0]
+
+    @property
+    def output_shape(self):
+        shapes = [kt.shape for kt in self.outputs]
+        return shapes if self._nested_outputs else shapes[0]
+
+    def build(self, input_shape=None) -> None:
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return self.output_shape
+
+    def call(self, inputs, training=None):
+        inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(inputs) != len(self.inputs):
+            raise ValueError(
+                f"Model '{self.name}' has {len(self.inputs)} inputs "
+                f"({[kt.name for kt in self.inputs]}); received {len(inputs)}."
+            )
+        values = {id(kt): x for kt, x in zip(self.inputs, inputs)}
+        for kt in self._steps:
+            args = kt._inputs
+            x = [values[id(a)] for a in args] if isinstance(args, list) else values[id(args)]
+            values[id(kt)] = kt._layer(x, training=training)
+        outputs = [values[id(kt)] for kt in self.outputs]
+        return outputs if self._nested_outputs else outputs[0]
+
+    def get_config(self) -> dict:
+        index = {id(kt): i for i, kt in enumerate(self._nodes)}
+
+        def ref(kt):
+            return index[id(kt)]
+
+        nodes = []
+        for kt in self._nodes:
+            args = kt._inputs
+            nodes.append({
+                "layer": kt._layer.name,
+                "inputs": None if args is None else [ref(a) for a in args] if isinstance(args, list) else ref(args),
+            })
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": [{"class_name": type(l).__name__, "config": l.get_config()} for l in self._layers],
+            "nodes": nodes,
+            "inputs": [ref(kt) for kt in self.inputs],
+            "outputs": [ref(kt) for kt in self.outputs],
+            "nested_inputs": self._nested_inputs,
+            "nested_outputs": self._nested_outputs,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Functional:
+        from deepfin.layers import deserialize
+
+        layers = {}
+        for spec in config["layers"]:
+            layer = deserialize(spec, custom_objects)
+            layers[layer.name] = layer
+        tensors = []
+        for node in config["nodes"]:
+            layer = layers[node["layer"]]
+            if node["inputs"] is None:
+                tensors.append(layer.output)
+            else:
+                args = node["inputs"]
+                tensors.append(layer([tensors[i] for i in args] if isinstance(args, list) else tensors[args]))
+        inputs = [tensors[i] for i in config["inputs"]]
+        outputs = [tensors[i] for i in config["outputs"]]
+        return cls(inputs if config["nested_inputs"] else inputs[0],
+                   outputs if config["nested_outputs"] else outputs[0],
+                   name=config["name"], trainable=config["trainable"])
+
+    def __repr__(self) -> str:
+        ins = ", ".join(shape_str(s) for s in self._expected_input_shapes())
+        return f"<Functional name={self.name}, layers={len(self._layers)}, inputs=[{ins}]>"
+
+
+def _as_list(value, what: str) -> list[KerasTensor]:
+    items = list(value.values()) if isinstance(value, dict) else \
+        list(value) if isinstance(value, (list, tuple)) else [value]
+    for item in items:
+        if not isinstance(item, KerasTensor):
+            raise TypeError(
+                f"Model {what} must be symbolic tensors (from deepfin.Input and layers called on it). "
+                f"Received {type(item).__name__}: {item!r:.80}"
+            )
+    if not items:
+        raise ValueError(f"A model needs at least one of its {what}.")
+    return items
