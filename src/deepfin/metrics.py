@@ -194,7 +194,7 @@ class _Confusion(_Collecting):
             return 0.0, 0.0, 0.0
         y, p, w = self._arrays()
         predicted, actual = p > self.thresholds, y > 0.5
-        return float(w[predicted & actual].sum()), float(w[predicted & ~actual].sum()), float(w[~predicted & actual].sum())
+        return tuple(float(w[mask].sum()) for mask in (predicted & actual, predicted & ~actual, ~predicted & actual))
 
     def get_config(self) -> dict:
         return {"name": self.name, "thresholds": self.thresholds}

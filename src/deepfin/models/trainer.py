@@ -236,7 +236,7 @@ class Trainer:
                 self._update_metrics(yb, preds, wb)
                 if batch_hooks:
                     callback_list.call("on_train_batch_end", step, self._logs(loss_sum, part_sums, seen))
-                progbar.update(step + 1, lambda: self._logs(loss_sum, part_sums, seen))
+                progbar.update(step + 1, lambda s=loss_sum, p=part_sums, k=seen: self._logs(s, p, k))
                 if self.stop_training:
                     break
             logs = self._logs(loss_sum, part_sums, max(seen, 1))
