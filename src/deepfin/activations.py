@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from deepfin import _custom
+
 from deepfin.engine import ops
 from deepfin.engine.tensor import Tensor, as_tensor
 
@@ -61,7 +63,7 @@ def get(identifier) -> Callable:
         return linear
     if isinstance(identifier, str):
         try:
-            return _ACTIVATIONS[identifier]
+            return _ACTIVATIONS.get(identifier) or _custom.lookup(identifier) or _ACTIVATIONS[identifier]
         except KeyError:
             raise ValueError(
                 f"Unknown activation: {identifier!r}. Expected one of {sorted(_ACTIVATIONS)} "
@@ -75,6 +77,6 @@ def get(identifier) -> Callable:
 def serialize(activation: Callable) -> str:
     """The name under which ``get`` finds ``activation`` (for configs)."""
     name = getattr(activation, "__name__", None)
-    if _ACTIVATIONS.get(name) is not activation:
-        raise ValueError(f"Cannot serialize a custom activation: {activation!r}.")
+    if not name or name == "<lambda>" or name in _ACTIVATIONS and _ACTIVATIONS[name] is not activation:
+        raise ValueError(f"Cannot serialize activation {activation!r}: give it a unique function name.")
     return name

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from deepfin import backend
+from deepfin import _custom, backend
 from deepfin._text import shape_str
 from deepfin.engine import ops
 from deepfin.engine.tensor import Tensor, as_tensor
@@ -317,6 +317,9 @@ def get(identifier) -> Loss:
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, str):
+        custom = _custom.lookup(identifier)
+        if identifier not in _BY_NAME and custom is not None:
+            return get(custom)
         if identifier not in _BY_NAME:
             names = sorted(n for n in _BY_NAME if n.islower())
             raise ValueError(f"Unknown loss: {identifier!r}. Expected one of {names}.")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from deepfin import backend
+from deepfin import _custom, backend
 from deepfin import losses as _losses
 from deepfin.engine.tensor import as_tensor
 
@@ -247,6 +247,8 @@ def get(identifier, y_true_shape: tuple | None = None, y_pred_shape: tuple | Non
         if identifier in _ACCURACY:
             return MeanMetricWrapper(_accuracy_for(loss, y_true_shape, y_pred_shape), name=identifier)
         cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
+        if cls is None and _custom.lookup(identifier) is not None:
+            return get(_custom.lookup(identifier), y_true_shape, y_pred_shape, loss)
         if cls is None:
             names = sorted([*_ACCURACY, *_BY_NAME, *_CLASSES])
             raise ValueError(f"Unknown metric: {identifier!r}. Expected one of {names}, a function or a Metric.")

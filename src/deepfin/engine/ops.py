@@ -19,7 +19,8 @@ __all__ = [
     "exp", "log", "sqrt", "abs", "clip", "square", "tanh", "sigmoid", "relu", "leaky_relu",
     "elu", "softplus", "softmax", "log_softmax", "step", "matmul", "dense", "dropout",
     "sigmoid_binary_crossentropy", "softmax_categorical_crossentropy",
-    "softmax_sparse_categorical_crossentropy", "FUSED_DENSE_ACTIVATIONS",
+    "softmax_sparse_categorical_crossentropy", "FUSED_DENSE_ACTIVATIONS", "concatenate",
+    "batch_normalization",
 ]
 
 
@@ -212,6 +213,45 @@ def dropout(x, rate: float, rng: np.random.Generator, noise_shape=None) -> Tenso
     keep = rng.random(shape, dtype=draw_dtype) >= rate
     mask = np.multiply(keep, 1.0 / (1.0 - rate), dtype=x.dtype)
     return Tensor._make(x.data * mask, (x,), lambda g: (g * mask,))
+
+
+def concatenate(tensors, axis: int = -1) -> Tensor:
+    """Join tensors along ``axis``; each gets its slice of the gradient back."""
+    tensors = [as_tensor(t) for t in tensors]
+    sizes = np.cumsum([t.shape[axis] for t in tensors])[:-1]
+    return Tensor._make(np.concatenate([t.data for t in tensors], axis=axis), tuple(tensors),
+                        lambda g: tuple(np.split(g, sizes, axis=axis)))
+
+
+def batch_normalization(x, gamma: Tensor | None, beta: Tensor | None, epsilon: float) -> tuple[Tensor, np.ndarray, np.ndarray]:
+    """Normalize over every axis but the last with the batch's own statistics, in one node.
+
+    Returns the output and the batch mean and (biased) variance, for the moving statistics.
+    """
+    x = as_tensor(x)
+    axes = tuple(range(x.ndim - 1))
+    n = x.data.size // x.shape[-1]
+    mean = x.data.mean(axis=axes)
+    centered = x.data - mean
+    var = np.mean(centered * centered, axis=axes)
+    inv = 1.0 / np.sqrt(var + epsilon)
+    x_hat = centered * inv
+    out = x_hat * gamma.data if gamma is not None else x_hat.copy()
+    if beta is not None:
+        out += beta.data
+
+    def backward(g):
+        g_hat = g * gamma.data if gamma is not None else g
+        gx = inv / n * (n * g_hat - g_hat.sum(axis=axes) - x_hat * (g_hat * x_hat).sum(axis=axes))
+        grads = [gx]
+        if gamma is not None:
+            grads.append((g * x_hat).sum(axis=axes))
+        if beta is not None:
+            grads.append(g.sum(axis=axes))
+        return tuple(grads)
+
+    parents = (x,) + tuple(p for p in (gamma, beta) if p is not None)
+    return Tensor._make(out, parents, backward), mean, var
 
 
 # ------------------------------------------------------------------ fused losses

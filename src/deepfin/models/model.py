@@ -104,6 +104,17 @@ class Model(Trainer, Layer):
     def losses(self):
         return [p for layer in self.layers for p in layer.losses]
 
+    def summary(self, line_length: int | None = None, positions=None, print_fn=None, **kwargs) -> None:
+        """Print a table of the layers, their output shapes and parameter counts (Keras 2's layout).
+
+        ``print_fn`` receives each line (``print`` by default); ``expand_nested``,
+        ``show_trainable`` and ``layer_range`` are accepted for compatibility.
+        """
+        from deepfin.models.summary import summary_lines
+
+        for line in summary_lines(self, line_length, positions):
+            (print_fn or print)(line)
+
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or position, as Keras."""
         if index is not None:

@@ -107,6 +107,16 @@ class Sequential(Model):
             "build_input_shape": None if self.input_shape is None else list(self.input_shape),
         }
 
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Sequential:
+        from deepfin.layers import deserialize
+
+        model = cls([deserialize(spec, custom_objects) for spec in config["layers"]],
+                    trainable=config.get("trainable", True), name=config.get("name"))
+        if config.get("build_input_shape") is not None and not model.built:
+            model.build(tuple(config["build_input_shape"]))
+        return model
+
     def __repr__(self) -> str:
         shape = "unknown" if self.input_shape is None else shape_str(self.input_shape)
         return f"<Sequential name={self.name}, layers={len(self._layers)}, input_shape={shape}>"

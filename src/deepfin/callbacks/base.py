@@ -1,4 +1,4 @@
-"""Callbacks: hooks into fit / evaluate / predict, and the History that fit returns."""
+"""The Callback base class with every Keras hook, the History that fit returns, and CallbackList."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ _HOOKS = (
     "on_test_batch_begin", "on_test_batch_end", "on_predict_begin", "on_predict_end",
     "on_predict_batch_begin", "on_predict_batch_end",
 )
+_KERAS2_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
 
 
 class Callback:
-    """Base class with every Keras hook; ``self.model`` and ``self.params`` are set by fit."""
+    """Base class with every Keras hook; ``self.model`` and ``self.params`` are set by fit.
+
+    Keras 2's ``on_batch_begin`` / ``on_batch_end`` are called as ``on_train_batch_*``.
+    """
 
     def __init__(self):
         self.model = None
@@ -28,8 +32,13 @@ def _no_op(self, *args, **kwargs) -> None:
     return None
 
 
-for _hook in _HOOKS:
+for _hook in (*_HOOKS, *_KERAS2_ALIASES.values()):
     setattr(Callback, _hook, _no_op)
+
+
+def _overrides(callback: Callback, hook: str) -> bool:
+    method = getattr(callback, hook)
+    return getattr(method, "__func__", method) is not _no_op
 
 
 class History(Callback):
@@ -50,23 +59,35 @@ class History(Callback):
 
 
 class CallbackList:
-    """Calls a hook on every callback; batch hooks only reach callbacks that override them."""
+    """Calls a hook on every callback; batch hooks only reach callbacks that define them.
+
+    Callbacks that leave every batch hook alone cost nothing per batch: fit asks ``has`` and
+    skips building per-batch logs when no callback wants them.
+    """
 
     def __init__(self, callbacks, model, params: dict):
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
-                raise TypeError(f"callbacks must be Callback instances. Received: {cb!r}")
+                raise TypeError(
+                    f"callbacks must be deepfin.callbacks.Callback instances. Received: {cb!r} "
+                    f"of type {type(cb).__name__}."
+                )
             cb.set_model(model)
             cb.set_params(params)
-        self._overriding = {
-            hook: [getattr(cb, hook) for cb in self.callbacks if getattr(type(cb), hook) is not _no_op]
-            for hook in _HOOKS
-        }
+        self._methods = {hook: self._collect(hook) for hook in _HOOKS}
+
+    def _collect(self, hook: str) -> list:
+        methods = []
+        for cb in self.callbacks:
+            for name in (hook, _KERAS2_ALIASES.get(hook)):
+                if name and _overrides(cb, name):
+                    methods.append(getattr(cb, name))
+        return methods
 
     def call(self, hook: str, *args) -> None:
-        for method in self._overriding[hook]:
+        for method in self._methods[hook]:
             method(*args)
 
     def has(self, hook: str) -> bool:
-        return bool(self._overriding[hook])
+        return bool(self._methods[hook])

@@ -1,0 +1,92 @@
+"""BatchNormalization with Keras 3's defaults and semantics."""
+
+from __future__ import annotations
+
+from deepfin import initializers, regularizers
+from deepfin._text import shape_str
+from deepfin.engine import ops
+from deepfin.layers.base import Layer
+
+
+class BatchNormalization(Layer):
+    """Normalize each feature (the last axis) to zero mean and unit variance, then scale and shift.
+
+    Training uses the batch's mean and (biased) variance and moves ``moving_mean`` /
+    ``moving_variance`` towards them by ``1 - momentum``; inference uses the moving statistics.
+    A frozen layer (``trainable=False``) always runs in inference mode, as in Keras 3.
+    """
+
+    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1). Received: momentum={momentum}")
+        if epsilon <= 0:
+            raise ValueError(f"epsilon must be positive. Received: epsilon={epsilon}")
+        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        if self.axis not in (-1, len(input_shape) - 1):
+            raise ValueError(
+                f"Layer '{self.name}' normalizes the last axis only. Received axis={self.axis} for inputs of "
+                f"shape {shape_str(input_shape)}."
+            )
+        features = input_shape[-1]
+        if features is None:
+            raise ValueError(f"Layer '{self.name}' needs a known last input dimension to build.")
+        if self.scale:
+            self.gamma = self.add_weight((features,), self.gamma_initializer, regularizer=self.gamma_regularizer,
+                                         name="gamma")
+        if self.center:
+            self.beta = self.add_weight((features,), self.beta_initializer, regularizer=self.beta_regularizer,
+                                        name="beta")
+        self.moving_mean = self.add_weight((features,), self.moving_mean_initializer, trainable=False,
+                                           name="moving_mean")
+        self.moving_variance = self.add_weight((features,), self.moving_variance_initializer, trainable=False,
+                                               name="moving_variance")
+
+    def _check_input_shape(self, input_shape):
+        if input_shape[-1] is not None and input_shape[-1] != self.moving_mean.shape[0]:
+            raise ValueError(
+                f"Input of shape {shape_str(input_shape)} is incompatible with layer '{self.name}', built for "
+                f"{self.moving_mean.shape[0]} features."
+            )
+
+    def call(self, inputs, training=None):
+        if training and self.trainable:
+            out, mean, var = ops.batch_normalization(inputs, self.gamma, self.beta, self.epsilon)
+            keep = self.momentum
+            self.moving_mean.data *= keep
+            self.moving_mean.data += (1.0 - keep) * mean
+            self.moving_variance.data *= keep
+            self.moving_variance.data += (1.0 - keep) * var
+            return out
+        inv = 1.0 / (self.moving_variance.data + self.epsilon) ** 0.5
+        out = (inputs - self.moving_mean.data) * inv
+        if self.gamma is not None:
+            out = out * self.gamma
+        if self.beta is not None:
+            out = out + self.beta
+        return out
+
+    def get_config(self):
+        return {
+            **super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+            "center": self.center, "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+        }

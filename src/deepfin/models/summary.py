@@ -1,0 +1,91 @@
+"""``model.summary()`` in the layout Keras 2 prints (the one the seeds show), thousands separated.
+
+    Model: "sequential"
+    _________________________________________________________________
+     Layer (type)                Output Shape              Param #
+    =================================================================
+     dense (Dense)               (None, 3)                 9
+    ...
+    Total params: 13
+    Trainable params: 13
+    Non-trainable params: 0
+"""
+
+from __future__ import annotations
+
+from deepfin._text import shape_str
+
+
+def summary_lines(model, line_length: int | None = None, positions=None) -> list[str]:
+    """The summary as lines: one row per layer, then the parameter totals."""
+    if not model.built:
+        raise ValueError(
+            f"Model '{model.name}' has not been built yet, so it has no shapes or weights to summarize. "
+            "Give it an input shape (Input, input_shape= or input_dim=) or call it on data first."
+        )
+    rows, connected = _rows(model)
+    headers = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if connected else [])
+    line_length = line_length or (98 if connected else 65)
+    positions = positions or ([0.33, 0.55, 0.67, 1.0] if connected else [0.45, 0.85, 1.0])
+    stops = [int(line_length * p) if p <= 1 else int(p) for p in positions]
+    lines = [f'Model: "{model.name}"', "_" * line_length, _format(headers, stops), "=" * line_length]
+    for i, row in enumerate(rows):
+        lines.append(_format(row, stops))
+        lines.append("=" * line_length if i == len(rows) - 1 else "_" * line_length)
+    if not rows:
+        lines.append("=" * line_length)
+    total = sum(w.size for w in model.weights)
+    trainable = sum(w.size for w in model.trainable_weights)
+    lines += [f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+              f"Non-trainable params: {total - trainable:,}", "_" * line_length]
+    return lines
+
+
+def _format(cells: list[str], stops: list[int]) -> str:
+    line = ""
+    for cell, stop in zip(cells, stops):
+        line = (line + cell)[: stop - 1].ljust(stop)  # cut a cell that runs into the next column
+    return line.rstrip()
+
+
+def _rows(model) -> tuple[list[list[str]], bool]:
+    from deepfin.models.functional import Functional
+
+    if isinstance(model, Functional):
+        return _functional_rows(model)
+    shape = getattr(model, "input_shape", None)
+    rows = []
+    for layer in model.layers:
+        if shape is not None:
+            shape = layer.compute_output_shape(shape)
+        rows.append([f"{layer.name} ({type(layer).__name__})", _shape_text(shape), f"{layer.count_params():,}"])
+    return rows, False
+
+
+def _functional_rows(model) -> tuple[list[list[str]], bool]:
+    outputs_of, inputs_of = {}, {}
+    for kt in model._nodes:
+        outputs_of.setdefault(id(kt._layer), []).append(kt.shape)
+        for parent in kt._parents():
+            names = inputs_of.setdefault(id(kt._layer), [])
+            if parent._layer.name not in names:
+                names.append(parent._layer.name)
+    chain = all(len(inputs_of.get(id(layer), [])) <= 1 for layer in model.layers) and \
+        len(model.inputs) == 1 and len(model.outputs) == 1
+    rows = []
+    for layer in model.layers:
+        shapes = {tuple(s) for s in outputs_of.get(id(layer), [])}
+        shape_text = _shape_text(next(iter(shapes))) if len(shapes) == 1 else "multiple"
+        row = [f"{layer.name} ({type(layer).__name__})", shape_text, f"{layer.count_params():,}"]
+        if not chain:
+            row.append(", ".join(inputs_of.get(id(layer), [])))
+        rows.append(row)
+    return rows, not chain
+
+
+def _shape_text(shape) -> str:
+    if shape is None:
+        return "?"
+    if isinstance(shape, list):
+        return "[" + ", ".join(shape_str(s) for s in shape) + "]"
+    return shape_str(shape)
