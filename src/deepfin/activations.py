@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from deepfin import _custom
-
 from deepfin.engine import ops
 from deepfin.engine.tensor import Tensor, as_tensor
 

@@ -61,7 +61,8 @@ class ModelCheckpoint(MonitorCallback):
                 return
             if self.verbose > 0:
                 was = "-inf/inf" if self.best is None else f"{self.best:.5f}"
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {was} to {current:.5f}, saving model to {path}")
+                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {was} to {current:.5f}, "
+                      f"saving model to {path}")
             self.best = current
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")

@@ -223,7 +223,8 @@ def concatenate(tensors, axis: int = -1) -> Tensor:
                         lambda g: tuple(np.split(g, sizes, axis=axis)))
 
 
-def batch_normalization(x, gamma: Tensor | None, beta: Tensor | None, epsilon: float) -> tuple[Tensor, np.ndarray, np.ndarray]:
+def batch_normalization(x, gamma: Tensor | None, beta: Tensor | None,
+                        epsilon: float) -> tuple[Tensor, np.ndarray, np.ndarray]:
     """Normalize over every axis but the last with the batch's own statistics, in one node.
 
     Returns the output and the batch mean and (biased) variance, for the moving statistics.
