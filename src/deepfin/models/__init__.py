@@ -3,5 +3,6 @@
 from deepfin.models.functional import Functional
 from deepfin.models.model import Model
 from deepfin.models.sequential import Sequential
+from deepfin.saving import load_model, save_model
 
-__all__ = ["Functional", "Model", "Sequential"]
+__all__ = ["Functional", "Model", "Sequential", "load_model", "save_model"]

@@ -115,6 +115,23 @@ class Model(Trainer, Layer):
         for line in summary_lines(self, line_length, positions):
             (print_fn or print)(line)
 
+    # ------------------------------------------------------------ saving
+    def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True, **kwargs) -> None:
+        """Save architecture, weights, compile arguments and optimizer state to one file."""
+        from deepfin.saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite: bool = True, **kwargs) -> None:
+        from deepfin.saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch: bool = False, by_name: bool = False, **kwargs) -> None:
+        from deepfin.saving import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or position, as Keras."""
         if index is not None:

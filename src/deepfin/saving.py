@@ -1,0 +1,316 @@
+"""Saving and loading models and weights: a zip of JSON and ``.npz`` arrays, written atomically.
+
+A model file holds ``metadata.json`` (format and version), ``config.json`` (the architecture and
+the compile arguments), ``model.weights.npz`` and, when compiled, ``optimizer.npz`` (step count
+and moment estimates), so a loaded model predicts bitwise the same and resumes training where it
+stopped. Whatever the file is called ('model.h5', 'best_model.keras'), it is this format.
+Loading reads JSON and arrays only (``allow_pickle=False``): a file can never run code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable
+
+import numpy as np
+
+from deepfin import _custom
+from deepfin import losses as losses_module
+from deepfin import metrics as metrics_module
+from deepfin import optimizers as optimizers_module
+
+MODEL_FORMAT, WEIGHTS_FORMAT, FORMAT_VERSION = "deepfin.model", "deepfin.weights", 1
+
+
+# ------------------------------------------------------------ writing
+def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
+    """Write ``model`` (architecture, weights, compile arguments, optimizer state) to ``filepath``."""
+    from deepfin.models import Functional, Sequential
+
+    if not isinstance(model, (Sequential, Functional)):
+        raise NotImplementedError(
+            f"{type(model).__name__} is a subclassed model: its architecture is Python code, which deepfin "
+            "does not store. Save its weights with model.save_weights(path) and rebuild it in code."
+        )
+    if not model.built:
+        raise ValueError(f"Model '{model.name}' has no weights yet: build it or fit it before saving.")
+    parts = {
+        "metadata.json": _json({"format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
+                                "library": "deepfin", "version": _version()}),
+        "config.json": _json({
+            "class_name": type(model).__name__,
+            "config": model.get_config(),
+            "compile_config": _compile_config(model) if model.compiled else None,
+        }),
+        "model.weights.npz": _npz({f"{i:04d}": w.data for i, w in enumerate(model.weights)}),
+    }
+    if include_optimizer and model.compiled and model.optimizer.built and \
+            {id(v) for v in model.optimizer._variables} <= {id(w) for w in model.weights}:
+        parts["optimizer.npz"] = _npz(_optimizer_state(model))
+    _write_zip(filepath, parts, overwrite)
+
+
+def save_weights(model, filepath, overwrite: bool = True) -> None:
+    """Write the model's weights (by position, with their paths) to ``filepath``."""
+    weights = model.weights
+    parts = {
+        "metadata.json": _json({"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION,
+                                "paths": [w.path for w in weights]}),
+        "model.weights.npz": _npz({f"{i:04d}": w.data for i, w in enumerate(weights)}),
+    }
+    _write_zip(filepath, parts, overwrite)
+
+
+def _write_zip(filepath, parts: dict[str, bytes], overwrite: bool) -> None:
+    path = os.fspath(filepath)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a directory; give a file path such as '{path}/model.keras'.")
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path} exists and overwrite=False.")
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".deepfin-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, content in parts.items():
+                archive.writestr(name, content)
+            archive.close()
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(temporary, path)  # atomic: readers see the old file or the new one, never half
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def _json(value) -> bytes:
+    return json.dumps(value, indent=1).encode()
+
+
+def _npz(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _version() -> str:
+    from deepfin import __version__
+
+    return __version__
+
+
+def _function_spec(fn: Callable) -> dict:
+    name = getattr(fn, "__name__", None)
+    if not name or name == "<lambda>":
+        raise ValueError(f"Cannot save a model compiled with {fn!r}: give the function a name.")
+    return {"function": name}
+
+
+def _compile_config(model) -> dict:
+    def loss_spec(loss):
+        if isinstance(loss, losses_module.LossFunctionWrapper):
+            return _function_spec(loss.fn)
+        return losses_module.serialize(loss)
+
+    def metric_spec(spec):
+        if isinstance(spec, str):
+            return spec
+        if isinstance(spec, metrics_module.MeanMetricWrapper) and type(spec) is metrics_module.MeanMetricWrapper:
+            return {**_function_spec(spec.fn), "name": spec.name}
+        if isinstance(spec, metrics_module.Metric):
+            return metrics_module.serialize(spec)
+        return _function_spec(spec)
+
+    return {
+        "optimizer": optimizers_module.serialize(model.optimizer),
+        "loss": [loss_spec(loss) for loss in model._loss_fns] if model._loss_fns else None,
+        "loss_weights": model._loss_weights,
+        "metrics": [[metric_spec(s) for s in specs] for specs in model._metric_specs],
+    }
+
+
+def _optimizer_state(model) -> dict[str, np.ndarray]:
+    optimizer = model.optimizer
+    order = {id(v): i for i, v in enumerate(model.weights)}
+    state = {"iterations": np.array(optimizer.iterations),
+             "variables": np.array([order[id(v)] for v in optimizer._variables])}
+    for i, slots in enumerate(optimizer._slots):
+        for name, array in slots.items():
+            state[f"{i:04d}/{name}"] = array
+    return state
+
+
+# ------------------------------------------------------------ reading
+def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
+    """The model saved at ``filepath``, compiled as it was (unless ``compile=False``).
+
+    ``custom_objects`` maps the names of custom layers, activations, losses and metrics to
+    their classes or functions. Files that are not deepfin model files, or are damaged, raise
+    ``ValueError`` saying so.
+    """
+    from deepfin.layers import deserialize
+
+    path = os.fspath(filepath)
+    parts = _read_zip(path, MODEL_FORMAT)
+    config = _parse_json(parts, "config.json", path)
+    weights = _parse_npz(parts, "model.weights.npz", path)
+    with _custom.custom_object_scope(custom_objects):
+        try:
+            model = deserialize({"class_name": config["class_name"], "config": config["config"]}, custom_objects)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"{path}: the model's architecture could not be rebuilt: {error}") from error
+        _assign(model, [weights[k] for k in sorted(weights)], path)
+        if compile and config.get("compile_config"):
+            _compile(model, config["compile_config"], path)
+            if "optimizer.npz" in parts:
+                _restore_optimizer(model, _parse_npz(parts, "optimizer.npz", path), path)
+    return model
+
+
+def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = False) -> None:
+    """Set the model's weights from a weights file or a model file (by position, or by path)."""
+    path = os.fspath(filepath)
+    parts = _read_zip(path, (WEIGHTS_FORMAT, MODEL_FORMAT))
+    arrays = _parse_npz(parts, "model.weights.npz", path)
+    values = [arrays[k] for k in sorted(arrays)]
+    if by_name:
+        metadata = _parse_json(parts, "metadata.json", path)
+        paths = metadata.get("paths")
+        if paths is None:
+            raise ValueError(f"{path} does not record weight paths; load it by position (by_name=False).")
+        stored = dict(zip(paths, values))
+        for w in model.weights:
+            if w.path in stored and (stored[w.path].shape == w.shape or not skip_mismatch):
+                _assign_one(w, stored[w.path], path)
+        return
+    _assign(model, values, path)
+
+
+def _read_zip(path: str, expected) -> dict[str, bytes]:
+    expected = (expected,) if isinstance(expected, str) else expected
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No file at {path}.")
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"\x89HDF"):
+        raise ValueError(
+            f"{path} is an HDF5 file (written by Keras or h5py), not a deepfin file. deepfin reads what "
+            "deepfin's model.save / save_weights write."
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+            if bad is not None:
+                raise ValueError(f"{path} is damaged: the entry {bad!r} fails its checksum.")
+            parts = {name: archive.read(name) for name in archive.namelist()}
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"{path} is not a deepfin file (not a zip archive, or a truncated one): {error}") from None
+    if "metadata.json" not in parts:
+        raise ValueError(f"{path} is a zip archive but not a deepfin file: it has no metadata.json.")
+    metadata = _parse_json(parts, "metadata.json", path)
+    if metadata.get("format") not in expected:
+        found = metadata.get("format") or ("a Keras .keras file" if "model.weights.h5" in parts else "unknown")
+        raise ValueError(f"{path} holds {found!r}; expected one of {list(expected)}.")
+    if metadata.get("format_version", 0) > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was written by a newer deepfin (format version {metadata['format_version']}); "
+            f"this one reads version {FORMAT_VERSION}. Upgrade deepfin."
+        )
+    return parts
+
+
+def _parse_json(parts: dict, name: str, path: str) -> dict:
+    if name not in parts:
+        raise ValueError(f"{path} is incomplete: {name} is missing.")
+    try:
+        value = json.loads(parts[name].decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is damaged: {name} is not valid JSON ({error}).") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path} is damaged: {name} does not hold a JSON object.")
+    return value
+
+
+def _parse_npz(parts: dict, name: str, path: str) -> dict[str, np.ndarray]:
+    if name not in parts:
+        raise ValueError(f"{path} is incomplete: {name} is missing.")
+    try:
+        with np.load(io.BytesIO(parts[name]), allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except ValueError as error:  # object arrays need pickle: refused
+        raise ValueError(f"{path}: {name} holds something other than plain numeric arrays ({error}).") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as error:
+        raise ValueError(f"{path} is damaged: {name} cannot be read ({error}).") from None
+
+
+def _assign(model, values: list[np.ndarray], path: str) -> None:
+    weights = model.weights
+    if len(values) != len(weights):
+        raise ValueError(
+            f"{path} holds {len(values)} weight arrays; model '{model.name}' has {len(weights)}. "
+            "Is it the same architecture?"
+        )
+    for w, value in zip(weights, values):
+        if value.shape != w.shape:
+            raise ValueError(f"{path}: weight '{w.path}' has shape {w.shape}; the file has {value.shape}.")
+    for w, value in zip(weights, values):
+        _assign_one(w, value, path)
+
+
+def _assign_one(weight, value: np.ndarray, path: str) -> None:
+    if value.shape != weight.shape or value.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: weight '{weight.path}' has shape {weight.shape}; the file has {value.shape}.")
+    weight.assign(value)
+
+
+def _compile(model, config: dict, path: str) -> None:
+    def loss_of(spec):
+        if "function" in spec:
+            return _custom_function(spec["function"], "loss", path)
+        return losses_module.get(spec)
+
+    def metric_of(spec):
+        if isinstance(spec, str):
+            return spec
+        if "function" in spec:
+            return metrics_module.MeanMetricWrapper(_custom_function(spec["function"], "metric", path),
+                                                    name=spec.get("name"))
+        return metrics_module.deserialize(spec)
+
+    try:
+        optimizer = optimizers_module.get(config["optimizer"])
+        losses = None if config["loss"] is None else [loss_of(s) for s in config["loss"]]
+        metrics = [[metric_of(s) for s in specs] for specs in config["metrics"]]
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"{path}: the compile arguments could not be read: {error}") from error
+    names = model._output_names()
+    model.compile(optimizer, losses if losses is None or len(losses) > 1 else losses[0],
+                  metrics=dict(zip(names, metrics)) if len(names) > 1 else metrics[0],
+                  loss_weights=config.get("loss_weights"))
+
+
+def _custom_function(name: str, what: str, path: str) -> Callable:
+    found = _custom.lookup(name) or getattr(losses_module if what == "loss" else metrics_module, name, None)
+    if not callable(found):
+        raise ValueError(
+            f"{path} was compiled with the custom {what} {name!r}. Pass custom_objects={{{name!r}: {name}}} "
+            "to load_model, or compile=False."
+        )
+    return found
+
+
+def _restore_optimizer(model, state: dict, path: str) -> None:
+    optimizer, weights = model.optimizer, model.weights
+    try:
+        variables = [weights[i] for i in state["variables"]]
+        optimizer.build(variables)
+        for i, slots in enumerate(optimizer._slots):
+            for name, array in slots.items():
+                array[...] = state[f"{i:04d}/{name}"]
+        optimizer.iterations = int(state["iterations"])
+    except (KeyError, IndexError, ValueError) as error:
+        raise ValueError(f"{path}: the optimizer state does not fit the model ({error}).") from error
