@@ -5,6 +5,7 @@ Mirrors ``keras.backend``: ``floatx()``, ``set_floatx()``, ``epsilon()``, ``clea
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import defaultdict
 
@@ -66,3 +67,18 @@ def snake_case(class_name: str) -> str:
 def clear_session() -> None:
     """Reset layer-name counters, as ``keras.backend.clear_session``."""
     _name_counts.clear()
+
+
+@contextlib.contextmanager
+def seeded(seed: int | None):
+    """Run a block with the library's generator seeded by ``seed`` (nothing changes for None),
+    then put the previous generator back."""
+    global _rng
+    if seed is None:
+        yield
+        return
+    previous, _rng = _rng, np.random.default_rng(seed)
+    try:
+        yield
+    finally:
+        _rng = previous

@@ -80,6 +80,8 @@ def check_sample_weight(sample_weight, n: int, dtype: str, label: str = "sample_
             f"{label} must be {n} finite non-negative numbers, one per sample. "
             f"Received an array of shape {sample_weight.shape}."
         )
+    if n and not sample_weight.any():
+        raise ValueError(f"{label} must have at least one non-zero weight; all {n} weights are zero.")
     return sample_weight
 
 
