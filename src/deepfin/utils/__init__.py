@@ -27,6 +27,17 @@ def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.nda
     return np.eye(num_classes, dtype=dtype)[labels]
 
 
+def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
+    """Scale ``x`` to unit ``order``-norm along ``axis``; all-zero slices stay zero (as Keras)."""
+    array = np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"normalize needs numbers. Received an array of dtype {array.dtype}.")
+    array = array.astype(np.result_type(array.dtype, np.float32), copy=False)
+    norm = np.atleast_1d(np.linalg.norm(array, ord=order, axis=axis))
+    norm[norm == 0] = 1
+    return array / np.expand_dims(norm, axis)
+
+
 def set_random_seed(seed: int) -> None:
     """Seed deepfin's generator and Python's and NumPy's global ones: runs repeat exactly."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -36,4 +47,4 @@ def set_random_seed(seed: int) -> None:
     random.seed(int(seed))
 
 
-__all__ = ["check_gradients", "set_random_seed", "to_categorical"]
+__all__ = ["check_gradients", "normalize", "set_random_seed", "to_categorical"]
