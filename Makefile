@@ -23,6 +23,7 @@ test: $(VENV)/.dev-installed   ## the test suite (PyTorch is the gradient oracle
 
 bench: $(VENV)/.dev-installed   ## deepfin against the lean NumPy loop, PyTorch and scikit-learn
 	$(PY) benchmarks/peers.py
+	$(PY) benchmarks/overhead.py
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check src tests benchmarks examples
