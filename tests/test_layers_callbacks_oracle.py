@@ -119,3 +119,27 @@ def test_monitor_that_is_not_logged_warns_with_the_available_keys():
     cb.on_train_begin()
     with pytest.warns(UserWarning, match="`val_auc` which is not available. Available metrics are: loss,auc"):
         cb.on_epoch_end(0, {"loss": 0.5, "auc": 0.7})
+
+
+def test_functional_model_with_logits_and_metric_objects_trains_like_keras(rng):
+    x = rng.standard_normal((60, 5)).astype(np.float32)
+    labels = (np.abs(x[:, :3]).argmax(axis=1)).astype(np.int64)
+
+    def build(lib):
+        inputs = lib.Input((5,), name="features")
+        hidden = lib.layers.Dense(8, activation="tanh", name="hidden")(inputs)
+        logits = lib.layers.Dense(3, name="logits")(hidden)
+        model = lib.Model(inputs, logits)
+        model.compile(lib.optimizers.Adam(0.01), lib.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=[lib.metrics.SparseCategoricalAccuracy(name="acc")])
+        return model
+
+    ours, theirs = build(deepfin), build(keras)
+    ours.set_weights(theirs.get_weights())
+    h_ours = ours.fit(x, labels, batch_size=20, epochs=4, shuffle=False, verbose=0, validation_split=0.25).history
+    h_theirs = theirs.fit(x, labels, batch_size=20, epochs=4, shuffle=False, verbose=0, validation_split=0.25).history
+    for key in ("loss", "acc", "val_loss", "val_acc"):
+        np.testing.assert_allclose(h_ours[key], h_theirs[key], rtol=1e-4, atol=1e-6)
+    lines = []
+    ours.summary(print_fn=lines.append)
+    assert "features (InputLayer)" in lines[4] and lines[-4] == "Total params: 75"

@@ -33,7 +33,8 @@ def split_structure(data, names: list[str], what: str) -> list:
     return list(data)
 
 
-def check_input(x, expected: tuple | None, dtype: str, label: str, model_name: str) -> np.ndarray:
+def check_input(x, expected: tuple | None, dtype: str, label: str, model_name: str,
+                input_name: str = "input") -> np.ndarray:
     """``x`` as a finite float array of the model's dtype that fits ``expected``."""
     if x is None:
         raise ValueError(f"{label} is required. Received: {label}=None")
@@ -51,8 +52,8 @@ def check_input(x, expected: tuple | None, dtype: str, label: str, model_name: s
         raise ValueError(f"{label} contains NaN or inf (first at row {row}). Clean or impute it first.")
     if expected is not None and not fits(array.shape, expected):
         raise ValueError(
-            f"{label} of shape {array.shape} does not fit model '{model_name}', which expects "
-            f"inputs of shape {shape_str(expected)}."
+            f"{label} of shape {array.shape} does not fit model '{model_name}': its input layer "
+            f"'{input_name}' expects inputs of shape {shape_str(expected)}."
         )
     return array
 

@@ -89,7 +89,8 @@ class Trainer:
         names, expected = self._input_names(), self._expected_input_shapes()
         parts = data.split_structure(x, names, "inputs")
         labels = [label] if len(names) == 1 else [f"{label}[{n!r}]" for n in names]
-        arrays = [data.check_input(p, e, self.dtype, lab, self.name) for p, e, lab in zip(parts, expected, labels)]
+        arrays = [data.check_input(p, e, self.dtype, lab, self.name, n)
+                  for p, e, lab, n in zip(parts, expected, labels, names)]
         data.check_same_length(arrays, labels)
         if not self.built:
             shapes = [(None,) + a.shape[1:] for a in arrays]
