@@ -209,6 +209,13 @@ def test_summary_prints_the_seed_layout():
     assert lines[2:5] == ["Layer (type)                 Output Shape              Param #", "=" * 65,
                           "hidden (Dense)               (None, 3)                 9"]
     assert lines[-4:-1] == ["Total params: 17", "Trainable params: 17", "Non-trainable params: 0"]
+    seed_000 = Sequential([Dense(3, input_dim=2), Activation("tanh"), Dense(1), Activation("sigmoid")])
+    seed_001 = Sequential([layers.Dense(512, activation="relu", input_shape=(28 * 28,)),
+                           layers.Dense(10, activation="softmax")])
+    for model, total in ((seed_000, "13"), (seed_001, "407,050")):
+        printed = []
+        model.summary(print_fn=printed.append)
+        assert printed[-4:-1] == [f"Total params: {total}", f"Trainable params: {total}", "Non-trainable params: 0"]
     big = Sequential([layers.Dense(512, activation="relu", input_shape=(784,)), layers.BatchNormalization(),
                       layers.Dense(10, activation="softmax")])
     big.summary(print_fn=lines.append)
