@@ -9,6 +9,7 @@ import numpy as np
 from deepfin import backend, initializers, regularizers
 from deepfin.engine.tensor import Tensor
 from deepfin.engine.variable import Variable
+from deepfin.layers.symbolic import KerasTensor
 
 
 class Layer:
@@ -81,8 +82,6 @@ class Layer:
         return self.call(x)
 
     def _call_symbolic(self, inputs):
-        from deepfin.layers.symbolic import KerasTensor
-
         shapes = _batch_shapes(inputs)
         self._maybe_build(shapes)
         self._check_input_shape(shapes)
@@ -177,8 +176,6 @@ class Layer:
 
 
 def _is_symbolic(inputs) -> bool:
-    from deepfin.layers.symbolic import KerasTensor
-
     if isinstance(inputs, (list, tuple)):
         return any(isinstance(i, KerasTensor) for i in inputs)
     return isinstance(inputs, KerasTensor)
