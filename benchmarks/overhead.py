@@ -36,6 +36,11 @@ def deepfin_calls(x1, xb, yb):
     model = deepfin.Sequential([layers.Dense(64, activation="relu", input_dim=44), layers.Dense(64, activation="relu"),
                                 layers.Dense(1, activation="sigmoid")])
     model.compile("adam", "binary_crossentropy")
+    return keras_api_calls(model, x1, xb, yb)
+
+
+def keras_api_calls(model, x1, xb, yb):
+    """The four timed calls of a model with Keras's API (deepfin's or Keras's own)."""
     return {
         "predict(1 row)": lambda: model.predict(x1, verbose=0),
         "predict_on_batch(1 row)": lambda: model.predict_on_batch(x1),
@@ -75,12 +80,7 @@ def keras_calls(x1, xb, yb):
     model = keras.Sequential([keras.Input((44,)), keras.layers.Dense(64, activation="relu"),
                               keras.layers.Dense(64, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
     model.compile("adam", "binary_crossentropy")
-    return {
-        "predict(1 row)": lambda: model.predict(x1, verbose=0),
-        "predict_on_batch(1 row)": lambda: model.predict_on_batch(x1),
-        "train_on_batch(32 rows)": lambda: model.train_on_batch(xb, yb),
-        "fit(32 rows, 1 epoch)": lambda: model.fit(xb, yb, batch_size=32, epochs=1, verbose=0),
-    }
+    return keras_api_calls(model, x1, xb, yb)
 
 
 def main() -> None:

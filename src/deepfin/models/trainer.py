@@ -116,10 +116,11 @@ class Trainer:
         n = data.check_same_length([xs[0], *ys], labels)
         return xs, ys, data.check_sample_weight(sample_weight, n, self.dtype, prefix + "sample_weight")
 
-    def _ensure_metrics(self, ys: list[np.ndarray], output_shapes: list[tuple]) -> None:
-        """Create the compiled metrics once the targets' shapes are known."""
+    def _ensure_metrics(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> None:
+        """Create the compiled metrics once the data's shapes are known (once per compile)."""
         if self._metrics is not None:
             return
+        output_shapes = self._output_shapes(xs)
         names = self._output_names()
         self._metrics, self._metric_outputs = [], []
         for i, specs in enumerate(self._metric_specs):
@@ -127,6 +128,15 @@ class Trainer:
                 metric = metrics_module.get(spec, ys[i].shape, output_shapes[i], self._loss_fns[i])
                 self._metrics.append((metric.name if len(names) == 1 else f"{names[i]}_{metric.name}", metric))
                 self._metric_outputs.append(i)
+
+    def _with_class_weight(self, class_weight, ys, sample_weight):
+        """``sample_weight`` times each sample's class weight (single-output models)."""
+        if class_weight is None:
+            return sample_weight
+        if len(ys) > 1:
+            raise ValueError("class_weight works for single-output models only; pass sample_weight instead.")
+        weights = data.class_weight_to_sample_weight(class_weight, ys[0], self.dtype)
+        return weights if sample_weight is None else sample_weight * weights
 
     # ------------------------------------------------------------ steps
     def _compute_loss(self, ys, y_preds, sample_weight=None) -> tuple[Tensor, list]:
@@ -189,11 +199,7 @@ class Trainer:
         data.check_int("validation_freq", validation_freq, minimum=1)
         verbose = resolve_verbose(verbose)
         xs, ys, sample_weight = self._prepare_data(x, y, sample_weight)
-        if class_weight is not None:
-            if len(ys) > 1:
-                raise ValueError("class_weight works for single-output models only; pass sample_weight instead.")
-            weights = data.class_weight_to_sample_weight(class_weight, ys[0], self.dtype)
-            sample_weight = weights if sample_weight is None else sample_weight * weights
+        sample_weight = self._with_class_weight(class_weight, ys, sample_weight)
         if validation_data is not None and validation_split:
             raise ValueError("Pass validation_data or validation_split, not both.")
         if validation_split:
@@ -204,7 +210,7 @@ class Trainer:
             validation = None
         n = len(xs[0])
         steps = -(-n // batch_size)
-        self._ensure_metrics(ys, self._output_shapes(xs))
+        self._ensure_metrics(xs, ys)
         history = History()
         callback_list = CallbackList([*(callbacks or []), history], self,
                                      {"epochs": epochs, "steps": steps, "verbose": verbose})
@@ -266,50 +272,43 @@ class Trainer:
         return logs if return_dict else _flatten(logs)
 
     def _evaluate_arrays(self, xs, ys, sample_weight=None, batch_size=32, callback_list=None) -> dict:
-        self._ensure_metrics(ys, self._output_shapes(xs))
+        callback_list = callback_list or _NO_CALLBACKS
+        self._ensure_metrics(xs, ys)
         self.reset_metrics()
         n_parts = len(ys) if len(ys) > 1 else 0
         loss_sum, part_sums = 0.0, [0.0] * n_parts
-        if callback_list is not None:
-            callback_list.call("on_test_begin", {})
+        callback_list.call("on_test_begin", {})
         with no_grad():
             for step, start in enumerate(range(0, len(xs[0]), batch_size)):
                 index = slice(start, start + batch_size)
                 xb, yb = [a[index] for a in xs], [a[index] for a in ys]
                 wb = None if sample_weight is None else sample_weight[index]
-                if callback_list is not None:
-                    callback_list.call("on_test_batch_begin", step, {})
+                callback_list.call("on_test_batch_begin", step, {})
                 preds = self._call_arrays(xb, training=False)
                 loss, parts = self._compute_loss(yb, preds, wb)
                 loss_sum += float(loss.data) * len(xb[0])
                 for j, part in enumerate(parts):
                     part_sums[j] += float(part.data) * len(xb[0])
                 self._update_metrics(yb, [p.data for p in preds], wb)
-                if callback_list is not None:
-                    callback_list.call("on_test_batch_end", step, {})
+                callback_list.call("on_test_batch_end", step, {})
         logs = self._logs(loss_sum, part_sums, len(xs[0]))
-        if callback_list is not None:
-            callback_list.call("on_test_end", logs)
+        callback_list.call("on_test_end", logs)
         return logs
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for ``x`` as a NumPy array (a list of them for several outputs)."""
         batch_size = data.check_batch_size(batch_size)
         xs = self._prepare_inputs(x)
-        callback_list = CallbackList(callbacks or [], self, {}) if callbacks else None
-        if callback_list is not None:
-            callback_list.call("on_predict_begin", {})
+        callback_list = CallbackList(callbacks, self, {}) if callbacks else _NO_CALLBACKS
+        callback_list.call("on_predict_begin", {})
         outputs = []
         with no_grad():
             for step, start in enumerate(range(0, len(xs[0]), batch_size)):
-                if callback_list is not None:
-                    callback_list.call("on_predict_batch_begin", step, {})
+                callback_list.call("on_predict_batch_begin", step, {})
                 batch = [a[start:start + batch_size] for a in xs] if len(xs[0]) > batch_size else xs
                 outputs.append([p.data for p in self._call_arrays(batch, training=False)])
-                if callback_list is not None:
-                    callback_list.call("on_predict_batch_end", step, {"outputs": outputs[-1]})
-        if callback_list is not None:
-            callback_list.call("on_predict_end", {})
+                callback_list.call("on_predict_batch_end", step, {"outputs": outputs[-1]})
+        callback_list.call("on_predict_end", {})
         if len(outputs) == 1:
             merged = outputs[0]
         else:
@@ -326,10 +325,8 @@ class Trainer:
         """
         self._require_compiled("train_on_batch")
         xs, ys, sample_weight = self._prepare_data(x, y, sample_weight)
-        if class_weight is not None:
-            weights = data.class_weight_to_sample_weight(class_weight, ys[0], self.dtype)
-            sample_weight = weights if sample_weight is None else sample_weight * weights
-        self._ensure_metrics(ys, self._output_shapes(xs))
+        sample_weight = self._with_class_weight(class_weight, ys, sample_weight)
+        self._ensure_metrics(xs, ys)
         if reset_metrics or not hasattr(self, "_batch_sums"):
             self.reset_metrics()
             self._batch_sums = [0.0, [0.0] * (len(ys) if len(ys) > 1 else 0), 0]
@@ -359,6 +356,9 @@ class Trainer:
 
 
 # ------------------------------------------------------------ helpers
+_NO_CALLBACKS = CallbackList([], None, {})  # holds nothing, so one instance serves every call
+
+
 def _flatten(logs: dict):
     values = list(logs.values())
     return values[0] if len(values) == 1 else values

@@ -61,19 +61,23 @@ class _KerasEstimator(BaseEstimator):
             setattr(self, name, value)
         return self
 
-    def _check_param_name(self, name: str) -> None:
-        routed = name.startswith(("model__", "fit__"))
-        if routed or name in _OWN or name in self._build_arguments() or name in _fit_arguments():
-            return
-        raise ValueError(
-            f"Invalid parameter {name!r} for {type(self).__name__}: it is not an argument of the build function "
-            f"({sorted(self._build_arguments())}) nor of fit ({sorted(_fit_arguments())}). Prefix it with "
-            "'model__' or 'fit__' to route it explicitly."
-        )
+    def _check_param_names(self, names, build_arguments: set[str]) -> None:
+        fit_arguments = _fit_arguments()
+        for name in names:
+            if name == "build_fn" or name.startswith(("model__", "fit__")) or name in _OWN \
+                    or name in build_arguments or name in fit_arguments:
+                continue
+            raise ValueError(
+                f"Invalid parameter {name!r} for {type(self).__name__}: it is not an argument of the build "
+                f"function ({sorted(build_arguments)}) nor of fit ({sorted(fit_arguments)}). Prefix it with "
+                "'model__' or 'fit__' to route it explicitly."
+            )
 
-    def _build_arguments(self) -> set[str]:
-        fn = self.build_fn if self.build_fn is not None else self._default_build
-        return set(inspect.signature(fn).parameters) if callable(fn) else set()
+    def _build_function(self):
+        return self.build_fn if self.build_fn is not None else self._default_build
+
+    def _default_build(self, meta):
+        raise ValueError(f"{type(self).__name__} needs build_fn: a function that returns a compiled model.")
 
     # ------------------------------------------------------------ building and fitting
     @property
@@ -87,13 +91,11 @@ class _KerasEstimator(BaseEstimator):
 
     def _build(self) -> Model:
         params = self.get_params()
-        for name in params:
-            if name != "build_fn":
-                self._check_param_name(name)
-        accepted = self._build_arguments()
-        fn = self.build_fn if self.build_fn is not None else self._default_build
+        fn = self._build_function()
         if not callable(fn):
             raise TypeError(f"build_fn must be a function returning a compiled model. Received {fn!r}")
+        accepted = set(inspect.signature(fn).parameters)
+        self._check_param_names(params, accepted)
         kwargs = {k: v for k, v in params.items() if k in accepted and k != "build_fn"}
         kwargs.update({k[len("model__"):]: v for k, v in params.items() if k.startswith("model__")})
         meta = self._meta()
@@ -174,10 +176,6 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
-    @staticmethod
-    def _default_build(meta):
-        raise ValueError("KerasClassifier needs build_fn: a function that returns a compiled model.")
-
 
 class KerasRegressor(RegressorMixin, _KerasEstimator):
     """Regressor: ``predict`` returns the model's outputs (flattened for one output), R^2 as ``score``."""
@@ -196,10 +194,6 @@ class KerasRegressor(RegressorMixin, _KerasEstimator):
     def predict(self, X) -> np.ndarray:
         p = self._predict_raw(X)
         return p.ravel() if p.ndim == 2 and p.shape[1] == 1 else p
-
-    @staticmethod
-    def _default_build(meta):
-        raise ValueError("KerasRegressor needs build_fn: a function that returns a compiled model.")
 
 
 def _fit_arguments() -> set[str]:
