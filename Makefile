@@ -16,7 +16,7 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 	touch $@
 
 demo: $(VENV)/.installed   ## the main job: the seed's two-moons model
-	$(PY) examples/moons.py
+	$(PY) examples/seed_keras_moons.py
 
 test: $(VENV)/.dev-installed   ## the test suite (PyTorch is the gradient oracle)
 	$(PY) -m pytest

@@ -20,6 +20,7 @@ class Layer:
     """
 
     _call_takes_training = True
+    output = None  # the symbolic output of the layer's first call on symbolic inputs (Keras's ``layer.output``)
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype=None,
                  input_shape=None, input_dim: int | None = None, batch_input_shape=None,
@@ -86,8 +87,11 @@ class Layer:
         self._maybe_build(shapes)
         self._check_input_shape(shapes)
         dtype = inputs[0].dtype if isinstance(inputs, (list, tuple)) else inputs.dtype
-        return KerasTensor(self.compute_output_shape(shapes), dtype, self,
-                           list(inputs) if isinstance(inputs, (list, tuple)) else inputs)
+        output = KerasTensor(self.compute_output_shape(shapes), dtype, self,
+                             list(inputs) if isinstance(inputs, (list, tuple)) else inputs)
+        if self.output is None:
+            self.output = output
+        return output
 
     def _check_input_shape(self, input_shape) -> None:
         """Raise if a symbolic input of ``input_shape`` cannot feed this (built) layer."""

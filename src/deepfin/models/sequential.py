@@ -79,7 +79,16 @@ class Sequential(Model):
         for layer in self._layers:
             layer._maybe_build(shape)
             shape = layer.compute_output_shape(shape)
+        self._trace_symbolic()
         self.built = True
+
+    def _trace_symbolic(self) -> None:
+        """Give the model ``inputs`` / ``outputs`` and each layer its ``output``, as Keras does, so that
+        ``Model(model.inputs, model.get_layer(name).output)`` extracts a hidden layer."""
+        x = self._input_layer.output
+        for layer in self._layers:
+            x = layer.output if layer.output is not None and layer.output._parents() == [x] else layer(x)
+        self.inputs, self.outputs = [self._input_layer.output], [x]
 
     def compute_output_shape(self, input_shape) -> tuple:
         shape = tuple(input_shape)

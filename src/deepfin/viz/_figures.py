@@ -1,0 +1,41 @@
+"""Figures without pyplot's global state, and saving that never leaves a half-written file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+
+def new_figure(ncols: int = 1, nrows: int = 1, panel_size=(5.0, 4.0), projection: str | None = None):
+    """A Figure of ``nrows x ncols`` panels and the flat list of its axes."""
+    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained")
+    axes = [fig.add_subplot(nrows, ncols, i + 1, projection=projection) for i in range(nrows * ncols)]
+    return fig, axes
+
+
+def finish(fig: Figure, path: str | os.PathLike | None, title: str | None = None) -> Figure:
+    """Add the title, save to ``path`` (PNG unless its suffix says otherwise) when given, return ``fig``."""
+    if title:
+        fig.suptitle(title)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
+    """Write ``fig`` to ``path`` through a temporary file in the same folder, renamed when complete."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    file_format = path.suffix.lstrip(".").lower() or "png"
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            fig.savefig(stream, format=file_format, dpi=dpi)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
