@@ -1,12 +1,14 @@
 """deepfin.viz: every plot returns its figure, saves a real PNG atomically, and refuses wrong shapes."""
 
+import os
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from deepfin import viz
 from deepfin.layers import Dense
-from deepfin.models import Sequential
+from deepfin.models import Sequential, load_model
 from tests.pictures import assert_not_blank
 
 
@@ -104,3 +106,16 @@ def test_a_failed_save_leaves_the_previous_file(tmp_path, monkeypatch):
         viz.save_figure(fig, target)
     assert target.read_bytes() == b"the user's earlier plot"
     assert [p.name for p in tmp_path.iterdir()] == ["plot.png"]
+
+
+def test_saved_pictures_and_models_are_readable_like_any_new_file(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        viz.save_figure(viz.plot_function_fit([0, 1], [0, 1], {}), tmp_path / "plot.png")
+        model = Sequential([Dense(1, input_dim=2)])
+        model.save(tmp_path / "model.keras")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "plot.png").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "model.keras").stat().st_mode & 0o777 == 0o644
+    assert load_model(tmp_path / "model.keras").count_params() == 3

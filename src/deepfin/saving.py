@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable
 
@@ -22,6 +21,7 @@ from deepfin import _custom
 from deepfin import losses as losses_module
 from deepfin import metrics as metrics_module
 from deepfin import optimizers as optimizers_module
+from deepfin._files import atomic_write
 
 MODEL_FORMAT, WEIGHTS_FORMAT, FORMAT_VERSION = "deepfin.model", "deepfin.weights", 1
 
@@ -71,20 +71,9 @@ def _write_zip(filepath, parts: dict[str, bytes], overwrite: bool) -> None:
         raise IsADirectoryError(f"{path} is a directory; give a file path such as '{path}/model.keras'.")
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path} exists and overwrite=False.")
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".deepfin-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, content in parts.items():
-                archive.writestr(name, content)
-            archive.close()
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(temporary, path)  # atomic: readers see the old file or the new one, never half
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    with atomic_write(path) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
 
 
 def _json(value) -> bytes:

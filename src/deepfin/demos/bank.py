@@ -89,7 +89,7 @@ def run(out=None, quick: bool = False, epochs: int | None = None) -> dict:
     output.save(plot_function_fit(grid[:, 0], expected_transactions(*grid.T), {
         "network": model.predict(grid, verbose=0).ravel(),
         "linear regression": LinearRegression().fit(x_train, y_train).predict(grid)},
-        xlabel="children", ylabel="transactions next year",
+        xlabel="children", ylabel="transactions next year", target_label="true mean",
         title="Mean transactions against children, for customers with 3 accounts"), "fit.png")
     output.announce()
     return {**hand, "network_mse": network_mse, "linear_mse": linear_mse, "floor_mse": floor_mse}

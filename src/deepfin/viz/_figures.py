@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from matplotlib.figure import Figure
+
+from deepfin._files import atomic_write
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, panel_size=(5.0, 4.0), projection: str | None = None):
@@ -29,13 +30,6 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
     """Write ``fig`` to ``path`` through a temporary file in the same folder, renamed when complete."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    file_format = path.suffix.lstrip(".").lower() or "png"
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            fig.savefig(stream, format=file_format, dpi=dpi)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as stream:
+        fig.savefig(stream, format=path.suffix.lstrip(".").lower() or "png", dpi=dpi)
     return path

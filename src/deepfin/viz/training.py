@@ -11,7 +11,8 @@ def plot_history(history, keys=None, log_scale: bool = False, path=None, title: 
     """Loss and metric curves per epoch, one panel per quantity, validation dashed beside training.
 
     ``history`` is a ``History`` (what ``fit`` returns), its ``.history`` dict, or a mapping of labels to
-    either, to compare several runs on the same panels (the learning-rate experiment).
+    either, to compare several runs on the same panels (the learning-rate experiment). ``log_scale``
+    puts the loss panels on a log axis.
     """
     runs = _as_runs(history)
     if keys is None:
@@ -31,18 +32,18 @@ def plot_history(history, keys=None, log_scale: bool = False, path=None, title: 
                 ax.plot(epochs, logs[f"val_{key}"], color=colour, linestyle="--", label=f"{prefix}validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(key)
-        if log_scale:
+        if log_scale and "loss" in key:
             ax.set_yscale("log")
         ax.legend(fontsize="small")
     return finish(fig, path, title)
 
 
-def plot_function_fit(x, target, fits: dict, xlabel: str = "x", ylabel: str = "f(x)", path=None,
-                      title: str | None = None):
+def plot_function_fit(x, target, fits: dict, xlabel: str = "x", ylabel: str = "f(x)", target_label: str = "target",
+                      path=None, title: str | None = None):
     """A target function and one or more fitted curves on the same axes (the universal approximator)."""
     x = np.ravel(x)
     fig, (ax,) = new_figure(panel_size=(7.0, 4.5))
-    ax.plot(x, np.ravel(target), color="black", linewidth=2.5, label="target")
+    ax.plot(x, np.ravel(target), color="black", linewidth=2.5, label=target_label)
     for label, values in fits.items():
         ax.plot(x, np.ravel(values), linewidth=1.5, label=label)
     ax.set_xlabel(xlabel)
