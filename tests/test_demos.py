@@ -149,3 +149,12 @@ def test_command_line_runs_a_demo_into_its_folder(tmp_path, capsys):
     assert cli.main(["demo", "logistic", "--out", str(tmp_path)]) == 0
     assert "0.203407060401" in capsys.readouterr().out
     assert_not_blank(tmp_path / "loss.png")
+
+
+def test_a_demo_adds_its_own_options(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["demo", "digits", "--help"])
+    assert "--mnist DIR" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["demo", "moons", "--mnist", "somewhere"])
+    assert "unrecognized arguments: --mnist" in capsys.readouterr().err

@@ -24,9 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--out", metavar="DIR", help=f"folder for the plots (default: runs/{name})")
         sub.add_argument("--quick", action="store_true",
                          help="a smaller run where the demo has one (what the tests run)")
-        if name == "digits":
-            sub.add_argument("--mnist", metavar="DIR", dest="mnist_path",
-                             help="folder with MNIST's IDX files or mnist.npz (default: $DEEPFIN_DATA)")
+        if hasattr(module, "add_arguments"):
+            module.add_arguments(sub)
     return parser
 
 

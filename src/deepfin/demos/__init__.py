@@ -2,7 +2,8 @@
 
 Each demo is a module here with a docstring (its help text), ``run(out=None, quick=False, **options)
 -> dict`` that trains, prints its figures and writes its PNGs under ``runs/NAME/`` (or ``out``), and
-optionally ``add_arguments(parser)`` for options of its own. Modules are imported when used.
+optionally ``add_arguments(parser)`` for command-line options of its own (given to ``run`` by keyword).
+Modules are imported when used.
 """
 
 from __future__ import annotations

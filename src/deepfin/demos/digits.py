@@ -45,45 +45,47 @@ def train_and_test(kind, x_train, y_train, x_test, y_test, epochs):
     return model, float(np.mean(predicted == y_test)), predicted
 
 
+def add_arguments(parser) -> None:
+    """The demo's own command-line option: where MNIST's files are."""
+    parser.add_argument("--mnist", metavar="DIR", dest="mnist_path",
+                        help="folder with MNIST's IDX files or mnist.npz (default: $DEEPFIN_DATA)")
+
+
 def run(out=None, quick: bool = False, mnist_path=None, epochs: int | None = None) -> dict:
     output = Output(out, "digits")
     epochs = epochs or (30 if quick else 60)
     X, y = digits()
     x_train, x_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
     print(f"scikit-learn digits: {len(x_train)} training and {len(x_test)} test images of 8x8, {epochs} epochs")
-    results = {}
-    for kind in ("softmax", "hidden", "regularized"):
-        model, accuracy, predicted = train_and_test(kind, x_train, y_train, x_test, y_test, epochs)
-        results[f"digits_{kind}"] = accuracy
-        line(f"{kind}: test accuracy", f"{accuracy:.4f}")
-        output.save(plot_confusion_matrix(y_test, predicted, title=f"Digits, {kind}: accuracy {accuracy:.3f}"),
-                    f"confusion_{kind}.png")
-        if kind == "softmax":
-            output.save(plot_dense_weights(model.layers[0], (8, 8), title="Softmax weights of each digit"),
-                        "weights_softmax.png")
+    runs = [(kind, epochs, None) for kind in ("softmax", "hidden", "regularized")]
+    results = compare(output, "digits", "", (x_train, y_train, x_test, y_test), runs, (8, 8))
     if mnist_path is not None or os.environ.get(mnist.ENVIRONMENT_VARIABLE):
-        results.update(_mnist(output, mnist_path))
+        (x_train, y_train), (x_test, y_test) = mnist.load_data(mnist_path)
+        x_train, y_train = x_train[:55_000].reshape(min(len(x_train), 55_000), -1) / 255.0, y_train[:55_000]
+        x_test = x_test.reshape(len(x_test), -1) / 255.0
+        side = int(np.sqrt(x_train.shape[1]))
+        print(f"MNIST: {len(x_train):,} training and {len(x_test):,} test images, batches of 50")
+        runs = [("softmax", 10, "about 0.92"), ("hidden", 8, "0.9756")]
+        results.update(compare(output, "MNIST", "mnist_", (x_train, y_train, x_test, y_test), runs, (side, side)))
     else:
         print(f"  (no MNIST files: pass --mnist DIR or set ${mnist.ENVIRONMENT_VARIABLE} for the seed's MNIST run)")
     output.announce()
     return results
 
 
-def _mnist(output: Output, path) -> dict:
-    (x_train, y_train), (x_test, y_test) = mnist.load_data(path)
-    x_train = x_train[:55_000].reshape(len(x_train[:55_000]), -1) / 255.0
-    y_train = y_train[:55_000]
-    x_test = x_test.reshape(len(x_test), -1) / 255.0
-    side = int(np.sqrt(x_train.shape[1]))
-    print(f"MNIST: {len(x_train):,} training and {len(x_test):,} test images, batches of 50")
+def compare(output: Output, data_name: str, file_prefix: str, data, runs, image_shape) -> dict:
+    """Train each (kind, epochs, seed's figure) run on ``data`` = (x_train, y_train, x_test, y_test); print
+    and return the test accuracies (keys ``{data_name.lower()}_{kind}``), save a confusion matrix per run
+    and the softmax weights as images (files ``{file_prefix}confusion_{kind}.png``, ...)."""
     results = {}
-    for kind, epochs, seed_figure in (("softmax", 10, "about 0.92"), ("hidden", 8, "0.9756")):
-        model, accuracy, predicted = train_and_test(kind, x_train, y_train, x_test, y_test, epochs)
-        results[f"mnist_{kind}"] = accuracy
-        line(f"MNIST {kind}, {epochs} epochs: test accuracy", f"{accuracy:.4f}   (seed: {seed_figure})")
-        output.save(plot_confusion_matrix(y_test, predicted, title=f"MNIST, {kind}: accuracy {accuracy:.3f}"),
-                    f"mnist_confusion_{kind}.png")
+    for kind, epochs, seed_figure in runs:
+        model, accuracy, predicted = train_and_test(kind, *data, epochs)
+        results[f"{data_name.lower()}_{kind}"] = accuracy
+        seed_note = f"   (seed: {seed_figure})" if seed_figure else ""
+        line(f"{data_name} {kind}, {epochs} epochs: test accuracy", f"{accuracy:.4f}{seed_note}")
+        title = f"{data_name}, {kind}: accuracy {accuracy:.3f}"
+        output.save(plot_confusion_matrix(data[3], predicted, title=title), f"{file_prefix}confusion_{kind}.png")
         if kind == "softmax":
-            output.save(plot_dense_weights(model.layers[0], (side, side), title="MNIST softmax weights per digit"),
-                        "mnist_weights_softmax.png")
+            weights = plot_dense_weights(model.layers[0], image_shape, title=f"{data_name}: softmax weights per digit")
+            output.save(weights, f"{file_prefix}weights_softmax.png")
     return results
