@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: demo test bench lint clean
+.PHONY: run demo test bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,10 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-demo: $(VENV)/.installed   ## the main job: the seed's two-moons model
+run: $(VENV)/.installed   ## the main job: deepfin run on the embedded S&P 500 sample (report in runs/<time>/)
+	$(VENV)/bin/deepfin run
+
+demo: $(VENV)/.installed   ## the seed's two-moons model, written for Keras, run on deepfin
 	$(PY) examples/seed_keras_moons.py
 
 test: $(VENV)/.dev-installed   ## the test suite (PyTorch is the gradient oracle)

@@ -6,10 +6,14 @@
   next day's return above that day's cross-sectional median.
 
 A row is dated when its features are known (the close of that day or month); its label looks one period
-ahead, which is the horizon a walk-forward split must purge.
+ahead, which is the horizon a walk-forward split must purge. ``RECIPES`` pairs each recipe with its
+period length and its next-period returns (what a backtest earns on a row).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -23,11 +27,14 @@ def monthly_features(prices: pd.DataFrame, lags: int = 24, dummies: bool = False
     features = _stack({f"r{k}": returns.shift(k - 1) for k in range(1, lags + 1)})
     label = _stack({"label": returns.shift(-1)})["label"]
     X, y = _complete(features, label, lambda future: (future > 0).astype(int))
-    if dummies:
-        dates = X.index.get_level_values("date")
-        X = X.join(pd.get_dummies(pd.DataFrame({"year": dates.year, "month": dates.month}, index=X.index)
-                                  .astype(str), dtype=float))
-    return X, y
+    return (with_calendar_dummies(X) if dummies else X), y
+
+
+def with_calendar_dummies(X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` with one-hot columns year_* and month_* of each row's date (the seed's dummies)."""
+    dates = X.index.get_level_values("date")
+    calendar = pd.DataFrame({"year": dates.year, "month": dates.month}, index=X.index).astype(str)
+    return X.join(pd.get_dummies(calendar, dtype=float))
 
 
 def daily_features(prices: pd.DataFrame, horizons=KRAUSS_HORIZONS) -> tuple[pd.DataFrame, pd.Series]:
@@ -37,6 +44,34 @@ def daily_features(prices: pd.DataFrame, horizons=KRAUSS_HORIZONS) -> tuple[pd.D
     above_median = tomorrow.gt(tomorrow.median(axis=1), axis=0).astype(float).where(tomorrow.notna())
     label = _stack({"label": above_median})["label"]
     return _complete(features, label, lambda value: value.astype(int))
+
+
+def monthly_forward_returns(prices: pd.DataFrame) -> pd.Series:
+    """Next month's return of each (month-end date, ticker)."""
+    month_end = prices.resample("ME").last()
+    return _stack({"forward": month_end.pct_change(fill_method=None).shift(-1)})["forward"].dropna()
+
+
+def daily_forward_returns(prices: pd.DataFrame) -> pd.Series:
+    """Next day's return of each (date, ticker)."""
+    return _stack({"forward": prices.shift(-1) / prices - 1})["forward"].dropna()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A way to turn prices into rows: features and label, next-period returns, periods in a year."""
+
+    name: str
+    features: Callable[..., tuple[pd.DataFrame, pd.Series]]
+    forward_returns: Callable[[pd.DataFrame], pd.Series]
+    periods_per_year: int
+    period: str
+
+
+RECIPES = {
+    "monthly": Recipe("monthly", monthly_features, monthly_forward_returns, 12, "month"),
+    "daily": Recipe("daily", daily_features, daily_forward_returns, 252, "day"),
+}
 
 
 def _stack(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -1,0 +1,52 @@
+"""Plots of an out-of-sample evaluation and its backtest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from skfolio import measures
+
+from deepfin.viz._figures import finish, new_figure
+
+
+def plot_auc_by_window(table: pd.DataFrame, overall: float, interval: tuple[float, float], path=None,
+                       title: str | None = None):
+    """ROC AUC of each walk-forward test window, chance at 0.5, and the pooled AUC with its interval."""
+    fig, (ax,) = new_figure(panel_size=(max(6.0, 0.35 * len(table)), 4.0))
+    ax.bar(table["window"], table["auc"] - 0.5, bottom=0.5, color="tab:blue", alpha=0.7, label="test window")
+    ax.axhline(0.5, color="black", lw=1, label="chance")
+    ax.axhspan(*interval, color="tab:orange", alpha=0.25, label=f"pooled {overall:.3f} [{interval[0]:.3f}, "
+                                                                 f"{interval[1]:.3f}]")
+    ax.axhline(overall, color="tab:orange", lw=1.5)
+    ax.set_xticks(table["window"], [label.split(" to ")[0][:7] for label in table["test"]], rotation=90,
+                  fontsize=7)
+    ax.set(xlabel="test window (first date)", ylabel="ROC AUC")
+    ax.legend(loc="upper left", fontsize=8)
+    return finish(fig, path, title)
+
+
+def plot_equity_curves(returns: pd.DataFrame, path=None, title: str | None = None, log_scale: bool = True):
+    """Growth of $1 (compounded) and drawdowns of each column of per-period returns."""
+    fig, (growth, drawdown) = new_figure(nrows=2, panel_size=(9.0, 3.5))
+    for name, series in returns.items():
+        r = series.fillna(0.0).to_numpy()
+        growth.plot(series.index, measures.get_cumulative_returns(r, compounded=True), label=name, lw=1.2)
+        drawdown.plot(series.index, measures.get_drawdowns(r, compounded=True), label=name, lw=1.0)
+    growth.set(ylabel="growth of $1", yscale="log" if log_scale else "linear")
+    drawdown.set(ylabel="drawdown", xlabel="date")
+    growth.legend(fontsize=8)
+    for ax in (growth, drawdown):
+        ax.grid(alpha=0.3)
+    return finish(fig, path, title)
+
+
+def plot_decile_returns(deciles: pd.Series, period: str = "period", path=None, title: str | None = None):
+    """Mean next-period return (in %) of each decile of predicted probability; a working model rises left to right."""
+    fig, (ax,) = new_figure(panel_size=(6.0, 4.0))
+    values = 100 * deciles.to_numpy()
+    ax.bar(deciles.index, values, color=np.where(values >= 0, "tab:green", "tab:red"))
+    ax.axhline(100 * deciles.mean(), color="black", lw=1, ls="--", label="mean of all deciles")
+    ax.set(xlabel="decile of predicted probability (1 = lowest)", ylabel=f"mean next-{period} return (%)",
+           xticks=list(deciles.index))
+    ax.legend(fontsize=8)
+    return finish(fig, path, title)

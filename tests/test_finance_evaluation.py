@@ -1,0 +1,183 @@
+"""The parts of the finance workflow, each against an oracle: walk-forward windows, clipping fitted on
+training rows, weighted AUC (scikit-learn), the backtest's arithmetic (by hand) and its measures (formulas)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import roc_auc_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from deepfin.finance import (
+    QuantileClipper,
+    bootstrap_auc,
+    decile_returns,
+    equal_weight_buy_and_hold,
+    long_short,
+    performance,
+    walk_forward,
+    walk_forward_predictions,
+    weighted_auc,
+)
+
+
+@parametrize_with_checks([QuantileClipper()])
+def test_quantile_clipper_is_a_scikit_learn_transformer(estimator, check):
+    check(estimator)
+
+
+def test_clipping_uses_the_training_quantiles_only():
+    rng = np.random.default_rng(0)
+    train, test = rng.normal(size=(500, 3)), 10 * rng.normal(size=(200, 3))
+    clipper = QuantileClipper(0.05, 0.95).fit(train)
+    low, high = np.quantile(train, [0.05, 0.95], axis=0)
+    np.testing.assert_allclose(clipper.transform(test), np.clip(test, low, high))
+    assert clipper.transform(test).max() <= high.max() < 3  # the test rows' own extremes (~30) are not used
+    with pytest.raises(ValueError, match="lower < upper"):
+        QuantileClipper(0.9, 0.1).fit(train)
+
+
+def test_walk_forward_never_puts_a_date_on_both_sides():
+    dates = pd.date_range("2000-01-31", periods=100, freq="ME")
+    for expanding in (False, True):
+        windows = walk_forward(dates, train_size=24, test_size=12, expanding=expanding, purge=1, embargo=2)
+        for window in windows:
+            assert window.train.max() < window.test.min()
+            gap = dates.get_loc(window.test[0]) - dates.get_loc(window.train[-1]) - 1
+            assert gap == 3  # purge + embargo dates left out between them
+            assert len(window.train) == (24 if not expanding else dates.get_loc(window.train[-1]) + 1)
+        tests = np.concatenate([w.test for w in windows])
+        assert len(np.unique(tests)) == len(tests) and tests[-1] == dates[-1]  # contiguous, to the end
+        assert all(len(w.test) == 12 for w in windows[:-1])
+
+
+def test_walk_forward_rows_follow_the_dates():
+    index = pd.MultiIndex.from_product([pd.date_range("2000-01-31", periods=30, freq="ME"), ["A", "B", "C"]],
+                                       names=["date", "ticker"])
+    window = walk_forward(index.get_level_values("date"), 10, 5)[0]
+    train, test = window.rows(index)
+    assert len(train) == 30 and len(test) == 15
+    assert set(index[train].get_level_values("date")) == set(window.train)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"train_size": 0, "test_size": 5}, "train_size >= 1"),
+    ({"train_size": 10, "test_size": 5, "purge": -1}, "purge >= 0"),
+    ({"train_size": 40, "test_size": 5}, "leaves no test date"),
+])
+def test_walk_forward_bad_sizes_fail(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        walk_forward(pd.date_range("2000-01-31", periods=30, freq="ME"), **kwargs)
+
+
+class _RecordsDates(ClassifierMixin, BaseEstimator):
+    """Predicts the base rate and remembers which dates it was fitted on."""
+
+    fitted_on: list = []
+
+    def fit(self, X, y):
+        self.fitted_on.append(X.index.get_level_values("date"))
+        self.classes_, self.rate_ = np.array([0, 1]), float(np.mean(y))
+        return self
+
+    def predict_proba(self, X):
+        return np.tile([1 - self.rate_, self.rate_], (len(X), 1))
+
+
+def test_walk_forward_predictions_fit_only_on_earlier_dates():
+    index = pd.MultiIndex.from_product([pd.date_range("2000-01-31", periods=40, freq="ME"), ["A", "B"]],
+                                       names=["date", "ticker"])
+    X = pd.DataFrame({"x": np.arange(len(index), dtype=float)}, index=index)
+    y = pd.Series(np.arange(len(index)) % 2, index=index)
+    windows = walk_forward(index.get_level_values("date"), 12, 6, purge=1)
+    _RecordsDates.fitted_on = []
+    predictions, _ = walk_forward_predictions(_RecordsDates(), X, y, windows)
+    for fitted, window in zip(_RecordsDates.fitted_on, windows, strict=True):
+        assert fitted.max() < window.test.min() and fitted.isin(window.train).all()
+    assert set(predictions["window"]) == set(range(len(windows)))
+    assert len(predictions) == 2 * sum(len(w.test) for w in windows)
+
+
+def test_weighted_auc_matches_scikit_learn_with_ties_and_weights():
+    rng = np.random.default_rng(1)
+    scores = np.round(rng.normal(size=2000), 1)  # many ties
+    labels = rng.random(2000) < 1 / (1 + np.exp(-scores))
+    weights = rng.integers(0, 4, 2000).astype(float)
+    assert weighted_auc(scores, labels, weights) == pytest.approx(
+        roc_auc_score(labels, scores, sample_weight=weights), abs=1e-12)
+    assert np.isnan(weighted_auc(scores, np.ones(2000, bool), weights))
+
+
+def test_bootstrap_resamples_dates_and_brackets_the_pooled_auc():
+    rng = np.random.default_rng(2)
+    index = pd.MultiIndex.from_product([pd.date_range("2000-01-31", periods=120, freq="ME"), range(20)],
+                                       names=["date", "ticker"])
+    probability = rng.random(len(index))
+    label = (rng.random(len(index)) < probability).astype(int)
+    predictions = pd.DataFrame({"probability": probability, "label": label}, index=index)
+    auc, low, high = bootstrap_auc(predictions, 300, seed=0)
+    assert auc == pytest.approx(roc_auc_score(label, probability))
+    assert low < auc < high and high - low < 0.05
+    # a market shared by every row of a date: rows are not independent, and the interval says so
+    common = np.repeat(rng.random(120) < 0.5, 20).astype(int)
+    shared = pd.DataFrame({"probability": np.repeat(rng.random(120), 20) + 1e-3 * rng.random(len(index)),
+                           "label": common}, index=index)
+    _, low_shared, high_shared = bootstrap_auc(shared, 300, seed=0)
+    assert high_shared - low_shared > 2 * (high - low)
+
+
+@pytest.fixture
+def four_stocks():
+    """Two dates, four stocks: probabilities rank the stocks, forward returns are known."""
+    index = pd.MultiIndex.from_product([pd.to_datetime(["2020-01-31", "2020-02-29"]), list("ABCD")],
+                                       names=["date", "ticker"])
+    predictions = pd.DataFrame({"probability": [0.9, 0.1, 0.5, 0.4, 0.2, 0.8, 0.6, 0.3]}, index=index)
+    forward = pd.Series([0.05, -0.02, 0.01, 0.00, 0.03, 0.04, -0.01, 0.02], index=index)
+    return predictions, forward
+
+
+def test_long_short_returns_turnover_and_krauss_costs(four_stocks):
+    predictions, forward = four_stocks
+    result = long_short(predictions, forward, k=1, cost_bps=5)
+    # date 1: long A (+5%), short B (-2%): 7%; opening both legs is 2 half-turns
+    # date 2: long B (+4%), short A (+3%): 1%; A and B swap sides, 4 half-turns
+    np.testing.assert_allclose(result["before_costs"], [0.07, 0.01])
+    np.testing.assert_allclose(result["turnover"], [2.0, 4.0])
+    np.testing.assert_allclose(result["after_costs"], [0.07 - 2 * 0.0005, 0.01 - 4 * 0.0005])
+    # a full daily rotation costs 4 x 5 bps = 0.20%, Krauss et al.'s 0.33% -> 0.13% a day
+    two = long_short(predictions, forward, k=2, cost_bps=5)
+    np.testing.assert_allclose(two["long"], [(0.05 + 0.01) / 2, (0.04 - 0.01) / 2])  # A, C then B, C
+    np.testing.assert_allclose(two["turnover"], [2.0, 2.0])  # C stays long, B and A swap: 4 x 1/2
+    with pytest.raises(ValueError, match="k=3 needs 6 predictions a date.*Lower k"):
+        long_short(predictions, forward, k=3, cost_bps=5)
+
+
+def test_equal_weight_buy_and_hold_drifts(four_stocks):
+    _, forward = four_stocks
+    dates = forward.index.get_level_values("date").unique()
+    returns = equal_weight_buy_and_hold(forward, dates)
+    first = np.mean([0.05, -0.02, 0.01, 0.0])
+    held = np.array([1.05, 0.98, 1.01, 1.0])  # each dollar after the first period
+    assert returns.iloc[0] == pytest.approx(first)
+    assert returns.iloc[1] == pytest.approx(held @ [0.03, 0.04, -0.01, 0.02] / held.sum())
+
+
+def test_deciles_rise_when_the_probability_is_the_future():
+    rng = np.random.default_rng(3)
+    index = pd.MultiIndex.from_product([pd.date_range("2000-01-31", periods=24, freq="ME"), range(50)],
+                                       names=["date", "ticker"])
+    forward = pd.Series(rng.normal(size=len(index)), index=index)
+    deciles = decile_returns(pd.DataFrame({"probability": forward}), forward)
+    assert list(deciles.index) == list(range(1, 11)) and deciles.is_monotonic_increasing
+
+
+def test_performance_measures_match_their_formulas():
+    r = pd.Series([0.02, -0.01, 0.03, -0.04, 0.01, 0.02])
+    p = performance(r, periods_per_year=12, turnover=pd.Series([2.0, 4.0]))
+    assert p["annual_return"] == pytest.approx(r.mean() * 12)
+    assert p["annual_volatility"] == pytest.approx(r.std(ddof=1) * np.sqrt(12))
+    assert p["sharpe"] == pytest.approx(r.mean() / r.std(ddof=1) * np.sqrt(12))
+    wealth = np.cumprod(1 + r.to_numpy())
+    assert p["max_drawdown"] == pytest.approx(np.max(1 - wealth / np.maximum.accumulate(np.r_[1, wealth])[1:]))
+    assert p["hit_rate"] == pytest.approx(4 / 6) and p["turnover"] == 3.0
+    assert 0.5 < p["probabilistic_sharpe"] < 1
