@@ -37,6 +37,16 @@ def test_wide_and_long_csv_give_the_same_panel(small_panel, tmp_path):
         pd.testing.assert_frame_equal(loaded, small_panel, check_freq=False, check_names=False)
 
 
+def test_wide_and_long_parquet_give_the_same_panel(small_panel, tmp_path):
+    pytest.importorskip("pyarrow")
+    small_panel.rename_axis("date").reset_index().to_parquet(tmp_path / "wide.parquet")
+    long = small_panel.rename_axis("date").reset_index().melt(id_vars="date", var_name="ticker", value_name="close")
+    long.to_parquet(tmp_path / "long.pq")
+    for name in ("wide.parquet", "long.pq"):
+        loaded = load_prices(tmp_path / name)
+        pd.testing.assert_frame_equal(loaded, small_panel, check_freq=False, check_names=False)
+
+
 def test_seed_hdf5_layout_is_read(small_panel, tmp_path):
     pytest.importorskip("tables")
     long = small_panel.stack().rename("adj_close").rename_axis(["date", "ticker"]).to_frame()

@@ -164,3 +164,13 @@ def test_daily_recipe_runs_krauss_style(tmp_path):
     # the label is "above the next day's cross-sectional median": half of each date's rows
     assert result.predictions.groupby(level="date")["label"].mean().between(0.4, 0.6).all()
     assert result.strategy["turnover"].max() <= 4.0 + 1e-12
+
+
+def test_k_is_checked_on_every_test_date_before_training():
+    prices = synthetic_prices(n_tickers=30, n_months=240)
+    prices.iloc[:150, 12:] = np.nan  # 18 tickers listed late: early test dates have 12 names
+    with pytest.raises(ValueError, match="k=10 needs 20 tickers with features on every test date.*has 12"):
+        workflow.plan(RunConfig(**SMALL), prices)
+    with pytest.raises(ValueError, match="at least 2 tickers"):
+        RunConfig().k_for(1)
+    assert RunConfig().k_for(20) == 5 and RunConfig().k_for(500) == 10

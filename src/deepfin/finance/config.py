@@ -99,6 +99,8 @@ class RunConfig:
 
     def k_for(self, n_tickers: int) -> int:
         """``k``, or by default a quarter of the universe, at most Krauss et al.'s 10."""
+        if n_tickers < 2:
+            raise ValueError(f"A long-short backtest needs at least 2 tickers; the data have {n_tickers}.")
         k = self.k if self.k is not None else max(1, min(10, n_tickers // 4))
         if 2 * k > n_tickers:
             raise ValueError(f"k={k} is larger than half the universe ({n_tickers} tickers after validation): the "

@@ -81,6 +81,11 @@ def plan(config: RunConfig, prices: pd.DataFrame | None = None) -> Plan:
             f"{config.test_size} and a gap of {gap} give {len(windows)} walk-forward "
             f"windows, but tuning needs tuning_folds={config.tuning_folds} and the evaluation at least one more. "
             "Shorten train_size or test_size, or lower tuning_folds.")
+    test_dates = pd.DatetimeIndex(np.concatenate([w.test for w in windows[config.tuning_folds:]]))
+    names = X.index.get_level_values("date").value_counts().reindex(test_dates)
+    if names.min() < 2 * k:
+        raise ValueError(f"k={k} needs {2 * k} tickers with features on every test date, but {names.idxmin().date()} "
+                         f"has {names.min()}. Lower k, or give data where more tickers have enough history.")
     forward = recipe.forward_returns(prices).reindex(X.index)
     return Plan(config, prices, report, X, y, forward, windows[:config.tuning_folds], windows[config.tuning_folds:], k)
 
