@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import get_scorer, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from deepfin.finance.validation import Window
@@ -74,7 +74,20 @@ def weighted_auc(scores: np.ndarray, positive: np.ndarray, weights: np.ndarray) 
     return float(pos_weight @ (below + 0.5 * neg_weight) / (total_pos * total_neg))
 
 
-def shuffled_cv_auc(model, X: pd.DataFrame, y: pd.Series, n_splits: int = 5, seed: int = 0) -> float:
+def shuffled_cv_auc(model, X: pd.DataFrame, y: pd.Series, n_splits: int = 5, seed: int = 0,
+                    advance: Callable[[], None] = lambda: None) -> float:
     """The seed's evaluation: mean ROC AUC over shuffled stratified K-fold (rows of every date on both sides)."""
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    return float(np.mean(cross_val_score(clone(model), X, y, scoring="roc_auc", cv=folds)))
+    return float(np.mean(cross_val_score(clone(model), X, y, scoring=auc_scorer(advance), cv=folds)))
+
+
+def auc_scorer(advance: Callable[[], None] = lambda: None):
+    """scikit-learn's ROC AUC scorer that also calls ``advance()`` after each fold (a progress bar)."""
+    auc = get_scorer("roc_auc")
+
+    def scored(estimator, X_test, y_test):
+        value = auc(estimator, X_test, y_test)
+        advance()
+        return value
+
+    return scored

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pandas as pd
-from sklearn.metrics import get_scorer
 from sklearn.model_selection import GridSearchCV
 
+from deepfin.finance.evaluation import auc_scorer
 from deepfin.finance.validation import Window
 
 
@@ -18,14 +18,7 @@ def grid_search(model, grid: dict, X: pd.DataFrame, y: pd.Series, windows: list[
     No refit: the chosen parameters are refitted window by window by the walk-forward evaluation.
     ``advance`` is called after each fit is scored (a progress bar).
     """
-    auc = get_scorer("roc_auc")
-
-    def scored(estimator, X_test, y_test):
-        value = auc(estimator, X_test, y_test)
-        advance()
-        return value
-
-    search = GridSearchCV(model, {f"net__{name}": values for name, values in grid.items()}, scoring=scored,
+    search = GridSearchCV(model, {f"net__{name}": values for name, values in grid.items()}, scoring=auc_scorer(advance),
                           cv=[window.rows(X.index) for window in windows], refit=False, error_score="raise")
     return search.fit(X, y)
 

@@ -67,8 +67,16 @@ def plan(config: RunConfig, prices: pd.DataFrame | None = None) -> Plan:
     X, y = recipe.features(prices, **({"lags": config.lags} if recipe.name == "monthly" else {}))
     if config.dummies:
         X = with_calendar_dummies(X)
+    windows = _windows(X, config)
+    _check_names_per_date(X, windows[config.tuning_folds:], k)
+    forward = recipe.forward_returns(prices).reindex(X.index)
+    return Plan(config, prices, report, X, y, forward, windows[:config.tuning_folds], windows[config.tuning_folds:], k)
+
+
+def _windows(X: pd.DataFrame, config: RunConfig) -> list[Window]:
+    """The walk-forward windows over the rows' dates; enough of them for tuning and one test, or an error."""
     dates = X.index.get_level_values("date").unique()
-    period = recipe.period
+    period = RECIPES[config.recipe].period
     if config.test_size > len(dates):
         raise ValueError(f"test_size={config.test_size} {period}s is longer than the data: the features cover "
                          f"{len(dates)} {period}s ({dates[0].date()} to {dates[-1].date()}). Lower test_size.")
@@ -81,13 +89,16 @@ def plan(config: RunConfig, prices: pd.DataFrame | None = None) -> Plan:
             f"{config.test_size} and a gap of {gap} give {len(windows)} walk-forward "
             f"windows, but tuning needs tuning_folds={config.tuning_folds} and the evaluation at least one more. "
             "Shorten train_size or test_size, or lower tuning_folds.")
-    test_dates = pd.DatetimeIndex(np.concatenate([w.test for w in windows[config.tuning_folds:]]))
+    return windows
+
+
+def _check_names_per_date(X: pd.DataFrame, test_windows: list[Window], k: int) -> None:
+    """Every test date must offer 2k tickers to the backtest, or the run would fail after training."""
+    test_dates = pd.DatetimeIndex(np.concatenate([w.test for w in test_windows]))
     names = X.index.get_level_values("date").value_counts().reindex(test_dates)
     if names.min() < 2 * k:
         raise ValueError(f"k={k} needs {2 * k} tickers with features on every test date, but {names.idxmin().date()} "
                          f"has {names.min()}. Lower k, or give data where more tickers have enough history.")
-    forward = recipe.forward_returns(prices).reindex(X.index)
-    return Plan(config, prices, report, X, y, forward, windows[:config.tuning_folds], windows[config.tuning_folds:], k)
 
 
 def execute(plan: Plan, verbose: int = 1) -> Result:
@@ -130,11 +141,9 @@ def leakage_report(model_with, chosen: dict, X, y, auc, config: RunConfig, verbo
     """Shuffled K-fold AUC with and without calendar dummies next to the walk-forward AUC, and why they differ."""
     returns_only = X[return_columns(X)]
     with progress(2 * config.shuffled_folds, verbose, "fit") as advance:
-        figures = {}
-        for name, rows in (("with_dummies", with_calendar_dummies(returns_only)), ("without_dummies", returns_only)):
-            figures[name] = shuffled_cv_auc(model_with(**chosen), rows, y, config.shuffled_folds, config.seed)
-            for _ in range(config.shuffled_folds):
-                advance()
+        figures = {name: shuffled_cv_auc(model_with(**chosen), rows, y, config.shuffled_folds, config.seed, advance)
+                   for name, rows in (("with_dummies", with_calendar_dummies(returns_only)),
+                                      ("without_dummies", returns_only))}
     figures["walk_forward"] = auc[0]
     figures["walk_forward_interval"] = [auc[1], auc[2]]
     figures["explanation"] = explain(figures)
