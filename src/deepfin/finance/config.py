@@ -10,6 +10,7 @@ A ``run.toml`` holds any of the fields of ``RunConfig`` and a ``[grid]`` table o
     dropout = [0.25, 0.5]
 
 Sizes (``train_size``, ``test_size``, ``purge``, ``embargo``) count periods of the recipe: months or days.
+``data`` is a path relative to the folder ``deepfin run`` is started in (or absolute).
 """
 
 from __future__ import annotations
