@@ -22,8 +22,7 @@ KRAUSS_HORIZONS = (*range(1, 21), *range(40, 241, 20))
 
 def monthly_features(prices: pd.DataFrame, lags: int = 24, dummies: bool = False) -> tuple[pd.DataFrame, pd.Series]:
     """``X`` (rows (date, ticker), columns r1..r{lags} [, year_*, month_*]) and ``y`` (1 if next month rose)."""
-    month_end = prices.resample("ME").last()
-    returns = month_end.pct_change(fill_method=None)
+    returns = _monthly_returns(prices)
     features = _stack({f"r{k}": returns.shift(k - 1) for k in range(1, lags + 1)})
     label = _stack({"label": returns.shift(-1)})["label"]
     X, y = _complete(features, label, lambda future: (future > 0).astype(int))
@@ -40,7 +39,7 @@ def with_calendar_dummies(X: pd.DataFrame) -> pd.DataFrame:
 def daily_features(prices: pd.DataFrame, horizons=KRAUSS_HORIZONS) -> tuple[pd.DataFrame, pd.Series]:
     """``X`` (rows (date, ticker), columns R1..R240) and ``y`` (1 if tomorrow beats tomorrow's median)."""
     features = _stack({f"R{m}": prices / prices.shift(m) - 1 for m in horizons})
-    tomorrow = prices.shift(-1) / prices - 1
+    tomorrow = _next_day_returns(prices)
     above_median = tomorrow.gt(tomorrow.median(axis=1), axis=0).astype(float).where(tomorrow.notna())
     label = _stack({"label": above_median})["label"]
     return _complete(features, label, lambda value: value.astype(int))
@@ -48,13 +47,22 @@ def daily_features(prices: pd.DataFrame, horizons=KRAUSS_HORIZONS) -> tuple[pd.D
 
 def monthly_forward_returns(prices: pd.DataFrame) -> pd.Series:
     """Next month's return of each (month-end date, ticker)."""
-    month_end = prices.resample("ME").last()
-    return _stack({"forward": month_end.pct_change(fill_method=None).shift(-1)})["forward"].dropna()
+    return _stack({"forward": _monthly_returns(prices).shift(-1)})["forward"].dropna()
 
 
 def daily_forward_returns(prices: pd.DataFrame) -> pd.Series:
     """Next day's return of each (date, ticker)."""
-    return _stack({"forward": prices.shift(-1) / prices - 1})["forward"].dropna()
+    return _stack({"forward": _next_day_returns(prices)})["forward"].dropna()
+
+
+def _monthly_returns(prices: pd.DataFrame) -> pd.DataFrame:
+    """Month-end to month-end returns (a missing month-end price gives a missing return, never zero)."""
+    return prices.resample("ME").last().pct_change(fill_method=None)
+
+
+def _next_day_returns(prices: pd.DataFrame) -> pd.DataFrame:
+    """Each date's return over the following day: the daily label and the daily backtest use this one."""
+    return prices.shift(-1) / prices - 1
 
 
 @dataclass(frozen=True)

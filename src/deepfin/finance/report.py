@@ -66,8 +66,9 @@ def write(result: Result, out: str | Path) -> dict:
     config, recipe = result.plan.config, RECIPES[result.plan.config.recipe]
     figures = metrics(result)
     predictions = result.predictions
+    auc, low, high = result.auc
     plot_roc(predictions["label"], predictions["probability"], out / "roc.png", name="walk-forward")
-    plot_auc_by_window(result.windows_auc, *result.auc[:1], tuple(result.auc[1:]), out / "auc_by_window.png")
+    plot_auc_by_window(result.windows_auc, auc, (low, high), out / "auc_by_window.png")
     curves = pd.concat([result.strategy[["before_costs", "after_costs"]], result.benchmarks], axis=1)
     plot_equity_curves(curves.rename(columns=SERIES_NAMES), out / "equity.png")
     plot_decile_returns(result.deciles, recipe.period, out / "deciles.png")

@@ -26,15 +26,11 @@ def grid_search(model, grid: dict, X: pd.DataFrame, y: pd.Series, windows: list[
 def results_table(search: GridSearchCV) -> pd.DataFrame:
     """One row per candidate: its parameters, mean and spread of the fold AUCs, rank."""
     results = pd.DataFrame(search.cv_results_)
-    params = pd.DataFrame([{k.removeprefix("net__"): _plain(v) for k, v in p.items()} for p in results["params"]])
+    params = pd.DataFrame([{k.removeprefix("net__"): v for k, v in p.items()} for p in results["params"]])
     table = params.assign(mean_auc=results["mean_test_score"], std_auc=results["std_test_score"],
                           rank=results["rank_test_score"])
     return table.sort_values("rank").reset_index(drop=True)
 
 
 def best_params(search: GridSearchCV) -> dict:
-    return {k.removeprefix("net__"): _plain(v) for k, v in search.best_params_.items()}
-
-
-def _plain(value):
-    return list(value) if isinstance(value, tuple) else value
+    return {k.removeprefix("net__"): v for k, v in search.best_params_.items()}

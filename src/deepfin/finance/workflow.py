@@ -29,7 +29,6 @@ class Plan:
     """What a run will do, known before any training: the data, its rows, the windows, k."""
 
     config: RunConfig
-    prices: pd.DataFrame
     price_report: PriceReport
     X: pd.DataFrame
     y: pd.Series
@@ -70,7 +69,7 @@ def plan(config: RunConfig, prices: pd.DataFrame | None = None) -> Plan:
     windows = _windows(X, config)
     _check_names_per_date(X, windows[config.tuning_folds:], k)
     forward = recipe.forward_returns(prices).reindex(X.index)
-    return Plan(config, prices, report, X, y, forward, windows[:config.tuning_folds], windows[config.tuning_folds:], k)
+    return Plan(config, report, X, y, forward, windows[:config.tuning_folds], windows[config.tuning_folds:], k)
 
 
 def _windows(X: pd.DataFrame, config: RunConfig) -> list[Window]:
@@ -80,13 +79,12 @@ def _windows(X: pd.DataFrame, config: RunConfig) -> list[Window]:
     if config.test_size > len(dates):
         raise ValueError(f"test_size={config.test_size} {period}s is longer than the data: the features cover "
                          f"{len(dates)} {period}s ({dates[0].date()} to {dates[-1].date()}). Lower test_size.")
-    gap = config.purge + config.embargo
-    windows = [] if config.train_size + gap >= len(dates) else walk_forward(
-        dates, config.train_size, config.test_size, config.window == "expanding", config.purge, config.embargo)
+    windows = walk_forward(dates, config.train_size, config.test_size, config.window == "expanding", config.purge,
+                           config.embargo)
     if len(windows) < config.tuning_folds + 1:
         raise ValueError(
             f"The features cover {len(dates)} {period}s; train_size={config.train_size}, test_size="
-            f"{config.test_size} and a gap of {gap} give {len(windows)} walk-forward "
+            f"{config.test_size} and a gap of {config.purge + config.embargo} give {len(windows)} walk-forward "
             f"windows, but tuning needs tuning_folds={config.tuning_folds} and the evaluation at least one more. "
             "Shorten train_size or test_size, or lower tuning_folds.")
     return windows
