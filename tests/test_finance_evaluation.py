@@ -1,5 +1,6 @@
 """The parts of the finance workflow, each against an oracle: walk-forward windows, clipping fitted on
-training rows, weighted AUC (scikit-learn), the backtest's arithmetic (by hand) and its measures (formulas)."""
+training rows, weighted and per-date AUC (scikit-learn), the rank IC (scipy), the backtest's arithmetic (by hand)
+and its measures (formulas, scipy, skfolio)."""
 
 import numpy as np
 import pandas as pd
@@ -10,10 +11,15 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from deepfin.finance import (
     QuantileClipper,
+    against,
+    book,
     bootstrap_auc,
     decile_returns,
-    equal_weight_buy_and_hold,
+    equal_weight,
+    ic_summary,
+    information_coefficient,
     long_short,
+    per_date_auc,
     performance,
     walk_forward,
     walk_forward_predictions,
@@ -84,6 +90,20 @@ class _RecordsDates(ClassifierMixin, BaseEstimator):
         return np.tile([1 - self.rate_, self.rate_], (len(X), 1))
 
 
+def test_training_rows_need_labels_realised_before_the_test_window():
+    index = pd.MultiIndex.from_product([pd.date_range("2000-01-31", periods=30, freq="ME"), ["A", "B"]],
+                                       names=["date", "ticker"])
+    dates = index.get_level_values("date")
+    realised = pd.Series(dates.shift(1, freq="ME"), index=index)
+    realised.iloc[17] = dates[17] + pd.offsets.MonthEnd(6)  # (2000-09-30, B) halted: its label comes 6 months on
+    realised.iloc[3] = pd.NaT  # (2000-02-29, B): outcome unknown
+    window = walk_forward(dates, 10, 5, purge=1)[0]
+    plain, _ = window.rows(index)
+    train, _ = window.rows(index, realised)
+    assert len(plain) == 20 and set(plain) - set(train) == {3, 17}
+    assert (realised.iloc[train] < window.test[0]).all()
+
+
 def test_walk_forward_predictions_fit_only_on_earlier_dates():
     index = pd.MultiIndex.from_product([pd.date_range("2000-01-31", periods=40, freq="ME"), ["A", "B"]],
                                        names=["date", "ticker"])
@@ -96,6 +116,44 @@ def test_walk_forward_predictions_fit_only_on_earlier_dates():
         assert fitted.max() < window.test.min() and fitted.isin(window.train).all()
     assert set(predictions["window"]) == set(range(len(windows)))
     assert len(predictions) == 2 * sum(len(w.test) for w in windows)
+
+
+def test_walk_forward_predictions_cover_rows_without_outcome_and_train_without_them():
+    index = pd.MultiIndex.from_product([pd.date_range("2000-01-31", periods=40, freq="ME"), ["A", "B"]],
+                                       names=["date", "ticker"])
+    X = pd.DataFrame({"x": np.arange(len(index), dtype=float)}, index=index)
+    y = pd.Series(np.arange(len(index)) % 2, index=index, dtype=float)
+    y.iloc[-2:] = np.nan  # the last date's outcome is not known yet
+    realised = pd.Series(index.get_level_values("date").shift(1, freq="ME"), index=index).where(y.notna())
+    windows = walk_forward(index.get_level_values("date"), 12, 6, purge=1)
+    predictions, _ = walk_forward_predictions(_RecordsDates(), X, y, windows[-1:], realised=realised)
+    assert len(predictions) == 2 * len(windows[-1].test) and predictions["label"].isna().sum() == 2
+    auc, _, _ = bootstrap_auc(predictions.assign(probability=np.arange(len(predictions), dtype=float)), 50)
+    assert np.isfinite(auc)  # the rows without outcome are left out of the AUC, not counted as a class
+
+
+def test_per_date_auc_and_rank_ic_match_scikit_learn_and_scipy_date_by_date():
+    rng = np.random.default_rng(4)
+    index = pd.MultiIndex.from_product([pd.date_range("2000-01-31", periods=30, freq="ME"), range(25)],
+                                       names=["date", "ticker"])
+    probability = np.round(rng.random(len(index)), 1)  # ties
+    forward = probability * 0.02 + rng.normal(0, 0.05, len(index))
+    predictions = pd.DataFrame({"probability": probability, "forward_return": forward,
+                                "label": (forward > 0).astype(float)}, index=index)
+    predictions.iloc[::7, predictions.columns.get_loc("label")] = np.nan
+    predictions.iloc[::7, predictions.columns.get_loc("forward_return")] = np.nan
+    date_auc, ic = per_date_auc(predictions), information_coefficient(predictions)
+    from scipy import stats
+
+    for date, part in predictions.groupby(level="date"):
+        known = part.dropna()
+        assert date_auc[date] == pytest.approx(roc_auc_score(known["label"], known["probability"]), abs=1e-12)
+        assert ic[date] == pytest.approx(stats.spearmanr(known["probability"], known["forward_return"])[0], abs=1e-12)
+    summary = ic_summary(ic)
+    test = stats.ttest_1samp(ic, 0.0)
+    assert summary["t_stat"] == pytest.approx(test.statistic) and summary["p_value"] == pytest.approx(test.pvalue)
+    assert summary["information_ratio"] == pytest.approx(ic.mean() / ic.std(ddof=1)) and summary["dates"] == 30
+    assert summary["mean"] > 0.05 and summary["t_stat"] > 2  # the planted relation shows
 
 
 def test_weighted_auc_matches_scikit_learn_with_ties_and_weights():
@@ -128,38 +186,73 @@ def test_bootstrap_resamples_dates_and_brackets_the_pooled_auc():
 
 @pytest.fixture
 def four_stocks():
-    """Two dates, four stocks: probabilities rank the stocks, forward returns are known."""
-    index = pd.MultiIndex.from_product([pd.to_datetime(["2020-01-31", "2020-02-29"]), list("ABCD")],
-                                       names=["date", "ticker"])
-    predictions = pd.DataFrame({"probability": [0.9, 0.1, 0.5, 0.4, 0.2, 0.8, 0.6, 0.3]}, index=index)
-    forward = pd.Series([0.05, -0.02, 0.01, 0.00, 0.03, 0.04, -0.01, 0.02], index=index)
-    return predictions, forward
+    """Two dates, four stocks: probabilities rank the stocks, next-period returns are known."""
+    dates = pd.to_datetime(["2020-01-31", "2020-02-29"])
+    signals = pd.DataFrame([[0.9, 0.1, 0.5, 0.4], [0.2, 0.8, 0.6, 0.3]], index=dates, columns=list("ABCD"))
+    returns = pd.DataFrame([[0.05, -0.02, 0.01, 0.00], [0.03, 0.04, -0.01, 0.02]], index=dates, columns=list("ABCD"))
+    return signals, returns
 
 
 def test_long_short_returns_turnover_and_krauss_costs(four_stocks):
-    predictions, forward = four_stocks
-    result = long_short(predictions, forward, k=1, cost_bps=5)
+    signals, returns = four_stocks
+    result = long_short(signals, returns, k=1, cost_bps=5)
     # date 1: long A (+5%), short B (-2%): 7%; opening both legs is 2 half-turns
     # date 2: long B (+4%), short A (+3%): 1%; A and B swap sides, 4 half-turns
     np.testing.assert_allclose(result["before_costs"], [0.07, 0.01])
     np.testing.assert_allclose(result["turnover"], [2.0, 4.0])
     np.testing.assert_allclose(result["after_costs"], [0.07 - 2 * 0.0005, 0.01 - 4 * 0.0005])
     # a full daily rotation costs 4 x 5 bps = 0.20%, Krauss et al.'s 0.33% -> 0.13% a day
-    two = long_short(predictions, forward, k=2, cost_bps=5)
+    two = long_short(signals, returns, k=2, cost_bps=5)
     np.testing.assert_allclose(two["long"], [(0.05 + 0.01) / 2, (0.04 - 0.01) / 2])  # A, C then B, C
     np.testing.assert_allclose(two["turnover"], [2.0, 2.0])  # C stays long, B and A swap: 4 x 1/2
     with pytest.raises(ValueError, match="k=3 needs 6 predictions a date.*Lower k"):
-        long_short(predictions, forward, k=3, cost_bps=5)
+        long_short(signals, returns, k=3, cost_bps=5)
 
 
-def test_equal_weight_buy_and_hold_drifts(four_stocks):
-    _, forward = four_stocks
-    dates = forward.index.get_level_values("date").unique()
-    returns = equal_weight_buy_and_hold(forward, dates)
-    first = np.mean([0.05, -0.02, 0.01, 0.0])
-    held = np.array([1.05, 0.98, 1.01, 1.0])  # each dollar after the first period
-    assert returns.iloc[0] == pytest.approx(first)
-    assert returns.iloc[1] == pytest.approx(held @ [0.03, 0.04, -0.01, 0.02] / held.sum())
+def test_a_missing_return_of_a_held_name_drops_the_date_never_books_zero(four_stocks):
+    signals, returns = four_stocks
+    returns.loc[returns.index[1], "B"] = np.nan  # B is long on date 2 and its return is unknown
+    result = long_short(signals, returns, k=1, cost_bps=0)
+    assert list(result.index) == [returns.index[0]]
+    returns.loc[returns.index[1], "B"] = 0.04
+    returns.loc[returns.index[1], "D"] = np.nan  # D is not held: date 2 stands
+    assert len(long_short(signals, returns, k=1, cost_bps=0)) == 2
+
+
+def test_ties_are_broken_at_random_with_the_seed_not_by_column_order():
+    """A collapsed network (one probability for every name) must not become an alphabetical book."""
+    dates = pd.bdate_range("2020-01-01", periods=200)
+    signals = pd.DataFrame(0.5, index=dates, columns=[f"S{i:02d}" for i in range(20)])
+    weights = book(signals, k=5, seed=0)
+    longs = weights.gt(0)
+    assert not longs.iloc[:, :5].all(axis=1).all()  # not always the first five names
+    share = longs.mean()
+    assert share.between(0.25 - 0.12, 0.25 + 0.12).all()  # each name long about k/n of the dates
+    pd.testing.assert_frame_equal(weights, book(signals, k=5, seed=0))  # repeatable with the seed
+    assert not weights.equals(book(signals, k=5, seed=1))
+    np.testing.assert_allclose(weights.sum(axis=1), 0.0, atol=1e-12)  # dollar-neutral whatever the tie-break
+    np.testing.assert_allclose(weights.abs().sum(axis=1), 2.0)
+    distinct = signals + np.arange(20) * 1e-3  # no ties: the tie-break changes nothing
+    pd.testing.assert_frame_equal(book(distinct, k=5, seed=0), book(distinct, k=5, seed=1))
+
+
+def test_names_that_cannot_be_traded_on_the_trade_date_leave_their_leg(four_stocks):
+    signals, returns = four_stocks
+    tradable = pd.DataFrame(True, index=signals.index, columns=signals.columns)
+    tradable.loc[signals.index[0], "A"] = False  # A, the long pick of date 1, stopped trading
+    weights = book(signals, k=2, tradable=tradable)
+    np.testing.assert_allclose(weights.iloc[0], [0.0, -0.5, 1.0, -0.5])  # C carries the long leg alone
+
+
+def test_equal_weight_holds_every_member_priced_on_the_date_and_never_books_a_missing_return(four_stocks):
+    _, returns = four_stocks
+    members = pd.DataFrame(True, index=returns.index, columns=returns.columns)
+    members.loc[returns.index[0], "D"] = False
+    result = equal_weight(returns, members, returns.index)
+    assert result.iloc[0] == pytest.approx(np.mean([0.05, -0.02, 0.01]))
+    assert result.iloc[1] == pytest.approx(np.mean([0.03, 0.04, -0.01, 0.02]))
+    returns.loc[returns.index[1], "C"] = np.nan
+    assert np.isnan(equal_weight(returns, members, returns.index).iloc[1])
 
 
 def test_deciles_rise_when_the_probability_is_the_future():
@@ -169,6 +262,21 @@ def test_deciles_rise_when_the_probability_is_the_future():
     forward = pd.Series(rng.normal(size=len(index)), index=index)
     deciles = decile_returns(pd.DataFrame({"probability": forward}), forward)
     assert list(deciles.index) == list(range(1, 11)) and deciles.is_monotonic_increasing
+
+
+def test_alpha_beta_and_information_ratio_against_a_benchmark_match_least_squares():
+    rng = np.random.default_rng(5)
+    market = pd.Series(rng.normal(0.005, 0.04, 240))
+    strategy = 0.002 + 0.3 * market + pd.Series(rng.normal(0, 0.02, 240))
+    figures = against(strategy, market, periods_per_year=12)
+    design = np.column_stack([np.ones(240), market])
+    (alpha, beta), *_ = np.linalg.lstsq(design, strategy, rcond=None)
+    residuals = strategy - design @ [alpha, beta]
+    sigma2 = residuals @ residuals / (240 - 2)
+    alpha_se = np.sqrt(sigma2 * np.linalg.inv(design.T @ design)[0, 0])
+    assert figures["beta"] == pytest.approx(beta) and figures["annual_alpha"] == pytest.approx(12 * alpha)
+    assert figures["alpha_t_stat"] == pytest.approx(alpha / alpha_se)
+    assert figures["information_ratio"] == pytest.approx(alpha / np.sqrt(sigma2) * np.sqrt(12))
 
 
 def test_performance_measures_match_their_formulas():

@@ -16,7 +16,7 @@ from deepfin.finance import RunConfig, synthetic_prices, workflow
 from deepfin.models import load_model
 from tests.pictures import assert_not_blank
 
-SMALL = {"min_history": 60, "train_size": 60, "test_size": 12, "tuning_folds": 1, "quick": True, "k": 10}
+SMALL = {"train_size": 60, "test_size": 12, "tuning_folds": 1, "quick": True, "k": 10}
 
 
 def run_on(kind: str):
@@ -89,14 +89,17 @@ def test_run_writes_metrics_predictions_and_a_filled_report(cli_run):
         assert key in metrics
     predictions = pd.read_csv(cli_run / "predictions.csv", parse_dates=["date"])
     assert {"date", "ticker", "window", "probability", "label", "forward_return"} <= set(predictions.columns)
-    assert metrics["out_of_sample"]["auc"] == pytest.approx(roc_auc_score(predictions["label"],
-                                                                          predictions["probability"]), abs=1e-4)
+    known = predictions.dropna(subset=["label"])
+    assert metrics["out_of_sample"]["auc"] == pytest.approx(roc_auc_score(known["label"], known["probability"]),
+                                                            abs=1e-4)
+    # the last month is predicted but its outcome is not known: left out of the AUC, and said so
+    assert metrics["out_of_sample"]["left_out_without_outcome"] == len(predictions) - len(known) == 30
     low, high = metrics["out_of_sample"]["auc_interval_95"]
     assert low < metrics["out_of_sample"]["auc"] < high
     assert {"before_costs", "after_costs", "equal_weight"} <= set(metrics["backtest"])
     page = _Page()
     page.feed((cli_run / "report.html").read_text())
-    assert sorted(page.images) == ["auc_by_window.png", "deciles.png", "equity.png", "roc.png"]
+    assert sorted(page.images) == ["auc_by_window.png", "deciles.png", "equity.png", "ic_by_window.png", "roc.png"]
     for image in page.images:
         assert_not_blank(cli_run / image)
     assert page.tables >= 5 and "nan" not in page.cells and "n/a" not in " ".join(page.cells[:40])
@@ -114,8 +117,8 @@ def test_saved_model_and_preprocessing_reproduce_the_last_window(cli_run):
     prices = pd.read_csv(cli_run.parent / "prices.csv", index_col=0, parse_dates=True)
     from deepfin.finance import monthly_features
 
-    X, _ = monthly_features(prices)
-    X = X.loc[pd.MultiIndex.from_frame(last[["date", "ticker"]])][steps["inputs"]].to_numpy()
+    X = monthly_features(prices)
+    X = X.loc[pd.MultiIndex.from_frame(last[["date", "ticker"]])][steps["inputs"]].to_numpy(copy=True)
     clip = [steps["inputs"].index(c) for c in steps["clip"]["columns"]]
     X[:, clip] = np.clip(X[:, clip], steps["clip"]["lower"], steps["clip"]["upper"])
     X = (X - steps["standardize"]["mean"]) / steps["standardize"]["scale"]
@@ -125,16 +128,18 @@ def test_saved_model_and_preprocessing_reproduce_the_last_window(cli_run):
 
 @pytest.mark.parametrize("settings, message", [
     ('recipe = "weekly"', "Unknown recipe 'weekly': expected one of \\['daily', 'monthly'\\]"),
-    ("k = 20", "k=20 is larger than half the universe \\(30 tickers.*at most 15"),
-    ("test_size = 400", "test_size=400 months is longer than the data.*Lower test_size"),
-    ("train_size = 200", "give 2 walk-forward windows, but tuning needs tuning_folds=3.*Shorten train_size"),
+    ("k = 20", "k=20 needs 40 names with features on every tuning and test date, but .* has 30. "
+               "Set k=15 \\(--set k=15\\)"),
+    ("test_size = 400", "The rows cover 216 months .*test_size=400.* Set test_size=31 \\(--set test_size=31\\)\\.$"),
+    ("train_size = 200", "The rows cover 216 months .*Set train_size=178 \\(--set train_size=178\\), or "
+                         "test_size=4 \\(--set test_size=4\\), or tuning_folds=1"),
     ("tets_size = 12", "Unknown setting 'tets_size'.*Did you mean 'test_size'"),
     ('[grid]\nactivation = ["relu", "swish2"]', "Unknown activation: 'swish2'"),
     ("[grid]\ndense_layers = [64]", "lists of positive layer sizes, such as \\[64, 64\\]"),
 ])
 def test_setting_mistakes_fail_before_training(tmp_path, capsys, settings, message):
     synthetic_prices(n_tickers=30, n_months=240).rename_axis("date").to_csv(tmp_path / "prices.csv")
-    (tmp_path / "run.toml").write_text("min_history = 60\n" + settings + "\n")
+    (tmp_path / "run.toml").write_text(settings + "\n")
     with pytest.raises(SystemExit) as stop:
         main(["run", "--config", str(tmp_path / "run.toml"), "--data", str(tmp_path / "prices.csv"),
               "--out", str(tmp_path / "out")])
@@ -147,7 +152,7 @@ def test_setting_mistakes_fail_before_training(tmp_path, capsys, settings, messa
 def test_default_run_uses_the_embedded_sp500_sample(tmp_path, capsys):
     assert main(["run", "--quick", "--out", str(tmp_path)]) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["recipe"] == "monthly" and len(metrics["data"]["tickers"]) == 20
+    assert metrics["recipe"] == "monthly" and len(metrics["data"]["names"]) == 20
     assert metrics["data"]["source"].startswith("embedded")
     assert "sp500_index" in metrics["backtest"] and metrics["backtest"]["k"] == 5
     assert "Report: " in capsys.readouterr().out
@@ -162,15 +167,16 @@ def test_daily_recipe_runs_krauss_style(tmp_path):
     assert result.plan.X.shape[1] == 31 and result.plan.k == 3
     assert all(len(w.test) <= 125 for w in result.plan.test_windows)
     # the label is "above the next day's cross-sectional median": half of each date's rows
-    assert result.predictions.groupby(level="date")["label"].mean().between(0.4, 0.6).all()
+    assert result.predictions.groupby(level="date")["label"].mean().dropna().between(0.4, 0.6).all()
+    assert result.predictions.xs(prices.index[-1], level="date")["label"].isna().all()  # tomorrow unknown
     assert result.strategy["turnover"].max() <= 4.0 + 1e-12
 
 
 def test_k_is_checked_on_every_test_date_before_training():
     prices = synthetic_prices(n_tickers=30, n_months=240)
     prices.iloc[:150, 12:] = np.nan  # 18 tickers listed late: early test dates have 12 names
-    with pytest.raises(ValueError, match="k=10 needs 20 tickers with features on every test date.*has 12"):
+    with pytest.raises(ValueError, match="k=10 needs 20 names with features on every tuning and test date.*has 12. "
+                                         "Set k=6"):
         workflow.plan(RunConfig(**SMALL), prices)
-    with pytest.raises(ValueError, match="at least 2 tickers"):
-        RunConfig().k_for(1)
-    assert RunConfig().k_for(20) == 5 and RunConfig().k_for(500) == 10
+    default = workflow.plan(RunConfig(**{**SMALL, "k": None}), prices)
+    assert default.k == 3  # a quarter of the 12 names on the first out-of-sample date

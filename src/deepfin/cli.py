@@ -20,14 +20,20 @@ def build_parser() -> argparse.ArgumentParser:
         "features and labels, a grid search scored on walk-forward folds, out-of-sample predictions, the seed's "
         "shuffled evaluation beside them, and the long-short backtest they imply. Writes report.html, "
         "metrics.json, predictions.csv, run.toml and the model into runs/<time>/ (or --out).",
-        epilog="Every other setting (windows, k, costs, the grid) goes in a TOML file given with --config; "
-        "a run writes the one it used as run.toml.")
+        epilog="Every other setting (windows, k, costs, lag, the grid) goes in a TOML file given with --config, or "
+        "one at a time with --set KEY=VALUE; a run writes the settings it used as run.toml.")
     run.add_argument("--config", metavar="TOML", help="settings file (a run's run.toml works)")
-    run.add_argument("--data", metavar="FILE", help="prices: CSV or Parquet (wide or long) or the seed's HDF5 store")
+    run.add_argument("--data", metavar="FILE", help="prices or returns: CSV or Parquet (wide or long), the seed's "
+                     "HDF5 store, or synthetic:N for a simulated universe of N index members")
+    run.add_argument("--universe", metavar="FILE", help="index membership: CSV or Parquet of 'date, ticker' "
+                     "constituent lists or 'ticker, start, end' intervals")
     run.add_argument("--recipe", choices=["monthly", "daily"],
                      help="monthly: the seed's 24 monthly returns; daily: Krauss et al.'s 31 returns (default monthly)")
     run.add_argument("--quick", action="store_true", help="a small grid and fewer epochs (about a tenth of the time)")
     run.add_argument("--out", metavar="DIR", help="output folder (default: runs/<date-time>)")
+    run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="assignments",
+                     help="any setting of run.toml, the value in TOML (repeatable): --set train_size=60 "
+                     "--set lag=1 --set 'grid.dropout=[0.5]'")
     demo = commands.add_parser(
         "demo", help="run one of the seeds' experiments", description="Run one of the seeds' experiments: it "
         "trains, prints its figures and writes its plots under runs/NAME/ (or --out).",
@@ -68,25 +74,30 @@ def main(argv: list[str] | None = None) -> int:
 def run_workflow(parser: argparse.ArgumentParser, args) -> int:
     """``deepfin run``: settings and data are checked first; a mistake ends with its message, before training."""
     from deepfin.finance import report, workflow
-    from deepfin.finance.config import RunConfig
+    from deepfin.finance.config import RunConfig, apply_assignment, read_toml
 
-    given = {name: getattr(args, name) for name in ("data", "recipe") if getattr(args, name) is not None}
+    given = {name: getattr(args, name) for name in ("data", "recipe", "universe") if getattr(args, name) is not None}
     if args.quick:
         given["quick"] = True
     try:
-        config = RunConfig.from_toml(args.config, **given) if args.config else RunConfig.from_dict(given)
+        settings = {**(read_toml(args.config) if args.config else {}), **given}
+        for assignment in args.assignments:
+            settings = apply_assignment(settings, assignment)
+        config = RunConfig.from_dict(settings, origin=args.config or "the command line")
         plan = workflow.plan(config)
-    except (ValueError, FileNotFoundError, TypeError) as error:
+    except (ValueError, FileNotFoundError, TypeError, ImportError) as error:
         parser.exit(2, f"deepfin run: error: {error}\n")
     out = Path(args.out) if args.out else _fresh_folder(Path("runs"))
     started = time.perf_counter()
     result = workflow.execute(plan)
     figures = report.write(result, out)
-    oos, backtest = figures["out_of_sample"], figures["backtest"]
+    oos, backtest, ic = figures["out_of_sample"], figures["backtest"], figures["cross_section"]["rank_ic"]
     print(f"\nOut-of-sample ROC AUC {oos['auc']:.4f} (95% interval {oos['auc_interval_95'][0]:.4f} to "
           f"{oos['auc_interval_95'][1]:.4f}); seed-style shuffled AUC {figures['shuffled_cv']['auc_with_dummies']:.4f}")
-    print(f"Long-short k={backtest['k']}: Sharpe {backtest['before_costs']['sharpe']:.2f} before costs, "
-          f"{backtest['after_costs']['sharpe']:.2f} after {plan.config.cost_bps:g} bps per half-turn")
+    print(f"Per-date AUC {figures['cross_section']['per_date_auc']:.4f}; rank IC {ic['mean']:+.4f} "
+          f"(t = {ic.get('t_stat', float('nan')):.2f})")
+    print(f"Long-short k={backtest['k']}, lag {backtest['lag']}: Sharpe {backtest['before_costs']['sharpe']:.2f} "
+          f"before costs, {backtest['after_costs']['sharpe']:.2f} after {plan.config.cost_bps:g} bps per half-turn")
     print(f"Finished in {time.perf_counter() - started:.0f} s. Report: {out / 'report.html'}")
     return 0
 

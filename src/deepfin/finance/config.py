@@ -9,8 +9,10 @@ A ``run.toml`` holds any of the fields of ``RunConfig`` and a ``[grid]`` table o
     dense_layers = [[64], [64, 64]]
     dropout = [0.25, 0.5]
 
-Sizes (``train_size``, ``test_size``, ``purge``, ``embargo``) count periods of the recipe: months or days.
-``data`` is a path relative to the folder ``deepfin run`` is started in (or absolute).
+Sizes (``train_size``, ``test_size``, ``purge``, ``embargo``, ``lag``) count periods of the recipe: months or
+days. ``data``, ``universe`` and ``delistings`` are paths relative to the folder ``deepfin run`` is started in
+(or absolute); ``data`` may also be ``synthetic:N[,key=value...]`` (see ``deepfin.finance.synthetic``).
+``apply_assignment`` reads the command line's ``--set KEY=VALUE`` (the value in TOML, a bare word as text).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from deepfin import activations, optimizers
 from deepfin.finance.features import RECIPES
 from deepfin.finance.model import TUNABLE
+from deepfin.finance.outcomes import LABELS, delisting_assumption
 
 RECIPE_DEFAULTS = {  # Krauss et al. train on 750 days and trade 250; the seed's data are 10 years of months
     "monthly": {"train_size": 120, "test_size": 12, "window": "expanding", "batch_size": 32, "tuning_folds": 3},
@@ -41,10 +44,15 @@ class RunConfig:
     """Everything one run depends on; ``None`` means the recipe's default (see ``resolved``)."""
 
     data: str | None = None
+    universe: str | None = None
+    delistings: str | None = None
+    sep: str | None = None
+    decimal: str = "."
+    date_format: str | None = None
     recipe: str = "monthly"
+    label: str | None = None
     lags: int = 24
     dummies: bool = False
-    min_history: int = 260
     train_size: int | None = None
     test_size: int | None = None
     window: str | None = None
@@ -58,6 +66,8 @@ class RunConfig:
     grid: dict = field(default_factory=lambda: dict(DEFAULT_GRID))
     k: int | None = None
     cost_bps: float = 5.0
+    lag: int = 0
+    delisting_return: float | str = "last_price"
     bootstrap: int = 1000
     shuffled_folds: int = 5
     seed: int = 0
@@ -69,15 +79,7 @@ class RunConfig:
     @classmethod
     def from_toml(cls, path, **overrides) -> RunConfig:
         """Settings from a TOML file; ``overrides`` (the command line's, not None) win."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"No configuration file at {path}.")
-        with path.open("rb") as file:
-            try:
-                settings = tomllib.load(file)
-            except tomllib.TOMLDecodeError as error:
-                raise ValueError(f"{path} is not valid TOML: {error}") from None
-        return cls.from_dict({**settings, **overrides}, origin=str(path))
+        return cls.from_dict({**read_toml(path), **overrides}, origin=str(path))
 
     @classmethod
     def from_dict(cls, settings: dict, origin: str = "the settings") -> RunConfig:
@@ -92,21 +94,13 @@ class RunConfig:
     def resolved(self) -> RunConfig:
         """The recipe's defaults filled in, and the smaller quick run applied where ``quick``."""
         filled = {name: value for name, value in RECIPE_DEFAULTS[self.recipe].items() if getattr(self, name) is None}
+        if self.label is None:
+            filled["label"] = RECIPES[self.recipe].label
         if self.quick:  # settings left at their defaults get the quick run's
             default = RunConfig()
             filled.update({name: value for name, value in QUICK.items()
                            if getattr(self, name) == getattr(default, name)})
         return replace(self, **filled)
-
-    def k_for(self, n_tickers: int) -> int:
-        """``k``, or by default a quarter of the universe, at most Krauss et al.'s 10."""
-        if n_tickers < 2:
-            raise ValueError(f"A long-short backtest needs at least 2 tickers; the data have {n_tickers}.")
-        k = self.k if self.k is not None else max(1, min(10, n_tickers // 4))
-        if 2 * k > n_tickers:
-            raise ValueError(f"k={k} is larger than half the universe ({n_tickers} tickers after validation): the "
-                             f"long and short legs would overlap. Set k to at most {n_tickers // 2}.")
-        return k
 
     def as_dict(self) -> dict:
         return {name: value for name, value in asdict(self).items() if value is not None}
@@ -125,9 +119,11 @@ class RunConfig:
             raise ValueError(f"Unknown recipe {self.recipe!r}: expected one of {sorted(RECIPES)}.")
         if self.window not in (None, "rolling", "expanding"):
             raise ValueError(f"window must be 'rolling' or 'expanding'. Received: window={self.window!r}")
-        for name, least in (("lags", 1), ("min_history", 2), ("train_size", 1), ("test_size", 1), ("purge", 0),
-                            ("embargo", 0), ("tuning_folds", 1), ("epochs", 1), ("patience", 0), ("batch_size", 1),
-                            ("k", 1), ("bootstrap", 10), ("shuffled_folds", 2), ("seed", 0)):
+        if self.label not in (None, *LABELS):
+            raise ValueError(f"Unknown label {self.label!r}: expected one of {list(LABELS)}.")
+        for name, least in (("lags", 1), ("train_size", 1), ("test_size", 1), ("purge", 0), ("embargo", 0),
+                            ("tuning_folds", 1), ("epochs", 1), ("patience", 0), ("batch_size", 1), ("k", 1),
+                            ("lag", 0), ("bootstrap", 10), ("shuffled_folds", 2), ("seed", 0)):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
                 raise ValueError(f"{name} must be an integer >= {least}. Received: {name}={value!r}")
@@ -141,7 +137,53 @@ class RunConfig:
                 math.isfinite(self.cost_bps) and self.cost_bps >= 0):
             raise ValueError(f"cost_bps must be a number >= 0 (basis points per half-turn). "
                              f"Received: cost_bps={self.cost_bps!r}")
+        delisting_assumption(self.delisting_return)
+        for name in ("data", "universe", "delistings", "date_format"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be text. Received: {name}={getattr(self, name)!r}")
+        for name, allowed in (("sep", (None, ",", ";", "\t", "|")), ("decimal", (".", ","))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {[a for a in allowed if a]!r}. "
+                                 f"Received: {name}={getattr(self, name)!r}")
         _check_grid(self.grid)
+
+
+def read_toml(path) -> dict:
+    """The settings of a TOML file, as a dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No configuration file at {path}.")
+    with path.open("rb") as file:
+        try:
+            return tomllib.load(file)
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{path} is not valid TOML: {error}") from None
+
+
+def apply_assignment(settings: dict, assignment: str) -> dict:
+    """``settings`` with ``KEY=VALUE`` applied (``grid.NAME=[...]`` sets one grid parameter, the rest of the
+    grid kept). The value is read as TOML (``60``, ``true``, ``[0.25, 0.5]``, ``"a;b"``), else taken as text."""
+    key, sep, raw = assignment.partition("=")
+    key, raw = key.strip(), raw.strip()
+    if not sep or not key or not raw:
+        raise ValueError(f"--set takes KEY=VALUE, such as --set train_size=60. Received: {assignment!r}")
+    try:
+        value = tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    settings = dict(settings)
+    if key.startswith("grid."):
+        grid = dict(settings.get("grid", DEFAULT_GRID))
+        grid[key.removeprefix("grid.")] = value
+        settings["grid"] = grid
+    else:
+        settings[key] = value
+    return settings
+
+
+def fix(name: str, value) -> str:
+    """How to set a setting from the command line: ``name=value (--set name=value)``."""
+    return f"{name}={value} (--set {name}={value})"
 
 
 def _check_grid(grid) -> None:

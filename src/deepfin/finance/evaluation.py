@@ -1,12 +1,19 @@
-"""Out-of-sample evaluation: walk-forward predictions, AUC by window and overall with a bootstrap interval
-over dates, and the seed's shuffled cross-validation for comparison."""
+"""Out-of-sample evaluation: walk-forward predictions; ROC AUC by window, pooled with a bootstrap interval over
+dates, and per date; the rank information coefficient (alphalens's conventions); the seed's shuffled
+cross-validation for comparison.
+
+Predictions cover every test row, whether or not its outcome is known; the measures use the rows whose label
+(for AUC) or next-period return (for the IC) is known, and ``labelled`` counts what they leave out.
+"""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.base import clone
 from sklearn.metrics import get_scorer, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -14,39 +21,55 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from deepfin.finance.validation import Window
 
 
-def walk_forward_predictions(model, X: pd.DataFrame, y: pd.Series, windows: list[Window],
+def walk_forward_predictions(model, X: pd.DataFrame, y: pd.Series, windows: list[Window], realised=None,
                              advance: Callable[[], None] = lambda: None):
-    """Fit a clone of ``model`` on each window's training rows and predict its test rows.
+    """Fit a clone of ``model`` on each window's training rows and predict all of its test rows.
 
-    Returns the predictions (rows (date, ticker); columns ``window``, ``probability``, ``label``) and the
-    model fitted on the last window.
+    ``realised`` (the date each label becomes known) keeps training to labels known before the test window and
+    is passed on to the model's ``fit`` where it takes it. Returns the predictions (rows (date, ticker);
+    columns ``window``, ``probability``, ``label``, NaN where unknown) and the model fitted on the last window.
     """
     parts, fitted = [], None
     for number, window in enumerate(windows):
-        train, test = window.rows(X.index)
-        fitted = clone(model).fit(X.iloc[train], y.iloc[train])
+        train, test = window.rows(X.index, realised)
+        fitted = clone(model).fit(X.iloc[train], y.iloc[train], **realised_for(model, realised, train))
         parts.append(pd.DataFrame({"window": number, "probability": fitted.predict_proba(X.iloc[test])[:, 1],
                                    "label": y.iloc[test].to_numpy()}, index=X.index[test]))
         advance()
     return pd.concat(parts), fitted
 
 
+def realised_for(model, realised, rows=slice(None)) -> dict:
+    """``{"realised": ...}`` for a model whose ``fit`` takes the dates its labels are realised, else ``{}``."""
+    if realised is None or "realised" not in inspect.signature(model.fit).parameters:
+        return {}
+    return {"realised": np.asarray(realised)[rows]}
+
+
+def labelled(predictions: pd.DataFrame) -> pd.DataFrame:
+    """The predictions whose label is known."""
+    return predictions[predictions["label"].notna()]
+
+
 def auc_by_window(predictions: pd.DataFrame, windows: list[Window]) -> pd.DataFrame:
-    """ROC AUC of each test window (NaN where a window holds one class only)."""
+    """ROC AUC of each test window's labelled rows (NaN where a window holds one class only)."""
     rows = []
     for number, part in predictions.groupby("window"):
-        both = part["label"].nunique() == 2
+        known = labelled(part)
+        both = known["label"].nunique() == 2
         rows.append({"window": int(number), "test": windows[number].label(), "rows": len(part),
-                     "auc": roc_auc_score(part["label"], part["probability"]) if both else np.nan})
+                     "labelled": len(known),
+                     "auc": roc_auc_score(known["label"], known["probability"]) if both else np.nan})
     return pd.DataFrame(rows)
 
 
 def bootstrap_auc(predictions: pd.DataFrame, n_resamples: int = 1000, level: float = 0.95, seed: int = 0):
-    """Pooled ROC AUC and a percentile interval from resampling whole dates with replacement.
+    """Pooled ROC AUC of the labelled rows and a percentile interval from resampling whole dates.
 
     Dates, not rows, are drawn because the rows of one date share that date's market and are not
     independent draws.
     """
+    predictions = labelled(predictions)
     scores = predictions["probability"].to_numpy()
     positive = predictions["label"].to_numpy() == 1
     date_codes = pd.factorize(predictions.index.get_level_values("date"))[0]
@@ -72,6 +95,46 @@ def weighted_auc(scores: np.ndarray, positive: np.ndarray, weights: np.ndarray) 
         return float("nan")
     below = np.cumsum(neg_weight) - neg_weight
     return float(pos_weight @ (below + 0.5 * neg_weight) / (total_pos * total_neg))
+
+
+def per_date_auc(predictions: pd.DataFrame) -> pd.Series:
+    """ROC AUC within each date (dates whose labelled rows hold both classes): cross-sectional skill."""
+    known = labelled(predictions)
+    dates = known.index.get_level_values("date")
+    rank = known["probability"].groupby(dates).rank()
+    positive = known["label"].to_numpy() == 1
+    by_date = pd.DataFrame({"pos": positive, "n": 1, "pos_rank": rank.to_numpy() * positive}, index=dates)
+    sums = by_date.groupby(level=0).sum()
+    negatives = sums["n"] - sums["pos"]
+    auc = (sums["pos_rank"] - sums["pos"] * (sums["pos"] + 1) / 2) / (sums["pos"] * negatives)
+    return auc[(sums["pos"] > 0) & (negatives > 0)].rename("auc")
+
+
+def information_coefficient(predictions: pd.DataFrame, returns: str = "forward_return") -> pd.Series:
+    """Rank IC per date: Spearman correlation of the prediction and the next-period return across names."""
+    known = predictions[predictions[returns].notna()]
+    dates = known.index.get_level_values("date")
+    ranks = pd.DataFrame({"p": known["probability"].groupby(dates).rank().to_numpy(),
+                          "r": known[returns].groupby(dates).rank().to_numpy()}, index=dates)
+    centred = ranks - ranks.groupby(level=0).transform("mean")
+    sums = pd.DataFrame({"pr": centred["p"] * centred["r"], "pp": centred["p"] ** 2, "rr": centred["r"] ** 2},
+                        index=dates).groupby(level=0).sum()
+    spread = np.sqrt(sums["pp"] * sums["rr"])
+    return (sums["pr"] / spread)[spread > 0].rename("ic")
+
+
+def ic_summary(ic: pd.Series) -> dict:
+    """alphalens's IC table: mean, standard deviation, risk-adjusted IC (mean / std, the IC information
+    ratio), t-statistic and p-value of the mean, skew and kurtosis, and the number of dates."""
+    values = ic.dropna().to_numpy()
+    if len(values) < 2:
+        return {"dates": int(len(values)), "mean": float(np.mean(values)) if len(values) else float("nan")}
+    mean, std = float(values.mean()), float(values.std(ddof=1))
+    test = stats.ttest_1samp(values, 0.0)
+    return {"dates": int(len(values)), "mean": mean, "std": std,
+            "information_ratio": mean / std if std > 0 else float("nan"),
+            "t_stat": float(test.statistic), "p_value": float(test.pvalue),
+            "skew": float(stats.skew(values)), "kurtosis": float(stats.kurtosis(values))}
 
 
 def shuffled_cv_auc(model, X: pd.DataFrame, y: pd.Series, n_splits: int = 5, seed: int = 0,

@@ -2,17 +2,20 @@
 
 ``make_model`` is the seed's ``make_model`` (shared/seeds/002) as it was meant to read: hidden ``Dense``
 layers of the sizes in ``dense_layers``, each followed by ``activation``, one ``Dropout``, a sigmoid unit,
-binary cross-entropy. ``estimator`` wraps it in a scikit-learn pipeline: clip the return columns at
-quantiles and standardise, both fitted on the training rows only, then the network, which stops early on
-the last ``validation_split`` of its training rows (rows are sorted by date, so that is the end of the
-training window, as Keras's ``validation_split`` takes the last samples).
+binary cross-entropy. ``estimator`` wraps it in ``DateHoldoutClassifier``: the last ``validation_split`` of the
+training dates (whole dates) is held out for early stopping, with ``purge`` dates between it and the rows the
+network trains on; clipping at quantiles and standardising are fitted on the rows the network trains on only.
 """
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
 from deepfin import optimizers
 from deepfin.callbacks import EarlyStopping
@@ -40,13 +43,65 @@ def make_model(dense_layers=(64, 64), activation="relu", dropout=0.5, optimizer=
     return model
 
 
-def estimator(return_columns: list[str], *, epochs: int, batch_size: int, patience: int,
-              validation_split: float, random_state: int | None, **params) -> Pipeline:
+class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
+    """Preprocessing and a network trained with early stopping on whole held-out dates.
+
+    ``fit(X, y, realised=None)`` takes rows indexed by (date, ticker). The last ``validation_split`` of the
+    dates (at least one) are the validation part; the ``purge`` dates before it are left out; the rows before
+    those train the network, and ``preprocess`` is fitted on them alone. ``realised`` (the date each row's
+    label becomes known) also leaves out training rows whose label is realised on or after the first
+    validation date. Fitted: ``preprocess_``, ``net_``, ``validation_start_``, ``n_fit_rows_``,
+    ``n_validation_rows_``.
+    """
+
+    def __init__(self, preprocess=None, net=None, validation_split: float = 0.2, purge: int = 1):
+        self.preprocess, self.net = preprocess, net
+        self.validation_split, self.purge = validation_split, purge
+
+    def fit(self, X: pd.DataFrame, y, realised=None):
+        dates = _dates_of(X)
+        y = np.asarray(y)
+        unique = dates.unique().sort_values()
+        n_validation = max(1, int(round(self.validation_split * len(unique))))
+        n_fit = len(unique) - n_validation - self.purge
+        if n_fit < 1:
+            raise ValueError(f"{len(unique)} training dates leave none to train on after {n_validation} validation "
+                             f"dates and a purge of {self.purge}; give more training dates.")
+        self.validation_start_ = unique[-n_validation]
+        fit = np.asarray(dates < unique[n_fit])
+        if realised is not None:
+            fit &= np.asarray(pd.DatetimeIndex(realised) < self.validation_start_)
+        validation = np.asarray(dates >= self.validation_start_)
+        self.preprocess_ = clone(self.preprocess).fit(X[fit])
+        self.n_fit_rows_, self.n_validation_rows_ = int(fit.sum()), int(validation.sum())
+        self.net_ = clone(self.net).fit(self.preprocess_.transform(X[fit]), y[fit], validation_data=(
+            self.preprocess_.transform(X[validation]), y[validation].astype(float)))
+        self.classes_ = self.net_.classes_
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "net_")
+        return self.net_.predict_proba(self.preprocess_.transform(X))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _dates_of(X) -> pd.DatetimeIndex:
+    if not isinstance(X, pd.DataFrame) or "date" not in (X.index.names or []):
+        raise ValueError("DateHoldoutClassifier needs a DataFrame indexed by (date, ticker), to hold out whole "
+                         f"dates. Received: {type(X).__name__}")
+    return pd.DatetimeIndex(X.index.get_level_values("date"))
+
+
+def estimator(return_columns: list[str], *, epochs: int, batch_size: int, patience: int, validation_split: float,
+              purge: int, random_state: int | None, **params) -> DateHoldoutClassifier:
     """Clip the ``return_columns`` (dummies pass through) -> standardise -> network (``params``: make_model's)."""
-    network = KerasClassifier(make_model, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
+    network = KerasClassifier(make_model, epochs=epochs, batch_size=batch_size,
                               callbacks=[EarlyStopping(monitor="val_loss", patience=patience,
                                                        restore_best_weights=True)],
                               random_state=random_state, **params)
     clip = ColumnTransformer([("returns", QuantileClipper(), return_columns)], remainder="passthrough",
                              verbose_feature_names_out=False)
-    return Pipeline([("clip", clip), ("scale", StandardScaler()), ("net", network)])
+    return DateHoldoutClassifier(Pipeline([("clip", clip), ("scale", StandardScaler())]), network,
+                                 validation_split=validation_split, purge=purge)

@@ -1,79 +1,205 @@
 """Price panels in: files or the embedded S&P 500 sample, checked before anything is computed from them.
 
-A panel is a DataFrame indexed by date (sorted, unique) with one column of prices per ticker. Nothing is
-forward-filled: a missing price stays missing, so no fake zero return is ever made from it.
+A panel is a DataFrame indexed by date (sorted, unique) with one column of prices per ticker, missing where a
+name has no price (before it lists, after it delists, during a halt). Nothing is forward-filled and nothing is
+excluded for what happens later: which names count on a date is decided date by date, downstream.
+
+Files are wide (first column dates, one column per ticker) or long (one row per date and name), with the key
+columns spelled as vendors spell them (``NAME_COLUMNS``, ``DATE_COLUMNS``); the value is a price
+(``PRICE_COLUMNS``, CRSP's ``prc`` taken in absolute value: negative means a bid/ask average) or a simple
+return (``RETURN_COLUMNS``), from which a price index is built. A long file may carry CRSP's ``dlret``, the
+return from a name's last price to its delisting value.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-SEED_HDF_KEY = "quandl/wiki/prices"  # the seed's store: pd.read_hdf('assets.h5', 'quandl/wiki/prices')
-_LONG_COLUMNS = ("date", "ticker")
+from deepfin.finance.tables import SEED_HDF_KEY, find_column, numeric_column, parse_dates, read_table
+
+# in order of preference: a permanent identifier before a ticker, which vendors reuse
+NAME_COLUMNS = ("permno", "secid", "isin", "ticker", "symbol", "asset")
+DATE_COLUMNS = ("date", "datetime", "timestamp")
+# adjusted prices first; then total returns (a plain close is usually not adjusted for splits)
+PRICE_COLUMNS = ("adj_close", "adj close", "adjclose", "adjusted_close")
+RETURN_COLUMNS = ("ret", "return", "returns")
+PLAIN_PRICE_COLUMNS = ("close", "price", "prc")
+DELISTING_COLUMNS = ("dlret",)
+CRSP_MISSING_RETURNS = (-66.0, -77.0, -88.0, -99.0, "A", "B", "C", "D", "E")
 
 
 @dataclass
 class PriceReport:
-    """What validation found and did: tickers excluded (with why) and gaps counted."""
+    """What loading and validation found: the names, the value read, gaps and codes counted."""
 
     n_dates: int = 0
     tickers: list[str] = field(default_factory=list)
-    excluded: dict[str, str] = field(default_factory=dict)
+    value: str = "prices"
     gaps: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"{len(self.tickers)} tickers kept over {self.n_dates} dates"]
-        out += [f"excluded {ticker}: {why}" for ticker, why in self.excluded.items()]
+        out = [f"{len(self.tickers)} names over {self.n_dates} dates ({self.value})"]
+        out += self.notes
         out += [f"{ticker}: {n} missing prices inside its history (left missing)" for ticker, n in self.gaps.items()]
         return out
 
 
-def load_prices(source: str | os.PathLike | pd.DataFrame | None = None, hdf_key: str = SEED_HDF_KEY) -> pd.DataFrame:
-    """A wide panel (date x ticker) from the embedded S&P 500 sample (``None``), a DataFrame, or a file.
+@dataclass
+class Panel:
+    """Prices (date x ticker) and what the data say of delistings: ``delisting_returns`` maps a name to the
+    return from its last price to its delisting value, where the data give one. ``simulated`` data have
+    made-up dates, which no real index is compared with."""
 
-    Files: CSV or Parquet, wide (first column dates, one column per ticker) or long (columns ``date``,
-    ``ticker`` and one price column); HDF5 in the seed's layout (index (date, ticker), ``adj_close``).
+    prices: pd.DataFrame
+    delisting_returns: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    source: str = "the DataFrame given"
+    notes: list[str] = field(default_factory=list)
+    simulated: bool = False
+
+
+def load_prices(source: str | os.PathLike | pd.DataFrame | None = None, **options) -> pd.DataFrame:
+    """A wide panel (date x ticker) from the embedded S&P 500 sample (``None``), a DataFrame, or a file."""
+    return load_panel(source, **options).prices
+
+
+def load_panel(source: str | os.PathLike | pd.DataFrame | None = None, *, sep: str | None = None,
+               decimal: str = ".", date_format: str | None = None, hdf_key: str = SEED_HDF_KEY) -> Panel:
+    """The panel of the embedded S&P 500 sample (``None``), a DataFrame or a file (CSV, Parquet, HDF5).
+
+    ``sep`` (CSV delimiter, sniffed when None), ``decimal`` and ``date_format`` say how to read a file.
     """
     if source is None:
         from skfolio.datasets import load_sp500_dataset
 
-        return load_sp500_dataset()
+        return Panel(load_sp500_dataset(), source="embedded S&P 500 sample (skfolio)")
     if isinstance(source, pd.DataFrame):
-        return _as_wide(source, "the DataFrame given")
-    path = Path(source)
-    if not path.is_file():
-        raise FileNotFoundError(f"No price file at {path}. Give a CSV, Parquet or HDF5 file (or nothing, for the "
-                                "embedded S&P 500 sample).")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        frame = pd.read_csv(path)
-    elif suffix in (".parquet", ".pq"):
-        frame = pd.read_parquet(path)
-    elif suffix in (".h5", ".hdf5", ".hdf"):
-        frame = pd.read_hdf(path, hdf_key)
-        frame = frame.reset_index() if isinstance(frame.index, pd.MultiIndex) else frame
-    else:
-        raise ValueError(f"Unknown price file type {suffix!r} for {path}: expected .csv, .parquet or .h5.")
-    return _as_wide(frame, str(path))
+        return _as_panel(source, "the DataFrame given", date_format)
+    frame = read_table(source, sep=sep, decimal=decimal, hdf_key=hdf_key)
+    return _as_panel(frame, str(source), date_format)
 
 
-def validate_prices(prices: pd.DataFrame, min_history: int = 260) -> tuple[pd.DataFrame, PriceReport]:
-    """Check a wide panel; returns it without tickers whose history is too short, and a report.
+def _as_panel(frame: pd.DataFrame, origin: str, date_format: str | None) -> Panel:
+    if isinstance(frame.index, pd.DatetimeIndex):
+        return Panel(frame.rename_axis(None).rename_axis(None, axis=1), source=origin)
+    name = find_column(frame, NAME_COLUMNS)
+    if name is not None:
+        return _from_long(frame, name, origin, date_format)
+    return _from_wide(frame, origin, date_format)
 
-    Raises on unsorted or duplicate dates and on non-positive prices (each names where). Tickers with fewer
-    than ``min_history`` prices are excluded and reported; missing prices inside a history are counted.
+
+def _from_long(frame: pd.DataFrame, name: str, origin: str, date_format: str | None) -> Panel:
+    date = find_column(frame, DATE_COLUMNS)
+    value = next((c for spellings in (PRICE_COLUMNS, RETURN_COLUMNS, PLAIN_PRICE_COLUMNS)
+                  if (c := find_column(frame, spellings)) is not None), None)
+    if date is None or value is None:
+        missing = "a date column" if date is None else "a price or return column"
+        raise ValueError(
+            f"{origin} looks long (it has a name column, {name!r}) but lacks {missing}. Columns found: "
+            f"{[str(c) for c in frame.columns]}. Accepted: dates {list(DATE_COLUMNS)}; prices "
+            f"{list(PRICE_COLUMNS + PLAIN_PRICE_COLUMNS)} or simple returns {list(RETURN_COLUMNS)}.")
+    is_return = str(value).strip().lower() in RETURN_COLUMNS
+    notes = [f"names from column {str(name)!r}, dates from {str(date)!r}, "
+             f"{'simple returns' if is_return else 'prices'} from {str(value)!r}"]
+    long = pd.DataFrame({"date": parse_dates(frame[date], f"{origin}, column {date!r}", date_format),
+                         "ticker": frame[name].astype(str).str.strip().to_numpy()})
+    codes = CRSP_MISSING_RETURNS if is_return else ()
+    long["value"], n_coded = numeric_column(frame[value], f"{origin}, column {value!r}", codes)
+    if n_coded:
+        notes.append(f"{n_coded} CRSP missing-return codes in {str(value)!r} read as missing")
+    if str(value).strip().lower() == "prc" and (long["value"] < 0).any():
+        notes.append(f"{int((long['value'] < 0).sum())} negative PRC values (bid/ask averages) taken in absolute "
+                     "value")
+        long["value"] = long["value"].abs()
+    duplicated = long.duplicated(["date", "ticker"])
+    if duplicated.any():
+        first = long[duplicated].iloc[0]
+        raise ValueError(f"{origin} has {int(duplicated.sum())} repeated ({date}, {name}) rows, first "
+                         f"{first['date'].date()} {first['ticker']}; keep one row per date and name.")
+    wide = long.pivot(index="date", columns="ticker", values="value").sort_index()
+    wide = wide.rename_axis(None).rename_axis(None, axis=1)
+    if is_return:
+        wide = prices_from_returns(wide, origin)
+    return Panel(wide, _delisting_column(frame, long, origin), origin, notes)
+
+
+def _delisting_column(frame: pd.DataFrame, long: pd.DataFrame, origin: str) -> pd.Series:
+    column = find_column(frame, DELISTING_COLUMNS)
+    if column is None:
+        return pd.Series(dtype=float)
+    values, _ = numeric_column(frame[column], f"{origin}, column {column!r}", CRSP_MISSING_RETURNS)
+    given = pd.Series(values.to_numpy(), index=long["ticker"]).dropna()
+    return check_delisting_returns(given.groupby(level=0).last(), f"{origin}, column {column!r}")
+
+
+def check_delisting_returns(returns: pd.Series, origin: str) -> pd.Series:
+    """Delisting returns (ticker -> return after the last price) must be numbers of at least -100%."""
+    if (returns < -1).any():
+        ticker = returns.index[np.argmax(returns.to_numpy() < -1)]
+        raise ValueError(f"{origin}: a delisting return below -100% ({returns[ticker]} for {ticker}); returns are "
+                         "simple returns, -1 means the holder lost everything.")
+    return returns.astype(float).rename_axis("ticker")
+
+
+def _from_wide(frame: pd.DataFrame, origin: str, date_format: str | None) -> Panel:
+    date = find_column(frame, DATE_COLUMNS) or frame.columns[0]
+    values = frame.drop(columns=[date])
+    text = [c for c in values.columns if not pd.api.types.is_numeric_dtype(values[c])]
+    words = [str(c) for c in text if pd.to_numeric(values[c], errors="coerce").isna().mean() > 0.5]
+    if words or values.shape[1] == 0:
+        raise ValueError(
+            f"{origin}: no column names the assets of a long file (one of {list(NAME_COLUMNS)}), and as a wide "
+            f"file (dates, then one price column per ticker) its columns {words} hold text. Columns found: "
+            f"{[str(c) for c in frame.columns]}. If one of them names the assets, rename it to 'ticker'.")
+    wide = values.copy()
+    for column in text:  # one wrong cell in a wide column: say where
+        wide[column], _ = numeric_column(values[column], f"{origin}, column {column!r}")
+    wide.index = parse_dates(frame[date], f"{origin}, column {date!r}", date_format)
+    return Panel(wide.astype(float).rename_axis(None).rename_axis(None, axis=1), source=origin)
+
+
+def prices_from_returns(returns: pd.DataFrame, origin: str = "the returns") -> pd.DataFrame:
+    """A price index from simple returns: 1 on the date before each name's first return, then compounded.
+
+    A missing return leaves the name unpriced that date; the next return is taken from the last price, as
+    CRSP measures it.
+    """
+    returns = returns.sort_index()
+    if (returns <= -1).any().any():
+        ticker = (returns <= -1).any().idxmax()
+        raise ValueError(f"{origin}: a return of -100% or less for {ticker} on "
+                         f"{(returns[ticker] <= -1).idxmax().date()}; a priced name cannot be worth nothing.")
+    typical = returns.abs().stack().median()
+    if typical > 0.5:
+        raise ValueError(f"{origin}: the returns' median size is {typical:.3g}; give simple decimal returns "
+                         "(0.01 for 1%), not percentages.")
+    growth = np.log1p(returns).fillna(0.0).cumsum()
+    prices = np.exp(growth).where(returns.notna())
+    first = returns.notna().idxmax()  # each name's first return
+    positions = returns.index.get_indexer(first) - 1
+    for ticker, position in zip(returns.columns, positions):
+        if position >= 0:
+            prices.iloc[position, prices.columns.get_loc(ticker)] = 1.0
+    return prices
+
+
+def validate_prices(prices: pd.DataFrame) -> tuple[pd.DataFrame, PriceReport]:
+    """Check a wide panel; returns it as floats and a report.
+
+    Raises on unsorted or duplicate dates, non-numeric and non-positive prices (each names where) and on a
+    panel with no price. Missing prices inside a name's history are counted, never filled.
     """
     if not isinstance(prices.index, pd.DatetimeIndex):
         raise ValueError("Prices need a DatetimeIndex of dates; load them with deepfin.finance.load_prices.")
     duplicates = prices.index[prices.index.duplicated()]
     if len(duplicates):
         raise ValueError(f"{len(duplicates)} duplicate dates in the prices, first {duplicates[0].date()}; "
-                         "keep one row per date.")
+                         "keep one row per date (a long file needs a name column: "
+                         f"{', '.join(NAME_COLUMNS)}).")
     if not prices.index.is_monotonic_increasing:
         position = int(np.argmax(np.diff(prices.index.asi8) < 0)) + 1
         raise ValueError(f"Dates are not sorted: {prices.index[position].date()} comes after "
@@ -90,43 +216,11 @@ def validate_prices(prices: pd.DataFrame, min_history: int = 260) -> tuple[pd.Da
         raise ValueError(f"{int(non_positive.to_numpy().sum())} prices are zero or negative ({ticker} has "
                          f"{int(non_positive[ticker].sum())}, first on {non_positive[ticker].idxmax().date()}); "
                          "prices must be positive.")
-    report = PriceReport(n_dates=len(numeric))
-    counts = numeric.notna().sum()
-    for ticker in numeric.columns[counts < min_history]:
-        report.excluded[str(ticker)] = f"{int(counts[ticker])} prices, fewer than min_history={min_history}"
-    kept = numeric.drop(columns=list(report.excluded))
-    if kept.shape[1] == 0:
-        raise ValueError(f"No ticker has at least min_history={min_history} prices; lower min_history or give "
-                         "more data.")
-    inside = kept.notna().cummax() & kept[::-1].notna().cummax()[::-1]  # between first and last price
-    gaps = (kept.isna() & inside).sum()
-    report.gaps = {str(t): int(n) for t, n in gaps[gaps > 0].items()}
-    report.tickers = [str(t) for t in kept.columns]
-    return kept.astype(float), report
-
-
-def _as_wide(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
-    lower = {str(c).lower(): c for c in frame.columns}
-    if all(name in lower for name in _LONG_COLUMNS):
-        values = [c for c in frame.columns if str(c).lower() not in _LONG_COLUMNS]
-        preferred = [c for c in values if str(c).lower() in ("adj_close", "adj close", "close", "price")]
-        if not preferred and len(values) != 1:
-            raise ValueError(f"{origin} is long (date, ticker, ...) but its price column is ambiguous among "
-                             f"{values}; name it 'price', 'close' or 'adj_close'.")
-        column = (preferred or values)[0]
-        long = frame[[lower["date"], lower["ticker"], column]].copy()
-        long.columns = ["date", "ticker", "price"]
-        long["date"] = pd.to_datetime(long["date"])
-        duplicated = long.duplicated(["date", "ticker"])
-        if duplicated.any():
-            first = long[duplicated].iloc[0]
-            raise ValueError(f"{origin} has {int(duplicated.sum())} repeated (date, ticker) rows, first "
-                             f"{first['date'].date()} {first['ticker']}.")
-        return long.pivot(index="date", columns="ticker", values="price").rename_axis(None, axis=1)
-    wide = frame.set_index(frame.columns[0]) if not isinstance(frame.index, pd.DatetimeIndex) else frame
-    try:
-        wide.index = pd.to_datetime(wide.index)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{origin}: the first column should hold dates (wide layout) or the file should have "
-                         f"date and ticker columns (long layout). {error}") from None
-    return wide.rename_axis(None)
+    numeric = numeric.loc[:, numeric.notna().any()].astype(float)
+    if numeric.shape[1] == 0:
+        raise ValueError("The panel holds no price.")
+    inside = numeric.notna().cummax() & numeric[::-1].notna().cummax()[::-1]  # between first and last price
+    gaps = (numeric.isna() & inside).sum()
+    report = PriceReport(n_dates=len(numeric), tickers=[str(t) for t in numeric.columns],
+                         gaps={str(t): int(n) for t, n in gaps[gaps > 0].items()})
+    return numeric, report

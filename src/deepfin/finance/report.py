@@ -14,15 +14,18 @@ import pandas as pd
 
 from deepfin._files import atomic_write
 from deepfin.finance import backtest as bt
+from deepfin.finance import narrative
+from deepfin.finance.evaluation import ic_summary
 from deepfin.finance.features import RECIPES
 from deepfin.finance.workflow import Result
 from deepfin.viz import plot_roc
-from deepfin.viz.finance import plot_auc_by_window, plot_decile_returns, plot_equity_curves
+from deepfin.viz.finance import plot_auc_by_window, plot_decile_returns, plot_equity_curves, plot_ic_by_window
 
 SERIES_NAMES = {"before_costs": "long-short, before costs", "after_costs": "long-short, after costs",
-                "equal_weight": "equal-weight buy-and-hold", "sp500_index": "S&P 500 index"}
-PICTURES = {"roc.png": "ROC curve of all out-of-sample predictions",
+                "equal_weight": "universe, equal-weighted", "sp500_index": "S&P 500 index"}
+PICTURES = {"roc.png": "ROC curve of the out-of-sample predictions with outcomes",
             "auc_by_window.png": "ROC AUC of each walk-forward test window",
+            "ic_by_window.png": "Rank information coefficient by test window",
             "equity.png": "Growth of $1 and drawdowns",
             "deciles.png": "Next-period return by decile of predicted probability"}
 
@@ -33,29 +36,42 @@ def metrics(result: Result) -> dict:
     recipe = RECIPES[config.recipe]
     dates = plan.X.index.get_level_values("date")
     auc, low, high = result.auc
+    predictions = result.predictions
+    n_labelled = int(predictions["label"].notna().sum())
     series = {"before_costs": result.strategy["before_costs"], "after_costs": result.strategy["after_costs"],
               **{name: result.benchmarks[name] for name in result.benchmarks}}
     backtest = {name: bt.performance(values, recipe.periods_per_year,
                                      result.strategy["turnover"] if name.endswith("costs") else None)
                 for name, values in series.items()}
+    versus = {f"{side}_vs_{name}": bt.against(result.strategy[side], result.benchmarks[name], recipe.periods_per_year)
+              for side in ("before_costs", "after_costs") for name in result.benchmarks}
+    ic = ic_summary(result.ic)
     return _finite({
-        "recipe": config.recipe,
-        "data": {"source": config.data or "embedded S&P 500 sample (skfolio)", "tickers": plan.price_report.tickers,
-                 "excluded": plan.price_report.excluded, "gaps": plan.price_report.gaps, "rows": len(plan.X),
+        "recipe": config.recipe, "label": config.label,
+        "data": {"source": plan.panel.source, "names": plan.price_report.tickers, "notes": plan.price_report.lines(),
+                 "universe": plan.universe.describe() if plan.universe is not None else None,
+                 "delisting_return": config.delisting_return, "counts": plan.counts,
                  "features": list(plan.X.columns), "first_date": str(dates[0].date()),
                  "last_date": str(dates[-1].date())},
         "tuning": {"folds": [w.label() for w in plan.tuning_windows], "best_params": result.best_params,
-                   "best_auc": float(result.search_table["mean_auc"].iloc[0]),
+                   "best_auc": float(result.search_table["mean_auc"].iloc[0]), "selection": result.selection,
+                   "explanation": narrative.selection(result.selection),
                    "candidates": result.search_table.to_dict("records")},
         "out_of_sample": {"auc": auc, "auc_interval_95": [low, high], "bootstrap": "dates resampled with "
-                          f"replacement, {config.bootstrap} times", "predictions": len(result.predictions),
-                          "dates": int(result.predictions.index.get_level_values("date").nunique()),
-                          "windows": result.windows_auc.to_dict("records")},
+                          f"replacement, {config.bootstrap} times", "predictions": len(predictions),
+                          "with_outcome": n_labelled, "left_out_without_outcome": len(predictions) - n_labelled,
+                          "dates": int(predictions.index.get_level_values("date").nunique()),
+                          "windows": result.windows.to_dict("records")},
+        "cross_section": {"per_date_auc": float(result.date_auc.mean()), "per_date_auc_dates": len(result.date_auc),
+                          "rank_ic": ic, "explanation": narrative.cross_section(auc, float(result.date_auc.mean()), ic,
+                                                                                config.label)},
         "shuffled_cv": {"folds": config.shuffled_folds, "auc_with_dummies": result.leakage["with_dummies"],
                         "auc_without_dummies": result.leakage["without_dummies"],
                         "explanation": result.leakage["explanation"]},
-        "backtest": {"k": plan.k, "cost_bps_per_half_turn": config.cost_bps, "periods_per_year":
-                     recipe.periods_per_year, "period": recipe.period, **backtest},
+        "backtest": {"k": plan.k, "lag": config.lag, "cost_bps_per_half_turn": config.cost_bps,
+                     "periods_per_year": recipe.periods_per_year, "period": recipe.period, **backtest,
+                     "versus": versus, "positions": result.positions,
+                     "explanation": narrative.delistings(result.positions, config.delisting_return)},
     })
 
 
@@ -66,9 +82,12 @@ def write(result: Result, out: str | Path) -> dict:
     config, recipe = result.plan.config, RECIPES[result.plan.config.recipe]
     figures = metrics(result)
     predictions = result.predictions
+    known = predictions[predictions["label"].notna()]
     auc, low, high = result.auc
-    plot_roc(predictions["label"], predictions["probability"], out / "roc.png", name="walk-forward")
-    plot_auc_by_window(result.windows_auc, auc, (low, high), out / "auc_by_window.png")
+    plot_roc(known["label"], known["probability"], out / "roc.png", name="walk-forward")
+    plot_auc_by_window(result.windows, auc, (low, high), out / "auc_by_window.png")
+    plot_ic_by_window(result.ic, predictions["window"].groupby(level="date").first(),
+                      [label.split(" to ")[0][:7] for label in result.windows["test"]], out / "ic_by_window.png")
     curves = pd.concat([result.strategy[["before_costs", "after_costs"]], result.benchmarks], axis=1)
     plot_equity_curves(curves.rename(columns=SERIES_NAMES), out / "equity.png")
     plot_decile_returns(result.deciles, recipe.period, out / "deciles.png")
@@ -76,16 +95,16 @@ def write(result: Result, out: str | Path) -> dict:
     _write_text(out / "predictions.csv", predictions.reset_index().to_csv(index=False, float_format="%.6g"))
     _write_text(out / "run.toml", config.to_toml())
     _write_text(out / "preprocessing.json", json.dumps(preprocessing(result.model), indent=2))
-    result.model.named_steps["net"].model_.save(out / "model.keras")
+    result.model.net_.model_.save(out / "model.keras")
     _write_text(out / "report.html", page(result, figures))
     return figures
 
 
-def preprocessing(pipeline) -> dict:
+def preprocessing(model) -> dict:
     """The fitted clipping and standardisation, in the order the network's inputs come."""
-    clip = pipeline.named_steps["clip"]
+    clip = model.preprocess_.named_steps["clip"]
     clipper = clip.named_transformers_["returns"]
-    scale = pipeline.named_steps["scale"]
+    scale = model.preprocess_.named_steps["scale"]
     return {"inputs": list(clip.get_feature_names_out()),
             "clip": {"columns": list(clip.transformers_[0][2]), "lower": clipper.lower_.tolist(),
                      "upper": clipper.upper_.tolist()},
@@ -97,9 +116,59 @@ def preprocessing(pipeline) -> dict:
 def page(result: Result, figures: dict) -> str:
     """``report.html``: one page, tables and the pictures beside it."""
     oos, shuffled, backtest = figures["out_of_sample"], figures["shuffled_cv"], figures["backtest"]
-    data, config = figures["data"], result.plan.config
+    data, config, cross = figures["data"], result.plan.config, figures["cross_section"]
+    tables = {"candidates": _format(result.search_table, ("mean_auc", "std_auc", "sharpe", "sharpe_after_costs")),
+              "windows": _format(result.windows, ("auc", "date_auc", "ic")),
+              "leakage": _leakage_table(shuffled, oos), "backtest": _backtest_table(backtest),
+              "versus": _versus_table(backtest["versus"]), "ic": _ic_table(cross["rank_ic"]),
+              "selection": _selection_table(figures["tuning"]["selection"])}
+    summary = [
+        ("Data", f"{len(data['names'])} names, {oos['predictions']:,} out-of-sample rows ({config.recipe}, label "
+                 f"{config.label}), {data['first_date']} to {data['last_date']}; "
+                 f"source: {html.escape(data['source'])}"),
+        ("Universe", html.escape(data["universe"] or "every name priced on the date (no membership file)")),
+        ("Out-of-sample ROC AUC", f"{_num(oos['auc'])} (95% interval {_num(oos['auc_interval_95'][0])} to "
+                                  f"{_num(oos['auc_interval_95'][1])}), {oos['with_outcome']:,} predictions with "
+                                  f"outcomes; {oos['left_out_without_outcome']:,} without, left out"),
+        ("Cross-sectional skill", f"per-date AUC {_num(cross['per_date_auc'])}; rank IC "
+                                  f"{_num(cross['rank_ic'].get('mean'), 4)} "
+                                  f"(t = {_num(cross['rank_ic'].get('t_stat'), 2)})"),
+        ("Seed-style shuffled AUC", f"{_num(shuffled['auc_with_dummies'])} (with dummies)"),
+        ("Long-short Sharpe", f"{_num(backtest['before_costs']['sharpe'], 2)} before costs, "
+                              f"{_num(backtest['after_costs']['sharpe'], 2)} after {config.cost_bps:g} bps per "
+                              f"half-turn (k = {backtest['k']}, lag {backtest['lag']})"),
+        ("Chosen network", html.escape(", ".join(f"{k}={v}" for k, v in result.best_params.items())))]
+    return _TEMPLATE.format(
+        title=f"deepfin run: {config.recipe} recipe",
+        summary="".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in summary),
+        data=_items(data["notes"] + [f"{k.replace('_', ' ')}: {v:,}" for k, v in data["counts"].items()]),
+        tuning_folds=html.escape(", ".join(figures["tuning"]["folds"])),
+        selection_text=_paragraphs(figures["tuning"]["explanation"]),
+        cross_text=_paragraphs(cross["explanation"]),
+        explanation=_paragraphs(shuffled["explanation"]),
+        positions_text=_paragraphs(backtest["explanation"]),
+        k=backtest["k"], cost=f"{config.cost_bps:g}", lag=backtest["lag"],
+        pictures={name: f'<figure><img src="{name}" alt="{text}"><figcaption>{text}</figcaption></figure>'
+                  for name, text in PICTURES.items()},
+        config=html.escape(config.to_toml()), **{name: t.to_html(index=False, border=0) for name, t in tables.items()})
+
+
+def _format(table: pd.DataFrame, columns) -> pd.DataFrame:
+    return table.assign(**{c: table[c].map(_num) for c in columns if c in table})
+
+
+def _leakage_table(shuffled: dict, oos: dict) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"evaluation": "shuffled stratified K-fold, with year/month dummies (the seed's)",
+         "ROC AUC": _num(shuffled["auc_with_dummies"])},
+        {"evaluation": "shuffled stratified K-fold, no dummies", "ROC AUC": _num(shuffled["auc_without_dummies"])},
+        {"evaluation": "walk-forward, out of sample (this report)",
+         "ROC AUC": f"{_num(oos['auc'])} [{_num(oos['auc_interval_95'][0])}, {_num(oos['auc_interval_95'][1])}]"}])
+
+
+def _backtest_table(backtest: dict) -> pd.DataFrame:
     rows = []
-    for name in ("before_costs", "after_costs", "equal_weight", "sp500_index"):
+    for name in SERIES_NAMES:
         if name in backtest:
             b = backtest[name]
             rows.append({"": SERIES_NAMES[name], "annual return": _pct(b["annual_return"]),
@@ -108,41 +177,41 @@ def page(result: Result, figures: dict) -> str:
                          "P(Sharpe > 0)": _num(b["probabilistic_sharpe"], 3),
                          "max drawdown": _pct(b["max_drawdown"]), "hit rate": _pct(b["hit_rate"]),
                          "turnover": _num(b.get("turnover"), 2)})
-    leakage = pd.DataFrame([
-        {"evaluation": "shuffled stratified K-fold, with year/month dummies (the seed's)",
-         "ROC AUC": _num(shuffled["auc_with_dummies"])},
-        {"evaluation": "shuffled stratified K-fold, no dummies", "ROC AUC": _num(shuffled["auc_without_dummies"])},
-        {"evaluation": "walk-forward, out of sample (this report)",
-         "ROC AUC": f"{_num(oos['auc'])} [{_num(oos['auc_interval_95'][0])}, {_num(oos['auc_interval_95'][1])}]"}])
-    windows = result.windows_auc.assign(auc=result.windows_auc["auc"].map(_num))
-    candidates = result.search_table.assign(mean_auc=result.search_table["mean_auc"].map(_num),
-                                            std_auc=result.search_table["std_auc"].map(_num))
-    summary = [
-        ("Data", f"{len(data['tickers'])} tickers, {data['rows']:,} rows ({config.recipe}), "
-                 f"{data['first_date']} to {data['last_date']}; source: {data['source']}"),
-        ("Out-of-sample ROC AUC", f"{_num(oos['auc'])} (95% interval {_num(oos['auc_interval_95'][0])} to "
-                                  f"{_num(oos['auc_interval_95'][1])}), {oos['predictions']:,} predictions on "
-                                  f"{oos['dates']} dates"),
-        ("Seed-style shuffled AUC", f"{_num(shuffled['auc_with_dummies'])} (with dummies)"),
-        ("Long-short Sharpe", f"{_num(backtest['before_costs']['sharpe'], 2)} before costs, "
-                              f"{_num(backtest['after_costs']['sharpe'], 2)} after {config.cost_bps:g} bps per "
-                              f"half-turn (k = {backtest['k']})"),
-        ("Chosen network", html.escape(", ".join(f"{k}={v}" for k, v in result.best_params.items())))]
-    excluded = "".join(f"<li>{html.escape(line)}</li>" for line in result.plan.price_report.lines())
-    return _TEMPLATE.format(
-        title=f"deepfin run: {config.recipe} recipe",
-        summary="".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in summary),
-        data=excluded,
-        tuning_folds=html.escape(", ".join(figures["tuning"]["folds"])),
-        candidates=candidates.to_html(index=False, border=0),
-        windows=windows.to_html(index=False, border=0),
-        leakage=leakage.to_html(index=False, border=0),
-        explanation="".join(f"<p>{html.escape(line)}</p>" for line in shuffled["explanation"]),
-        backtest=pd.DataFrame(rows).to_html(index=False, border=0),
-        k=backtest["k"], cost=f"{config.cost_bps:g}",
-        pictures={name: f'<figure><img src="{name}" alt="{text}"><figcaption>{text}</figcaption></figure>'
-                  for name, text in PICTURES.items()},
-        config=html.escape(config.to_toml()))
+    return pd.DataFrame(rows)
+
+
+def _versus_table(versus: dict) -> pd.DataFrame:
+    rows = []
+    for key, v in versus.items():
+        side, benchmark = key.split("_vs_")
+        rows.append({"long-short": SERIES_NAMES[side], "against": SERIES_NAMES[benchmark],
+                     "beta": _num(v.get("beta"), 3), "annual alpha": _pct(v.get("annual_alpha"), 2),
+                     "alpha t-stat": _num(v.get("alpha_t_stat"), 2),
+                     "information ratio": _num(v.get("information_ratio"), 2), "periods": v["periods"]})
+    return pd.DataFrame(rows)
+
+
+def _ic_table(ic: dict) -> pd.DataFrame:
+    names = {"mean": "IC mean", "std": "IC std.", "information_ratio": "risk-adjusted IC (IR)", "t_stat": "t-stat(IC)",
+             "p_value": "p-value(IC)", "skew": "IC skew", "kurtosis": "IC kurtosis", "dates": "dates"}
+    return pd.DataFrame([{"": label, "value": _num(ic.get(key), 4) if key != "dates" else str(ic["dates"])}
+                         for key, label in names.items() if key in ic])
+
+
+def _selection_table(selection: dict) -> pd.DataFrame:
+    return pd.DataFrame([{"candidates": selection["candidates"], "best AUC": _num(selection["best_auc"], 4),
+                          "mean AUC": _num(selection["mean_auc"], 4), "spread": _num(selection["spread"], 4),
+                          "expected best by chance": _num(selection["expected_best_by_chance"], 4),
+                          "deflated Sharpe, before costs": _num(selection.get("deflated_sharpe"), 3),
+                          "after costs": _num(selection.get("deflated_sharpe_after_costs"), 3)}])
+
+
+def _items(lines) -> str:
+    return "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+
+
+def _paragraphs(lines) -> str:
+    return "".join(f"<p>{html.escape(line)}</p>" for line in lines)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -167,6 +236,7 @@ def _num(value, digits: int = 3) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
+
 def _pct(value, digits: int = 1) -> str:
     return "n/a" if value is None else f"{100 * value:.{digits}f}%"
 
@@ -185,20 +255,31 @@ figcaption {{ font-size: 0.85em; color: #555; }} pre {{ background: #f6f6f6; pad
 <h2>Data</h2><ul>{data}</ul>
 <h2>Tuning</h2>
 <p>Grid search scored by ROC AUC on walk-forward folds whose test dates come before every out-of-sample date
-(folds tested {tuning_folds}).</p>
+(folds tested {tuning_folds}); each fold also scored by the per-period Sharpe ratio of its long-short book.</p>
+{selection}
+{selection_text}
 {candidates}
 <h2>Out of sample</h2>
-<p>The chosen network is refitted on each window's training dates (its early stopping watches the last part of
-those dates) and predicts the window's test dates.</p>
+<p>The chosen network is refitted on each window's training rows whose labels are known before the window's
+test dates (early stopping watches the last training dates, a purge apart) and predicts every test row; the
+measures use the rows whose outcome is known.</p>
 {pictures[roc.png]}{pictures[auc_by_window.png]}
 {windows}
+<h2>Cross-sectional skill</h2>
+{ic}
+{cross_text}
+{pictures[ic_by_window.png]}
 <h2>Leakage report</h2>
 {leakage}
 {explanation}
 <h2>Backtest</h2>
-<p>Each date: long the {k} highest and short the {k} lowest predicted probabilities, equal-weighted, $1 a side,
-held one period; {cost} basis points per half-turn on the turnover.</p>
+<p>Each trade date, {lag} period(s) after the signal: long the {k} highest and short the {k} lowest predicted
+probabilities (ties broken at random), equal-weighted among the names tradable that date, $1 a side, held one
+period; {cost} basis points per half-turn on the turnover. The universe line holds every member priced on the
+date, from the price panel.</p>
 {backtest}
+{versus}
+{positions_text}
 {pictures[equity.png]}{pictures[deciles.png]}
 <h2>Settings</h2>
 <pre>{config}</pre>

@@ -1,4 +1,8 @@
-"""Synthetic month-end price panels whose truth is known, to check that an evaluation tells it.
+"""Synthetic data whose truth is known, to check that an evaluation tells it.
+
+``synthetic_universe``: a daily market of names that list and delist, with an index, fat tails, volatility
+clustering and an optional planted signal (its docstring states the law). ``synthetic_prices``: month-end
+panels of a fixed set of names:
 
 - ``random_walk``: independent returns; nothing is predictable, an honest AUC is 0.5.
 - ``planted``: each stock's monthly return carries ``signal`` times its previous one (AR(1) momentum), so
@@ -10,8 +14,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+
+from deepfin.finance.prices import Panel
+from deepfin.finance.universe import Universe
 
 KINDS = ("random_walk", "planted", "common_move")
 
@@ -35,3 +44,166 @@ def synthetic_prices(kind: str = "random_walk", n_tickers: int = 50, n_months: i
     prices = 100 * np.exp(np.cumsum(returns, axis=0))
     dates = pd.date_range("2000-01-31", periods=n_months, freq="ME")
     return pd.DataFrame(prices, index=dates, columns=[f"S{i:02d}" for i in range(n_tickers)])
+
+
+SIGNALS = (None, "reversal", "momentum")
+_DAYS_A_YEAR = 252
+
+
+@dataclass
+class SyntheticUniverse:
+    """A simulated market: ``prices`` (business days x names, missing before a name lists and after it
+    delists), ``members`` (the index's constituent list on each month's last business day: date, ticker rows)
+    and ``delistings`` (ticker, date of the last price, return from it, reason: 'merger' or 'failure')."""
+
+    prices: pd.DataFrame
+    members: pd.DataFrame
+    delistings: pd.DataFrame
+    signal: str | None
+    strength: float
+    source: str
+
+    def universe(self) -> Universe:
+        return Universe(lists=self.members, source=self.source)
+
+    def panel(self) -> Panel:
+        returns = self.delistings.set_index("ticker")["return"]
+        return Panel(self.prices, returns, self.source,
+                     [f"{len(self.delistings)} delistings ({(self.delistings['reason'] == 'failure').sum()} failures) "
+                      "with their delisting returns"], simulated=True)
+
+
+def synthetic_universe(n_names: int = 500, years: float = 25, signal: str | None = None, strength: float = 0.1,
+                       failure_return: float = -0.3, seed: int = 0, start: str = "2000-01-03") -> SyntheticUniverse:
+    """A market of listing and delisting names with an index of ``n_names`` members, whose law is known.
+
+    The law, per business day t and name i:
+
+    - return = beta_i * market_t + sector_(s(i), t) + sigma_(i,t) * u_(i,t) (simple returns, prices from 20
+      to 100 at listing). The market (daily volatility 1%, drift 0.03%), ten sector factors (0.7%) and each
+      name's idiosyncratic part (2% times a log-normal spread) have GARCH(1, 1) variances (alpha 0.08, beta
+      0.90: volatility clusters) and Student-t shocks with 5 degrees of freedom (fat tails), scaled to unit
+      variance; beta_i is uniform on [0.6, 1.4].
+    - ``signal``: u = z (unit shocks) with no signal; ``reversal``: u_t = sqrt(1 - s^2) z_t - s z_(t-1), so a
+      name's next-day idiosyncratic return has correlation -s sqrt(1 - s^2) with today's; ``momentum``:
+      u_t = sqrt(1 - s^2) z_t + s m_(t-1), m the normalised sum of z over days t-250 to t-21 (twelve-one month
+      momentum), correlation s. ``strength`` is s.
+    - Listings: 1.5 ``n_names`` names at the start, then new ones at 5% of that a year (Poisson), smaller on
+      average. Delistings: mergers at 3% a year (delisting return uniform on 15%-45%, a takeover premium);
+      failures: a name 60% or more below its peak crashes (-50% in a day) with probability 3% a day and
+      delists at that close with delisting return ``failure_return`` (Shumway's -30% by default; -1 is a
+      bankruptcy that wipes out the holder).
+    - The index: on each month's last business day, the ``n_names`` largest names by market value among those
+      listed for 60 days or more; the list holds until the next one.
+    """
+    if signal not in SIGNALS:
+        raise ValueError(f"Unknown signal {signal!r}: expected one of {SIGNALS}.")
+    for name, value, least in (("n_names", n_names, 2), ("years", years, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < least:
+            raise ValueError(f"{name} must be a number >= {least}. Received: {name}={value!r}")
+    if not 0 <= strength < 1 or not -1 <= failure_return <= 0:
+        raise ValueError(f"strength must be in [0, 1) and failure_return in [-1, 0]. Received: strength={strength}, "
+                         f"failure_return={failure_return}")
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range(start, periods=int(round(years * _DAYS_A_YEAR)))
+    T = len(dates)
+    initial = int(round(1.5 * n_names))
+    listing = np.r_[np.zeros(initial, dtype=int), np.sort(rng.integers(1, T, rng.poisson(0.05 * initial * years)))]
+    N = len(listing)
+    shocks = _unit_t_shocks(rng, (T, N))
+    innovations = _with_signal(shocks, signal, strength)
+    idiosyncratic = 0.015 * np.exp(rng.normal(0, 0.3, N)) * _garch_scale(shocks) * innovations
+    market = 0.0004 + 0.01 * _garch_shocks(rng, (T, 1))
+    sectors = 0.007 * _garch_shocks(rng, (T, 10))
+    returns = rng.uniform(0.6, 1.4, N) * market + sectors[:, rng.integers(0, 10, N)] + idiosyncratic
+    del shocks, innovations, idiosyncratic
+    returns = np.clip(returns, -0.95, None)
+    returns[np.arange(T)[:, None] <= listing] = 0.0  # the listing day is the first price
+    growth = np.cumprod(1 + returns, axis=0)
+    peak = np.maximum.accumulate(np.where(np.arange(T)[:, None] >= listing, growth, 0.0), axis=0)
+    distress = (growth < 0.3 * peak) & (rng.random((T, N)) < 0.02)
+    failure_day = np.where(distress.any(axis=0), np.argmax(distress, axis=0), T)
+    merger_day = listing + rng.geometric(0.03 / _DAYS_A_YEAR, N)
+    exit_day = np.minimum(failure_day, merger_day)
+    failed = (failure_day <= merger_day) & (failure_day < T)
+    rows = np.flatnonzero(failed)
+    growth[failure_day[rows], rows] = 0.5 * growth[failure_day[rows] - 1, rows]
+    alive = (np.arange(T)[:, None] >= listing) & (np.arange(T)[:, None] <= exit_day)
+    start_price = np.where(listing == 0, rng.uniform(20, 100, N), rng.uniform(10, 40, N))
+    prices = np.where(alive, start_price * growth, np.nan)
+    del growth, peak, distress
+    shares = np.exp(rng.normal(np.where(listing == 0, 0.0, -0.7), 1.0)) * 1e6 / start_price
+    tickers = [f"N{i:04d}" for i in range(N)]
+    panel = pd.DataFrame(prices, index=dates, columns=tickers)
+    delisted = np.flatnonzero(exit_day < T)
+    reason = np.where(failed[delisted], "failure", "merger")
+    delisting_returns = np.where(failed[delisted], failure_return, rng.uniform(0.15, 0.45, len(delisted)))
+    delistings = pd.DataFrame({"ticker": np.array(tickers)[delisted], "date": dates[exit_day[delisted]],
+                               "return": delisting_returns, "reason": reason})
+    members = _index_lists(panel, shares, listing, n_names)
+    source = f"synthetic universe ({n_names} index members, {years:g} years, signal {signal}, seed {seed})"
+    return SyntheticUniverse(panel, members, delistings, signal, strength, source)
+
+
+def _unit_t_shocks(rng, shape, dof: int = 5) -> np.ndarray:
+    return rng.standard_t(dof, shape) / np.sqrt(dof / (dof - 2))
+
+
+def _garch_shocks(rng, shape) -> np.ndarray:
+    """Unit-variance fat-tailed shocks whose volatility clusters."""
+    shocks = _unit_t_shocks(rng, shape)
+    return _garch_scale(shocks) * shocks
+
+
+def _garch_scale(shocks: np.ndarray, alpha: float = 0.08, beta: float = 0.90) -> np.ndarray:
+    """Conditional volatilities (unit unconditional variance) of a GARCH(1, 1) driven by ``shocks``."""
+    variance = np.ones(shocks.shape)
+    for t in range(1, len(shocks)):
+        variance[t] = (1 - alpha - beta) + (alpha * shocks[t - 1] ** 2 + beta) * variance[t - 1]
+    return np.sqrt(variance)
+
+
+def _with_signal(z: np.ndarray, signal: str | None, s: float) -> np.ndarray:
+    if signal is None or s == 0:
+        return z
+    previous = np.vstack([np.zeros((1, z.shape[1])), z[:-1]])
+    if signal == "reversal":
+        return np.sqrt(1 - s**2) * z - s * previous
+    total = np.vstack([np.zeros((1, z.shape[1])), np.cumsum(z, axis=0)])  # total[t] = sum of z before t
+    t = np.arange(len(z))
+    window = (total[np.maximum(t - 20, 0)] - total[np.maximum(t - 250, 0)]) / np.sqrt(230)  # days t-250 .. t-21
+    return np.sqrt(1 - s**2) * z + s * window
+
+
+def _index_lists(prices: pd.DataFrame, shares: np.ndarray, listing: np.ndarray, n_names: int) -> pd.DataFrame:
+    """The ``n_names`` largest seasoned names on each month's last business day, as (date, ticker) rows."""
+    month = prices.index.to_period("M")
+    month_ends = np.flatnonzero(np.r_[month[1:] != month[:-1], True])
+    rows = []
+    for position in month_ends:
+        value = prices.iloc[position].to_numpy() * shares
+        eligible = ~np.isnan(value) & (position - listing >= 60)
+        ranked = np.flatnonzero(eligible)[np.argsort(-value[eligible], kind="stable")][:n_names]
+        rows.append(pd.DataFrame({"date": prices.index[position], "ticker": prices.columns[np.sort(ranked)]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def from_spec(spec: str) -> SyntheticUniverse:
+    """``synthetic:N[,key=value...]`` (keys: years, signal, strength, failure_return, seed) as a universe."""
+    body = spec.removeprefix("synthetic:")
+    parts = [p.strip() for p in body.split(",") if p.strip()]
+    usage = ("write synthetic:N[,years=Y][,signal=reversal|momentum][,strength=S][,failure_return=R][,seed=K], "
+             "such as synthetic:500 or synthetic:100,years=10,signal=reversal")
+    if not parts or not parts[0].isdigit():
+        raise ValueError(f"Unknown synthetic data {spec!r}: {usage}.")
+    options = {"n_names": int(parts[0])}
+    casts = {"years": float, "signal": str, "strength": float, "failure_return": float, "seed": int}
+    for part in parts[1:]:
+        key, _, value = part.partition("=")
+        if key not in casts or not value:
+            raise ValueError(f"Unknown synthetic option {part!r} in {spec!r}: {usage}.")
+        try:
+            options[key] = casts[key](value)
+        except ValueError:
+            raise ValueError(f"synthetic option {key} takes a {casts[key].__name__}. Received: {value!r}") from None
+    return synthetic_universe(**options)

@@ -1,36 +1,97 @@
-"""Grid search over the seed's space, scored by ROC AUC on walk-forward folds (scikit-learn's GridSearchCV)."""
+"""Grid search over the seed's space, scored on walk-forward folds (scikit-learn's GridSearchCV), and what the
+best of many noisy candidates is worth.
+
+Each fold is scored by ROC AUC and, where a ``strategy`` is given, by the per-period Sharpe ratio of the
+long-short book its predictions imply (before and after costs): those are the trials the deflated Sharpe
+ratio of the chosen network's backtest is measured against.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
+from skfolio import measures
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV
 
-from deepfin.finance.evaluation import auc_scorer
+from deepfin.finance.evaluation import realised_for
 from deepfin.finance.validation import Window
 
 
-def grid_search(model, grid: dict, X: pd.DataFrame, y: pd.Series, windows: list[Window],
+def grid_search(model, grid: dict, X: pd.DataFrame, y: pd.Series, windows: list[Window], realised=None,
+                strategy: Callable[[pd.Series], pd.DataFrame] | None = None,
                 advance: Callable[[], None] = lambda: None) -> GridSearchCV:
-    """GridSearchCV over ``grid`` (names of the pipeline's ``net`` step) with one fold per window.
+    """GridSearchCV over ``grid`` (names of the model's ``net``) with one fold per window.
 
-    No refit: the chosen parameters are refitted window by window by the walk-forward evaluation.
-    ``advance`` is called after each fit is scored (a progress bar).
+    Training rows are those whose label is realised before the fold's test dates (``realised`` is passed on
+    to the model's ``fit`` where it takes it); test rows are the labelled ones. ``strategy`` maps a fold's predicted
+    probabilities to its book's per-date ``before_costs`` and ``after_costs`` returns. No refit: the chosen
+    parameters are refitted window by window by the walk-forward evaluation. ``advance`` is called after
+    each fit is scored (a progress bar).
     """
-    search = GridSearchCV(model, {f"net__{name}": values for name, values in grid.items()}, scoring=auc_scorer(advance),
-                          cv=[window.rows(X.index) for window in windows], refit=False, error_score="raise")
-    return search.fit(X, y)
+    folds = []
+    for window in windows:
+        train, test = window.rows(X.index, realised)
+        folds.append((train, test[y.iloc[test].notna().to_numpy()]))
+    search = GridSearchCV(model, {f"net__{name}": values for name, values in grid.items()},
+                          scoring=_fold_scorer(strategy, advance), cv=folds, refit=False, error_score="raise")
+    return search.fit(X, y, **realised_for(model, realised))
+
+
+def _fold_scorer(strategy, advance):
+    def scored(estimator, X_test, y_test):
+        probability = estimator.predict_proba(X_test)[:, 1]
+        scores = {"auc": roc_auc_score(y_test, probability)}
+        if strategy is not None:
+            book = strategy(pd.Series(probability, index=X_test.index))
+            scores["sharpe"] = _per_period_sharpe(book["before_costs"])
+            scores["sharpe_after_costs"] = _per_period_sharpe(book["after_costs"])
+        advance()
+        return scores
+
+    return scored
+
+
+def _per_period_sharpe(returns: pd.Series) -> float:
+    std = returns.std(ddof=1)
+    return float(returns.mean() / std) if len(returns) > 1 and std > 0 else float("nan")
 
 
 def results_table(search: GridSearchCV) -> pd.DataFrame:
-    """One row per candidate: its parameters, mean and spread of the fold AUCs, rank."""
+    """One row per candidate: its parameters, mean and spread of the fold AUCs (and mean fold Sharpe ratios,
+    per period), rank by mean AUC."""
     results = pd.DataFrame(search.cv_results_)
     params = pd.DataFrame([{k.removeprefix("net__"): v for k, v in p.items()} for p in results["params"]])
-    table = params.assign(mean_auc=results["mean_test_score"], std_auc=results["std_test_score"],
-                          rank=results["rank_test_score"])
-    return table.sort_values("rank").reset_index(drop=True)
+    table = params.assign(mean_auc=results["mean_test_auc"], std_auc=results["std_test_auc"])
+    for name in ("sharpe", "sharpe_after_costs"):
+        if f"mean_test_{name}" in results:
+            table[name] = results[f"mean_test_{name}"]
+    table["rank"] = table["mean_auc"].rank(ascending=False, method="min").astype(int)
+    return table.sort_values("rank", kind="stable").reset_index(drop=True)
 
 
-def best_params(search: GridSearchCV) -> dict:
-    return {k.removeprefix("net__"): v for k, v in search.best_params_.items()}
+def best_params(table: pd.DataFrame) -> dict:
+    """The parameters of the best-ranked candidate of ``results_table``."""
+    return {name: value.item() if isinstance(value, np.generic) else value for name, value in table.iloc[0].items()
+            if name not in ("mean_auc", "std_auc", "sharpe", "sharpe_after_costs", "rank")}
+
+
+def selection_bias(table: pd.DataFrame) -> dict:
+    """The best mean AUC beside the expected best of as many candidates with no skill (true AUC 0.5) and the
+    candidates' spread (Bailey and Lopez de Prado's expected maximum, skfolio's formula)."""
+    aucs = table["mean_auc"].dropna().to_numpy()
+    spread = float(np.std(aucs, ddof=1)) if len(aucs) > 1 else 0.0
+    return {"candidates": int(len(aucs)), "best_auc": float(aucs.max()), "mean_auc": float(aucs.mean()),
+            "spread": spread, "expected_best_by_chance": float(measures.expected_max_sharpe_ratio(
+                n_trials=len(aucs), trial_sharpe_ratio_std=spread, trial_sharpe_ratio_mean=0.5))}
+
+
+def deflated_sharpe(returns: pd.Series, trial_sharpe_ratios) -> float:
+    """P(true Sharpe > 0) of ``returns`` once the number and spread of the trials are accounted for."""
+    trials = np.asarray(trial_sharpe_ratios, dtype=float)
+    trials = trials[np.isfinite(trials)]
+    if len(trials) == 0 or len(returns.dropna()) < 3:
+        return float("nan")
+    return float(measures.deflated_sharpe_ratio(returns.dropna().to_numpy(), trials))

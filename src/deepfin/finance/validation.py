@@ -5,7 +5,9 @@ others in test. ``walk_forward`` splits the sorted unique dates with skfolio's `
 windows back to rows. Between a window's last training date and its first test date lie ``purge`` dates
 (the label horizon: a row's label is realised one period after its date, so the last training label would
 otherwise be realised on the first test date) and ``embargo`` more (for dependence that outlasts the label).
-Test windows follow each other without overlap; the last one may be shorter.
+Test windows follow each other without overlap; the last one may be shorter. Given the date each row's label
+is realised, ``Window.rows`` also leaves out training rows whose label is not known before the first test date
+(a halted name's label can come later than one period).
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ class Window:
     train: pd.DatetimeIndex
     test: pd.DatetimeIndex
 
-    def rows(self, index: pd.MultiIndex) -> tuple[np.ndarray, np.ndarray]:
-        """Positions of the training and test rows of a (date, ticker) index."""
+    def rows(self, index: pd.MultiIndex, realised=None) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the training and test rows of a (date, ticker) index; with ``realised`` (each row's
+        label date, NaT when unknown), only training rows whose label is realised before the first test date."""
         dates = index.get_level_values("date")
-        return np.flatnonzero(dates.isin(self.train)), np.flatnonzero(dates.isin(self.test))
+        train = dates.isin(self.train)
+        if realised is not None:
+            train &= np.asarray(pd.DatetimeIndex(realised) < self.test[0])
+        return np.flatnonzero(train), np.flatnonzero(dates.isin(self.test))
 
     def label(self) -> str:
         return f"{self.test[0].date()} to {self.test[-1].date()}"

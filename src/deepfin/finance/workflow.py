@@ -1,41 +1,72 @@
-"""``deepfin run``: prices -> features -> tuning -> walk-forward evaluation -> leakage report -> backtest.
+"""``deepfin run``: data -> rows known on each date -> tuning -> walk-forward evaluation -> leakage report ->
+backtest.
 
-Dates are cut into walk-forward windows. The first ``tuning_folds`` windows tune the network (a grid search
-scored by ROC AUC on their test dates); every later window is out of sample: the chosen network is refitted
-on its training dates and predicts its test dates, which no step before has seen. Each step that can fail on
-the settings or the data is checked before the first network trains.
+``plan`` loads and checks everything and makes the rows: a (date, ticker) row exists when the name is priced
+and (with a universe) an index member on the date and its features are known then; its label comes from the
+next period's outcome and may be unknown (the final period, a halt that outlasts the data). Dates are cut into
+walk-forward windows: the first ``tuning_folds`` tune the network, every later one is out of sample. A window
+trains only on rows whose label is realised before its first test date, and predicts every test row.
+``execute`` trains, predicts, scores and backtests; each step that can fail on the settings or the data is
+checked in ``plan``, before the first network trains.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from deepfin.finance import backtest as bt
-from deepfin.finance.config import RunConfig
-from deepfin.finance.evaluation import auc_by_window, bootstrap_auc, shuffled_cv_auc, walk_forward_predictions
+from deepfin.finance import narrative
+from deepfin.finance.config import RunConfig, fix
+from deepfin.finance.console import progress, say
+from deepfin.finance.evaluation import (
+    auc_by_window,
+    bootstrap_auc,
+    information_coefficient,
+    labelled,
+    per_date_auc,
+    shuffled_cv_auc,
+    walk_forward_predictions,
+)
 from deepfin.finance.features import RECIPES, with_calendar_dummies
 from deepfin.finance.model import estimator
-from deepfin.finance.prices import PriceReport, load_prices, validate_prices
-from deepfin.finance.tuning import best_params, grid_search, results_table
+from deepfin.finance.outcomes import DELISTING_ASSUMPTIONS, Outcomes, delisting_assumption, label, next_period_outcomes
+from deepfin.finance.periods import grid
+from deepfin.finance.prices import (
+    DELISTING_COLUMNS,
+    NAME_COLUMNS,
+    Panel,
+    PriceReport,
+    check_delisting_returns,
+    load_panel,
+    validate_prices,
+)
+from deepfin.finance.synthetic import from_spec
+from deepfin.finance.tables import find_column, numeric_column, read_table
+from deepfin.finance.tuning import best_params, deflated_sharpe, grid_search, results_table, selection_bias
+from deepfin.finance.universe import Universe, load_universe
 from deepfin.finance.validation import Window, walk_forward
-from deepfin.utils.progbar import Progbar
 
 
 @dataclass
 class Plan:
-    """What a run will do, known before any training: the data, its rows, the windows, k."""
+    """What a run will do, known before any training: the data, the rows and their outcomes, windows, k."""
 
     config: RunConfig
+    panel: Panel
     price_report: PriceReport
+    universe: Universe | None
+    outcomes: Outcomes
+    members: pd.DataFrame
     X: pd.DataFrame
     y: pd.Series
-    forward_returns: pd.Series
+    rows: pd.DataFrame
     tuning_windows: list[Window]
     test_windows: list[Window]
     k: int
+    counts: dict
 
 
 @dataclass
@@ -46,97 +77,250 @@ class Result:
     search_table: pd.DataFrame
     best_params: dict
     predictions: pd.DataFrame
-    windows_auc: pd.DataFrame
+    windows: pd.DataFrame
     auc: tuple[float, float, float]
+    date_auc: pd.Series
+    ic: pd.Series
     leakage: dict
     strategy: pd.DataFrame
+    weights: pd.DataFrame
     benchmarks: pd.DataFrame
     deciles: pd.Series
+    selection: dict
+    positions: dict
     model: object
 
 
-def plan(config: RunConfig, prices: pd.DataFrame | None = None) -> Plan:
-    """Load (``config.data``, or ``prices`` given as a DataFrame) and check the prices, make the rows and the
-    windows; raises on any setting the data cannot meet."""
+def plan(config: RunConfig, prices: pd.DataFrame | Panel | None = None) -> Plan:
+    """Load (``config.data``, or ``prices`` given as a DataFrame or Panel) and check the data, make the rows,
+    their outcomes and the windows; raises on any setting the data cannot meet."""
     config = config.resolved()
     recipe = RECIPES[config.recipe]
-    source = config.data if prices is None else prices
-    prices, report = validate_prices(load_prices(source), min_history=config.min_history)
-    k = config.k_for(prices.shape[1])
-    X, y = recipe.features(prices, **({"lags": config.lags} if recipe.name == "monthly" else {}))
+    panel, universe = load_sources(config, prices)
+    clean, price_report = validate_prices(panel.prices)
+    price_report.notes[:0] = panel.notes
+    panel = replace(panel, prices=clean)
+    grid_dates = grid(clean, recipe.period)
+    outcomes = next_period_outcomes(clean, grid_dates, panel.delisting_returns,
+                                    delisting_assumption(config.delisting_return))
+    members = (universe.mask(grid_dates.labels, clean.columns) if universe is not None
+               else pd.DataFrame(True, index=grid_dates.labels, columns=clean.columns))
+    features = recipe.features(clean, **({"lags": config.lags} if recipe.name == "monthly" else {}))
+    is_member = members.stack(future_stack=True).reindex(features.index, fill_value=False).to_numpy(bool)
+    X = features[is_member]
+    if X.empty:
+        raise ValueError("No (date, ticker) row is both an index member and has known features: check that the "
+                         "universe file names the same assets (and dates) as the price data.")
     if config.dummies:
         X = with_calendar_dummies(X)
+    rows = outcomes.at(X.index)
+    y = label(rows["forward_return"], config.label)
     windows = _windows(X, config)
-    _check_names_per_date(X, windows[config.tuning_folds:], k)
-    forward = recipe.forward_returns(prices).reindex(X.index)
-    return Plan(config, report, X, y, forward, windows[:config.tuning_folds], windows[config.tuning_folds:], k)
+    k = _check_k(X, windows, config)
+    counts = _counts(outcomes, members, features, X, rows, clean)
+    return Plan(config, panel, price_report, universe, outcomes, members, X, y, rows,
+                windows[:config.tuning_folds], windows[config.tuning_folds:], k, counts)
+
+
+def load_sources(config: RunConfig, prices=None) -> tuple[Panel, Universe | None]:
+    """The price panel (with delisting returns) and the index membership a configuration names."""
+    universe = None
+    if isinstance(prices, Panel):
+        panel = prices
+    elif prices is not None:
+        panel = load_panel(prices)
+    elif config.data is not None and config.data.startswith("synthetic:"):
+        simulated = from_spec(config.data)
+        panel, universe = simulated.panel(), simulated.universe()
+    else:
+        panel = load_panel(config.data, sep=config.sep, decimal=config.decimal, date_format=config.date_format)
+    if config.delistings is not None:
+        given = load_delistings(config.delistings, config)
+        panel = replace(panel, delisting_returns=given.combine_first(panel.delisting_returns),
+                        notes=[*panel.notes, f"{len(given)} delisting returns from {config.delistings}"])
+    if config.universe is not None:
+        universe = load_universe(config.universe, sep=config.sep, decimal=config.decimal,
+                                 date_format=config.date_format)
+    if universe is not None and not universe.tickers.isin(panel.prices.columns).any():
+        raise ValueError(f"No name of the universe ({universe.source}, such as {list(universe.tickers[:3])}) is in "
+                         f"the price data (such as {list(panel.prices.columns[:3])}); both must use the same "
+                         "identifiers.")
+    return panel, universe
+
+
+def load_delistings(path: str, config: RunConfig) -> pd.Series:
+    """A delistings file: a name column and ``dlret`` (the return from the last price to the delisting value)."""
+    frame = read_table(path, sep=config.sep, decimal=config.decimal, what="delistings")
+    name, value = find_column(frame, NAME_COLUMNS), find_column(frame, DELISTING_COLUMNS + ("return", "ret"))
+    if name is None or value is None:
+        raise ValueError(f"{path}: a delistings file has a name column ({', '.join(NAME_COLUMNS)}) and 'dlret'. "
+                         f"Columns found: {[str(c) for c in frame.columns]}.")
+    returns, _ = numeric_column(frame[value], f"{path}, column {value!r}")
+    given = pd.Series(returns.to_numpy(), index=frame[name].astype(str).str.strip()).dropna()
+    return check_delisting_returns(given.groupby(level=0).last(), path)
 
 
 def _windows(X: pd.DataFrame, config: RunConfig) -> list[Window]:
-    """The walk-forward windows over the rows' dates; enough of them for tuning and one test, or an error."""
+    """The walk-forward windows over the rows' dates; enough of them for tuning and one test, or an error that
+    says which setting to change, to what, and how."""
     dates = X.index.get_level_values("date").unique()
-    period = RECIPES[config.recipe].period
-    if config.test_size > len(dates):
-        raise ValueError(f"test_size={config.test_size} {period}s is longer than the data: the features cover "
-                         f"{len(dates)} {period}s ({dates[0].date()} to {dates[-1].date()}). Lower test_size.")
-    windows = walk_forward(dates, config.train_size, config.test_size, config.window == "expanding", config.purge,
-                           config.embargo)
-    if len(windows) < config.tuning_folds + 1:
+    period, gap, folds = RECIPES[config.recipe].period, config.purge + config.embargo, config.tuning_folds
+    n = len(dates)
+    most_train = n - gap - folds * config.test_size - 1  # ceil((n - train - gap) / test) windows >= folds + 1
+    most_test = -(-(n - config.train_size - gap) // folds) - 1
+    if most_train < config.train_size:
+        options = [fix("train_size", most_train)] if most_train >= 1 else []
+        options += [fix("test_size", most_test)] if most_test >= 1 else []
+        options += [fix("tuning_folds", 1)] if folds > 1 and n - config.train_size - gap > config.test_size else []
+        advice = ("Set " + ", or ".join(options) + ".") if options else "Give more data."
         raise ValueError(
-            f"The features cover {len(dates)} {period}s; train_size={config.train_size}, test_size="
-            f"{config.test_size} and a gap of {config.purge + config.embargo} give {len(windows)} walk-forward "
-            f"windows, but tuning needs tuning_folds={config.tuning_folds} and the evaluation at least one more. "
-            "Shorten train_size or test_size, or lower tuning_folds.")
-    return windows
+            f"The rows cover {n} {period}s ({dates[0].date()} to {dates[-1].date()}): train_size="
+            f"{config.train_size}, test_size={config.test_size} and a gap of {gap} leave fewer than tuning_folds="
+            f"{folds} walk-forward windows for tuning plus one for the evaluation. {advice}")
+    return walk_forward(dates, config.train_size, config.test_size, config.window == "expanding", config.purge,
+                        config.embargo)
 
 
-def _check_names_per_date(X: pd.DataFrame, test_windows: list[Window], k: int) -> None:
-    """Every test date must offer 2k tickers to the backtest, or the run would fail after training."""
-    test_dates = pd.DatetimeIndex(np.concatenate([w.test for w in test_windows]))
-    names = X.index.get_level_values("date").value_counts().reindex(test_dates)
-    if names.min() < 2 * k:
-        raise ValueError(f"k={k} needs {2 * k} tickers with features on every test date, but {names.idxmin().date()} "
-                         f"has {names.min()}. Lower k, or give data where more tickers have enough history.")
+def _check_k(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> int:
+    """k (by default a quarter of the names on the first out-of-sample date, at most 10), checked against every
+    tuning and test date: each must offer 2k names, or the run would fail after training."""
+    names = X.index.get_level_values("date").value_counts()
+    first_test = names[windows[config.tuning_folds].test[0]]
+    k = config.k if config.k is not None else max(1, min(10, first_test // 4))
+    test_dates = pd.DatetimeIndex(np.concatenate([w.test for w in windows]))
+    per_date = names.reindex(test_dates)
+    if per_date.min() < 2 * k:
+        worst = per_date.idxmin()
+        advice = f"Set {fix('k', per_date.min() // 2)}" if per_date.min() >= 2 else "Give data with more names"
+        raise ValueError(f"k={k} needs {2 * k} names with features on every tuning and test date, but "
+                         f"{worst.date()} has {per_date.min()}. {advice}.")
+    return k
+
+
+def _counts(outcomes: Outcomes, members: pd.DataFrame, features: pd.DataFrame, X: pd.DataFrame,
+            rows: pd.DataFrame, prices: pd.DataFrame) -> dict:
+    """What the rows leave out, and why: nothing is dropped without being counted."""
+    tradable = outcomes.tradable
+    in_rows = set(X.index.get_level_values("ticker"))
+    return {"names": int(prices.shape[1]), "names_with_rows": len(in_rows),
+            "names_without_rows": int(prices.shape[1] - len(in_rows)),
+            "tradable_rows": int(tradable.sum()),
+            "not_members": int((tradable & ~members.reindex(columns=outcomes.tickers).to_numpy(bool)).sum()),
+            "without_features": int((tradable & members.reindex(columns=outcomes.tickers).to_numpy(bool)).sum()
+                                    - len(X)),
+            "rows": len(X), "rows_without_outcome": int(rows["forward_return"].isna().sum()),
+            "rows_delisted": int(rows["delisted"].sum()), "rows_delisted_assumed": int(rows["assumed"].sum()),
+            "rows_halted": int(rows["halted"].sum()), "features_known_rows": len(features)}
 
 
 def execute(plan: Plan, verbose: int = 1) -> Result:
     """Tune, evaluate walk-forward, compare with the seed's shuffled evaluation, backtest."""
     config, X, y = plan.config, plan.X, plan.y
     recipe = RECIPES[config.recipe]
+    realised = plan.rows["realised"]
+    returns = plan.outcomes.frame("returns")
 
     def model_with(**params):
         return estimator(return_columns(X), epochs=config.epochs, batch_size=config.batch_size,
-                         patience=config.patience, validation_split=config.validation_split,
+                         patience=config.patience, validation_split=config.validation_split, purge=config.purge,
                          random_state=config.seed, **params)
+
+    def strategy(probability: pd.Series) -> pd.DataFrame:
+        signals = trade_signals(probability, plan.outcomes.grid.labels, config.lag)
+        return bt.long_short(signals, returns, plan.k, config.cost_bps, config.seed, _tradable(plan, signals))
 
     n_candidates = int(np.prod([len(v) for v in config.grid.values()]))
     say(verbose, f"Tuning: {n_candidates} candidates x {len(plan.tuning_windows)} walk-forward folds "
                  f"(test {plan.tuning_windows[0].test[0].date()} to {plan.tuning_windows[-1].test[-1].date()})")
     with progress(n_candidates * len(plan.tuning_windows), verbose, "fit") as advance:
-        search = grid_search(model_with(), config.grid, X, y, plan.tuning_windows, advance)
-    chosen = best_params(search)
-    say(verbose, f"  best {chosen}, walk-forward AUC {search.best_score_:.4f}")
+        search = grid_search(model_with(), config.grid, X, y, plan.tuning_windows, realised, strategy, advance)
+    table = results_table(search)
+    chosen = best_params(table)
+    say(verbose, f"  best {chosen}, walk-forward AUC {table['mean_auc'].iloc[0]:.4f}")
 
     say(verbose, f"Out of sample: {len(plan.test_windows)} windows of {config.test_size} {recipe.period}s")
     with progress(len(plan.test_windows), verbose, "window") as advance:
-        predictions, fitted = walk_forward_predictions(model_with(**chosen), X, y, plan.test_windows, advance)
-    predictions["forward_return"] = plan.forward_returns.reindex(predictions.index)
+        predictions, fitted = walk_forward_predictions(model_with(**chosen), X, y, plan.test_windows, realised,
+                                                       advance)
+    predictions["forward_return"] = plan.rows["forward_return"].reindex(predictions.index)
     auc = bootstrap_auc(predictions, config.bootstrap, seed=config.seed)
-    say(verbose, f"  AUC {auc[0]:.4f}, 95% interval [{auc[1]:.4f}, {auc[2]:.4f}] over {len(predictions)} predictions")
+    date_auc, ic = per_date_auc(predictions), information_coefficient(predictions)
+    left_out = len(predictions) - len(labelled(predictions))
+    say(verbose, f"  AUC {auc[0]:.4f}, 95% interval [{auc[1]:.4f}, {auc[2]:.4f}] over {len(predictions) - left_out} "
+                 f"predictions with outcomes ({left_out} without); per-date AUC {date_auc.mean():.4f}, "
+                 f"rank IC {ic.mean():+.4f}")
 
     say(verbose, f"Leakage report: the seed's shuffled {config.shuffled_folds}-fold evaluation, with and without "
                  "year/month dummies")
-    leakage = leakage_report(model_with, chosen, X, y, auc, config, verbose)
+    leakage = leakage_report(model_with, chosen, labelled_rows(plan), auc, config, verbose)
 
-    strategy = bt.long_short(predictions, plan.forward_returns, plan.k, config.cost_bps)
-    benchmarks = benchmark_returns(plan, strategy.index)
-    deciles = bt.decile_returns(predictions, plan.forward_returns)
-    return Result(plan, results_table(search), chosen, predictions, auc_by_window(predictions, plan.test_windows),
-                  auc, leakage, strategy, benchmarks, deciles, fitted)
+    signals = trade_signals(predictions["probability"], plan.outcomes.grid.labels, config.lag)
+    weights = bt.book(signals, plan.k, config.seed, _tradable(plan, signals))
+    strategy_returns = bt.book_returns(weights, returns, config.cost_bps)
+    benchmarks = benchmark_returns(plan, strategy_returns.index)
+    windows = window_table(predictions, plan.test_windows, date_auc, ic)
+    selection = {**selection_bias(table),
+                 "deflated_sharpe": deflated_sharpe(strategy_returns["before_costs"], table.get("sharpe", [])),
+                 "deflated_sharpe_after_costs": deflated_sharpe(strategy_returns["after_costs"],
+                                                                table.get("sharpe_after_costs", []))}
+    positions = position_counts(plan, signals, weights)
+    return Result(plan, table, chosen, predictions, windows, auc, date_auc, ic, leakage, strategy_returns, weights,
+                  benchmarks, bt.decile_returns(predictions, predictions["forward_return"]), selection, positions,
+                  fitted)
 
 
-def leakage_report(model_with, chosen: dict, X, y, auc, config: RunConfig, verbose: int) -> dict:
+def labelled_rows(plan: Plan) -> tuple[pd.DataFrame, pd.Series]:
+    known = plan.y.notna().to_numpy()
+    return plan.X[known], plan.y[known]
+
+
+def trade_signals(probability: pd.Series, dates: pd.DatetimeIndex, lag: int) -> pd.DataFrame:
+    """Probabilities (rows (date, ticker)) as the wide frame of the trade dates they act on, ``lag`` grid dates
+    after the signal."""
+    wide = probability.unstack("ticker").reindex(dates)
+    return wide.shift(lag).dropna(how="all")
+
+
+def _tradable(plan: Plan, signals: pd.DataFrame) -> pd.DataFrame:
+    return plan.outcomes.frame("tradable").reindex(index=signals.index, columns=signals.columns, fill_value=False)
+
+
+def window_table(predictions: pd.DataFrame, windows: list[Window], date_auc: pd.Series, ic: pd.Series):
+    """Per test window: rows, labelled rows, pooled AUC, mean per-date AUC, mean rank IC."""
+    table = auc_by_window(predictions, windows)
+    window_of = predictions["window"].groupby(level="date").first()
+    table["date_auc"] = date_auc.groupby(window_of.reindex(date_auc.index)).mean().reindex(table["window"]).to_numpy()
+    table["ic"] = ic.groupby(window_of.reindex(ic.index)).mean().reindex(table["window"]).to_numpy()
+    return table
+
+
+def position_counts(plan: Plan, signals: pd.DataFrame, weights: pd.DataFrame) -> dict:
+    """The book's positions closed by a delisting (data / assumed) or after a halt, selections that could not be
+    traded, ties at the cut-off, and the mean return under other delisting assumptions."""
+    held = weights.to_numpy() != 0
+    flags = {name: plan.outcomes.frame(name).reindex_like(weights).fillna(False).to_numpy(bool)
+             for name in ("delisted", "assumed", "halted")}
+    active = (~signals.isna()).any(axis=1).sum()
+    counts = {"positions": int(held.sum()),
+              "delisted_from_data": int((held & flags["delisted"] & ~flags["assumed"]).sum()),
+              "delisted_assumed": int((held & flags["assumed"]).sum()), "halted": int((held & flags["halted"]).sum()),
+              "not_opened": int(2 * plan.k * active - held.sum()), "lag": plan.config.lag,
+              "ties_at_cutoff": bt.ties_at_cutoff(signals, plan.k),
+              "assumed_return": plan.outcomes.assumed_return}
+    if counts["delisted_assumed"]:
+        counts["sensitivity"] = {}
+        for alternative in sorted({0.0, DELISTING_ASSUMPTIONS["shumway"], -1.0} - {plan.outcomes.assumed_return}):
+            other = next_period_outcomes(plan.panel.prices, plan.outcomes.grid, plan.panel.delisting_returns,
+                                         alternative)
+            returns = bt.book_returns(weights, other.frame(), 0.0)["before_costs"]
+            counts["sensitivity"][alternative] = float(returns.mean())
+    return counts
+
+
+def leakage_report(model_with, chosen: dict, data: tuple[pd.DataFrame, pd.Series], auc, config: RunConfig,
+                   verbose: int) -> dict:
     """Shuffled K-fold AUC with and without calendar dummies next to the walk-forward AUC, and why they differ."""
+    X, y = data
     returns_only = X[return_columns(X)]
     with progress(2 * config.shuffled_folds, verbose, "fit") as advance:
         figures = {name: shuffled_cv_auc(model_with(**chosen), rows, y, config.shuffled_folds, config.seed, advance)
@@ -144,41 +328,22 @@ def leakage_report(model_with, chosen: dict, X, y, auc, config: RunConfig, verbo
                                       ("without_dummies", returns_only))}
     figures["walk_forward"] = auc[0]
     figures["walk_forward_interval"] = [auc[1], auc[2]]
-    figures["explanation"] = explain(figures)
+    figures["explanation"] = narrative.leakage(figures)
     return figures
 
 
-def explain(figures: dict) -> list[str]:
-    """Sentences on the gap between the seed's shuffled evaluation and the walk-forward one."""
-    seed, plain, honest = figures["with_dummies"], figures["without_dummies"], figures["walk_forward"]
-    low, high = figures["walk_forward_interval"]
-    lines = [f"Shuffled K-fold with year/month dummies (the seed's evaluation): AUC {seed:.3f}. Without the "
-             f"dummies: {plain:.3f}. Walk-forward, predicting only dates no earlier step has seen: {honest:.3f} "
-             f"(95% interval {low:.3f} to {high:.3f})."]
-    if seed - honest > max(0.02, high - honest):
-        lines.append(
-            f"The seed's way scores {seed - honest:.3f} higher, and that is leakage, not skill. Shuffled folds put "
-            "rows of the same date on both sides of the split, and every stock on a date shares that date's market "
-            "move; a network that can tell the dates apart (by their dummies, or by the past returns all stocks "
-            "share) learns which dates went up, which says nothing about a date it has not seen. "
-            f"{seed - plain:+.3f} of the gap goes with the dummies and {plain - honest:+.3f} with shuffling alone.")
-    else:
-        lines.append("On these data the shuffled evaluation is not materially higher than the walk-forward one "
-                     f"(difference {seed - honest:+.3f}, within the walk-forward interval); the walk-forward figure "
-                     "is still the one that applies to trading.")
-    if low <= 0.5 <= high:
-        lines.append("The walk-forward interval contains 0.5: no evidence that the network predicts better than "
-                     "chance out of sample.")
-    return lines
-
-
 def benchmark_returns(plan: Plan, dates: pd.DatetimeIndex) -> pd.DataFrame:
-    """Equal-weight buy-and-hold of the universe and, where its dates cover the test dates, the S&P 500 index."""
-    out = pd.DataFrame({"equal_weight": bt.equal_weight_buy_and_hold(plan.forward_returns.dropna(), dates)})
+    """The universe equal-weighted (every member priced on the date, from the price panel, not the model's rows)
+    and, where its dates cover the trade dates and the data are not simulated, the S&P 500 index."""
+    members = plan.members & plan.outcomes.frame("tradable").reindex_like(plan.members)
+    out = pd.DataFrame({"equal_weight": bt.equal_weight(plan.outcomes.frame(), members, dates)})
+    if plan.panel.simulated:
+        return out
     from skfolio.datasets import load_sp500_index
 
-    index = RECIPES[plan.config.recipe].forward_returns(load_sp500_index()).droplevel("ticker")
-    covered = index.reindex(dates)
+    index = load_sp500_index()
+    index_outcomes = next_period_outcomes(index, grid(index, RECIPES[plan.config.recipe].period))
+    covered = index_outcomes.frame().iloc[:, 0].reindex(dates)
     if covered.notna().mean() > 0.95:
         out["sp500_index"] = covered
     return out
@@ -187,29 +352,3 @@ def benchmark_returns(plan: Plan, dates: pd.DatetimeIndex) -> pd.DataFrame:
 def return_columns(X: pd.DataFrame) -> list[str]:
     """The feature columns that are returns (not calendar dummies)."""
     return [c for c in X.columns if not c.startswith(("year_", "month_"))]
-
-
-def say(verbose: int, text: str) -> None:
-    if verbose:
-        print(text, flush=True)
-
-
-class progress:
-    """``with progress(n, verbose, unit) as advance:`` a Keras-style bar, one step per ``advance()``."""
-
-    def __init__(self, total: int, verbose: int, unit: str):
-        self.bar = Progbar(total, verbose=verbose, unit_name=unit) if verbose else None
-        self.done = 0
-
-    def __enter__(self):
-        return self.advance
-
-    def advance(self) -> None:
-        self.done += 1
-        if self.bar is not None:
-            self.bar.update(self.done)
-
-    def __exit__(self, error_type, *_):
-        if self.bar is not None and error_type is None:
-            self.bar.finish()
-        return False

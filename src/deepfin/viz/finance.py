@@ -25,6 +25,25 @@ def plot_auc_by_window(table: pd.DataFrame, overall: float, interval: tuple[floa
     return finish(fig, path, title)
 
 
+def plot_ic_by_window(ic: pd.Series, window_of: pd.Series, names: list[str] | None = None, path=None,
+                      title: str | None = None):
+    """Mean rank information coefficient of each walk-forward test window (``window_of`` maps each date to its
+    window; ``names`` labels the windows), with two standard errors of the window's per-date ICs, zero, and
+    the mean over all dates: alphalens's IC, by window."""
+    by_window = ic.groupby(window_of.reindex(ic.index).to_numpy()).agg(["mean", "std", "count"])
+    fig, (ax,) = new_figure(panel_size=(max(6.0, 0.35 * len(by_window)), 4.0))
+    error = 2 * by_window["std"].fillna(0.0) / np.sqrt(by_window["count"])
+    ax.bar(by_window.index, by_window["mean"], yerr=error, color="tab:purple", alpha=0.7, capsize=2,
+           label="window mean, +/- 2 s.e.")
+    ax.axhline(0.0, color="black", lw=1)
+    ax.axhline(ic.mean(), color="tab:orange", lw=1.5, label=f"mean over all dates {ic.mean():+.4f}")
+    if names is not None:
+        ax.set_xticks(by_window.index, [names[int(w)] for w in by_window.index], rotation=90, fontsize=7)
+    ax.set(xlabel="test window (first date)", ylabel="rank IC (Spearman)")
+    ax.legend(loc="upper left", fontsize=8)
+    return finish(fig, path, title)
+
+
 def plot_equity_curves(returns: pd.DataFrame, path=None, title: str | None = None, log_scale: bool = True):
     """Growth of $1 (compounded) and drawdowns of each column of per-period returns."""
     fig, (growth, drawdown) = new_figure(nrows=2, panel_size=(9.0, 3.5))

@@ -1,0 +1,91 @@
+"""The sentences a run's report says about its figures: what the leakage, the cross-sectional measures, the
+choice among many candidates and the delistings mean for a user about to trust the numbers."""
+
+from __future__ import annotations
+
+import math
+
+
+def leakage(figures: dict) -> list[str]:
+    """On the gap between the seed's shuffled evaluation and the walk-forward one."""
+    seed, plain, honest = figures["with_dummies"], figures["without_dummies"], figures["walk_forward"]
+    low, high = figures["walk_forward_interval"]
+    lines = [f"Shuffled K-fold with year/month dummies (the seed's evaluation): AUC {seed:.3f}. Without the "
+             f"dummies: {plain:.3f}. Walk-forward, predicting only dates no earlier step has seen: {honest:.3f} "
+             f"(95% interval {low:.3f} to {high:.3f})."]
+    if seed - honest > max(0.02, high - honest):
+        lines.append(
+            f"The seed's way scores {seed - honest:.3f} higher, and that is leakage, not skill. Shuffled folds put "
+            "rows of the same date on both sides of the split, and every stock on a date shares that date's market "
+            "move; a network that can tell the dates apart (by their dummies, or by the past returns all stocks "
+            "share) learns which dates went up, which says nothing about a date it has not seen. "
+            f"{seed - plain:+.3f} of the gap goes with the dummies and {plain - honest:+.3f} with shuffling alone.")
+    else:
+        lines.append("On these data the shuffled evaluation is not materially higher than the walk-forward one "
+                     f"(difference {seed - honest:+.3f}, within the walk-forward interval); the walk-forward figure "
+                     "is still the one that applies to trading.")
+    if low <= 0.5 <= high:
+        lines.append("The walk-forward interval contains 0.5: no evidence that the network predicts better than "
+                     "chance out of sample.")
+    return lines
+
+
+def cross_section(pooled_auc: float, date_auc: float, ic: dict, label: str) -> list[str]:
+    """Which skill the dollar-neutral book can earn: ranking names within a date, not timing the market."""
+    t_stat = ic.get("t_stat", math.nan)
+    lines = [f"Within each date, the network ranks names with a mean ROC AUC of {date_auc:.3f} and a mean rank "
+             f"information coefficient of {ic.get('mean', math.nan):+.4f} (t = {t_stat:.2f} over {ic['dates']} "
+             f"dates; IC information ratio {ic.get('information_ratio', math.nan):+.3f})."]
+    if label == "up":
+        lines.append(
+            f"The pooled AUC ({pooled_auc:.3f}) compares rows of different dates under the absolute label 'next "
+            "period up', so it also rewards knowing which dates the market rises; a long-short book is "
+            "dollar-neutral and cannot earn that. What it earns is the within-date ranking (per-date AUC and IC): "
+            "set label = \"above_median\" to train for it.")
+    else:
+        lines.append("With the cross-sectional label (above the date's median), the pooled AUC and the per-date AUC "
+                     "both measure ranking within a date, which is what the long-short book earns.")
+    if abs(t_stat) < 2:
+        lines.append("An IC t-statistic under 2 is no evidence of ranking skill.")
+    return lines
+
+
+def selection(figures: dict) -> list[str]:
+    """On choosing the best of many noisy candidates, and the deflated Sharpe ratio."""
+    n, best, chance = figures["candidates"], figures["best_auc"], figures["expected_best_by_chance"]
+    lines = [f"The tuning chose the best of {n} candidates, walk-forward AUC {best:.4f}. Had none of them any "
+             f"skill (true AUC 0.5), the best of {n} with their spread ({figures['spread']:.4f}) would be expected "
+             f"at {chance:.4f}."]
+    if best <= chance:
+        lines.append("The winner is no better than the luckiest of as many skill-less candidates.")
+    dsr = figures.get("deflated_sharpe")
+    if dsr is not None and not math.isnan(dsr):
+        lines.append(f"Deflated for {n} trials (their Sharpe ratios on the tuning folds), the probability that the "
+                     f"strategy's true Sharpe ratio before costs is above zero is {dsr:.3f} (0.95 or more is the usual "
+                     "bar). The trials' folds are shorter than the test period, so their spread, and the deflation, "
+                     "err on the strict side.")
+    return lines
+
+
+def delistings(positions: dict, setting) -> list[str]:
+    """On the positions closed by a delisting, halts and names that could not be traded."""
+    lines = []
+    total = positions["delisted_from_data"] + positions["delisted_assumed"]
+    if total:
+        lines.append(f"{total} positions were closed by a delisting: {positions['delisted_from_data']} at the "
+                     f"delisting return the data give, {positions['delisted_assumed']} at the assumed "
+                     f"{positions['assumed_return']:+.0%} after the last price (delisting_return = {setting!r}).")
+    sensitivity = positions.get("sensitivity", {})
+    if sensitivity:
+        alternatives = ", ".join(f"{float(a):+.0%}: {m:+.4%}" for a, m in sensitivity.items())
+        lines.append(f"Mean return a period before costs with other assumed delisting returns: {alternatives}.")
+    if positions["halted"]:
+        lines.append(f"{positions['halted']} positions in names not priced at the period's end were closed at their "
+                     "next price.")
+    if positions["not_opened"]:
+        lines.append(f"{positions['not_opened']} selected names could not be traded on the trade date (lag "
+                     f"{positions['lag']}) and were left out of their leg.")
+    if positions["ties_at_cutoff"]:
+        lines.append(f"On {positions['ties_at_cutoff']} dates the k-th and (k+1)-th probabilities were equal; the "
+                     "book there was decided by a random tie-break (the run's seed), not by the names' order.")
+    return lines or ["No position was closed by a delisting or a halt, and no tie decided a book."]

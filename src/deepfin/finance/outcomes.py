@@ -1,0 +1,125 @@
+"""What a position taken on each row date earns over the next period, and on which date that becomes known.
+
+For a name priced on a grid date t (tradable), with t' the next grid date:
+
+- priced on t': the return from t to t', known on t';
+- not priced on t' but priced later (a halt, a missing price): the position is closed at the first later
+  price, and the return is known on the first grid date at or after it;
+- never priced again (a delisting): the return to the last price, compounded with the delisting return, from
+  the data (CRSP's DLRET) where it has one, else the stated assumption (``delisting_return``); known on t'.
+
+A period that is not complete has no outcome: the last grid date's rows have none, and a return whose closing
+price falls after the last complete period is unknown too. Unknown outcomes are NaN, never 0%.
+``label`` turns outcomes into the classification target: ``up`` (the return is positive, the seed's label) or
+``above_median`` (above the date's cross-sectional median, Krauss et al.'s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from deepfin.finance.periods import Grid
+
+DELISTING_ASSUMPTIONS = {"last_price": 0.0, "shumway": -0.30}
+LABELS = ("up", "above_median")
+
+
+@dataclass
+class Outcomes:
+    """Wide arrays over (grid date, ticker): ``returns`` (NaN where unknown), ``realised`` (grid position on
+    which the return is known, -1 where unknown), and flags: ``tradable`` (priced on the date), ``delisted``
+    (closed by a delisting), ``assumed`` (with the assumed delisting return), ``halted`` (closed after t')."""
+
+    grid: Grid
+    tickers: pd.Index
+    returns: np.ndarray
+    realised: np.ndarray
+    tradable: np.ndarray
+    delisted: np.ndarray
+    assumed: np.ndarray
+    halted: np.ndarray
+    assumed_return: float
+
+    def frame(self, name: str = "returns") -> pd.DataFrame:
+        """One of the arrays as a DataFrame (grid dates x tickers)."""
+        return pd.DataFrame(getattr(self, name), index=self.grid.labels, columns=self.tickers)
+
+    def at(self, index: pd.MultiIndex) -> pd.DataFrame:
+        """The outcomes of (date, ticker) rows: ``forward_return``, ``realised`` (a date or NaT) and the flags."""
+        rows = self.grid.labels.get_indexer(index.get_level_values("date"))
+        columns = self.tickers.get_indexer(index.get_level_values("ticker"))
+        if (rows < 0).any() or (columns < 0).any():
+            raise KeyError("Some rows are not (grid date, ticker) pairs of these outcomes.")
+        realised = self.realised[rows, columns]
+        when = pd.DatetimeIndex(np.where(realised >= 0, self.grid.labels.to_numpy()[np.maximum(realised, 0)],
+                                         np.datetime64("NaT")))
+        return pd.DataFrame({"forward_return": self.returns[rows, columns], "realised": when,
+                             "delisted": self.delisted[rows, columns], "assumed": self.assumed[rows, columns],
+                             "halted": self.halted[rows, columns]}, index=index)
+
+
+def next_period_outcomes(prices: pd.DataFrame, grid: Grid, delisting_returns: pd.Series | None = None,
+                         assumed_return: float = 0.0) -> Outcomes:
+    """The outcomes of every (grid date, ticker) of a price panel (see the module's rules)."""
+    P = prices.to_numpy(dtype=float)
+    T, N = P.shape
+    G = len(grid.labels)
+    priced = ~np.isnan(P)
+    columns = np.arange(N)
+    never = np.int32(T)
+    first_price_from = np.where(priced, np.arange(T, dtype=np.int32)[:, None], never)
+    first_price_from = np.minimum.accumulate(first_price_from[::-1], axis=0)[::-1]  # first priced position >= s
+    last_price = np.where(priced.any(axis=0), T - 1 - np.argmax(priced[::-1], axis=0), 0)
+
+    start, end = grid.positions[:-1], grid.positions[1:]
+    tradable = priced[grid.positions]
+    close = first_price_from[end]
+    closes = close < T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        closed_return = P[np.minimum(close, T - 1), columns] / P[start] - 1
+        given = (delisting_returns if delisting_returns is not None else pd.Series(dtype=float)).reindex(
+            prices.columns).to_numpy(dtype=float)
+        delisting = np.where(np.isnan(given), assumed_return, given)
+        delisted_return = P[last_price, columns] / P[start] * (1 + delisting) - 1
+    realised = np.where(closes, grid.position_of(close), np.arange(1, G)[:, None]).astype(np.int32)
+    delisted = tradable[:-1] & ~closes
+    known = tradable[:-1] & (delisted | (realised < G))
+    returns = np.where(known, np.where(closes, closed_return, delisted_return), np.nan)
+
+    def with_last_row(values, fill):
+        return np.concatenate([values, np.full((1, N), fill, dtype=values.dtype)])
+
+    return Outcomes(grid=grid, tickers=pd.Index(prices.columns), returns=with_last_row(returns, np.nan),
+                    realised=with_last_row(np.where(known, realised, -1).astype(np.int32), -1),
+                    tradable=tradable, delisted=with_last_row(delisted, False),
+                    assumed=with_last_row(delisted & np.isnan(given), False),
+                    halted=with_last_row(known & closes & (close != end[:, None]), False),
+                    assumed_return=assumed_return)
+
+
+def label(forward_returns: pd.Series, kind: str) -> pd.Series:
+    """0/1 labels (float, NaN where the outcome is unknown) of rows indexed by (date, ticker)."""
+    if kind == "up":
+        target = forward_returns > 0
+    elif kind == "above_median":
+        median = forward_returns.groupby(level="date").transform("median")
+        target = forward_returns > median
+    else:
+        raise ValueError(f"Unknown label {kind!r}: expected one of {LABELS}.")
+    return target.astype(float).where(forward_returns.notna()).rename("label")
+
+
+def delisting_assumption(value) -> float:
+    """The assumed delisting return of a setting: a number >= -1, 'last_price' (0) or 'shumway' (-0.30)."""
+    if isinstance(value, str):
+        if value not in DELISTING_ASSUMPTIONS:
+            raise ValueError(f"delisting_return must be a number >= -1 or one of {list(DELISTING_ASSUMPTIONS)}. "
+                             f"Received: delisting_return={value!r}")
+        return DELISTING_ASSUMPTIONS[value]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1 <= value < np.inf:
+        raise ValueError(f"delisting_return must be a number >= -1 (the return from the last price; -0.3 is "
+                         f"Shumway's) or one of {list(DELISTING_ASSUMPTIONS)}. Received: delisting_return={value!r}")
+    return float(value)

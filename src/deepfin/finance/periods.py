@@ -1,0 +1,46 @@
+"""The dates a recipe makes rows on, and only complete periods among them.
+
+A daily recipe's dates are the panel's dates. A monthly recipe's are month ends: a row is labelled with the
+calendar month end and stands at the month's last date in the panel, where a name is tradable only if it is
+priced on that date. A month counts only when it is complete: the panel goes on into a later month, or ends on
+or after the month's last business day. Data ending on 28 December therefore give no December row, and no
+"next month" for November.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Row dates (``labels``) and, for each, the position in the panel of the date it stands at."""
+
+    labels: pd.DatetimeIndex
+    positions: np.ndarray
+    panel_dates: pd.DatetimeIndex
+
+    def position_of(self, panel_positions: np.ndarray) -> np.ndarray:
+        """For panel positions, the first grid position at or after each (``len(labels)`` when none)."""
+        return np.searchsorted(self.positions, panel_positions, side="left")
+
+
+def grid(prices: pd.DataFrame, period: str) -> Grid:
+    """The grid of ``period`` ('day' or 'month') over a panel's dates."""
+    dates = prices.index
+    if period == "day":
+        return Grid(dates, np.arange(len(dates)), dates)
+    if period != "month":
+        raise ValueError(f"Unknown period {period!r}: expected 'day' or 'month'.")
+    months = dates.to_period("M")
+    last_of_month = np.flatnonzero(np.r_[months[1:] != months[:-1], True])
+    complete = np.ones(len(last_of_month), dtype=bool)
+    final = dates[last_of_month[-1]].normalize()
+    month_end = final.to_period("M").to_timestamp(how="end").normalize()
+    complete[-1] = final >= pd.offsets.BMonthEnd().rollback(month_end)  # reached the month's last business day
+    positions = last_of_month[complete]
+    labels = pd.DatetimeIndex(dates[positions].to_period("M").to_timestamp(how="end").normalize())
+    return Grid(labels, positions, dates)

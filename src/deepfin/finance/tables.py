@@ -1,0 +1,179 @@
+"""Reading the tables users bring (prices, returns, index membership, delistings) with errors that say what to
+change, never a parser's traceback.
+
+``read_table`` reads CSV (its delimiter sniffed from the first lines unless ``sep`` is given), Parquet or the
+seed's HDF5 store. ``find_column`` picks a column by the spellings vendors use, case-insensitively.
+``parse_dates`` reads a date column: ISO dates, CRSP's integer ``YYYYMMDD``, or day- or month-first dates
+when only one reading fits them all (both fitting is ambiguous and refused; ``date_format`` settles it).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SEED_HDF_KEY = "quandl/wiki/prices"  # the seed's store: pd.read_hdf('assets.h5', 'quandl/wiki/prices')
+DELIMITERS = ",;\t|"
+_SNIFF_BYTES = 64 * 1024
+
+
+def read_table(path: str | os.PathLike, *, sep: str | None = None, decimal: str = ".",
+               hdf_key: str = SEED_HDF_KEY, what: str = "price") -> pd.DataFrame:
+    """A CSV, Parquet or HDF5 file as a DataFrame; an HDF5 store's index becomes columns."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No {what} file at {path}.")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        return _read_csv(path, sep, decimal)
+    if suffix in (".parquet", ".pq"):
+        try:
+            return pd.read_parquet(path)
+        except ImportError:
+            raise ImportError("Reading Parquet needs pyarrow: pip install 'deepfin[parquet]'.") from None
+        except Exception as error:  # pyarrow raises its own types for damaged files
+            raise ValueError(f"{path} is not a readable Parquet file: {_short(error)}") from None
+    if suffix in (".h5", ".hdf5", ".hdf"):
+        frame = pd.read_hdf(path, hdf_key)
+        return frame.reset_index() if isinstance(frame.index, pd.MultiIndex) else frame
+    raise ValueError(f"Unknown {what} file type {suffix!r} for {path}: expected .csv, .parquet or .h5.")
+
+
+def _read_csv(path: Path, sep: str | None, decimal: str) -> pd.DataFrame:
+    if sep is None:
+        sep = sniff_delimiter(path)
+    try:
+        frame = pd.read_csv(path, sep=sep, decimal=decimal, skipinitialspace=True)
+    except pd.errors.ParserError as error:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        if found:
+            expected, line, saw = found.groups()
+            raise ValueError(f"{path}: line {line} has {saw} fields where the header has {expected}. Fix that line, "
+                             f"or set sep if the file is not {_delimiter_name(sep)}-separated.") from None
+        raise ValueError(f"{path} could not be read as CSV: {_short(error)}") from None
+    except (UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        raise ValueError(f"{path} could not be read as a CSV text file: {_short(error)}") from None
+    if frame.shape[1] == 1 and any(d in str(frame.columns[0]) for d in DELIMITERS if d != sep):
+        other = next(d for d in DELIMITERS if d != sep and d in str(frame.columns[0]))
+        raise ValueError(f"{path} has one column, {_short(frame.columns[0])!r}: it looks "
+                         f"{_delimiter_name(other)}-separated. Set sep = {other!r}.")
+    return frame
+
+
+def sniff_delimiter(path: Path) -> str:
+    """The delimiter of a CSV file's first lines (one of , ; tab |), ',' when they do not say."""
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as stream:
+        sample = stream.read(_SNIFF_BYTES)
+    lines = sample.splitlines()
+    if len(lines) > 1 and len(sample) == _SNIFF_BYTES:
+        lines = lines[:-1]  # the last line may be cut
+    try:
+        return csv.Sniffer().sniff("\n".join(lines[:50]), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def find_column(frame: pd.DataFrame, spellings: tuple[str, ...]) -> str | None:
+    """The first column of ``frame`` whose name is one of ``spellings`` (in their order), ignoring case."""
+    by_name = {str(c).strip().lower(): c for c in frame.columns}
+    for spelling in spellings:
+        if spelling in by_name:
+            return by_name[spelling]
+    return None
+
+
+def parse_dates(values: pd.Series, origin: str, date_format: str | None = None) -> pd.DatetimeIndex:
+    """Dates (midnight, no time zone) from a column of strings, datetimes or integers YYYYMMDD.
+
+    Raises a ValueError naming the column, a value it could not read and the ``date_format`` setting.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.DatetimeIndex(values).normalize()
+    if values.isna().any():
+        row = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise ValueError(f"{origin} has an empty date in row {row + 1}; every row needs a date.")
+    if pd.api.types.is_integer_dtype(values) and values.between(10_000_101, 99_991_231).all():
+        values, date_format = values.astype(str), date_format or "%Y%m%d"  # CRSP's dates
+    text = values.astype(str).str.strip()
+    unique = pd.Index(text.unique())
+    if date_format is not None:
+        parsed = _try_format(unique, date_format)
+        if parsed is None:
+            raise ValueError(f"{origin}: the dates do not match date_format={date_format!r} (for instance "
+                             f"{_short(_first_mismatch(unique, date_format))!r}).")
+    else:
+        parsed = _infer(unique, origin)
+    return pd.DatetimeIndex(parsed.take(unique.get_indexer(text))).normalize()
+
+
+def _infer(unique: pd.Index, origin: str) -> pd.DatetimeIndex:
+    iso = _try_format(unique, "ISO8601")
+    if iso is not None:
+        return iso
+    readings = {}
+    for dayfirst in (False, True):
+        guessed = pd.tseries.api.guess_datetime_format(unique[0], dayfirst=dayfirst)
+        parsed = _try_format(unique, guessed) if guessed else None
+        if parsed is not None:
+            readings[guessed] = parsed
+    distinct = list(readings.items())
+    if len(distinct) == 2 and distinct[0][1].equals(distinct[1][1]):
+        distinct = distinct[:1]
+    if len(distinct) == 1:
+        return distinct[0][1]
+    if len(distinct) == 2:
+        (first, _), (second, _) = distinct
+        raise ValueError(f"{origin}: dates such as {unique[0]!r} read both as {first!r} and as {second!r}. Set "
+                         f"date_format to the one the file uses (for instance date_format = {second!r}).")
+    raise ValueError(f"{origin}: could not read {_short(unique[0])!r} as a date. Give ISO dates (2020-01-31) or set "
+                     "date_format (for instance date_format = '%d.%m.%Y').")
+
+
+def _try_format(values: pd.Index, date_format: str) -> pd.DatetimeIndex | None:
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(values, format=date_format))
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def _first_mismatch(values: pd.Index, date_format: str) -> str:
+    parsed = pd.to_datetime(values, format=date_format, errors="coerce")
+    return str(values[np.flatnonzero(pd.isna(parsed))[0]]) if pd.isna(parsed).any() else str(values[0])
+
+
+def numeric_column(values: pd.Series, origin: str, missing_codes: tuple = ()) -> tuple[pd.Series, int]:
+    """A column as floats; text other than ``missing_codes`` is an error naming its row and value.
+
+    Returns the numbers and how many ``missing_codes`` were read as missing.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype(float)
+        coded = numbers.isin([c for c in missing_codes if not isinstance(c, str)])
+        return numbers.mask(coded), int(coded.sum())
+    text = values.astype("string").str.strip()
+    coded = text.isin([str(c) for c in missing_codes]).fillna(False).astype(bool)
+    numbers = pd.to_numeric(text.mask(coded), errors="coerce")
+    bad = numbers.isna() & text.notna() & ~coded & (text != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        value = str(text.iloc[row])
+        hint = " It looks like a decimal comma: set decimal = ','." if re.fullmatch(r"-?\d+,\d+", value) else ""
+        hint = " It looks like a repeated header line." if value.lower() == str(values.name).strip().lower() else hint
+        raise ValueError(f"{origin} holds text where numbers belong: {_short(value)!r} in data row {row + 1}.{hint}")
+    return numbers.astype(float), int(coded.sum())
+
+
+def _delimiter_name(sep: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(sep, repr(sep))
+
+
+def _short(value, limit: int = 80) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,108 @@
+"""Index membership through time: which names a run may train on, predict and hold on each date.
+
+Two layouts (CSV or Parquet), as vendors and papers keep them:
+
+- constituent lists: ``date, ticker`` rows, the members on each list's date. A list holds from its date
+  until the next list (Krauss et al. use month-end S&P 500 lists this way); dates before the first list have
+  no members;
+- intervals: ``ticker, start, end`` rows, a member from ``start`` to ``end`` inclusive (``end`` empty: still
+  a member).
+
+Membership on a date uses only lists dated on or before it, so a name's later joining or leaving the index
+never reaches back.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from deepfin.finance.prices import DATE_COLUMNS, NAME_COLUMNS
+from deepfin.finance.tables import find_column, parse_dates, read_table
+
+START_COLUMNS = ("start", "start_date", "from", "begin", "added")
+END_COLUMNS = ("end", "end_date", "to", "until", "removed")
+
+
+@dataclass(frozen=True)
+class Universe:
+    """Membership as constituent lists (``lists``: date, ticker) or intervals (``intervals``: ticker, start,
+    end with NaT for open ends); ``source`` says where it came from."""
+
+    lists: pd.DataFrame | None = None
+    intervals: pd.DataFrame | None = None
+    source: str = "the membership given"
+
+    def __post_init__(self):
+        if (self.lists is None) == (self.intervals is None):
+            raise ValueError("A Universe holds constituent lists or intervals, exactly one of them.")
+
+    @property
+    def tickers(self) -> pd.Index:
+        table = self.lists if self.lists is not None else self.intervals
+        return pd.Index(table["ticker"].unique())
+
+    def mask(self, dates: pd.DatetimeIndex, tickers) -> pd.DataFrame:
+        """A boolean frame (dates x tickers): True where the name is a member on the date."""
+        tickers = pd.Index(tickers)
+        if self.lists is not None:
+            listed = pd.crosstab(self.lists["date"], self.lists["ticker"]).gt(0)
+            listed = listed.reindex(columns=tickers, fill_value=False)
+            as_of = listed.index.searchsorted(dates, side="right") - 1  # the latest list on or before each date
+            values = np.where(as_of[:, None] >= 0, listed.to_numpy()[np.maximum(as_of, 0)], False)
+            return pd.DataFrame(values, index=dates, columns=tickers)
+        values = np.zeros((len(dates), len(tickers)), dtype=bool)
+        column = tickers.get_indexer(self.intervals["ticker"])
+        first = dates.searchsorted(self.intervals["start"], side="left")
+        ends = self.intervals["end"].fillna(pd.Timestamp.max)
+        last = dates.searchsorted(ends, side="right")
+        for j, a, b in zip(column, first, last):
+            if j >= 0:
+                values[a:b, j] = True
+        return pd.DataFrame(values, index=dates, columns=tickers)
+
+    def describe(self) -> str:
+        if self.lists is not None:
+            dates = self.lists["date"]
+            return (f"{dates.nunique()} constituent lists from {dates.min().date()} to {dates.max().date()}, "
+                    f"{self.lists['ticker'].nunique()} names ({self.source})")
+        names = self.intervals["ticker"].nunique()
+        return f"{len(self.intervals)} membership intervals of {names} names ({self.source})"
+
+
+def load_universe(source: str | os.PathLike | pd.DataFrame, *, sep: str | None = None, decimal: str = ".",
+                  date_format: str | None = None) -> Universe:
+    """Membership from a file or DataFrame in either layout; raises naming the columns it found."""
+    if isinstance(source, pd.DataFrame):
+        frame, origin = source, "the membership DataFrame"
+    else:
+        frame, origin = read_table(source, sep=sep, decimal=decimal, what="universe"), str(source)
+    name = find_column(frame, NAME_COLUMNS)
+    date, start, end = (find_column(frame, spellings) for spellings in (DATE_COLUMNS, START_COLUMNS, END_COLUMNS))
+    if name is None or (date is None and start is None):
+        raise ValueError(
+            f"{origin}: a membership file has {list(NAME_COLUMNS)[3]!r} and 'date' columns (a constituent list on "
+            f"each date) or {list(NAME_COLUMNS)[3]!r}, 'start' and 'end' columns (intervals). Columns found: "
+            f"{[str(c) for c in frame.columns]}. Accepted names: {list(NAME_COLUMNS)}; dates "
+            f"{list(DATE_COLUMNS)}; starts {list(START_COLUMNS)}; ends {list(END_COLUMNS)}.")
+    tickers = frame[name].astype(str).str.strip().to_numpy()
+    if date is not None:
+        lists = pd.DataFrame({"date": parse_dates(frame[date], f"{origin}, column {date!r}", date_format),
+                              "ticker": tickers}).drop_duplicates()
+        return Universe(lists=lists.reset_index(drop=True), source=origin)
+    starts = parse_dates(frame[start], f"{origin}, column {start!r}", date_format)
+    ends = frame[end] if end is not None else pd.Series(pd.NaT, index=frame.index)
+    open_end = ends.isna() | (ends.astype(str).str.strip() == "")
+    parsed_ends = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    if (~open_end).any():
+        parsed_ends[~open_end] = parse_dates(ends[~open_end], f"{origin}, column {end!r}", date_format)
+    intervals = pd.DataFrame({"ticker": tickers, "start": starts, "end": parsed_ends.to_numpy()})
+    backwards = intervals["end"] < intervals["start"]
+    if backwards.any():
+        row = intervals[backwards].iloc[0]
+        raise ValueError(f"{origin}: {row['ticker']} ends ({row['end'].date()}) before it starts "
+                         f"({row['start'].date()}).")
+    return Universe(intervals=intervals, source=origin)
