@@ -108,7 +108,8 @@ def _from_long(frame: pd.DataFrame, name: str, origin: str, date_format: str | N
     long = pd.DataFrame({"date": parse_dates(frame[date], f"{origin}, column {date!r}", date_format),
                          "ticker": frame[name].astype(str).str.strip().to_numpy()})
     codes = CRSP_MISSING_RETURNS if is_return else ()
-    long["value"], n_coded = numeric_column(frame[value], f"{origin}, column {value!r}", codes)
+    values, n_coded = numeric_column(frame[value], f"{origin}, column {value!r}", codes)
+    long["value"] = values.to_numpy()  # by position: the frame's own index may be anything
     if n_coded:
         notes.append(f"{n_coded} CRSP missing-return codes in {str(value)!r} read as missing")
     if str(value).strip().lower() == "prc" and (long["value"] < 0).any():

@@ -74,23 +74,24 @@ class SyntheticUniverse:
 
 
 def synthetic_universe(n_names: int = 500, years: float = 25, signal: str | None = None, strength: float = 0.1,
-                       failure_return: float = -0.3, seed: int = 0, start: str = "2000-01-03") -> SyntheticUniverse:
+                       failure_return: float = -0.3, volatility: float = 0.015, seed: int = 0,
+                       start: str = "2000-01-03") -> SyntheticUniverse:
     """A market of listing and delisting names with an index of ``n_names`` members, whose law is known.
 
     The law, per business day t and name i:
 
     - return = beta_i * market_t + sector_(s(i), t) + sigma_(i,t) * u_(i,t) (simple returns, prices from 20
-      to 100 at listing). The market (daily volatility 1%, drift 0.03%), ten sector factors (0.7%) and each
-      name's idiosyncratic part (2% times a log-normal spread) have GARCH(1, 1) variances (alpha 0.08, beta
-      0.90: volatility clusters) and Student-t shocks with 5 degrees of freedom (fat tails), scaled to unit
-      variance; beta_i is uniform on [0.6, 1.4].
+      to 100 at listing). The market (daily volatility 1%, drift 0.04%), ten sector factors (0.7%) and each
+      name's idiosyncratic part (``volatility``, 1.5% a day by default, times a log-normal spread) have
+      GARCH(1, 1) variances (alpha 0.08, beta 0.90: volatility clusters) and Student-t shocks with 5 degrees
+      of freedom (fat tails), scaled to unit variance; beta_i is uniform on [0.6, 1.4].
     - ``signal``: u = z (unit shocks) with no signal; ``reversal``: u_t = sqrt(1 - s^2) z_t - s z_(t-1), so a
       name's next-day idiosyncratic return has correlation -s sqrt(1 - s^2) with today's; ``momentum``:
       u_t = sqrt(1 - s^2) z_t + s m_(t-1), m the normalised sum of z over days t-250 to t-21 (twelve-one month
       momentum), correlation s. ``strength`` is s.
     - Listings: 1.5 ``n_names`` names at the start, then new ones at 5% of that a year (Poisson), smaller on
       average. Delistings: mergers at 3% a year (delisting return uniform on 15%-45%, a takeover premium);
-      failures: a name 60% or more below its peak crashes (-50% in a day) with probability 3% a day and
+      failures: a name 70% or more below its peak crashes (-50% in a day) with probability 3% a day and
       delists at that close with delisting return ``failure_return`` (Shumway's -30% by default; -1 is a
       bankruptcy that wipes out the holder).
     - The index: on each month's last business day, the ``n_names`` largest names by market value among those
@@ -112,7 +113,7 @@ def synthetic_universe(n_names: int = 500, years: float = 25, signal: str | None
     N = len(listing)
     shocks = _unit_t_shocks(rng, (T, N))
     innovations = _with_signal(shocks, signal, strength)
-    idiosyncratic = 0.015 * np.exp(rng.normal(0, 0.3, N)) * _garch_scale(shocks) * innovations
+    idiosyncratic = volatility * np.exp(rng.normal(0, 0.3, N)) * _garch_scale(shocks) * innovations
     market = 0.0004 + 0.01 * _garch_shocks(rng, (T, 1))
     sectors = 0.007 * _garch_shocks(rng, (T, 10))
     returns = rng.uniform(0.6, 1.4, N) * market + sectors[:, rng.integers(0, 10, N)] + idiosyncratic
@@ -189,15 +190,18 @@ def _index_lists(prices: pd.DataFrame, shares: np.ndarray, listing: np.ndarray, 
 
 
 def from_spec(spec: str) -> SyntheticUniverse:
-    """``synthetic:N[,key=value...]`` (keys: years, signal, strength, failure_return, seed) as a universe."""
+    """``synthetic:N[,key=value...]`` (keys: years, signal, strength, failure_return, volatility, seed) as a
+    universe."""
     body = spec.removeprefix("synthetic:")
     parts = [p.strip() for p in body.split(",") if p.strip()]
-    usage = ("write synthetic:N[,years=Y][,signal=reversal|momentum][,strength=S][,failure_return=R][,seed=K], "
+    usage = ("write synthetic:N[,years=Y][,signal=reversal|momentum][,strength=S][,failure_return=R]"
+             "[,volatility=V][,seed=K], "
              "such as synthetic:500 or synthetic:100,years=10,signal=reversal")
     if not parts or not parts[0].isdigit():
         raise ValueError(f"Unknown synthetic data {spec!r}: {usage}.")
     options = {"n_names": int(parts[0])}
-    casts = {"years": float, "signal": str, "strength": float, "failure_return": float, "seed": int}
+    casts = {"years": float, "signal": str, "strength": float, "failure_return": float, "volatility": float,
+             "seed": int}
     for part in parts[1:]:
         key, _, value = part.partition("=")
         if key not in casts or not value:

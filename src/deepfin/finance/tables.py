@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -48,11 +49,13 @@ def _read_csv(path: Path, sep: str | None, decimal: str) -> pd.DataFrame:
     if sep is None:
         sep = sniff_delimiter(path)
     try:
-        frame = pd.read_csv(path, sep=sep, decimal=decimal, skipinitialspace=True)
-    except pd.errors.ParserError as error:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
-        if found:
-            expected, line, saw = found.groups()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # a long first row would become an index
+            frame = pd.read_csv(path, sep=sep, decimal=decimal, skipinitialspace=True, index_col=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
+        ragged = _first_ragged_line(path, sep)
+        if ragged is not None:
+            line, saw, expected = ragged
             raise ValueError(f"{path}: line {line} has {saw} fields where the header has {expected}. Fix that line, "
                              f"or set sep if the file is not {_delimiter_name(sep)}-separated.") from None
         raise ValueError(f"{path} could not be read as CSV: {_short(error)}") from None
@@ -63,6 +66,17 @@ def _read_csv(path: Path, sep: str | None, decimal: str) -> pd.DataFrame:
         raise ValueError(f"{path} has one column, {_short(frame.columns[0])!r}: it looks "
                          f"{_delimiter_name(other)}-separated. Set sep = {other!r}.")
     return frame
+
+
+def _first_ragged_line(path: Path, sep: str) -> tuple[int, int, int] | None:
+    """(line number, fields, header fields) of the first line whose field count differs from the header's."""
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as stream:
+        rows = csv.reader(stream, delimiter=sep)
+        expected = len(next(rows, []))
+        for number, row in enumerate(rows, start=2):
+            if row and len(row) != expected:
+                return number, len(row), expected
+    return None
 
 
 def sniff_delimiter(path: Path) -> str:
@@ -98,7 +112,12 @@ def parse_dates(values: pd.Series, origin: str, date_format: str | None = None) 
         return pd.DatetimeIndex(values).normalize()
     if values.isna().any():
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
-        raise ValueError(f"{origin} has an empty date in row {row + 1}; every row needs a date.")
+        raise ValueError(f"{origin} has an empty date in data row {row + 1}; every row needs a date.")
+    header = values.astype(str).str.strip().str.lower() == str(values.name).strip().lower()
+    if header.any():
+        row = int(np.flatnonzero(header.to_numpy())[0])
+        raise ValueError(f"{origin} holds its own name in data row {row + 1}: it looks like a repeated header line; "
+                         "remove it.")
     if pd.api.types.is_integer_dtype(values) and values.between(10_000_101, 99_991_231).all():
         values, date_format = values.astype(str), date_format or "%Y%m%d"  # CRSP's dates
     text = values.astype(str).str.strip()

@@ -57,8 +57,8 @@ class Universe:
         values = np.zeros((len(dates), len(tickers)), dtype=bool)
         column = tickers.get_indexer(self.intervals["ticker"])
         first = dates.searchsorted(self.intervals["start"], side="left")
-        ends = self.intervals["end"].fillna(pd.Timestamp.max)
-        last = dates.searchsorted(ends, side="right")
+        ends = self.intervals["end"]
+        last = np.where(ends.isna(), len(dates), dates.searchsorted(ends.fillna(dates[0]), side="right"))
         for j, a, b in zip(column, first, last):
             if j >= 0:
                 values[a:b, j] = True

@@ -43,7 +43,7 @@ from deepfin.finance.prices import (
     load_panel,
     validate_prices,
 )
-from deepfin.finance.synthetic import from_spec
+from deepfin.finance.synthetic import SyntheticUniverse, from_spec
 from deepfin.finance.tables import find_column, numeric_column, read_table
 from deepfin.finance.tuning import best_params, deflated_sharpe, grid_search, results_table, selection_bias
 from deepfin.finance.universe import Universe, load_universe
@@ -91,12 +91,14 @@ class Result:
     model: object
 
 
-def plan(config: RunConfig, prices: pd.DataFrame | Panel | None = None) -> Plan:
-    """Load (``config.data``, or ``prices`` given as a DataFrame or Panel) and check the data, make the rows,
-    their outcomes and the windows; raises on any setting the data cannot meet."""
+def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | None = None,
+         universe: Universe | pd.DataFrame | None = None) -> Plan:
+    """Load and check the data (``config.data`` and ``config.universe``, or ``prices`` and ``universe`` given
+    from Python; a ``SyntheticUniverse`` brings its own membership), make the rows, their outcomes and the
+    windows; raises on any setting the data cannot meet."""
     config = config.resolved()
     recipe = RECIPES[config.recipe]
-    panel, universe = load_sources(config, prices)
+    panel, universe = load_sources(config, prices, universe)
     clean, price_report = validate_prices(panel.prices)
     price_report.notes[:0] = panel.notes
     panel = replace(panel, prices=clean)
@@ -122,9 +124,12 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | None = None) -> Plan:
                 windows[:config.tuning_folds], windows[config.tuning_folds:], k, counts)
 
 
-def load_sources(config: RunConfig, prices=None) -> tuple[Panel, Universe | None]:
-    """The price panel (with delisting returns) and the index membership a configuration names."""
-    universe = None
+def load_sources(config: RunConfig, prices=None, universe=None) -> tuple[Panel, Universe | None]:
+    """The price panel (with delisting returns) and the index membership a configuration names, or those given."""
+    if isinstance(prices, SyntheticUniverse):
+        prices, universe = prices.panel(), universe if universe is not None else prices.universe()
+    if isinstance(universe, pd.DataFrame):
+        universe = load_universe(universe)
     if isinstance(prices, Panel):
         panel = prices
     elif prices is not None:

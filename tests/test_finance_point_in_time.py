@@ -1,0 +1,223 @@
+"""Every figure of ``deepfin run`` could have been known on its date: names that list, halt and delist, index
+membership, the last partial period, early stopping, and, on a simulated market whose truth is known, that
+the point-in-time pipeline books the bankruptcies a survivor pipeline never holds."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import StandardScaler
+
+from deepfin.finance import (
+    DateHoldoutClassifier,
+    RunConfig,
+    Universe,
+    book,
+    daily_features,
+    grid,
+    load_prices,
+    monthly_features,
+    next_period_outcomes,
+    synthetic_universe,
+    workflow,
+)
+
+
+@pytest.fixture
+def panel():
+    """Ten names, 300 business days; E delists on day 150, F lists on day 100, G halts on days 200-204."""
+    rng = np.random.default_rng(0)
+    dates = pd.bdate_range("2020-01-01", periods=300)
+    prices = pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(0, 0.02, (300, 10)), axis=0)), index=dates,
+                          columns=list("ABCDEFGHIJ"))
+    prices.iloc[151:, 4] = np.nan
+    prices.iloc[:100, 5] = np.nan
+    prices.iloc[200:205, 6] = np.nan
+    return prices
+
+
+def test_a_delisting_name_is_in_its_last_cross_section_and_earns_its_delisting_return(panel):
+    """Dropping rows whose next price is missing removed every name on the day before it died."""
+    X = daily_features(panel, horizons=(1, 5))
+    last = panel.index[150]
+    assert (last, "E") in X.index and (panel.index[151], "E") not in X.index
+    outcomes = next_period_outcomes(panel, grid(panel, "day"), pd.Series({"E": -0.6}))
+    row = outcomes.at(pd.MultiIndex.from_tuples([(last, "E")], names=["date", "ticker"])).iloc[0]
+    assert row["forward_return"] == pytest.approx(-0.6) and row["delisted"] and not row["assumed"]
+    assert row["realised"] == panel.index[151]
+    assumed = next_period_outcomes(panel, grid(panel, "day"), assumed_return=-0.3).at(
+        pd.MultiIndex.from_tuples([(last, "E")], names=["date", "ticker"])).iloc[0]
+    assert assumed["forward_return"] == pytest.approx(-0.3) and assumed["assumed"]
+    assert (panel.index[100] + pd.Timedelta(0), "F") not in X.index  # F's 5-day return is not known yet
+    assert X.xs("F", level="ticker").index[0] == panel.index[105]
+
+
+def test_a_mid_month_delisting_compounds_the_partial_month_with_the_delisting_return(panel):
+    months = grid(panel, "month")
+    outcomes = next_period_outcomes(panel, months, pd.Series({"E": -0.5}))
+    # E's last price is 2020-07-29 (day 150); its row at the end of June earns June-end -> July 29, then -50%
+    june = pd.Timestamp("2020-06-30")
+    row = outcomes.at(pd.MultiIndex.from_tuples([(june, "E")], names=["date", "ticker"])).iloc[0]
+    partial = panel["E"].iloc[150] / panel.loc[june, "E"]
+    assert panel.index[150] == pd.Timestamp("2020-07-29")
+    assert row["forward_return"] == pytest.approx(partial * 0.5 - 1) and row["realised"] == pd.Timestamp("2020-07-31")
+    X = monthly_features(panel, lags=2)
+    assert (june, "E") in X.index and (pd.Timestamp("2020-07-31"), "E") not in X.index  # not priced on July 31
+
+
+def test_a_halted_name_is_closed_at_its_next_price_and_known_only_then(panel):
+    outcomes = next_period_outcomes(panel, grid(panel, "day"))
+    before = panel.index[199]
+    row = outcomes.at(pd.MultiIndex.from_tuples([(before, "G")], names=["date", "ticker"])).iloc[0]
+    assert row["forward_return"] == pytest.approx(panel["G"].iloc[205] / panel["G"].iloc[199] - 1)
+    assert row["halted"] and row["realised"] == panel.index[205]
+    assert not outcomes.frame("tradable").loc[panel.index[202], "G"]
+
+
+def test_the_last_partial_month_is_never_a_label():
+    """The embedded data end on Wednesday 2022-12-28: December is not complete, so November has no next month."""
+    prices = load_prices()
+    assert prices.index[-1] == pd.Timestamp("2022-12-28")
+    X = monthly_features(prices, lags=3)
+    assert X.index.get_level_values("date").max() == pd.Timestamp("2022-11-30")
+    forward = next_period_outcomes(prices, grid(prices, "month")).at(X.index)["forward_return"]
+    assert forward.xs(pd.Timestamp("2022-11-30"), level="date").isna().all()
+    assert forward.xs(pd.Timestamp("2022-10-31"), level="date").notna().all()
+    # data that reach the month's last business day make it complete
+    through = prices.reindex(prices.index.append(pd.DatetimeIndex(["2022-12-29", "2022-12-30"])))
+    through.iloc[-2:] = prices.iloc[-1].to_numpy()
+    assert grid(through, "month").labels[-1] == pd.Timestamp("2022-12-31")
+
+
+def test_membership_uses_only_lists_dated_on_or_before_each_date():
+    lists = pd.DataFrame({"date": pd.to_datetime(["2020-01-31", "2020-01-31", "2020-02-28"]),
+                          "ticker": ["A", "B", "C"]})
+    dates = pd.to_datetime(["2020-01-15", "2020-01-31", "2020-02-27", "2020-02-28", "2020-06-30"])
+    mask = Universe(lists=lists).mask(dates, ["A", "B", "C", "D"])
+    assert mask.to_numpy().tolist() == [[False] * 4, [True, True, False, False], [True, True, False, False],
+                                        [False, False, True, False], [False, False, True, False]]
+    intervals = pd.DataFrame({"ticker": ["A", "B"], "start": pd.to_datetime(["2020-01-31", "2020-02-01"]),
+                              "end": pd.to_datetime(["2020-02-27", None])})
+    mask = Universe(intervals=intervals).mask(dates, ["A", "B"])
+    assert mask.to_numpy().tolist() == [[False, False], [True, False], [True, True], [False, True], [False, True]]
+
+
+class _SpyNetwork(ClassifierMixin, BaseEstimator):
+    """Records what it is trained and validated on; predicts 0.5."""
+
+    seen: dict = {}
+
+    def fit(self, X, y, validation_data=None):
+        _SpyNetwork.seen = {"fit": X, "validation": validation_data[0]}
+        self.classes_ = np.array([0.0, 1.0])
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), 2), 0.5)
+
+
+def test_early_stopping_holds_out_whole_dates_after_a_purge_and_preprocessing_sees_the_training_part_only():
+    """Keras's validation_split cut through a date, and the scaler was fitted on the validation rows too."""
+    dates = pd.bdate_range("2020-01-01", periods=50)
+    index = pd.MultiIndex.from_product([dates, ["A", "B", "C"]], names=["date", "ticker"])
+    X = pd.DataFrame({"x": np.arange(150.0) ** 1.5}, index=index)  # later rows are larger
+    y = pd.Series(np.arange(150) % 2, index=index, dtype=float)
+    realised = pd.Series(index.get_level_values("date"), index=index).shift(-3)  # next date's, per ticker
+    realised.iloc[33] = dates[45]  # (2020-01-14, A): a halt, its label realised late
+    model = DateHoldoutClassifier(StandardScaler(), _SpyNetwork(), validation_split=0.2, purge=2)
+    model.fit(X, y, realised=realised.to_numpy())
+    assert model.validation_start_ == dates[40]  # the last 10 dates, whole
+    fit_rows = np.flatnonzero(np.isin(X.index.get_level_values("date"), dates[:38]))
+    fit_rows = fit_rows[fit_rows != 33]  # purge of 2 dates (38, 39) and the late label left out
+    assert model.n_fit_rows_ == len(fit_rows) and model.n_validation_rows_ == 30
+    scaler = model.preprocess_
+    assert scaler.mean_[0] == pytest.approx(X["x"].iloc[fit_rows].mean())
+    np.testing.assert_allclose(_SpyNetwork.seen["validation"][:, 0], scaler.transform(X.iloc[-30:])[:, 0])
+    with pytest.raises(ValueError, match="indexed by \\(date, ticker\\)"):
+        model.fit(X.to_numpy(), y)
+
+
+# ---------------------------------------------------------------- a simulated market whose truth is known
+BANKRUPT = {"n_names": 60, "years": 5, "signal": "reversal", "strength": 0.2, "failure_return": -1.0,
+            "volatility": 0.03, "seed": 0}
+DAILY = {"recipe": "daily", "train_size": 250, "test_size": 250, "tuning_folds": 1, "quick": True,
+         "shuffled_folds": 2, "k": 5}
+
+
+@pytest.fixture(scope="module")
+def reversal_run():
+    market = synthetic_universe(**BANKRUPT)
+    return market, workflow.execute(workflow.plan(RunConfig(**DAILY), market), verbose=0)
+
+
+def test_point_in_time_books_the_bankruptcies_a_survivor_pipeline_never_holds(reversal_run):
+    """A network that learns to buy losers (a planted reversal) holds names on the day before they go bankrupt
+    (delisting return -100%) and loses everything on them; the old pipeline, which dropped every row whose next
+    price was missing, never held them."""
+    market, result = reversal_run
+    plan = result.plan
+    delisted = plan.outcomes.frame("delisted").reindex_like(result.weights).fillna(False)
+    bankrupt_longs = (result.weights > 0) & delisted
+    assert bankrupt_longs.to_numpy().sum() >= 5
+    returns = plan.outcomes.frame().reindex_like(result.weights)
+    assert (returns.to_numpy()[bankrupt_longs.to_numpy()] == -1.0).all()
+    assert result.positions["delisted_from_data"] == int((delisted & (result.weights != 0)).to_numpy().sum())
+    # the survivor pipeline: rows whose next price is missing are dropped before ranking
+    survivors = result.predictions[result.predictions["forward_return"].notna()
+                                   & ~plan.rows["delisted"].reindex(result.predictions.index)]
+    signals = survivors["probability"].unstack("ticker")
+    assert ((book(signals, plan.k) != 0) & delisted.reindex_like(signals).fillna(False)).to_numpy().sum() == 0
+    assert result.strategy["before_costs"].mean() < bt_mean_without(result, bankrupt_longs)
+
+
+def bt_mean_without(result, positions) -> float:
+    """The strategy's mean return had the bankrupt positions earned nothing instead of -100%."""
+    weights = result.weights.where(~positions, 0.0)
+    returns = result.plan.outcomes.frame().reindex_like(weights).fillna(0.0)
+    return float((weights * returns).sum(axis=1).reindex(result.strategy.index).mean())
+
+
+def test_a_planted_reversal_is_found_on_the_realistic_universe(reversal_run):
+    _, result = reversal_run
+    auc, low, _ = result.auc
+    assert low > 0.53 and result.date_auc.mean() > 0.53
+    ic = result.ic
+    assert ic.mean() > 0.05 and ic.mean() / ic.std() * np.sqrt(len(ic)) > 5
+    assert result.strategy["before_costs"].mean() > 0
+
+
+def test_membership_and_delisting_are_respected(reversal_run):
+    market, result = reversal_run
+    plan = result.plan
+    members = market.universe().mask(plan.outcomes.grid.labels, market.prices.columns)
+    predicted = result.predictions.index
+    assert members.stack().reindex(predicted).all()  # no prediction for a non-member
+    # a prediction for a name on its last tradable date, whenever it was a member then
+    last_days = market.delistings.set_index("ticker")["date"]
+    test_dates = result.predictions.index.get_level_values("date").unique()
+    due = [(date, ticker) for ticker, date in last_days.items() if date in test_dates and members.loc[date, ticker]]
+    assert len(due) >= 5 and all(row in predicted for row in due)
+    # the benchmark holds every member priced on the date, from the price panel, not only the model's rows
+    date = test_dates[10]
+    held = members.loc[date] & plan.outcomes.frame("tradable").loc[date]
+    assert held.sum() > (predicted.get_level_values("date") == date).sum()  # new listings lack features
+    assert result.benchmarks.loc[date, "equal_weight"] == pytest.approx(plan.outcomes.frame().loc[date, held].mean())
+
+
+def test_random_walks_score_chance_on_the_realistic_universe():
+    market = synthetic_universe(**{**BANKRUPT, "signal": None, "seed": 1})
+    result = workflow.execute(workflow.plan(RunConfig(**DAILY), market), verbose=0)
+    assert abs(result.auc[0] - 0.5) < 0.03 and abs(result.date_auc.mean() - 0.5) < 0.03
+    ic = result.ic
+    assert abs(ic.mean() / ic.std() * np.sqrt(len(ic))) < 2
+
+
+def test_lag_trades_each_signal_one_period_later(reversal_run):
+    _, result = reversal_run
+    plan = result.plan
+    probability = result.predictions["probability"]
+    signals = workflow.trade_signals(probability, plan.outcomes.grid.labels, 1)
+    dates = plan.outcomes.grid.labels
+    first = probability.index.get_level_values("date")[0]
+    assert signals.index[0] == dates[dates.get_loc(first) + 1]
+    np.testing.assert_array_equal(signals.iloc[0].dropna().index, probability.xs(first, level="date").index)
