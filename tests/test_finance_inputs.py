@@ -254,3 +254,40 @@ def test_a_dlret_column_gives_each_name_its_delisting_return(panel):
     frame.loc[last & (frame["ticker"] == "CCC"), "DLRET"] = -1.5
     with pytest.raises(ValueError, match="delisting return below -100% \\(-1.5 for CCC\\)"):
         load_panel(frame)
+
+
+def test_crsp_delisting_codes_are_missing_and_integer_identifiers_match_text_ones(panel, tmp_path):
+    numbered = panel.set_axis([10001, 10002, 10003], axis=1)  # PERMNOs as numbers in a wide frame
+    loaded = load_panel(numbered)
+    assert list(loaded.prices.columns) == ["10001", "10002", "10003"]
+    frame = long_frame(numbered, name="PERMNO").assign(DLRET=np.nan)
+    frame["PERMNO"] = frame["PERMNO"].astype(float)  # read with missing values somewhere: 10001.0
+    last = frame["date"] == panel.index[-1]
+    frame.loc[last, "DLRET"] = np.where(frame.loc[last, "PERMNO"] == 10001, -55.0, -0.4)  # -55: CRSP's "no DLRET"
+    loaded = load_panel(frame)
+    assert list(loaded.prices.columns) == ["10001", "10002", "10003"]
+    assert loaded.delisting_returns.to_dict() == {"10002": -0.4, "10003": -0.4}
+    pd.DataFrame({"permno": [10001.0, 10002.0], "dlret": ["S", "-0.5"]}).to_csv(tmp_path / "dl.csv", index=False)
+    given = workflow.load_delistings(str(tmp_path / "dl.csv"), RunConfig())
+    assert given.to_dict() == {"10002": -0.5}
+
+
+@pytest.mark.parametrize("shape", ["tz-aware index", "long, (date, ticker) index", "long, date index"])
+def test_data_frames_from_python_in_any_usual_shape(panel, shape):
+    if shape == "tz-aware index":
+        frame = panel.tz_localize("America/New_York")
+    elif shape == "long, (date, ticker) index":
+        frame = panel.rename_axis("date").stack().rename("close").rename_axis(["date", "ticker"]).to_frame()
+    else:
+        frame = long_frame(panel).set_index("date")
+    pd.testing.assert_frame_equal(load_prices(frame), panel, check_freq=False, check_names=False)
+
+
+def test_a_stray_date_most_names_lack_is_reported(panel):
+    from deepfin.finance import validate_prices
+
+    stray = panel.reindex(panel.index.append(pd.DatetimeIndex(["2015-01-17"])).sort_values())  # a Saturday
+    stray.loc["2015-01-17", "AAA"] = 100.0
+    _, report = validate_prices(stray)
+    assert any("1 dates on which fewer than half the names" in line and "2015-01-17" in line
+               for line in report.lines())

@@ -221,3 +221,76 @@ def test_lag_trades_each_signal_one_period_later(reversal_run):
     first = probability.index.get_level_values("date")[0]
     assert signals.index[0] == dates[dates.get_loc(first) + 1]
     np.testing.assert_array_equal(signals.iloc[0].dropna().index, probability.xs(first, level="date").index)
+
+
+def test_the_cross_sectional_median_never_waits_on_a_halted_name(panel):
+    """A halted name's return is known only when it trades again: counting it in the date's median leaked
+    that later price into every other row's label."""
+    from deepfin.finance import label
+
+    day = panel.index[199]  # G halts from day 200 to 204
+    prices = panel.copy()
+    prices.iloc[205:, 6] *= 3.0  # G resumes 200% higher
+    rows = next_period_outcomes(prices, grid(prices, "day")).at(daily_features(prices, horizons=(1,)).index)
+    today = rows.xs(day, level="date", drop_level=False)
+    assert today.loc[(day, "G"), "halted"] and today.loc[(day, "G"), "realised"] == panel.index[205]
+    labels = label(today["forward_return"], "above_median", in_median=~today["halted"])
+    others = today.drop(index=(day, "G"))["forward_return"]
+    expected = (others > others.median()).astype(float)
+    pd.testing.assert_series_equal(labels.drop(index=(day, "G")), expected.rename("label"))
+
+
+def test_a_name_whose_prices_stop_just_before_the_panel_ends_is_not_called_delisted(panel):
+    """A vendor's file that lags by a day must not turn into a delisting at the assumed return."""
+    prices = panel.copy()
+    prices.iloc[-2:, 0] = np.nan  # A's last two prices are missing
+    outcomes = next_period_outcomes(prices, grid(prices, "day"), assumed_return=-0.3)
+    row = outcomes.at(pd.MultiIndex.from_tuples([(prices.index[-3], "A")], names=["date", "ticker"])).iloc[0]
+    assert np.isnan(row["forward_return"]) and not row["delisted"]
+    given = next_period_outcomes(prices, grid(prices, "day"), pd.Series({"A": -0.2}))  # the data say it delisted
+    assert given.at(pd.MultiIndex.from_tuples([(prices.index[-3], "A")], names=["date", "ticker"])).iloc[0][
+        "forward_return"] == pytest.approx(-0.2)
+
+
+def test_monthly_membership_is_read_on_the_month_s_last_trading_date():
+    """A name added to the index on Sunday 31 May must not count on Friday 29 May's row."""
+    rng = np.random.default_rng(2)
+    dates = pd.bdate_range("2018-01-01", "2020-07-31")
+    prices = pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(0, 0.01, (len(dates), 3)), axis=0)), index=dates,
+                          columns=["A", "B", "C"])
+    intervals = pd.DataFrame({"ticker": ["A", "B", "C"], "start": pd.to_datetime(["2018-01-01", "2018-01-01",
+                                                                                   "2020-05-31"]),
+                              "end": pd.NaT})
+    config = RunConfig(lags=2, train_size=12, test_size=3, tuning_folds=1, quick=True, k=1)
+    plan = workflow.plan(config, prices, intervals)
+    may, june = pd.Timestamp("2020-05-31"), pd.Timestamp("2020-06-30")
+    assert (may, "C") not in plan.X.index and (june, "C") in plan.X.index
+
+
+def test_a_run_whose_only_out_of_sample_dates_lack_outcomes_is_refused_before_training():
+    """The final date has no outcome: counting it gave a test window of that date alone, which crashed after
+    every network had trained."""
+    from deepfin.finance import synthetic_prices
+
+    prices = synthetic_prices(n_tickers=20, n_months=120)
+    config = RunConfig(train_size=96 - 1 - 12 - 1, test_size=12, tuning_folds=1, quick=True, k=5)  # 96 dates
+    with pytest.raises(ValueError, match="The rows cover 95 months with outcomes.*Set train_size=81"):
+        workflow.plan(config, prices)
+    plan = workflow.plan(replace_config(config, train_size=81), prices)
+    assert plan.y[plan.X.index.get_level_values("date").isin(plan.test_windows[0].test)].notna().any()
+
+
+def replace_config(config, **changes):
+    from dataclasses import replace
+
+    return replace(config, **changes)
+
+
+def test_members_without_prices_are_counted_and_said(panel):
+    lists = pd.DataFrame([(date, ticker) for date in panel.index[::20] for ticker in [*panel.columns, "DEAD"]],
+                         columns=["date", "ticker"])
+    config = RunConfig(recipe="daily", train_size=20, test_size=15, tuning_folds=1, quick=True, k=2)
+    plan = workflow.plan(config, panel.rename(columns=str), lists)
+    assert plan.counts["members_never_priced"] == 1
+    assert plan.counts["member_dates_without_price"] >= len(panel) - 19  # DEAD on every date, E after day 150
+    assert any("dead names" in line for line in plan.price_report.lines())

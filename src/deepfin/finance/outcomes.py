@@ -7,6 +7,8 @@ For a name priced on a grid date t (tradable), with t' the next grid date:
   price, and the return is known on the first grid date at or after it;
 - never priced again (a delisting): the return to the last price, compounded with the delisting return, from
   the data (CRSP's DLRET) where it has one, else the stated assumption (``delisting_return``); known on t'.
+  A name whose prices stop within the panel's last ``RECENT_END`` dates, with no delisting return in the data,
+  is not called delisted (a vendor's file can lag by a few days): its outcome is unknown.
 
 A period that is not complete has no outcome: the last grid date's rows have none, and a return whose closing
 price falls after the last complete period is unknown too. Unknown outcomes are NaN, never 0%.
@@ -24,6 +26,7 @@ import pandas as pd
 from deepfin.finance.periods import Grid
 
 DELISTING_ASSUMPTIONS = {"last_price": 0.0, "shumway": -0.30}
+RECENT_END = 5
 LABELS = ("up", "above_median")
 
 
@@ -85,8 +88,9 @@ def next_period_outcomes(prices: pd.DataFrame, grid: Grid, delisting_returns: pd
         delisting = np.where(np.isnan(given), assumed_return, given)
         delisted_return = P[last_price, columns] / P[start] * (1 + delisting) - 1
     realised = np.where(closes, grid.position_of(close), np.arange(1, G)[:, None]).astype(np.int32)
-    delisted = tradable[:-1] & ~closes
-    known = tradable[:-1] & (delisted | (realised < G))
+    stops_near_the_end = np.isnan(given) & (last_price >= T - 1 - RECENT_END)
+    delisted = tradable[:-1] & ~closes & ~stops_near_the_end
+    known = tradable[:-1] & (delisted | (closes & (realised < G)))
     returns = np.where(known, np.where(closes, closed_return, delisted_return), np.nan)
 
     def with_last_row(values, fill):
@@ -100,12 +104,17 @@ def next_period_outcomes(prices: pd.DataFrame, grid: Grid, delisting_returns: pd
                     assumed_return=assumed_return)
 
 
-def label(forward_returns: pd.Series, kind: str) -> pd.Series:
-    """0/1 labels (float, NaN where the outcome is unknown) of rows indexed by (date, ticker)."""
+def label(forward_returns: pd.Series, kind: str, in_median: pd.Series | None = None) -> pd.Series:
+    """0/1 labels (float, NaN where the outcome is unknown) of rows indexed by (date, ticker).
+
+    The date's median of ``above_median`` is taken over the rows ``in_median`` selects (by default all): give
+    the rows whose outcome is known on the next date, so that no label waits on a halted name's later price.
+    """
     if kind == "up":
         target = forward_returns > 0
     elif kind == "above_median":
-        median = forward_returns.groupby(level="date").transform("median")
+        counted = forward_returns if in_median is None else forward_returns.where(in_median)
+        median = counted.groupby(level="date").transform("median")
         target = forward_returns > median
     else:
         raise ValueError(f"Unknown label {kind!r}: expected one of {LABELS}.")

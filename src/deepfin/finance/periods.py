@@ -3,8 +3,9 @@
 A daily recipe's dates are the panel's dates. A monthly recipe's are month ends: a row is labelled with the
 calendar month end and stands at the month's last date in the panel, where a name is tradable only if it is
 priced on that date. A month counts only when it is complete: the panel goes on into a later month, or ends on
-or after the month's last business day. Data ending on 28 December therefore give no December row, and no
-"next month" for November.
+or after the month's last business day (Monday to Friday). Data ending on 28 December therefore give no December
+row, and no "next month" for November; a month whose last weekday is an exchange holiday counts only once the
+data reach the next month (a complete month dropped, never a partial one used).
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ class Grid:
     labels: pd.DatetimeIndex
     positions: np.ndarray
     panel_dates: pd.DatetimeIndex
+
+    @property
+    def trading_dates(self) -> pd.DatetimeIndex:
+        """The panel date each row date stands at (a month's last date in the panel, for monthly rows)."""
+        return self.panel_dates[self.positions]
 
     def position_of(self, panel_positions: np.ndarray) -> np.ndarray:
         """For panel positions, the first grid position at or after each (``len(labels)`` when none)."""

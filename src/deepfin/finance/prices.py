@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from deepfin.finance.tables import SEED_HDF_KEY, find_column, numeric_column, parse_dates, read_table
+from deepfin.finance.tables import (
+    SEED_HDF_KEY,
+    find_column,
+    identifiers,
+    numeric_column,
+    parse_dates,
+    read_table,
+)
 
 # in order of preference: a permanent identifier before a ticker, which vendors reuse
 NAME_COLUMNS = ("permno", "secid", "isin", "ticker", "symbol", "asset")
@@ -30,6 +37,7 @@ RETURN_COLUMNS = ("ret", "return", "returns")
 PLAIN_PRICE_COLUMNS = ("close", "price", "prc")
 DELISTING_COLUMNS = ("dlret",)
 CRSP_MISSING_RETURNS = (-66.0, -77.0, -88.0, -99.0, "A", "B", "C", "D", "E")
+CRSP_MISSING_DELISTING_RETURNS = (-55.0, -66.0, -88.0, -99.0, "S", "T", "A", "P")
 
 
 @dataclass
@@ -84,8 +92,10 @@ def load_panel(source: str | os.PathLike | pd.DataFrame | None = None, *, sep: s
 
 
 def _as_panel(frame: pd.DataFrame, origin: str, date_format: str | None) -> Panel:
+    if isinstance(frame.index, pd.MultiIndex) or str(frame.index.name).lower() in DATE_COLUMNS + NAME_COLUMNS:
+        frame = frame.reset_index()  # a long frame indexed by (date, ticker), or a frame indexed by its dates
     if isinstance(frame.index, pd.DatetimeIndex):
-        return Panel(frame.rename_axis(None).rename_axis(None, axis=1), source=origin)
+        frame = frame.rename_axis("date").reset_index()
     name = find_column(frame, NAME_COLUMNS)
     if name is not None:
         return _from_long(frame, name, origin, date_format)
@@ -106,7 +116,7 @@ def _from_long(frame: pd.DataFrame, name: str, origin: str, date_format: str | N
     notes = [f"names from column {str(name)!r}, dates from {str(date)!r}, "
              f"{'simple returns' if is_return else 'prices'} from {str(value)!r}"]
     long = pd.DataFrame({"date": parse_dates(frame[date], f"{origin}, column {date!r}", date_format),
-                         "ticker": frame[name].astype(str).str.strip().to_numpy()})
+                         "ticker": identifiers(frame[name]).to_numpy()})
     codes = CRSP_MISSING_RETURNS if is_return else ()
     values, n_coded = numeric_column(frame[value], f"{origin}, column {value!r}", codes)
     long["value"] = values.to_numpy()  # by position: the frame's own index may be anything
@@ -132,7 +142,7 @@ def _delisting_column(frame: pd.DataFrame, long: pd.DataFrame, origin: str) -> p
     column = find_column(frame, DELISTING_COLUMNS)
     if column is None:
         return pd.Series(dtype=float)
-    values, _ = numeric_column(frame[column], f"{origin}, column {column!r}", CRSP_MISSING_RETURNS)
+    values, _ = numeric_column(frame[column], f"{origin}, column {column!r}", CRSP_MISSING_DELISTING_RETURNS)
     given = pd.Series(values.to_numpy(), index=long["ticker"]).dropna()
     return check_delisting_returns(given.groupby(level=0).last(), f"{origin}, column {column!r}")
 
@@ -160,6 +170,7 @@ def _from_wide(frame: pd.DataFrame, origin: str, date_format: str | None) -> Pan
     for column in text:  # one wrong cell in a wide column: say where
         wide[column], _ = numeric_column(values[column], f"{origin}, column {column!r}")
     wide.index = parse_dates(frame[date], f"{origin}, column {date!r}", date_format)
+    wide.columns = identifiers(pd.Series(wide.columns))
     return Panel(wide.astype(float).rename_axis(None).rename_axis(None, axis=1), source=origin)
 
 
@@ -217,6 +228,7 @@ def validate_prices(prices: pd.DataFrame) -> tuple[pd.DataFrame, PriceReport]:
         raise ValueError(f"{int(non_positive.to_numpy().sum())} prices are zero or negative ({ticker} has "
                          f"{int(non_positive[ticker].sum())}, first on {non_positive[ticker].idxmax().date()}); "
                          "prices must be positive.")
+    unpriced = int((~numeric.notna().any()).sum())
     numeric = numeric.loc[:, numeric.notna().any()].astype(float)
     if numeric.shape[1] == 0:
         raise ValueError("The panel holds no price.")
@@ -224,4 +236,13 @@ def validate_prices(prices: pd.DataFrame) -> tuple[pd.DataFrame, PriceReport]:
     gaps = (numeric.isna() & inside).sum()
     report = PriceReport(n_dates=len(numeric), tickers=[str(t) for t in numeric.columns],
                          gaps={str(t): int(n) for t, n in gaps[gaps > 0].items()})
+    if unpriced:
+        report.notes.append(f"{unpriced} names without any price ignored")
+    priced = numeric.notna().sum(axis=1)
+    sparse = (priced < 0.5 * priced.shift(1)) & (priced.shift(1) >= 3)
+    if sparse.any():
+        report.notes.append(
+            f"{int(sparse.sum())} dates on which fewer than half the names priced the date before have a price "
+            f"(first {sparse.idxmax().date()}): a name missing on a date has no return across it; remove such a "
+            "date if it was not a trading day")
     return numeric, report

@@ -91,7 +91,7 @@ def synthetic_universe(n_names: int = 500, years: float = 25, signal: str | None
       momentum), correlation s. ``strength`` is s.
     - Listings: 1.5 ``n_names`` names at the start, then new ones at 5% of that a year (Poisson), smaller on
       average. Delistings: mergers at 3% a year (delisting return uniform on 15%-45%, a takeover premium);
-      failures: a name 70% or more below its peak crashes (-50% in a day) with probability 3% a day and
+      failures: a name 70% or more below its peak crashes (-50% in a day) with probability 2% a day and
       delists at that close with delisting return ``failure_return`` (Shumway's -30% by default; -1 is a
       bankruptcy that wipes out the holder).
     - The index: on each month's last business day, the ``n_names`` largest names by market value among those

@@ -167,6 +167,17 @@ def _first_mismatch(values: pd.Index, date_format: str) -> str:
     return str(values[np.flatnonzero(pd.isna(parsed))[0]]) if pd.isna(parsed).any() else str(values[0])
 
 
+def identifiers(values) -> pd.Index:
+    """Asset names as text, the same whatever a file stored: integer-valued numbers (a PERMNO read as 10001 or
+    10001.0) become '10001'."""
+    values = pd.Series(values)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype(float)
+        if np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)):
+            return pd.Index(numbers.astype(np.int64).astype(str))
+    return pd.Index(values.astype(str).str.strip())
+
+
 def numeric_column(values: pd.Series, origin: str, missing_codes: tuple = ()) -> tuple[pd.Series, int]:
     """A column as floats; text other than ``missing_codes`` is an error naming its row and value.
 

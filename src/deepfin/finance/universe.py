@@ -5,8 +5,8 @@ Two layouts (CSV or Parquet), as vendors and papers keep them:
 - constituent lists: ``date, ticker`` rows, the members on each list's date. A list holds from its date
   until the next list (Krauss et al. use month-end S&P 500 lists this way); dates before the first list have
   no members;
-- intervals: ``ticker, start, end`` rows, a member from ``start`` to ``end`` inclusive (``end`` empty: still
-  a member).
+- intervals: ``ticker, start, end`` rows, a member from ``start`` to ``end`` inclusive (``end`` is the last
+  day as a member; empty: still a member).
 
 Membership on a date uses only lists dated on or before it, so a name's later joining or leaving the index
 never reaches back.
@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 
 from deepfin.finance.prices import DATE_COLUMNS, NAME_COLUMNS
-from deepfin.finance.tables import find_column, parse_dates, read_table
+from deepfin.finance.tables import find_column, identifiers, parse_dates, read_table
 
 START_COLUMNS = ("start", "start_date", "from", "begin", "added")
-END_COLUMNS = ("end", "end_date", "to", "until", "removed")
+END_COLUMNS = ("end", "end_date", "to", "until")  # the last day as a member
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def load_universe(source: str | os.PathLike | pd.DataFrame, *, sep: str | None =
             f"each date) or {list(NAME_COLUMNS)[3]!r}, 'start' and 'end' columns (intervals). Columns found: "
             f"{[str(c) for c in frame.columns]}. Accepted names: {list(NAME_COLUMNS)}; dates "
             f"{list(DATE_COLUMNS)}; starts {list(START_COLUMNS)}; ends {list(END_COLUMNS)}.")
-    tickers = frame[name].astype(str).str.strip().to_numpy()
+    tickers = identifiers(frame[name]).to_numpy()
     if date is not None:
         lists = pd.DataFrame({"date": parse_dates(frame[date], f"{origin}, column {date!r}", date_format),
                               "ticker": tickers}).drop_duplicates()

@@ -35,6 +35,7 @@ from deepfin.finance.model import estimator
 from deepfin.finance.outcomes import DELISTING_ASSUMPTIONS, Outcomes, delisting_assumption, label, next_period_outcomes
 from deepfin.finance.periods import grid
 from deepfin.finance.prices import (
+    CRSP_MISSING_DELISTING_RETURNS,
     DELISTING_COLUMNS,
     NAME_COLUMNS,
     Panel,
@@ -44,7 +45,7 @@ from deepfin.finance.prices import (
     validate_prices,
 )
 from deepfin.finance.synthetic import SyntheticUniverse, from_spec
-from deepfin.finance.tables import find_column, numeric_column, read_table
+from deepfin.finance.tables import find_column, identifiers, numeric_column, read_table
 from deepfin.finance.tuning import best_params, deflated_sharpe, grid_search, results_table, selection_bias
 from deepfin.finance.universe import Universe, load_universe
 from deepfin.finance.validation import Window, walk_forward
@@ -105,8 +106,8 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
     grid_dates = grid(clean, recipe.period)
     outcomes = next_period_outcomes(clean, grid_dates, panel.delisting_returns,
                                     delisting_assumption(config.delisting_return))
-    members = (universe.mask(grid_dates.labels, clean.columns) if universe is not None
-               else pd.DataFrame(True, index=grid_dates.labels, columns=clean.columns))
+    members = (universe.mask(grid_dates.trading_dates, clean.columns).set_axis(grid_dates.labels)
+               if universe is not None else pd.DataFrame(True, index=grid_dates.labels, columns=clean.columns))
     features = recipe.features(clean, **({"lags": config.lags} if recipe.name == "monthly" else {}))
     is_member = members.stack(future_stack=True).reindex(features.index, fill_value=False).to_numpy(bool)
     X = features[is_member]
@@ -116,10 +117,17 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
     if config.dummies:
         X = with_calendar_dummies(X)
     rows = outcomes.at(X.index)
-    y = label(rows["forward_return"], config.label)
-    windows = _windows(X, config)
+    y = label(rows["forward_return"], config.label, in_median=~rows["halted"])
+    windows = _windows(X, y, config)
     k = _check_k(X, windows, config)
     counts = _counts(outcomes, members, features, X, rows, clean)
+    if universe is not None:
+        counts.update(_unpriced_members(universe, grid_dates, outcomes))
+        if counts["member_dates_without_price"]:
+            price_report.notes.append(
+                f"{counts['member_dates_without_price']:,} (date, member) pairs have no price, "
+                f"{counts['members_never_priced']} members never: a price file without its dead names biases every "
+                "figure toward survivors")
     return Plan(config, panel, price_report, universe, outcomes, members, X, y, rows,
                 windows[:config.tuning_folds], windows[config.tuning_folds:], k, counts)
 
@@ -160,17 +168,18 @@ def load_delistings(path: str, config: RunConfig) -> pd.Series:
     if name is None or value is None:
         raise ValueError(f"{path}: a delistings file has a name column ({', '.join(NAME_COLUMNS)}) and 'dlret'. "
                          f"Columns found: {[str(c) for c in frame.columns]}.")
-    returns, _ = numeric_column(frame[value], f"{path}, column {value!r}")
-    given = pd.Series(returns.to_numpy(), index=frame[name].astype(str).str.strip()).dropna()
+    returns, _ = numeric_column(frame[value], f"{path}, column {value!r}", CRSP_MISSING_DELISTING_RETURNS)
+    given = pd.Series(returns.to_numpy(), index=identifiers(frame[name])).dropna()
     return check_delisting_returns(given.groupby(level=0).last(), path)
 
 
-def _windows(X: pd.DataFrame, config: RunConfig) -> list[Window]:
-    """The walk-forward windows over the rows' dates; enough of them for tuning and one test, or an error that
-    says which setting to change, to what, and how."""
+def _windows(X: pd.DataFrame, y: pd.Series, config: RunConfig) -> list[Window]:
+    """The walk-forward windows over the rows' dates; enough of them whose test dates have labels for tuning
+    and one test, or an error that says which setting to change, to what, and how. The last dates, whose
+    outcomes are not known yet, are predicted in the last window but count for nothing here."""
     dates = X.index.get_level_values("date").unique()
     period, gap, folds = RECIPES[config.recipe].period, config.purge + config.embargo, config.tuning_folds
-    n = len(dates)
+    n = int(y.notna().groupby(level="date").any().sum())  # dates with an outcome
     most_train = n - gap - folds * config.test_size - 1  # ceil((n - train - gap) / test) windows >= folds + 1
     most_test = -(-(n - config.train_size - gap) // folds) - 1
     if most_train < config.train_size:
@@ -179,7 +188,7 @@ def _windows(X: pd.DataFrame, config: RunConfig) -> list[Window]:
         options += [fix("tuning_folds", 1)] if folds > 1 and n - config.train_size - gap > config.test_size else []
         advice = ("Set " + ", or ".join(options) + ".") if options else "Give more data."
         raise ValueError(
-            f"The rows cover {n} {period}s ({dates[0].date()} to {dates[-1].date()}): train_size="
+            f"The rows cover {n} {period}s with outcomes ({dates[0].date()} to {dates[n - 1].date()}): train_size="
             f"{config.train_size}, test_size={config.test_size} and a gap of {gap} leave fewer than tuning_folds="
             f"{folds} walk-forward windows for tuning plus one for the evaluation. {advice}")
     return walk_forward(dates, config.train_size, config.test_size, config.window == "expanding", config.purge,
@@ -216,6 +225,15 @@ def _counts(outcomes: Outcomes, members: pd.DataFrame, features: pd.DataFrame, X
             "rows": len(X), "rows_without_outcome": int(rows["forward_return"].isna().sum()),
             "rows_delisted": int(rows["delisted"].sum()), "rows_delisted_assumed": int(rows["assumed"].sum()),
             "rows_halted": int(rows["halted"].sum()), "features_known_rows": len(features)}
+
+
+def _unpriced_members(universe: Universe, grid_dates, outcomes: Outcomes) -> dict:
+    """Index members on a date without a price on it, and members never priced at all."""
+    names = universe.tickers.union(outcomes.tickers)
+    members = universe.mask(grid_dates.trading_dates, names).to_numpy()
+    priced = outcomes.frame("tradable").reindex(columns=names, fill_value=False).to_numpy(bool)
+    never = members.any(axis=0) & ~names.isin(outcomes.tickers)
+    return {"member_dates_without_price": int((members & ~priced).sum()), "members_never_priced": int(never.sum())}
 
 
 def execute(plan: Plan, verbose: int = 1) -> Result:
