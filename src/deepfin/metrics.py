@@ -12,6 +12,7 @@ import numpy as np
 
 from deepfin import _custom, backend
 from deepfin import losses as _losses
+from deepfin._ranking import weighted_auc
 from deepfin.engine.tensor import as_tensor
 
 
@@ -156,8 +157,9 @@ class AUC(_Collecting):
     """Exact area under the ROC curve (or the precision-recall curve, ``curve='PR'``).
 
     Keras approximates the curve with ``num_thresholds`` buckets; this metric keeps the epoch's
-    scores and computes the exact area with scikit-learn, so ``num_thresholds`` is accepted and
-    unused. Several outputs are flattened into one binary problem, as Keras's default.
+    scores and computes the exact area (ROC by one sort, equal to scikit-learn's; PR with
+    scikit-learn), so ``num_thresholds`` is accepted and unused. Several outputs are flattened into
+    one binary problem, as Keras's default.
     """
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC", name: str | None = None, dtype=None,
@@ -174,11 +176,11 @@ class AUC(_Collecting):
         positives = y > 0.5
         if positives.all() or not positives.any():
             return 0.0  # one class only: no curve (Keras's computation gives 0 as well)
+        if self.curve == "ROC":
+            return weighted_auc(p, positives, w)
         from sklearn import metrics as sk_metrics
 
-        if self.curve == "PR":
-            return float(sk_metrics.average_precision_score(positives, p, sample_weight=w))
-        return float(sk_metrics.roc_auc_score(positives, p, sample_weight=w))
+        return float(sk_metrics.average_precision_score(positives, p, sample_weight=w))
 
     def get_config(self) -> dict:
         return {"name": self.name, "curve": self.curve, "num_thresholds": self.num_thresholds}

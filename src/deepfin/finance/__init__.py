@@ -6,6 +6,7 @@ leakage report (the seed's shuffled evaluation beside them) -> long-short backte
 ``deepfin run`` runs it all; ``workflow.plan`` and ``workflow.execute`` are the same steps from Python.
 """
 
+from deepfin._ranking import weighted_auc
 from deepfin.finance.backtest import (
     against,
     book,
@@ -23,7 +24,6 @@ from deepfin.finance.evaluation import (
     per_date_auc,
     shuffled_cv_auc,
     walk_forward_predictions,
-    weighted_auc,
 )
 from deepfin.finance.features import (
     KRAUSS_HORIZONS,

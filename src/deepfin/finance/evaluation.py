@@ -18,6 +18,7 @@ from sklearn.base import clone
 from sklearn.metrics import get_scorer, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+from deepfin._ranking import auc_with_weights
 from deepfin.finance.validation import Window
 
 
@@ -72,7 +73,7 @@ def bootstrap_auc(predictions: pd.DataFrame, n_resamples: int = 1000, level: flo
     predictions = labelled(predictions)
     if predictions["label"].nunique() < 2:
         return float("nan"), float("nan"), float("nan")
-    auc_with = _auc_with_weights(predictions["probability"].to_numpy(), predictions["label"].to_numpy() == 1)
+    auc_with = auc_with_weights(predictions["probability"].to_numpy(), predictions["label"].to_numpy() == 1)
     date_codes = pd.factorize(predictions.index.get_level_values("date"))[0]
     n_dates = date_codes.max() + 1
     rng = np.random.default_rng(seed)
@@ -80,30 +81,6 @@ def bootstrap_auc(predictions: pd.DataFrame, n_resamples: int = 1000, level: flo
              for _ in range(n_resamples)]
     low, high = np.nanquantile(draws, [(1 - level) / 2, (1 + level) / 2])
     return auc_with(np.ones(len(date_codes))), float(low), float(high)
-
-
-def weighted_auc(scores: np.ndarray, positive: np.ndarray, weights: np.ndarray) -> float:
-    """ROC AUC with row weights (ties count half), by one sort: the weighted Mann-Whitney statistic."""
-    return _auc_with_weights(scores, positive)(weights)
-
-
-def _auc_with_weights(scores: np.ndarray, positive: np.ndarray):
-    """``weighted_auc`` of fixed scores and labels as a function of the weights: the sort is done once."""
-    order = np.argsort(scores, kind="stable")
-    tie_group = np.cumsum(np.r_[True, np.diff(scores[order]) != 0]) - 1
-    pos = positive[order]
-
-    def auc(weights: np.ndarray) -> float:
-        w = weights[order]
-        pos_weight = np.bincount(tie_group, w * pos)
-        neg_weight = np.bincount(tie_group, w * ~pos)
-        total_pos, total_neg = pos_weight.sum(), neg_weight.sum()
-        if total_pos == 0 or total_neg == 0:
-            return float("nan")
-        below = np.cumsum(neg_weight) - neg_weight
-        return float(pos_weight @ (below + 0.5 * neg_weight) / (total_pos * total_neg))
-
-    return auc
 
 
 def per_date_auc(predictions: pd.DataFrame) -> pd.Series:
