@@ -238,58 +238,70 @@ def _unpriced_members(universe: Universe, grid_dates, outcomes: Outcomes) -> dic
 
 def execute(plan: Plan, verbose: int = 1) -> Result:
     """Tune, evaluate walk-forward, compare with the seed's shuffled evaluation, backtest."""
-    config, X, y = plan.config, plan.X, plan.y
-    recipe = RECIPES[config.recipe]
-    realised = plan.rows["realised"]
-    returns = plan.outcomes.frame("returns")
+    config = plan.config
 
     def model_with(**params):
-        return estimator(return_columns(X), epochs=config.epochs, batch_size=config.batch_size,
+        return estimator(return_columns(plan.X), epochs=config.epochs, batch_size=config.batch_size,
                          patience=config.patience, validation_split=config.validation_split, purge=config.purge,
                          random_state=config.seed, **params)
 
-    def strategy(probability: pd.Series) -> pd.DataFrame:
-        signals = trade_signals(probability, plan.outcomes.grid.labels, config.lag)
-        return bt.long_short(signals, returns, plan.k, config.cost_bps, config.seed, _tradable(plan, signals))
+    table = tune(plan, model_with(), verbose)
+    chosen = best_params(table)
+    say(verbose, f"  best {chosen}, walk-forward AUC {table['mean_auc'].iloc[0]:.4f}")
+    predictions, fitted, auc = out_of_sample(plan, model_with(**chosen), verbose)
+    date_auc, ic = per_date_auc(predictions), information_coefficient(predictions)
+    say(verbose, f"  per-date AUC {date_auc.mean():.4f}, rank IC {ic.mean():+.4f}")
+    say(verbose, f"Leakage report: the seed's shuffled {config.shuffled_folds}-fold evaluation, with and without "
+                 "year/month dummies")
+    leakage = leakage_report(model_with, chosen, labelled_rows(plan), auc, config, verbose)
+    signals, weights, strategy = backtest(plan, predictions["probability"])
+    selection = {**selection_bias(table),
+                 "deflated_sharpe": deflated_sharpe(strategy["before_costs"], table.get("sharpe", [])),
+                 "deflated_sharpe_after_costs": deflated_sharpe(strategy["after_costs"],
+                                                                table.get("sharpe_after_costs", []))}
+    return Result(plan, table, chosen, predictions, window_table(predictions, plan.test_windows, date_auc, ic), auc,
+                  date_auc, ic, leakage, strategy, weights, benchmark_returns(plan, strategy.index),
+                  bt.decile_returns(predictions, predictions["forward_return"]), selection,
+                  position_counts(plan, signals, weights), fitted)
 
+
+def tune(plan: Plan, model, verbose: int = 1) -> pd.DataFrame:
+    """The grid search on the tuning windows, each fold scored by AUC and by its book's Sharpe ratio."""
+    config = plan.config
     n_candidates = int(np.prod([len(v) for v in config.grid.values()]))
     say(verbose, f"Tuning: {n_candidates} candidates x {len(plan.tuning_windows)} walk-forward folds "
                  f"(test {plan.tuning_windows[0].test[0].date()} to {plan.tuning_windows[-1].test[-1].date()})")
     with progress(n_candidates * len(plan.tuning_windows), verbose, "fit") as advance:
-        search = grid_search(model_with(), config.grid, X, y, plan.tuning_windows, realised, strategy, advance)
-    table = results_table(search)
-    chosen = best_params(table)
-    say(verbose, f"  best {chosen}, walk-forward AUC {table['mean_auc'].iloc[0]:.4f}")
+        search = grid_search(model, config.grid, plan.X, plan.y, plan.tuning_windows, plan.rows["realised"],
+                             lambda probability: backtest(plan, probability)[2], advance)
+    return results_table(search)
 
-    say(verbose, f"Out of sample: {len(plan.test_windows)} windows of {config.test_size} {recipe.period}s")
+
+def out_of_sample(plan: Plan, model, verbose: int = 1):
+    """Predictions of every test row (with their next-period returns), the last window's model, the pooled AUC
+    with its interval."""
+    config = plan.config
+    say(verbose, f"Out of sample: {len(plan.test_windows)} windows of {config.test_size} "
+                 f"{RECIPES[config.recipe].period}s")
     with progress(len(plan.test_windows), verbose, "window") as advance:
-        predictions, fitted = walk_forward_predictions(model_with(**chosen), X, y, plan.test_windows, realised,
-                                                       advance)
+        predictions, fitted = walk_forward_predictions(model, plan.X, plan.y, plan.test_windows,
+                                                       plan.rows["realised"], advance)
     predictions["forward_return"] = plan.rows["forward_return"].reindex(predictions.index)
     auc = bootstrap_auc(predictions, config.bootstrap, seed=config.seed)
-    date_auc, ic = per_date_auc(predictions), information_coefficient(predictions)
     left_out = len(predictions) - len(labelled(predictions))
     say(verbose, f"  AUC {auc[0]:.4f}, 95% interval [{auc[1]:.4f}, {auc[2]:.4f}] over {len(predictions) - left_out} "
-                 f"predictions with outcomes ({left_out} without); per-date AUC {date_auc.mean():.4f}, "
-                 f"rank IC {ic.mean():+.4f}")
+                 f"predictions with outcomes ({left_out} without)")
+    return predictions, fitted, auc
 
-    say(verbose, f"Leakage report: the seed's shuffled {config.shuffled_folds}-fold evaluation, with and without "
-                 "year/month dummies")
-    leakage = leakage_report(model_with, chosen, labelled_rows(plan), auc, config, verbose)
 
-    signals = trade_signals(predictions["probability"], plan.outcomes.grid.labels, config.lag)
-    weights = bt.book(signals, plan.k, config.seed, _tradable(plan, signals))
-    strategy_returns = bt.book_returns(weights, returns, config.cost_bps)
-    benchmarks = benchmark_returns(plan, strategy_returns.index)
-    windows = window_table(predictions, plan.test_windows, date_auc, ic)
-    selection = {**selection_bias(table),
-                 "deflated_sharpe": deflated_sharpe(strategy_returns["before_costs"], table.get("sharpe", [])),
-                 "deflated_sharpe_after_costs": deflated_sharpe(strategy_returns["after_costs"],
-                                                                table.get("sharpe_after_costs", []))}
-    positions = position_counts(plan, signals, weights)
-    return Result(plan, table, chosen, predictions, windows, auc, date_auc, ic, leakage, strategy_returns, weights,
-                  benchmarks, bt.decile_returns(predictions, predictions["forward_return"]), selection, positions,
-                  fitted)
+def backtest(plan: Plan, probability: pd.Series):
+    """The signals on their trade dates, the book's weights and its per-date returns."""
+    config = plan.config
+    signals = trade_signals(probability, plan.outcomes.grid.labels, config.lag)
+    tradable = plan.outcomes.frame("tradable").reindex(index=signals.index, columns=signals.columns,
+                                                      fill_value=False)
+    weights = bt.book(signals, plan.k, config.seed, tradable)
+    return signals, weights, bt.book_returns(weights, plan.outcomes.frame("returns"), config.cost_bps)
 
 
 def labelled_rows(plan: Plan) -> tuple[pd.DataFrame, pd.Series]:
@@ -302,10 +314,6 @@ def trade_signals(probability: pd.Series, dates: pd.DatetimeIndex, lag: int) -> 
     after the signal."""
     wide = probability.unstack("ticker").reindex(dates)
     return wide.shift(lag).dropna(how="all")
-
-
-def _tradable(plan: Plan, signals: pd.DataFrame) -> pd.DataFrame:
-    return plan.outcomes.frame("tradable").reindex(index=signals.index, columns=signals.columns, fill_value=False)
 
 
 def window_table(predictions: pd.DataFrame, windows: list[Window], date_auc: pd.Series, ic: pd.Series):
