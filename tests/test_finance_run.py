@@ -94,6 +94,9 @@ def test_run_writes_metrics_predictions_and_a_filled_report(cli_run):
                                                             abs=1e-4)
     # the last month is predicted but its outcome is not known: left out of the AUC, and said so
     assert metrics["out_of_sample"]["left_out_without_outcome"] == len(predictions) - len(known) == 30
+    windows = metrics["out_of_sample"]["windows"]
+    # with a one-month purge every training label is known before its test window: none is left out
+    assert all(w["train_rows"] > 0 and w["train_rows_left_out"] == 0 for w in windows)
     low, high = metrics["out_of_sample"]["auc_interval_95"]
     assert low < metrics["out_of_sample"]["auc"] < high
     assert {"before_costs", "after_costs", "equal_weight"} <= set(metrics["backtest"])

@@ -5,6 +5,29 @@ from __future__ import annotations
 
 import math
 
+COUNTS = {
+    "names": "names in the data",
+    "names_with_rows": "names in some date's cross-section",
+    "names_without_rows": "names never in a cross-section (never a member with the history its features need)",
+    "tradable_rows": "(date, name) pairs priced on a row date",
+    "not_members": "of those, not index members on the date: left out",
+    "without_features": "of the members, features not known yet on the date (too little history, a gap): left out",
+    "rows": "rows: (date, name) pairs in the cross-section, predicted when they fall in a test window",
+    "rows_without_outcome": "rows whose next-period outcome is not known (the last period, a late price): "
+                            "predicted, neither trained on nor scored",
+    "rows_delisted": "rows whose outcome is a delisting",
+    "rows_delisted_assumed": "of those, at the assumed delisting return",
+    "rows_halted": "rows closed at a price after the period's end (a halt)",
+    "features_known_rows": "(date, name) pairs whose features are known, members or not",
+    "member_dates_without_price": "(date, member) pairs without a price",
+    "members_never_priced": "members never priced",
+}
+
+
+def counts(figures: dict) -> list[str]:
+    """The data's counts as lines: what the rows leave out, and why."""
+    return [f"{COUNTS.get(name, name.replace('_', ' '))}: {value:,}" for name, value in figures.items()]
+
 
 def leakage(figures: dict) -> list[str]:
     """On the gap between the seed's shuffled evaluation and the walk-forward one."""

@@ -141,7 +141,7 @@ def page(result: Result, figures: dict) -> str:
     return _TEMPLATE.format(
         title=f"deepfin run: {config.recipe} recipe",
         summary="".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in summary),
-        data=_items(data["notes"] + [f"{k.replace('_', ' ')}: {v:,}" for k, v in data["counts"].items()]),
+        data=_items(data["notes"] + narrative.counts(data["counts"])),
         tuning_folds=html.escape(", ".join(figures["tuning"]["folds"])),
         selection_text=_paragraphs(figures["tuning"]["explanation"]),
         cross_text=_paragraphs(cross["explanation"]),

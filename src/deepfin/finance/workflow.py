@@ -259,7 +259,7 @@ def execute(plan: Plan, verbose: int = 1) -> Result:
                  "deflated_sharpe": deflated_sharpe(strategy["before_costs"], table.get("sharpe", [])),
                  "deflated_sharpe_after_costs": deflated_sharpe(strategy["after_costs"],
                                                                 table.get("sharpe_after_costs", []))}
-    return Result(plan, table, chosen, predictions, window_table(predictions, plan.test_windows, date_auc, ic), auc,
+    return Result(plan, table, chosen, predictions, window_table(plan, predictions, date_auc, ic), auc,
                   date_auc, ic, leakage, strategy, weights, benchmark_returns(plan, strategy.index),
                   bt.decile_returns(predictions, predictions["forward_return"]), selection,
                   position_counts(plan, signals, weights), fitted)
@@ -316,9 +316,14 @@ def trade_signals(probability: pd.Series, dates: pd.DatetimeIndex, lag: int) -> 
     return wide.shift(lag).dropna(how="all")
 
 
-def window_table(predictions: pd.DataFrame, windows: list[Window], date_auc: pd.Series, ic: pd.Series):
-    """Per test window: rows, labelled rows, pooled AUC, mean per-date AUC, mean rank IC."""
-    table = auc_by_window(predictions, windows)
+def window_table(plan: Plan, predictions: pd.DataFrame, date_auc: pd.Series, ic: pd.Series) -> pd.DataFrame:
+    """Per test window: training rows and those left out (label not known before the test), test rows and
+    labelled ones, pooled AUC, mean per-date AUC, mean rank IC."""
+    table = auc_by_window(predictions, plan.test_windows)
+    trained = [len(window.rows(plan.X.index, plan.rows["realised"])[0]) for window in plan.test_windows]
+    on_dates = [len(window.rows(plan.X.index)[0]) for window in plan.test_windows]
+    table.insert(2, "train_rows", trained)
+    table.insert(3, "train_rows_left_out", np.subtract(on_dates, trained))
     window_of = predictions["window"].groupby(level="date").first()
     table["date_auc"] = date_auc.groupby(window_of.reindex(date_auc.index)).mean().reindex(table["window"]).to_numpy()
     table["ic"] = ic.groupby(window_of.reindex(ic.index)).mean().reindex(table["window"]).to_numpy()
