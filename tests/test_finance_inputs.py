@@ -12,6 +12,7 @@ import pytest
 from deepfin.cli import main
 from deepfin.finance import (
     RunConfig,
+    load_delistings,
     load_panel,
     load_prices,
     load_universe,
@@ -268,7 +269,7 @@ def test_crsp_delisting_codes_are_missing_and_integer_identifiers_match_text_one
     assert list(loaded.prices.columns) == ["10001", "10002", "10003"]
     assert loaded.delisting_returns.to_dict() == {"10002": -0.4, "10003": -0.4}
     pd.DataFrame({"permno": [10001.0, 10002.0], "dlret": ["S", "-0.5"]}).to_csv(tmp_path / "dl.csv", index=False)
-    given = workflow.load_delistings(str(tmp_path / "dl.csv"), RunConfig())
+    given = load_delistings(tmp_path / "dl.csv")
     assert given.to_dict() == {"10002": -0.5}
 
 
@@ -291,3 +292,39 @@ def test_a_stray_date_most_names_lack_is_reported(panel):
     _, report = validate_prices(stray)
     assert any("1 dates on which fewer than half the names" in line and "2015-01-17" in line
                for line in report.lines())
+
+
+def test_crsp_membership_intervals_with_integer_dates_and_open_ends(tmp_path):
+    """CRSP's S&P 500 list: permno, start, ending; an empty end makes pandas read the dates as 20010131.0."""
+    (tmp_path / "msp500list.csv").write_text("permno,start,ending\n10001,19950103,20010131\n10002,19990301,\n")
+    mask = load_universe(tmp_path / "msp500list.csv").mask(pd.to_datetime(["2000-01-31", "2005-01-31"]),
+                                                           ["10001", "10002"])
+    assert mask.to_numpy().tolist() == [[True, True], [False, True]]
+    (tmp_path / "starts.csv").write_text("ticker,start,last\nA,2020-01-01,2020-02-01\n")
+    with pytest.raises(ValueError, match="has a start column \\('start'\\) but no end column.*'ending'"):
+        load_universe(tmp_path / "starts.csv")  # read as open-ended, every member would stay one for ever
+
+
+def test_an_empty_name_is_an_error_naming_its_row(panel, tmp_path):
+    frame = long_frame(panel)
+    frame.iloc[7, frame.columns.get_loc("ticker")] = None
+    frame.to_csv(tmp_path / "holes.csv", index=False)
+    with pytest.raises(ValueError, match="column 'ticker' has an empty name in data row 8"):
+        load_prices(tmp_path / "holes.csv")
+
+
+def test_set_grid_in_a_quick_run_changes_the_quick_grid():
+    settings = apply_assignment({"quick": True}, "grid.dropout=[0.5]")
+    config = RunConfig.from_dict(settings).resolved()
+    assert config.grid["dense_layers"] == [[32]] and config.grid["dropout"] == [0.5]
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"lag": 5000}, "lag=5000 leaves no trade date among the \\d+ out-of-sample dates. Set lag=0 \\(--set lag=0\\)"),
+    ({"train_size": 2, "tuning_folds": 1}, "train_size=2 leaves no training date once early stopping holds out "
+                                           "validation_split=0.2 of them and a purge of 1. Set train_size=3 "),
+])
+def test_a_lag_or_training_window_the_data_cannot_meet_fails_before_training(settings, message):
+    config = RunConfig(**{"quick": True, "train_size": 60, "test_size": 12, "tuning_folds": 1, **settings})
+    with pytest.raises(ValueError, match=message):
+        workflow.plan(config, synthetic_prices(n_tickers=20, n_months=160))

@@ -18,6 +18,7 @@ from deepfin.finance import (
     load_prices,
     monthly_features,
     next_period_outcomes,
+    strategy,
     synthetic_universe,
     workflow,
 )
@@ -162,6 +163,7 @@ def test_point_in_time_books_the_bankruptcies_a_survivor_pipeline_never_holds(re
     returns = plan.outcomes.frame().reindex_like(result.weights)
     assert (returns.to_numpy()[bankrupt_longs.to_numpy()] == -1.0).all()
     assert result.positions["delisted_from_data"] == int((delisted & (result.weights != 0)).to_numpy().sum())
+    assert result.positions["dates_left_out"] == 1  # the last date: its outcomes are not known yet
     # the survivor pipeline: rows whose next price is missing are dropped before ranking
     survivors = result.predictions[result.predictions["forward_return"].notna()
                                    & ~plan.rows["delisted"].reindex(result.predictions.index)]
@@ -216,7 +218,7 @@ def test_lag_trades_each_signal_one_period_later(reversal_run):
     _, result = reversal_run
     plan = result.plan
     probability = result.predictions["probability"]
-    signals = workflow.trade_signals(probability, plan.outcomes.grid.labels, 1)
+    signals = strategy.trade_signals(probability, plan.outcomes.grid.labels, 1)
     dates = plan.outcomes.grid.labels
     first = probability.index.get_level_values("date")[0]
     assert signals.index[0] == dates[dates.get_loc(first) + 1]
@@ -286,11 +288,49 @@ def replace_config(config, **changes):
     return replace(config, **changes)
 
 
-def test_members_without_prices_are_counted_and_said(panel):
+def test_members_missing_from_the_price_file_are_counted_and_said(panel):
     lists = pd.DataFrame([(date, ticker) for date in panel.index[::20] for ticker in [*panel.columns, "DEAD"]],
                          columns=["date", "ticker"])
     config = RunConfig(recipe="daily", train_size=20, test_size=15, tuning_folds=1, quick=True, k=2)
     plan = workflow.plan(config, panel.rename(columns=str), lists)
-    assert plan.counts["members_never_priced"] == 1
-    assert plan.counts["member_dates_without_price"] >= len(panel) - 19  # DEAD on every date, E after day 150
-    assert any("dead names" in line for line in plan.price_report.lines())
+    assert plan.counts["members_never_priced"] == 1  # DEAD
+    assert plan.counts["member_dates_before_first_price"] == 100  # F, a member before it lists; not E after it died
+    assert any("lacks part of the index's history" in line for line in plan.price_report.lines())
+
+
+class _Logistic(ClassifierMixin, BaseEstimator):
+    """Predicts from the first column; counts the rows each fold scores."""
+
+    scored: list = []
+
+    def __init__(self, c: float = 1.0):
+        self.c = c
+
+    def fit(self, X, y, validation_data=None):
+        self.classes_ = np.array([0.0, 1.0])
+        return self
+
+    def predict_proba(self, X):
+        _Logistic.scored.append(len(X))
+        p = 1 / (1 + np.exp(-self.c * X[:, 0]))
+        return np.column_stack([1 - p, p])
+
+
+def test_tuning_scores_only_labels_known_before_the_first_out_of_sample_date():
+    """The last tuning date's label is realised on the first out-of-sample date, a halted one later still:
+    neither may inform the choice of the network used from that date on."""
+    from deepfin.finance.tuning import grid_search
+    from deepfin.finance.validation import walk_forward
+
+    dates = pd.date_range("2000-01-31", periods=30, freq="ME")
+    index = pd.MultiIndex.from_product([dates, ["A", "B", "C"]], names=["date", "ticker"])
+    X = pd.DataFrame({"x": np.random.default_rng(0).normal(size=len(index))}, index=index)
+    y = pd.Series(np.arange(len(index)) % 2, index=index, dtype=float)
+    realised = pd.Series(index.get_level_values("date").shift(1, freq="ME"), index=index)
+    windows = walk_forward(dates, 10, 5, purge=1)
+    halted = index.get_loc((windows[0].test[1], "A"))
+    realised.iloc[halted] = dates[25]
+    _Logistic.scored = []
+    grid_search(DateHoldoutClassifier(StandardScaler(), _Logistic(), validation_split=0.2), {"c": [1.0]}, X, y,
+                windows[:1], realised, known_by=windows[1].test[0])
+    assert _Logistic.scored == [3 * 4 - 1]  # 5 test dates less the last, less the halted row

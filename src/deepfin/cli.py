@@ -23,8 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Every other setting (windows, k, costs, lag, the grid) goes in a TOML file given with --config, or "
         "one at a time with --set KEY=VALUE; a run writes the settings it used as run.toml.")
     run.add_argument("--config", metavar="TOML", help="settings file (a run's run.toml works)")
-    run.add_argument("--data", metavar="FILE", help="prices or returns: CSV or Parquet (wide or long), the seed's "
-                     "HDF5 store, or synthetic:N for a simulated universe of N index members")
+    run.add_argument("--data", metavar="FILE", help="prices (CSV or Parquet, wide or long), returns (a long "
+                     "file), the seed's HDF5 store, or synthetic:N for a simulated universe of N index members")
     run.add_argument("--universe", metavar="FILE", help="index membership: CSV or Parquet of 'date, ticker' "
                      "constituent lists or 'ticker, start, end' intervals")
     run.add_argument("--recipe", choices=["monthly", "daily"],
@@ -91,15 +91,22 @@ def run_workflow(parser: argparse.ArgumentParser, args) -> int:
     started = time.perf_counter()
     result = workflow.execute(plan)
     figures = report.write(result, out)
-    oos, backtest, ic = figures["out_of_sample"], figures["backtest"], figures["cross_section"]["rank_ic"]
-    print(f"\nOut-of-sample ROC AUC {oos['auc']:.4f} (95% interval {oos['auc_interval_95'][0]:.4f} to "
-          f"{oos['auc_interval_95'][1]:.4f}); seed-style shuffled AUC {figures['shuffled_cv']['auc_with_dummies']:.4f}")
-    print(f"Per-date AUC {figures['cross_section']['per_date_auc']:.4f}; rank IC {ic['mean']:+.4f} "
-          f"(t = {ic.get('t_stat', float('nan')):.2f})")
-    print(f"Long-short k={backtest['k']}, lag {backtest['lag']}: Sharpe {backtest['before_costs']['sharpe']:.2f} "
-          f"before costs, {backtest['after_costs']['sharpe']:.2f} after {plan.config.cost_bps:g} bps per half-turn")
+    oos, backtest, cross = figures["out_of_sample"], figures["backtest"], figures["cross_section"]
+    print(f"\nOut-of-sample ROC AUC {_figure(oos['auc'])} (95% interval {_figure(oos['auc_interval_95'][0])} to "
+          f"{_figure(oos['auc_interval_95'][1])}); seed-style shuffled AUC "
+          f"{_figure(figures['shuffled_cv']['auc_with_dummies'])}")
+    print(f"Per-date AUC {_figure(cross['per_date_auc'])}; rank IC {_figure(cross['rank_ic'].get('mean'), '+.4f')} "
+          f"(t = {_figure(cross['rank_ic'].get('t_stat'), '.2f')})")
+    print(f"Long-short k={backtest['k']}, lag {backtest['lag']}: Sharpe "
+          f"{_figure(backtest['before_costs']['sharpe'], '.2f')} before costs, "
+          f"{_figure(backtest['after_costs']['sharpe'], '.2f')} after {plan.config.cost_bps:g} bps per half-turn")
     print(f"Finished in {time.perf_counter() - started:.0f} s. Report: {out / 'report.html'}")
     return 0
+
+
+def _figure(value, spec: str = ".4f") -> str:
+    """A figure of metrics.json for the console; n/a where the run could not compute it (null)."""
+    return "n/a" if value is None else format(value, spec)
 
 
 def _fresh_folder(parent: Path) -> Path:

@@ -36,7 +36,15 @@ from deepfin.finance.model import DateHoldoutClassifier, make_model
 from deepfin.finance.outcomes import Outcomes, label, next_period_outcomes
 from deepfin.finance.periods import grid
 from deepfin.finance.preprocessing import QuantileClipper
-from deepfin.finance.prices import Panel, PriceReport, load_panel, load_prices, prices_from_returns, validate_prices
+from deepfin.finance.prices import (
+    Panel,
+    PriceReport,
+    load_delistings,
+    load_panel,
+    load_prices,
+    prices_from_returns,
+    validate_prices,
+)
 from deepfin.finance.synthetic import SyntheticUniverse, synthetic_prices, synthetic_universe
 from deepfin.finance.universe import Universe, load_universe
 from deepfin.finance.validation import Window, walk_forward
@@ -45,7 +53,7 @@ __all__ = [
     "DateHoldoutClassifier", "KRAUSS_HORIZONS", "Outcomes", "Panel", "PriceReport", "QuantileClipper", "RECIPES",
     "RunConfig", "SyntheticUniverse", "Universe", "Window", "against", "book", "book_returns", "bootstrap_auc",
     "daily_features", "decile_returns", "equal_weight", "grid", "ic_summary", "information_coefficient", "label",
-    "load_panel", "load_prices", "load_universe", "long_short", "make_model", "monthly_features",
+    "load_delistings", "load_panel", "load_prices", "load_universe", "long_short", "make_model", "monthly_features",
     "next_period_outcomes", "per_date_auc", "performance", "prices_from_returns", "shuffled_cv_auc",
     "synthetic_prices", "synthetic_universe", "validate_prices", "walk_forward", "walk_forward_predictions",
     "weighted_auc", "with_calendar_dummies",

@@ -77,12 +77,13 @@ class RunConfig:
         self._check()
 
     @classmethod
-    def from_toml(cls, path, **overrides) -> RunConfig:
-        """Settings from a TOML file; ``overrides`` (the command line's, not None) win."""
-        return cls.from_dict({**read_toml(path), **overrides}, origin=str(path))
+    def from_toml(cls, path) -> RunConfig:
+        """The settings of a TOML file (a run's ``run.toml``)."""
+        return cls.from_dict(read_toml(path), origin=str(path))
 
     @classmethod
     def from_dict(cls, settings: dict, origin: str = "the settings") -> RunConfig:
+        """Settings from a dict; an unknown name is an error that suggests the closest known one."""
         known = [f.name for f in fields(cls)]
         for name in settings:
             if name not in known:
@@ -103,6 +104,7 @@ class RunConfig:
         return replace(self, **filled)
 
     def as_dict(self) -> dict:
+        """The settings that are set (not None), by name."""
         return {name: value for name, value in asdict(self).items() if value is not None}
 
     def to_toml(self) -> str:
@@ -161,8 +163,9 @@ def read_toml(path) -> dict:
 
 
 def apply_assignment(settings: dict, assignment: str) -> dict:
-    """``settings`` with ``KEY=VALUE`` applied (``grid.NAME=[...]`` sets one grid parameter, the rest of the
-    grid kept). The value is read as TOML (``60``, ``true``, ``[0.25, 0.5]``, ``"a;b"``), else taken as text."""
+    """``settings`` with ``KEY=VALUE`` applied. The value is read as TOML (``60``, ``true``, ``[0.25, 0.5]``,
+    ``"a;b"``), else taken as text. ``grid.NAME=[...]`` sets one grid parameter and keeps the rest of the grid
+    in ``settings`` (the quick run's when ``quick`` is set, else the default one)."""
     key, sep, raw = assignment.partition("=")
     key, raw = key.strip(), raw.strip()
     if not sep or not key or not raw:
@@ -173,7 +176,7 @@ def apply_assignment(settings: dict, assignment: str) -> dict:
         value = raw
     settings = dict(settings)
     if key.startswith("grid."):
-        grid = dict(settings.get("grid", DEFAULT_GRID))
+        grid = dict(settings.get("grid", QUICK["grid"] if settings.get("quick") is True else DEFAULT_GRID))
         grid[key.removeprefix("grid.")] = value
         settings["grid"] = grid
     else:

@@ -46,12 +46,11 @@ class PriceReport:
 
     n_dates: int = 0
     tickers: list[str] = field(default_factory=list)
-    value: str = "prices"
     gaps: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"{len(self.tickers)} names over {self.n_dates} dates ({self.value})"]
+        out = [f"{len(self.tickers)} names over {self.n_dates} dates"]
         out += self.notes
         out += [f"{ticker}: {n} missing prices inside its history (left missing)" for ticker, n in self.gaps.items()]
         return out
@@ -116,7 +115,7 @@ def _from_long(frame: pd.DataFrame, name: str, origin: str, date_format: str | N
     notes = [f"names from column {str(name)!r}, dates from {str(date)!r}, "
              f"{'simple returns' if is_return else 'prices'} from {str(value)!r}"]
     long = pd.DataFrame({"date": parse_dates(frame[date], f"{origin}, column {date!r}", date_format),
-                         "ticker": identifiers(frame[name]).to_numpy()})
+                         "ticker": identifiers(frame[name], f"{origin}, column {name!r}").to_numpy()})
     codes = CRSP_MISSING_RETURNS if is_return else ()
     values, n_coded = numeric_column(frame[value], f"{origin}, column {value!r}", codes)
     long["value"] = values.to_numpy()  # by position: the frame's own index may be anything
@@ -135,25 +134,38 @@ def _from_long(frame: pd.DataFrame, name: str, origin: str, date_format: str | N
     wide = wide.rename_axis(None).rename_axis(None, axis=1)
     if is_return:
         wide = prices_from_returns(wide, origin)
-    return Panel(wide, _delisting_column(frame, long, origin), origin, notes)
+    return Panel(wide, _delisting_column(frame, name, origin), origin, notes)
 
 
-def _delisting_column(frame: pd.DataFrame, long: pd.DataFrame, origin: str) -> pd.Series:
+def _delisting_column(frame: pd.DataFrame, name: str, origin: str) -> pd.Series:
     column = find_column(frame, DELISTING_COLUMNS)
     if column is None:
         return pd.Series(dtype=float)
-    values, _ = numeric_column(frame[column], f"{origin}, column {column!r}", CRSP_MISSING_DELISTING_RETURNS)
-    given = pd.Series(values.to_numpy(), index=long["ticker"]).dropna()
-    return check_delisting_returns(given.groupby(level=0).last(), f"{origin}, column {column!r}")
+    return delisting_returns(frame[name], frame[column], f"{origin}, column {column!r}")
 
 
-def check_delisting_returns(returns: pd.Series, origin: str) -> pd.Series:
-    """Delisting returns (ticker -> return after the last price) must be numbers of at least -100%."""
+def load_delistings(path, *, sep: str | None = None, decimal: str = ".") -> pd.Series:
+    """A delistings file (CSV or Parquet): a name column and ``dlret``, the return from the last price to the
+    delisting value; one per name."""
+    frame = read_table(path, sep=sep, decimal=decimal, what="delistings")
+    name, value = find_column(frame, NAME_COLUMNS), find_column(frame, DELISTING_COLUMNS + ("return", "ret"))
+    if name is None or value is None:
+        raise ValueError(f"{path}: a delistings file has a name column ({', '.join(NAME_COLUMNS)}) and 'dlret'. "
+                         f"Columns found: {[str(c) for c in frame.columns]}.")
+    return delisting_returns(frame[name], frame[value], f"{path}, column {value!r}")
+
+
+def delisting_returns(names: pd.Series, values: pd.Series, origin: str) -> pd.Series:
+    """Name -> delisting return (the last one given per name; CRSP's missing-value codes read as missing),
+    each at least -100%."""
+    numbers, _ = numeric_column(values, origin, CRSP_MISSING_DELISTING_RETURNS)
+    returns = pd.Series(numbers.to_numpy(), index=identifiers(names, origin)).dropna()
+    returns = returns.groupby(level=0).last().astype(float).rename_axis("ticker")
     if (returns < -1).any():
         ticker = returns.index[np.argmax(returns.to_numpy() < -1)]
         raise ValueError(f"{origin}: a delisting return below -100% ({returns[ticker]} for {ticker}); returns are "
                          "simple returns, -1 means the holder lost everything.")
-    return returns.astype(float).rename_axis("ticker")
+    return returns
 
 
 def _from_wide(frame: pd.DataFrame, origin: str, date_format: str | None) -> Panel:
@@ -170,7 +182,7 @@ def _from_wide(frame: pd.DataFrame, origin: str, date_format: str | None) -> Pan
     for column in text:  # one wrong cell in a wide column: say where
         wide[column], _ = numeric_column(values[column], f"{origin}, column {column!r}")
     wide.index = parse_dates(frame[date], f"{origin}, column {date!r}", date_format)
-    wide.columns = identifiers(pd.Series(wide.columns))
+    wide.columns = identifiers(pd.Series(wide.columns), f"{origin}, the header")
     return Panel(wide.astype(float).rename_axis(None).rename_axis(None, axis=1), source=origin)
 
 
@@ -203,31 +215,11 @@ def validate_prices(prices: pd.DataFrame) -> tuple[pd.DataFrame, PriceReport]:
     """Check a wide panel; returns it as floats and a report.
 
     Raises on unsorted or duplicate dates, non-numeric and non-positive prices (each names where) and on a
-    panel with no price. Missing prices inside a name's history are counted, never filled.
+    panel with no price. Missing prices inside a name's history are counted, never filled; names without any
+    price and dates most names lack are reported.
     """
-    if not isinstance(prices.index, pd.DatetimeIndex):
-        raise ValueError("Prices need a DatetimeIndex of dates; load them with deepfin.finance.load_prices.")
-    duplicates = prices.index[prices.index.duplicated()]
-    if len(duplicates):
-        raise ValueError(f"{len(duplicates)} duplicate dates in the prices, first {duplicates[0].date()}; "
-                         "keep one row per date (a long file needs a name column: "
-                         f"{', '.join(NAME_COLUMNS)}).")
-    if not prices.index.is_monotonic_increasing:
-        position = int(np.argmax(np.diff(prices.index.asi8) < 0)) + 1
-        raise ValueError(f"Dates are not sorted: {prices.index[position].date()} comes after "
-                         f"{prices.index[position - 1].date()}. Sort the file by date.")
-    numeric = prices.apply(pd.to_numeric, errors="coerce")
-    not_numbers = numeric.isna() & prices.notna()
-    if not_numbers.any().any():
-        ticker = not_numbers.any().idxmax()
-        raise ValueError(f"Prices of {ticker} include values that are not numbers, first on "
-                         f"{not_numbers[ticker].idxmax().date()}.")
-    non_positive = numeric <= 0
-    if non_positive.any().any():
-        ticker = non_positive.sum().idxmax()
-        raise ValueError(f"{int(non_positive.to_numpy().sum())} prices are zero or negative ({ticker} has "
-                         f"{int(non_positive[ticker].sum())}, first on {non_positive[ticker].idxmax().date()}); "
-                         "prices must be positive.")
+    _check_dates(prices.index)
+    numeric = _positive_numbers(prices)
     unpriced = int((~numeric.notna().any()).sum())
     numeric = numeric.loc[:, numeric.notna().any()].astype(float)
     if numeric.shape[1] == 0:
@@ -246,3 +238,32 @@ def validate_prices(prices: pd.DataFrame) -> tuple[pd.DataFrame, PriceReport]:
             f"(first {sparse.idxmax().date()}): a name missing on a date has no return across it; remove such a "
             "date if it was not a trading day")
     return numeric, report
+
+
+def _check_dates(dates: pd.Index) -> None:
+    if not isinstance(dates, pd.DatetimeIndex):
+        raise ValueError("Prices need a DatetimeIndex of dates; load them with deepfin.finance.load_prices.")
+    duplicates = dates[dates.duplicated()]
+    if len(duplicates):
+        raise ValueError(f"{len(duplicates)} duplicate dates in the prices, first {duplicates[0].date()}; "
+                         f"keep one row per date (a long file needs a name column: {', '.join(NAME_COLUMNS)}).")
+    if not dates.is_monotonic_increasing:
+        position = int(np.argmax(np.diff(dates.asi8) < 0)) + 1
+        raise ValueError(f"Dates are not sorted: {dates[position].date()} comes after {dates[position - 1].date()}. "
+                         "Sort the file by date.")
+
+
+def _positive_numbers(prices: pd.DataFrame) -> pd.DataFrame:
+    numeric = prices.apply(pd.to_numeric, errors="coerce")
+    not_numbers = numeric.isna() & prices.notna()
+    if not_numbers.any().any():
+        ticker = not_numbers.any().idxmax()
+        raise ValueError(f"Prices of {ticker} include values that are not numbers, first on "
+                         f"{not_numbers[ticker].idxmax().date()}.")
+    non_positive = numeric <= 0
+    if non_positive.any().any():
+        ticker = non_positive.sum().idxmax()
+        raise ValueError(f"{int(non_positive.to_numpy().sum())} prices are zero or negative ({ticker} has "
+                         f"{int(non_positive[ticker].sum())}, first on {non_positive[ticker].idxmax().date()}); "
+                         "prices must be positive.")
+    return numeric

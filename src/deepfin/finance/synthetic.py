@@ -97,53 +97,67 @@ def synthetic_universe(n_names: int = 500, years: float = 25, signal: str | None
     - The index: on each month's last business day, the ``n_names`` largest names by market value among those
       listed for 60 days or more; the list holds until the next one.
     """
-    if signal not in SIGNALS:
-        raise ValueError(f"Unknown signal {signal!r}: expected one of {SIGNALS}.")
-    for name, value, least in (("n_names", n_names, 2), ("years", years, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < least:
-            raise ValueError(f"{name} must be a number >= {least}. Received: {name}={value!r}")
-    if not 0 <= strength < 1 or not -1 <= failure_return <= 0:
-        raise ValueError(f"strength must be in [0, 1) and failure_return in [-1, 0]. Received: strength={strength}, "
-                         f"failure_return={failure_return}")
+    _check_options(n_names, years, signal, strength, failure_return, volatility)
     rng = np.random.default_rng(seed)
     dates = pd.bdate_range(start, periods=int(round(years * _DAYS_A_YEAR)))
-    T = len(dates)
-    initial = int(round(1.5 * n_names))
+    T, initial = len(dates), int(round(1.5 * n_names))
     listing = np.r_[np.zeros(initial, dtype=int), np.sort(rng.integers(1, T, rng.poisson(0.05 * initial * years)))]
+    returns = _daily_returns(rng, T, listing, signal, strength, volatility)
+    growth, exit_day, failed = _exits(rng, returns, listing)
+    alive = (np.arange(T)[:, None] >= listing) & (np.arange(T)[:, None] <= exit_day)
+    start_price = np.where(listing == 0, rng.uniform(20, 100, len(listing)), rng.uniform(10, 40, len(listing)))
+    tickers = np.array([f"N{i:04d}" for i in range(len(listing))])
+    panel = pd.DataFrame(np.where(alive, start_price * growth, np.nan), index=dates, columns=tickers)
+    del growth, alive
+    shares = np.exp(rng.normal(np.where(listing == 0, 0.0, -0.7), 1.0)) * 1e6 / start_price
+    delisted = np.flatnonzero(exit_day < T)
+    delistings = pd.DataFrame({
+        "ticker": tickers[delisted], "date": dates[exit_day[delisted]],
+        "return": np.where(failed[delisted], failure_return, rng.uniform(0.15, 0.45, len(delisted))),
+        "reason": np.where(failed[delisted], "failure", "merger")})
+    source = f"synthetic universe ({n_names} index members, {years:g} years, signal {signal}, seed {seed})"
+    return SyntheticUniverse(panel, _index_lists(panel, shares, listing, n_names), delistings, signal, strength,
+                             source)
+
+
+def _check_options(n_names, years, signal, strength, failure_return, volatility) -> None:
+    if signal not in SIGNALS:
+        raise ValueError(f"Unknown signal {signal!r}: expected one of {SIGNALS}.")
+    if isinstance(n_names, bool) or not isinstance(n_names, (int, np.integer)) or n_names < 2:
+        raise ValueError(f"n_names must be an integer >= 2. Received: n_names={n_names!r}")
+    for name, value, low, high in (("years", years, 1, np.inf), ("strength", strength, 0, 1 - 1e-12),
+                                   ("failure_return", failure_return, -1, 0), ("volatility", volatility, 1e-12, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ValueError(f"{name} must be a number in [{low:g}, {high:g}]. Received: {name}={value!r}")
+
+
+def _daily_returns(rng, T: int, listing: np.ndarray, signal, strength: float, volatility: float) -> np.ndarray:
+    """Simple returns (days x names): factors, GARCH volatility, fat tails, the planted signal; 0 up to listing."""
     N = len(listing)
     shocks = _unit_t_shocks(rng, (T, N))
     innovations = _with_signal(shocks, signal, strength)
     idiosyncratic = volatility * np.exp(rng.normal(0, 0.3, N)) * _garch_scale(shocks) * innovations
+    del shocks, innovations
     market = 0.0004 + 0.01 * _garch_shocks(rng, (T, 1))
     sectors = 0.007 * _garch_shocks(rng, (T, 10))
     returns = rng.uniform(0.6, 1.4, N) * market + sectors[:, rng.integers(0, 10, N)] + idiosyncratic
-    del shocks, innovations, idiosyncratic
     returns = np.clip(returns, -0.95, None)
     returns[np.arange(T)[:, None] <= listing] = 0.0  # the listing day is the first price
+    return returns
+
+
+def _exits(rng, returns: np.ndarray, listing: np.ndarray):
+    """Growth of $1 (with each failure's -50% crash), the exit day of each name (T: none) and which failed."""
+    T, N = returns.shape
     growth = np.cumprod(1 + returns, axis=0)
     peak = np.maximum.accumulate(np.where(np.arange(T)[:, None] >= listing, growth, 0.0), axis=0)
     distress = (growth < 0.3 * peak) & (rng.random((T, N)) < 0.02)
     failure_day = np.where(distress.any(axis=0), np.argmax(distress, axis=0), T)
     merger_day = listing + rng.geometric(0.03 / _DAYS_A_YEAR, N)
-    exit_day = np.minimum(failure_day, merger_day)
     failed = (failure_day <= merger_day) & (failure_day < T)
     rows = np.flatnonzero(failed)
     growth[failure_day[rows], rows] = 0.5 * growth[failure_day[rows] - 1, rows]
-    alive = (np.arange(T)[:, None] >= listing) & (np.arange(T)[:, None] <= exit_day)
-    start_price = np.where(listing == 0, rng.uniform(20, 100, N), rng.uniform(10, 40, N))
-    prices = np.where(alive, start_price * growth, np.nan)
-    del growth, peak, distress
-    shares = np.exp(rng.normal(np.where(listing == 0, 0.0, -0.7), 1.0)) * 1e6 / start_price
-    tickers = [f"N{i:04d}" for i in range(N)]
-    panel = pd.DataFrame(prices, index=dates, columns=tickers)
-    delisted = np.flatnonzero(exit_day < T)
-    reason = np.where(failed[delisted], "failure", "merger")
-    delisting_returns = np.where(failed[delisted], failure_return, rng.uniform(0.15, 0.45, len(delisted)))
-    delistings = pd.DataFrame({"ticker": np.array(tickers)[delisted], "date": dates[exit_day[delisted]],
-                               "return": delisting_returns, "reason": reason})
-    members = _index_lists(panel, shares, listing, n_names)
-    source = f"synthetic universe ({n_names} index members, {years:g} years, signal {signal}, seed {seed})"
-    return SyntheticUniverse(panel, members, delistings, signal, strength, source)
+    return growth, np.minimum(failure_day, merger_day), failed
 
 
 def _unit_t_shocks(rng, shape, dof: int = 5) -> np.ndarray:

@@ -118,8 +118,8 @@ def parse_dates(values: pd.Series, origin: str, date_format: str | None = None) 
         row = int(np.flatnonzero(header.to_numpy())[0])
         raise ValueError(f"{origin} holds its own name in data row {row + 1}: it looks like a repeated header line; "
                          "remove it.")
-    if pd.api.types.is_integer_dtype(values) and values.between(10_000_101, 99_991_231).all():
-        values, date_format = values.astype(str), date_format or "%Y%m%d"  # CRSP's dates
+    if _whole_numbers(values) and values.between(10_000_101, 99_991_231).all():  # CRSP's dates, as read
+        values, date_format = values.astype(np.int64).astype(str), date_format or "%Y%m%d"
     text = values.astype(str).str.strip()
     unique = pd.Index(text.unique())
     if date_format is not None:
@@ -167,15 +167,25 @@ def _first_mismatch(values: pd.Index, date_format: str) -> str:
     return str(values[np.flatnonzero(pd.isna(parsed))[0]]) if pd.isna(parsed).any() else str(values[0])
 
 
-def identifiers(values) -> pd.Index:
+def identifiers(values, origin: str = "the names") -> pd.Index:
     """Asset names as text, the same whatever a file stored: integer-valued numbers (a PERMNO read as 10001 or
-    10001.0) become '10001'."""
-    values = pd.Series(values)
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        numbers = values.astype(float)
-        if np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)):
-            return pd.Index(numbers.astype(np.int64).astype(str))
+    10001.0) become '10001'. An empty name is an error naming its row."""
+    values = pd.Series(values).reset_index(drop=True)
+    empty = values.isna() | (values.astype(str).str.strip() == "")
+    if empty.any():
+        raise ValueError(f"{origin} has an empty name in data row {int(np.flatnonzero(empty)[0]) + 1}; every row "
+                         "needs one.")
+    if _whole_numbers(values):
+        return pd.Index(values.astype(np.int64).astype(str))
     return pd.Index(values.astype(str).str.strip())
+
+
+def _whole_numbers(values: pd.Series) -> bool:
+    """True for a numeric column whose values are all finite whole numbers (integers, or 10001.0)."""
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    numbers = values.to_numpy(dtype=float)
+    return bool(np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)))
 
 
 def numeric_column(values: pd.Series, origin: str, missing_codes: tuple = ()) -> tuple[pd.Series, int]:

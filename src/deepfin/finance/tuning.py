@@ -21,12 +21,13 @@ from deepfin.finance.validation import Window
 
 
 def grid_search(model, grid: dict, X: pd.DataFrame, y: pd.Series, windows: list[Window], realised=None,
-                strategy: Callable[[pd.Series], pd.DataFrame] | None = None,
+                strategy: Callable[[pd.Series], pd.DataFrame] | None = None, known_by=None,
                 advance: Callable[[], None] = lambda: None) -> GridSearchCV:
     """GridSearchCV over ``grid`` (names of the model's ``net``) with one fold per window.
 
     Training rows are those whose label is realised before the fold's test dates (``realised`` is passed on
-    to the model's ``fit`` where it takes it); test rows are the labelled ones. ``strategy`` maps a fold's predicted
+    to the model's ``fit`` where it takes it); test rows are the labelled ones, and with ``known_by`` (the
+    date the choice is made) only those realised before it. ``strategy`` maps a fold's predicted
     probabilities to its book's per-date ``before_costs`` and ``after_costs`` returns. No refit: the chosen
     parameters are refitted window by window by the walk-forward evaluation. ``advance`` is called after
     each fit is scored (a progress bar).
@@ -34,7 +35,10 @@ def grid_search(model, grid: dict, X: pd.DataFrame, y: pd.Series, windows: list[
     folds = []
     for window in windows:
         train, test = window.rows(X.index, realised)
-        folds.append((train, test[y.iloc[test].notna().to_numpy()]))
+        scored = y.iloc[test].notna().to_numpy(copy=True)
+        if known_by is not None and realised is not None:
+            scored &= np.asarray(pd.DatetimeIndex(realised)[test] < known_by)
+        folds.append((train, test[scored]))
     search = GridSearchCV(model, {f"net__{name}": values for name, values in grid.items()},
                           scoring=_fold_scorer(strategy, advance), cv=folds, refit=False, error_score="raise")
     return search.fit(X, y, **realised_for(model, realised))

@@ -24,7 +24,7 @@ from deepfin.finance.prices import DATE_COLUMNS, NAME_COLUMNS
 from deepfin.finance.tables import find_column, identifiers, parse_dates, read_table
 
 START_COLUMNS = ("start", "start_date", "from", "begin", "added")
-END_COLUMNS = ("end", "end_date", "to", "until")  # the last day as a member
+END_COLUMNS = ("end", "end_date", "ending", "to", "until")  # the last day as a member (CRSP: ending)
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class Universe:
         return pd.DataFrame(values, index=dates, columns=tickers)
 
     def describe(self) -> str:
+        """One line on what the membership holds and where it came from."""
         if self.lists is not None:
             dates = self.lists["date"]
             return (f"{dates.nunique()} constituent lists from {dates.min().date()} to {dates.max().date()}, "
@@ -88,13 +89,17 @@ def load_universe(source: str | os.PathLike | pd.DataFrame, *, sep: str | None =
             f"each date) or {list(NAME_COLUMNS)[3]!r}, 'start' and 'end' columns (intervals). Columns found: "
             f"{[str(c) for c in frame.columns]}. Accepted names: {list(NAME_COLUMNS)}; dates "
             f"{list(DATE_COLUMNS)}; starts {list(START_COLUMNS)}; ends {list(END_COLUMNS)}.")
-    tickers = identifiers(frame[name]).to_numpy()
+    tickers = identifiers(frame[name], f"{origin}, column {name!r}").to_numpy()
     if date is not None:
         lists = pd.DataFrame({"date": parse_dates(frame[date], f"{origin}, column {date!r}", date_format),
                               "ticker": tickers}).drop_duplicates()
         return Universe(lists=lists.reset_index(drop=True), source=origin)
+    if end is None:
+        raise ValueError(f"{origin} has a start column ({start!r}) but no end column: name the last day as a member "
+                         f"one of {list(END_COLUMNS)} (empty where the name is still a member). Columns found: "
+                         f"{[str(c) for c in frame.columns]}.")
     starts = parse_dates(frame[start], f"{origin}, column {start!r}", date_format)
-    ends = frame[end] if end is not None else pd.Series(pd.NaT, index=frame.index)
+    ends = frame[end]
     open_end = ends.isna() | (ends.astype(str).str.strip() == "")
     parsed_ends = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     if (~open_end).any():

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from deepfin.finance import backtest as bt
-from deepfin.finance import narrative
+from deepfin.finance import narrative, strategy
 from deepfin.finance.config import RunConfig, fix
 from deepfin.finance.console import progress, say
 from deepfin.finance.evaluation import (
@@ -32,22 +32,13 @@ from deepfin.finance.evaluation import (
 )
 from deepfin.finance.features import RECIPES, with_calendar_dummies
 from deepfin.finance.model import estimator
-from deepfin.finance.outcomes import DELISTING_ASSUMPTIONS, Outcomes, delisting_assumption, label, next_period_outcomes
-from deepfin.finance.periods import grid
-from deepfin.finance.prices import (
-    CRSP_MISSING_DELISTING_RETURNS,
-    DELISTING_COLUMNS,
-    NAME_COLUMNS,
-    Panel,
-    PriceReport,
-    check_delisting_returns,
-    load_panel,
-    validate_prices,
-)
-from deepfin.finance.synthetic import SyntheticUniverse, from_spec
-from deepfin.finance.tables import find_column, identifiers, numeric_column, read_table
+from deepfin.finance.outcomes import Outcomes, delisting_assumption, label, next_period_outcomes
+from deepfin.finance.periods import Grid, grid
+from deepfin.finance.prices import Panel, PriceReport, validate_prices
+from deepfin.finance.sources import load_sources
+from deepfin.finance.synthetic import SyntheticUniverse
 from deepfin.finance.tuning import best_params, deflated_sharpe, grid_search, results_table, selection_bias
-from deepfin.finance.universe import Universe, load_universe
+from deepfin.finance.universe import Universe
 from deepfin.finance.validation import Window, walk_forward
 
 
@@ -120,57 +111,17 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
     y = label(rows["forward_return"], config.label, in_median=~rows["halted"])
     windows = _windows(X, y, config)
     k = _check_k(X, windows, config)
+    _check_lag_and_holdout(X, windows, config)
     counts = _counts(outcomes, members, features, X, rows, clean)
     if universe is not None:
         counts.update(_unpriced_members(universe, grid_dates, outcomes))
-        if counts["member_dates_without_price"]:
+        if counts["member_dates_before_first_price"] or counts["members_never_priced"]:
             price_report.notes.append(
-                f"{counts['member_dates_without_price']:,} (date, member) pairs have no price, "
-                f"{counts['members_never_priced']} members never: a price file without its dead names biases every "
-                "figure toward survivors")
+                f"{counts['member_dates_before_first_price']:,} (date, member) pairs before the member's first price "
+                f"and {counts['members_never_priced']} members never priced: a price file that lacks part of the "
+                "index's history biases every figure toward the names it kept")
     return Plan(config, panel, price_report, universe, outcomes, members, X, y, rows,
                 windows[:config.tuning_folds], windows[config.tuning_folds:], k, counts)
-
-
-def load_sources(config: RunConfig, prices=None, universe=None) -> tuple[Panel, Universe | None]:
-    """The price panel (with delisting returns) and the index membership a configuration names, or those given."""
-    if isinstance(prices, SyntheticUniverse):
-        prices, universe = prices.panel(), universe if universe is not None else prices.universe()
-    if isinstance(universe, pd.DataFrame):
-        universe = load_universe(universe)
-    if isinstance(prices, Panel):
-        panel = prices
-    elif prices is not None:
-        panel = load_panel(prices)
-    elif config.data is not None and config.data.startswith("synthetic:"):
-        simulated = from_spec(config.data)
-        panel, universe = simulated.panel(), simulated.universe()
-    else:
-        panel = load_panel(config.data, sep=config.sep, decimal=config.decimal, date_format=config.date_format)
-    if config.delistings is not None:
-        given = load_delistings(config.delistings, config)
-        panel = replace(panel, delisting_returns=given.combine_first(panel.delisting_returns),
-                        notes=[*panel.notes, f"{len(given)} delisting returns from {config.delistings}"])
-    if config.universe is not None:
-        universe = load_universe(config.universe, sep=config.sep, decimal=config.decimal,
-                                 date_format=config.date_format)
-    if universe is not None and not universe.tickers.isin(panel.prices.columns).any():
-        raise ValueError(f"No name of the universe ({universe.source}, such as {list(universe.tickers[:3])}) is in "
-                         f"the price data (such as {list(panel.prices.columns[:3])}); both must use the same "
-                         "identifiers.")
-    return panel, universe
-
-
-def load_delistings(path: str, config: RunConfig) -> pd.Series:
-    """A delistings file: a name column and ``dlret`` (the return from the last price to the delisting value)."""
-    frame = read_table(path, sep=config.sep, decimal=config.decimal, what="delistings")
-    name, value = find_column(frame, NAME_COLUMNS), find_column(frame, DELISTING_COLUMNS + ("return", "ret"))
-    if name is None or value is None:
-        raise ValueError(f"{path}: a delistings file has a name column ({', '.join(NAME_COLUMNS)}) and 'dlret'. "
-                         f"Columns found: {[str(c) for c in frame.columns]}.")
-    returns, _ = numeric_column(frame[value], f"{path}, column {value!r}", CRSP_MISSING_DELISTING_RETURNS)
-    given = pd.Series(returns.to_numpy(), index=identifiers(frame[name])).dropna()
-    return check_delisting_returns(given.groupby(level=0).last(), path)
 
 
 def _windows(X: pd.DataFrame, y: pd.Series, config: RunConfig) -> list[Window]:
@@ -227,13 +178,34 @@ def _counts(outcomes: Outcomes, members: pd.DataFrame, features: pd.DataFrame, X
             "rows_halted": int(rows["halted"].sum()), "features_known_rows": len(features)}
 
 
-def _unpriced_members(universe: Universe, grid_dates, outcomes: Outcomes) -> dict:
-    """Index members on a date without a price on it, and members never priced at all."""
+def _check_lag_and_holdout(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> None:
+    """The lag must leave trade dates out of sample, and each training window room for early stopping's
+    held-out dates and purge."""
+    test_dates = sum(len(w.test) for w in windows[config.tuning_folds:])
+    if config.lag >= test_dates:
+        raise ValueError(f"lag={config.lag} leaves no trade date among the {test_dates} out-of-sample dates. "
+                         f"Set {fix('lag', 0)}.")
+
+    def fit_dates(train: int) -> int:
+        return train - max(1, int(round(config.validation_split * train))) - config.purge
+
+    if fit_dates(config.train_size) < 1:
+        least = next(n for n in range(config.train_size, 10 * config.train_size + 10) if fit_dates(n) >= 1)
+        raise ValueError(f"train_size={config.train_size} leaves no training date once early stopping holds out "
+                         f"validation_split={config.validation_split} of them and a purge of {config.purge}. "
+                         f"Set {fix('train_size', least)}.")
+
+
+def _unpriced_members(universe: Universe, grid_dates: Grid, outcomes: Outcomes) -> dict:
+    """Index members on a date before their first price, and members never priced: the part of the index's
+    history a price file lacks (a member unpriced after its last price has delisted, which is normal)."""
     names = universe.tickers.union(outcomes.tickers)
     members = universe.mask(grid_dates.trading_dates, names).to_numpy()
     priced = outcomes.frame("tradable").reindex(columns=names, fill_value=False).to_numpy(bool)
-    never = members.any(axis=0) & ~names.isin(outcomes.tickers)
-    return {"member_dates_without_price": int((members & ~priced).sum()), "members_never_priced": int(never.sum())}
+    before_first = np.cumsum(priced, axis=0) == 0
+    never = members.any(axis=0) & ~priced.any(axis=0)
+    return {"member_dates_before_first_price": int((members & before_first & ~never).sum()),
+            "members_never_priced": int(never.sum())}
 
 
 def execute(plan: Plan, verbose: int = 1) -> Result:
@@ -254,26 +226,38 @@ def execute(plan: Plan, verbose: int = 1) -> Result:
     say(verbose, f"Leakage report: the seed's shuffled {config.shuffled_folds}-fold evaluation, with and without "
                  "year/month dummies")
     leakage = leakage_report(model_with, chosen, labelled_rows(plan), auc, config, verbose)
-    signals, weights, strategy = backtest(plan, predictions["probability"])
+    signals, weights, book = backtest(plan, predictions["probability"])
     selection = {**selection_bias(table),
-                 "deflated_sharpe": deflated_sharpe(strategy["before_costs"], table.get("sharpe", [])),
-                 "deflated_sharpe_after_costs": deflated_sharpe(strategy["after_costs"],
+                 "deflated_sharpe": deflated_sharpe(book["before_costs"], table.get("sharpe", [])),
+                 "deflated_sharpe_after_costs": deflated_sharpe(book["after_costs"],
                                                                 table.get("sharpe_after_costs", []))}
-    return Result(plan, table, chosen, predictions, window_table(plan, predictions, date_auc, ic), auc,
-                  date_auc, ic, leakage, strategy, weights, benchmark_returns(plan, strategy.index),
-                  bt.decile_returns(predictions, predictions["forward_return"]), selection,
-                  position_counts(plan, signals, weights), fitted)
+    benchmarks = strategy.benchmarks(plan.outcomes, plan.members, book.index, RECIPES[config.recipe].period,
+                                     real_dates=not plan.panel.simulated)
+    positions = strategy.positions(plan.outcomes, plan.panel.prices, plan.panel.delisting_returns, signals, weights,
+                                   book, plan.k, config.lag)
+    return Result(plan, table, chosen, predictions, window_table(plan, predictions, date_auc, ic), auc, date_auc,
+                  ic, leakage, book, weights, benchmarks, bt.decile_returns(predictions, predictions["forward_return"]),
+                  selection, positions, fitted)
 
 
 def tune(plan: Plan, model, verbose: int = 1) -> pd.DataFrame:
-    """The grid search on the tuning windows, each fold scored by AUC and by its book's Sharpe ratio."""
+    """The grid search on the tuning windows, each fold scored by AUC and by its book's Sharpe ratio, both from
+    outcomes known before the first out-of-sample date."""
     config = plan.config
+    known_by = plan.test_windows[0].test[0]
+    dates = plan.outcomes.grid.labels
+    last_trade = dates[dates.get_loc(known_by) - 1]  # a trade on it is realised on the first out-of-sample date
+
+    def fold_book(probability: pd.Series) -> pd.DataFrame:
+        book = backtest(plan, probability)[2]
+        return book[book.index < last_trade]
+
     n_candidates = int(np.prod([len(v) for v in config.grid.values()]))
     say(verbose, f"Tuning: {n_candidates} candidates x {len(plan.tuning_windows)} walk-forward folds "
                  f"(test {plan.tuning_windows[0].test[0].date()} to {plan.tuning_windows[-1].test[-1].date()})")
     with progress(n_candidates * len(plan.tuning_windows), verbose, "fit") as advance:
         search = grid_search(model, config.grid, plan.X, plan.y, plan.tuning_windows, plan.rows["realised"],
-                             lambda probability: backtest(plan, probability)[2], advance)
+                             fold_book, known_by, advance)
     return results_table(search)
 
 
@@ -295,25 +279,15 @@ def out_of_sample(plan: Plan, model, verbose: int = 1):
 
 
 def backtest(plan: Plan, probability: pd.Series):
-    """The signals on their trade dates, the book's weights and its per-date returns."""
+    """The signals on their trade dates, the book's weights and its per-date returns (``strategy.run``)."""
     config = plan.config
-    signals = trade_signals(probability, plan.outcomes.grid.labels, config.lag)
-    tradable = plan.outcomes.frame("tradable").reindex(index=signals.index, columns=signals.columns,
-                                                      fill_value=False)
-    weights = bt.book(signals, plan.k, config.seed, tradable)
-    return signals, weights, bt.book_returns(weights, plan.outcomes.frame("returns"), config.cost_bps)
+    return strategy.run(probability, plan.outcomes, plan.k, config.cost_bps, config.seed, config.lag)
 
 
 def labelled_rows(plan: Plan) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows whose label is known, and their labels."""
     known = plan.y.notna().to_numpy()
     return plan.X[known], plan.y[known]
-
-
-def trade_signals(probability: pd.Series, dates: pd.DatetimeIndex, lag: int) -> pd.DataFrame:
-    """Probabilities (rows (date, ticker)) as the wide frame of the trade dates they act on, ``lag`` grid dates
-    after the signal."""
-    wide = probability.unstack("ticker").reindex(dates)
-    return wide.shift(lag).dropna(how="all")
 
 
 def window_table(plan: Plan, predictions: pd.DataFrame, date_auc: pd.Series, ic: pd.Series) -> pd.DataFrame:
@@ -330,29 +304,6 @@ def window_table(plan: Plan, predictions: pd.DataFrame, date_auc: pd.Series, ic:
     return table
 
 
-def position_counts(plan: Plan, signals: pd.DataFrame, weights: pd.DataFrame) -> dict:
-    """The book's positions closed by a delisting (data / assumed) or after a halt, selections that could not be
-    traded, ties at the cut-off, and the mean return under other delisting assumptions."""
-    held = weights.to_numpy() != 0
-    flags = {name: plan.outcomes.frame(name).reindex_like(weights).fillna(False).to_numpy(bool)
-             for name in ("delisted", "assumed", "halted")}
-    active = (~signals.isna()).any(axis=1).sum()
-    counts = {"positions": int(held.sum()),
-              "delisted_from_data": int((held & flags["delisted"] & ~flags["assumed"]).sum()),
-              "delisted_assumed": int((held & flags["assumed"]).sum()), "halted": int((held & flags["halted"]).sum()),
-              "not_opened": int(2 * plan.k * active - held.sum()), "lag": plan.config.lag,
-              "ties_at_cutoff": bt.ties_at_cutoff(signals, plan.k),
-              "assumed_return": plan.outcomes.assumed_return}
-    if counts["delisted_assumed"]:
-        counts["sensitivity"] = {}
-        for alternative in sorted({0.0, DELISTING_ASSUMPTIONS["shumway"], -1.0} - {plan.outcomes.assumed_return}):
-            other = next_period_outcomes(plan.panel.prices, plan.outcomes.grid, plan.panel.delisting_returns,
-                                         alternative)
-            returns = bt.book_returns(weights, other.frame(), 0.0)["before_costs"]
-            counts["sensitivity"][alternative] = float(returns.mean())
-    return counts
-
-
 def leakage_report(model_with, chosen: dict, data: tuple[pd.DataFrame, pd.Series], auc, config: RunConfig,
                    verbose: int) -> dict:
     """Shuffled K-fold AUC with and without calendar dummies next to the walk-forward AUC, and why they differ."""
@@ -366,23 +317,6 @@ def leakage_report(model_with, chosen: dict, data: tuple[pd.DataFrame, pd.Series
     figures["walk_forward_interval"] = [auc[1], auc[2]]
     figures["explanation"] = narrative.leakage(figures)
     return figures
-
-
-def benchmark_returns(plan: Plan, dates: pd.DatetimeIndex) -> pd.DataFrame:
-    """The universe equal-weighted (every member priced on the date, from the price panel, not the model's rows)
-    and, where its dates cover the trade dates and the data are not simulated, the S&P 500 index."""
-    members = plan.members & plan.outcomes.frame("tradable").reindex_like(plan.members)
-    out = pd.DataFrame({"equal_weight": bt.equal_weight(plan.outcomes.frame(), members, dates)})
-    if plan.panel.simulated:
-        return out
-    from skfolio.datasets import load_sp500_index
-
-    index = load_sp500_index()
-    index_outcomes = next_period_outcomes(index, grid(index, RECIPES[plan.config.recipe].period))
-    covered = index_outcomes.frame().iloc[:, 0].reindex(dates)
-    if covered.notna().mean() > 0.95:
-        out["sp500_index"] = covered
-    return out
 
 
 def return_columns(X: pd.DataFrame) -> list[str]:

@@ -1,0 +1,45 @@
+"""Where a run's data come from: the price panel (with delisting returns) and the index membership, from the
+settings (files, ``synthetic:N``, the embedded sample) or given from Python."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from deepfin.finance.config import RunConfig
+from deepfin.finance.prices import Panel, load_delistings, load_panel
+from deepfin.finance.synthetic import SyntheticUniverse, from_spec
+from deepfin.finance.universe import Universe, load_universe
+
+
+def load_sources(config: RunConfig, prices=None, universe=None) -> tuple[Panel, Universe | None]:
+    """The panel and the membership ``config`` names (``data``, ``delistings``, ``universe``), or those given:
+    ``prices`` as a DataFrame, Panel or SyntheticUniverse (which brings its membership), ``universe`` as a
+    Universe or a membership DataFrame. Raises when the universe and the prices share no name."""
+    if isinstance(prices, SyntheticUniverse):
+        prices, universe = prices.panel(), universe if universe is not None else prices.universe()
+    if isinstance(universe, pd.DataFrame):
+        universe = load_universe(universe)
+    if isinstance(prices, Panel):
+        panel = prices
+    elif prices is not None:
+        panel = load_panel(prices)
+    elif config.data is not None and config.data.startswith("synthetic:"):
+        simulated = from_spec(config.data)
+        panel, universe = simulated.panel(), simulated.universe()
+    else:
+        panel = load_panel(config.data, sep=config.sep, decimal=config.decimal, date_format=config.date_format)
+    if config.delistings is not None:
+        given = load_delistings(config.delistings, sep=config.sep, decimal=config.decimal)
+        matched = int(given.index.isin(panel.prices.columns).sum())
+        panel = replace(panel, delisting_returns=given.combine_first(panel.delisting_returns), notes=[
+            *panel.notes, f"{len(given)} delisting returns from {config.delistings}, {matched} of priced names"])
+    if config.universe is not None:
+        universe = load_universe(config.universe, sep=config.sep, decimal=config.decimal,
+                                 date_format=config.date_format)
+    if universe is not None and not universe.tickers.isin(panel.prices.columns).any():
+        raise ValueError(f"No name of the universe ({universe.source}, such as {list(universe.tickers[:3])}) is in "
+                         f"the price data (such as {list(panel.prices.columns[:3])}); both must use the same "
+                         "identifiers.")
+    return panel, universe

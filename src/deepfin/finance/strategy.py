@@ -1,0 +1,68 @@
+"""The book a run's predictions imply: signals moved to their trade dates, the weights and returns of the
+long-short book (``backtest``), its benchmarks, and the accounting of its positions (delistings, halts, names
+that could not be traded, ties, other delisting assumptions)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from deepfin.finance import backtest as bt
+from deepfin.finance.outcomes import DELISTING_ASSUMPTIONS, Outcomes, next_period_outcomes
+from deepfin.finance.periods import grid
+
+
+def trade_signals(probability: pd.Series, dates: pd.DatetimeIndex, lag: int) -> pd.DataFrame:
+    """Probabilities (rows (date, ticker)) as the wide frame of the trade dates they act on, ``lag`` grid dates
+    after the signal."""
+    wide = probability.unstack("ticker").reindex(dates)
+    return wide.shift(lag).dropna(how="all")
+
+
+def run(probability: pd.Series, outcomes: Outcomes, k: int, cost_bps: float, seed: int, lag: int):
+    """The signals on their trade dates, the book's weights (names tradable on the trade date) and its per-date
+    returns (dates with a held name's return unknown left out)."""
+    signals = trade_signals(probability, outcomes.grid.labels, lag)
+    tradable = outcomes.frame("tradable").reindex(index=signals.index, columns=signals.columns, fill_value=False)
+    weights = bt.book(signals, k, seed, tradable)
+    return signals, weights, bt.book_returns(weights, outcomes.frame("returns"), cost_bps)
+
+
+def benchmarks(outcomes: Outcomes, members: pd.DataFrame, dates: pd.DatetimeIndex, period: str,
+               real_dates: bool) -> pd.DataFrame:
+    """The universe equal-weighted (every member priced on the date, from the price panel, not the model's rows)
+    and, for real dates that it covers, the S&P 500 index."""
+    priced_members = members & outcomes.frame("tradable").reindex_like(members)
+    out = pd.DataFrame({"equal_weight": bt.equal_weight(outcomes.frame(), priced_members, dates)})
+    if not real_dates:
+        return out
+    from skfolio.datasets import load_sp500_index
+
+    index = load_sp500_index()
+    covered = next_period_outcomes(index, grid(index, period)).frame().iloc[:, 0].reindex(dates)
+    if covered.notna().mean() > 0.95:
+        out["sp500_index"] = covered
+    return out
+
+
+def positions(outcomes: Outcomes, prices: pd.DataFrame, delisting_returns: pd.Series, signals: pd.DataFrame,
+              weights: pd.DataFrame, strategy: pd.DataFrame, k: int, lag: int) -> dict:
+    """The book's positions closed by a delisting (data / assumed) or after a halt, selections that could not be
+    traded, trade dates left out (a held name's return unknown), ties at the cut-off, and, when the assumed
+    delisting return priced a position, the mean return before costs under 0%, -30% and -100%."""
+    held = weights.to_numpy() != 0
+    flags = {name: outcomes.frame(name).reindex_like(weights).fillna(False).to_numpy(bool)
+             for name in ("delisted", "assumed", "halted")}
+    active = (~signals.isna()).any(axis=1).sum()
+    counts = {"positions": int(held.sum()),
+              "delisted_from_data": int((held & flags["delisted"] & ~flags["assumed"]).sum()),
+              "delisted_assumed": int((held & flags["assumed"]).sum()), "halted": int((held & flags["halted"]).sum()),
+              "not_opened": int(2 * k * active - held.sum()), "lag": lag,
+              "dates_left_out": int(held.any(axis=1).sum() - len(strategy)),
+              "ties_at_cutoff": bt.ties_at_cutoff(signals, k), "assumed_return": outcomes.assumed_return}
+    if counts["delisted_assumed"]:
+        counts["sensitivity"] = {}
+        for alternative in (0.0, DELISTING_ASSUMPTIONS["shumway"], -1.0):
+            other = next_period_outcomes(prices, outcomes.grid, delisting_returns, alternative)
+            counts["sensitivity"][alternative] = float(bt.book_returns(weights, other.frame(), 0.0)[
+                "before_costs"].mean())
+    return counts
