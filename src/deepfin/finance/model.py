@@ -72,9 +72,10 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
         if realised is not None:
             fit &= np.asarray(pd.DatetimeIndex(realised) < self.validation_start_)
         validation = np.asarray(dates >= self.validation_start_)
-        self.preprocess_ = clone(self.preprocess).fit(X[fit])
+        self.preprocess_ = clone(self.preprocess)
+        trained_on = self.preprocess_.fit_transform(X[fit])
         self.n_fit_rows_, self.n_validation_rows_ = int(fit.sum()), int(validation.sum())
-        self.net_ = clone(self.net).fit(self.preprocess_.transform(X[fit]), y[fit], validation_data=(
+        self.net_ = clone(self.net).fit(trained_on, y[fit], validation_data=(
             self.preprocess_.transform(X[validation]), y[validation].astype(float)))
         self.classes_ = self.net_.classes_
         return self

@@ -15,7 +15,7 @@ import pandas as pd
 from deepfin._files import atomic_write
 from deepfin.finance import backtest as bt
 from deepfin.finance import narrative
-from deepfin.finance.evaluation import ic_summary
+from deepfin.finance.evaluation import ic_summary, labelled
 from deepfin.finance.features import RECIPES
 from deepfin.finance.workflow import Result
 from deepfin.viz import plot_roc
@@ -37,7 +37,7 @@ def metrics(result: Result) -> dict:
     dates = plan.X.index.get_level_values("date")
     auc, low, high = result.auc
     predictions = result.predictions
-    n_labelled = int(predictions["label"].notna().sum())
+    n_labelled = len(labelled(predictions))
     series = {"before_costs": result.strategy["before_costs"], "after_costs": result.strategy["after_costs"],
               **{name: result.benchmarks[name] for name in result.benchmarks}}
     backtest = {name: bt.performance(values, recipe.periods_per_year,
@@ -82,7 +82,7 @@ def write(result: Result, out: str | Path) -> dict:
     config, recipe = result.plan.config, RECIPES[result.plan.config.recipe]
     figures = metrics(result)
     predictions = result.predictions
-    known = predictions[predictions["label"].notna()]
+    known = labelled(predictions)
     auc, low, high = result.auc
     plot_roc(known["label"], known["probability"], out / "roc.png", name="walk-forward")
     plot_auc_by_window(result.windows, auc, (low, high), out / "auc_by_window.png")

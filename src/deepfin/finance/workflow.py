@@ -100,8 +100,9 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
     members = (universe.mask(grid_dates.trading_dates, clean.columns).set_axis(grid_dates.labels)
                if universe is not None else pd.DataFrame(True, index=grid_dates.labels, columns=clean.columns))
     features = recipe.features(clean, **({"lags": config.lags} if recipe.name == "monthly" else {}))
-    is_member = members.stack(future_stack=True).reindex(features.index, fill_value=False).to_numpy(bool)
-    X = features[is_member]
+    X = features
+    if universe is not None:
+        X = features[members.stack(future_stack=True).reindex(features.index, fill_value=False).to_numpy(bool)]
     if X.empty:
         raise ValueError("No (date, ticker) row is both an index member and has known features: check that the "
                          "universe file names the same assets (and dates) as the price data.")
@@ -111,7 +112,7 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
     y = label(rows["forward_return"], config.label, in_median=~rows["halted"])
     windows = _windows(X, y, config)
     k = _check_k(X, windows, config)
-    _check_lag_and_holdout(X, windows, config)
+    _check_lag_and_holdout(windows, config)
     counts = _counts(outcomes, members, features, X, rows, clean)
     if universe is not None:
         counts.update(_unpriced_members(universe, grid_dates, outcomes))
@@ -166,19 +167,19 @@ def _counts(outcomes: Outcomes, members: pd.DataFrame, features: pd.DataFrame, X
             rows: pd.DataFrame, prices: pd.DataFrame) -> dict:
     """What the rows leave out, and why: nothing is dropped without being counted."""
     tradable = outcomes.tradable
+    member = members.reindex(columns=outcomes.tickers).to_numpy(bool)
     in_rows = set(X.index.get_level_values("ticker"))
     return {"names": int(prices.shape[1]), "names_with_rows": len(in_rows),
             "names_without_rows": int(prices.shape[1] - len(in_rows)),
             "tradable_rows": int(tradable.sum()),
-            "not_members": int((tradable & ~members.reindex(columns=outcomes.tickers).to_numpy(bool)).sum()),
-            "without_features": int((tradable & members.reindex(columns=outcomes.tickers).to_numpy(bool)).sum()
-                                    - len(X)),
+            "not_members": int((tradable & ~member).sum()),
+            "without_features": int((tradable & member).sum() - len(X)),
             "rows": len(X), "rows_without_outcome": int(rows["forward_return"].isna().sum()),
             "rows_delisted": int(rows["delisted"].sum()), "rows_delisted_assumed": int(rows["assumed"].sum()),
             "rows_halted": int(rows["halted"].sum()), "features_known_rows": len(features)}
 
 
-def _check_lag_and_holdout(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> None:
+def _check_lag_and_holdout(windows: list[Window], config: RunConfig) -> None:
     """The lag must leave trade dates out of sample, and each training window room for early stopping's
     held-out dates and purge."""
     test_dates = sum(len(w.test) for w in windows[config.tuning_folds:])
