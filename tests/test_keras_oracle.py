@@ -15,6 +15,8 @@ CASES = [
     ("SGD", {"learning_rate": 0.1}),
     ("SGD", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}),
     ("Adagrad", {"learning_rate": 0.1}),
+    ("Adadelta", {"learning_rate": 1.0}),  # at the default 0.001, 50 steps move less than the tolerance
+    ("Adadelta", {"learning_rate": 1.0, "rho": 0.9, "epsilon": 1e-5}),
     ("RMSprop", {"momentum": 0.5, "centered": True}),
     ("Adam", {"learning_rate": 0.01, "amsgrad": True}),
 ]

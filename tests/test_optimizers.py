@@ -48,6 +48,16 @@ def keras_rmsprop(lr=0.001, rho=0.9, momentum=0.0, eps=1e-7, centered=False):
     return step
 
 
+def keras_adadelta(lr=0.001, rho=0.95, eps=1e-7):
+    def step(w, g, state, t):
+        acc_grad = rho * state.get("acc_grad", np.zeros_like(w)) + (1 - rho) * g * g
+        delta = -np.sqrt(state.get("acc_delta", np.zeros_like(w)) + eps) * g / np.sqrt(acc_grad + eps)
+        state["acc_grad"] = acc_grad
+        state["acc_delta"] = rho * state.get("acc_delta", np.zeros_like(w)) + (1 - rho) * delta * delta
+        return w + lr * delta
+    return step
+
+
 def keras_adam(lr=0.001, b1=0.9, b2=0.999, eps=1e-7, amsgrad=False):
     def step(w, g, state, t):
         alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
@@ -70,6 +80,9 @@ CASES = {
     "sgd_nesterov": (optimizers.SGD, {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True},
                      keras_sgd(0.05, 0.9, True)),
     "adagrad": (optimizers.Adagrad, {"learning_rate": 0.1}, keras_adagrad(0.1)),
+    "adadelta": (optimizers.Adadelta, {}, keras_adadelta()),
+    "adadelta_lr_rho_epsilon": (optimizers.Adadelta, {"lr": 1.0, "rho": 0.9, "epsilon": 1e-5},
+                                keras_adadelta(1.0, 0.9, 1e-5)),
     "rmsprop": (optimizers.RMSprop, {}, keras_rmsprop()),
     "rmsprop_momentum_centered": (optimizers.RMSprop, {"momentum": 0.5, "centered": True, "rho": 0.8},
                                   keras_rmsprop(rho=0.8, momentum=0.5, centered=True)),
@@ -98,9 +111,10 @@ def test_trajectory_matches_keras_formulas(name, rng):
         np.testing.assert_allclose(v.data, e, rtol=1e-10, atol=1e-12)
 
 
-def test_float32_updates_stay_float32(rng):
+@pytest.mark.parametrize("cls", [optimizers.Adam, optimizers.Adadelta])
+def test_float32_updates_stay_float32(cls, rng):
     variables = [Variable(rng.standard_normal((3, 3)).astype(np.float32)) for _ in range(2)]
-    opt = optimizers.Adam()
+    opt = cls()
     for _ in range(3):
         opt.apply([np.ones((3, 3), np.float32)] * 2, variables)
     assert all(v.dtype == np.float32 for v in variables)
@@ -154,6 +168,13 @@ def test_lookup_by_name_with_keras_defaults():
     assert optimizers.get("Adam").epsilon == 1e-7
     assert optimizers.get("rmsprop").rho == 0.9
     assert optimizers.get("adagrad").initial_accumulator_value == 0.1
+    for name in ("adadelta", "Adadelta"):
+        adadelta = optimizers.get(name)
+        assert isinstance(adadelta, optimizers.Adadelta)
+        assert (adadelta.learning_rate, adadelta.rho, adadelta.epsilon) == (0.001, 0.95, 1e-7)
+    config = optimizers.serialize(optimizers.Adadelta(learning_rate=0.5, rho=0.8))
+    restored = optimizers.get(config)
+    assert (restored.learning_rate, restored.rho) == (0.5, 0.8)
 
 
 @pytest.mark.parametrize("make, message", [
@@ -161,6 +182,7 @@ def test_lookup_by_name_with_keras_defaults():
     (lambda: optimizers.SGD(learning_rate=-1), "learning_rate"),
     (lambda: optimizers.SGD(momentum=1.5), "momentum"),
     (lambda: optimizers.Adam(beta_1=1.0), "beta_1"),
+    (lambda: optimizers.Adadelta(rho=1.0), r"Received: rho=1\.0"),
     (lambda: optimizers.SGD(decay=0.1), "unexpected keyword"),
     (lambda: optimizers.SGD(clipnorm=1, clipvalue=1), "at most one"),
 ])

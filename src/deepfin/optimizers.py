@@ -347,8 +347,47 @@ class Adam(Optimizer):
                 "epsilon": self.epsilon, "amsgrad": self.amsgrad}
 
 
-_BY_NAME: dict[str, type[Optimizer]] = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
-for _cls in (SGD, Adagrad, RMSprop, Adam):
+class Adadelta(Optimizer):
+    """``a = rho a + (1-rho) g**2; d = -sqrt(b + epsilon) g / sqrt(a + epsilon);
+    b = rho b + (1-rho) d**2; w += lr d`` (Keras 3's form, with its learning rate of 0.001)."""
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho = _check_unit("rho", rho)
+        self.epsilon = float(epsilon)
+
+    def _create_slots(self, value):
+        return {"accumulated_grad": np.zeros_like(value), "accumulated_delta": np.zeros_like(value),
+                "scratch": np.empty_like(value), "scratch2": np.empty_like(value)}
+
+    def update_step(self, grad, var, lr, slots):
+        acc_grad, acc_delta = slots["accumulated_grad"], slots["accumulated_delta"]
+        s, s2 = slots["scratch"], slots["scratch2"]
+        rho = self.rho
+        acc_grad *= rho
+        np.multiply(grad, grad, out=s)
+        s *= 1.0 - rho
+        acc_grad += s
+        np.add(acc_delta, self.epsilon, out=s)
+        np.sqrt(s, out=s)
+        s *= grad
+        np.add(acc_grad, self.epsilon, out=s2)
+        np.sqrt(s2, out=s2)
+        s /= s2  # s = -delta
+        acc_delta *= rho
+        np.multiply(s, s, out=s2)
+        s2 *= 1.0 - rho
+        acc_delta += s2
+        s *= lr
+        var -= s
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+_BY_NAME: dict[str, type[Optimizer]] = {"sgd": SGD, "adagrad": Adagrad, "adadelta": Adadelta,
+                                        "rmsprop": RMSprop, "adam": Adam}
+for _cls in (SGD, Adagrad, Adadelta, RMSprop, Adam):
     _BY_NAME[_cls.__name__] = _cls
 
 

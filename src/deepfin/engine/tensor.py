@@ -299,7 +299,7 @@ class Tensor:
             if not keepdims and axis is not None:
                 g = np.expand_dims(g, axis)
             mask = x.data == out  # ties share the gradient equally
-            return (g * mask / np.sum(mask, axis=axis, keepdims=True),)
+            return (g * mask / np.sum(mask, axis=axis, keepdims=True, dtype=x.dtype),)
 
         return Tensor._make(out if keepdims else np.squeeze(out, axis=axis), (x,), backward)
 

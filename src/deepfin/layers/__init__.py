@@ -4,14 +4,15 @@ from deepfin import _custom
 from deepfin.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
 from deepfin.layers.base import Layer
 from deepfin.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
+from deepfin.layers.maxout import Maxout, MaxoutDense
 from deepfin.layers.merging import Add, Concatenate, Multiply, Subtract, add, concatenate
 from deepfin.layers.normalization import BatchNormalization
 from deepfin.layers.symbolic import KerasTensor
 
 __all__ = [
     "ELU", "Activation", "Add", "BatchNormalization", "Concatenate", "Dense", "Dropout", "Flatten", "Input",
-    "InputLayer", "KerasTensor", "Layer", "LeakyReLU", "Multiply", "ReLU", "Softmax", "Subtract", "add",
-    "concatenate", "deserialize", "serialize",
+    "InputLayer", "KerasTensor", "Layer", "LeakyReLU", "Maxout", "MaxoutDense", "Multiply", "ReLU", "Softmax",
+    "Subtract", "add", "concatenate", "deserialize", "serialize",
 ]
 
 
@@ -25,7 +26,7 @@ def deserialize(spec: dict, custom_objects: dict | None = None) -> Layer:
 
     known = {cls.__name__: cls for cls in (
         Activation, Add, BatchNormalization, Concatenate, Dense, Dropout, ELU, Flatten, InputLayer, LeakyReLU,
-        Multiply, ReLU, Softmax, Subtract, Sequential, Functional)}
+        Maxout, Multiply, ReLU, Softmax, Subtract, Sequential, Functional)}
     name = spec.get("class_name") if isinstance(spec, dict) else None
     cls = (custom_objects or {}).get(name) or _custom.lookup(name) or known.get(name)
     if cls is None:

@@ -1,0 +1,99 @@
+"""Maxout: each output unit is the largest of several affine functions of the input."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepfin import initializers, regularizers
+from deepfin._text import shape_str
+from deepfin.engine import ops
+from deepfin.layers.base import Layer
+
+
+def _check_positive(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(
+            f"Received an invalid value for `{name}`, expected a positive integer. Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+class Maxout(Layer):
+    """``output[..., j] = max over p of (inputs @ W[:, j, p] + b[j, p])`` (Goodfellow et al., 2013).
+
+    Each of the ``units`` outputs is the largest of ``pieces`` affine functions of the input: a
+    learned convex, piecewise-linear activation. The weights are stored as a ``Dense(units *
+    pieces)`` would store them (and are initialized the same way): ``kernel`` of shape
+    ``(input_dim, units * pieces)`` and ``bias`` of shape ``(units * pieces,)``, where column
+    ``j * pieces + p`` is piece ``p`` of unit ``j``; ``kernel.reshape(input_dim, units, pieces)``
+    gives ``W`` above. Pieces that tie for the maximum share its gradient equally.
+
+    Keras 1's ``MaxoutDense`` (see below) stored ``W`` as ``(pieces, input_dim, units)`` and ``b``
+    as ``(pieces, units)``; ``W.transpose(1, 2, 0).reshape(input_dim, -1)`` and
+    ``b.T.reshape(-1)`` convert them.
+    """
+
+    def __init__(self, units: int, pieces: int = 2, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 use_bias: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.units = _check_positive("units", units)
+        self.pieces = _check_positive("pieces", pieces)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel = self.bias = None
+
+    def build(self, input_shape):
+        in_dim = input_shape[-1]
+        if in_dim is None:
+            raise ValueError(
+                f"Layer '{self.name}' needs a known last input dimension to build. Received "
+                f"input_shape={shape_str(input_shape)}."
+            )
+        width = self.units * self.pieces
+        self.kernel = self.add_weight((in_dim, width), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, name="kernel")
+        if self.use_bias:
+            self.bias = self.add_weight((width,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer, name="bias")
+
+    def _check_input_shape(self, input_shape):
+        if input_shape[-1] is not None and input_shape[-1] != self.kernel.shape[0]:
+            raise ValueError(
+                f"Input of shape {shape_str(input_shape)} is incompatible with layer '{self.name}': "
+                f"expected a last axis of size {self.kernel.shape[0]}, as the layer was built "
+                f"for inputs of shape (None, {self.kernel.shape[0]})."
+            )
+
+    def call(self, inputs):
+        self._check_input_shape(inputs.shape)
+        z = ops.dense(inputs, self.kernel, self.bias)
+        return z.reshape(z.shape[:-1] + (self.units, self.pieces)).max(axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "pieces": self.pieces,
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+        }
+
+
+def MaxoutDense(output_dim: int, nb_feature: int = 4, init="glorot_uniform", W_regularizer=None,
+                b_regularizer=None, bias: bool = True, **kwargs) -> Maxout:
+    """Keras 1's spelling of :class:`Maxout`: ``MaxoutDense(output_dim, nb_feature=4, init=...,
+    W_regularizer=..., b_regularizer=..., bias=True, input_dim=...)``; it builds a ``Maxout``
+    (and saves as one). Keras 1's default of 4 pieces is kept."""
+    return Maxout(output_dim, pieces=nb_feature, kernel_initializer=init,
+                  kernel_regularizer=W_regularizer, bias_regularizer=b_regularizer, use_bias=bias,
+                  **kwargs)
