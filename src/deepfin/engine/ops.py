@@ -17,7 +17,7 @@ from deepfin.engine.tensor import Tensor, as_tensor, matmul, unbroadcast
 
 __all__ = [
     "exp", "log", "sqrt", "abs", "clip", "square", "tanh", "sigmoid", "relu", "leaky_relu",
-    "elu", "softplus", "softmax", "log_softmax", "step", "matmul", "dense", "dropout",
+    "elu", "softplus", "softmax", "log_softmax", "step", "matmul", "dense", "dropout", "maxout",
     "sigmoid_binary_crossentropy", "softmax_categorical_crossentropy",
     "softmax_sparse_categorical_crossentropy", "FUSED_DENSE_ACTIVATIONS", "concatenate",
     "batch_normalization",
@@ -213,6 +213,28 @@ def dropout(x, rate: float, rng: np.random.Generator, noise_shape=None) -> Tenso
     keep = rng.random(shape, dtype=draw_dtype) >= rate
     mask = np.multiply(keep, 1.0 / (1.0 - rate), dtype=x.dtype)
     return Tensor._make(x.data * mask, (x,), lambda g: (g * mask,))
+
+
+def maxout(z, pieces: int) -> Tensor:
+    """The largest of each run of ``pieces`` consecutive values on the last axis (column ``j * pieces + p`` is
+    piece ``p`` of unit ``j``); the gradient goes to the first of the pieces that reach the maximum. Strided
+    slices and elementwise maxima: a reduction over a short last axis is many times slower in NumPy."""
+    z = as_tensor(z)
+    out = z.data[..., 0::pieces].copy()
+    winner = np.zeros(out.shape, dtype=np.int8) if pieces > 1 else None
+    for p in range(1, pieces):
+        piece = z.data[..., p::pieces]
+        higher = piece > out
+        np.copyto(out, piece, where=higher)
+        winner[higher] = p
+
+    def backward(g):
+        grad = np.zeros_like(z.data)
+        for p in range(pieces):
+            grad[..., p::pieces] = g if winner is None else np.where(winner == p, g, 0)
+        return (grad,)
+
+    return Tensor._make(out, (z,), backward)
 
 
 def concatenate(tensors, axis: int = -1) -> Tensor:

@@ -26,7 +26,7 @@ class Maxout(Layer):
     pieces)`` would store them (and are initialized the same way): ``kernel`` of shape
     ``(input_dim, units * pieces)`` and ``bias`` of shape ``(units * pieces,)``, where column
     ``j * pieces + p`` is piece ``p`` of unit ``j``; ``kernel.reshape(input_dim, units, pieces)``
-    gives ``W`` above. Pieces that tie for the maximum share its gradient equally.
+    gives ``W`` above. Of pieces that tie for the maximum, the first gets its gradient.
 
     Keras 1's ``MaxoutDense`` (see below) stored ``W`` as ``(pieces, input_dim, units)`` and ``b``
     as ``(pieces, units)``; ``W.transpose(1, 2, 0).reshape(input_dim, -1)`` and
@@ -70,8 +70,7 @@ class Maxout(Layer):
 
     def call(self, inputs):
         self._check_input_shape(inputs.shape)
-        z = ops.dense(inputs, self.kernel, self.bias)
-        return z.reshape(z.shape[:-1] + (self.units, self.pieces)).max(axis=-1)
+        return ops.maxout(ops.dense(inputs, self.kernel, self.bias), self.pieces)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
