@@ -29,7 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
                      "constituent lists or 'ticker, start, end' intervals")
     run.add_argument("--recipe", choices=["monthly", "daily"],
                      help="monthly: the seed's 24 monthly returns; daily: Krauss et al.'s 31 returns (default monthly)")
-    run.add_argument("--quick", action="store_true", help="a small grid and fewer epochs (about a tenth of the time)")
+    run.add_argument("--models", metavar="NAMES", help="run Krauss, Do and Huck's study instead of the tuned "
+                     "network: comma-separated models from dnn, gbt, raf, mlp, logit, ens1, ens2, ens3 (and any "
+                     "[model.NAME] of the config), e.g. --models dnn,gbt,raf,ens1,ens2,ens3")
+    run.add_argument("--n-jobs", type=int, metavar="N", dest="n_jobs",
+                     help="study periods fitted at once (joblib; -1: every core; default 1)")
+    run.add_argument("--quick", action="store_true", help="a small grid and fewer epochs (about a tenth of the "
+                     "time); in a study, fewer trees and epochs")
     run.add_argument("--out", metavar="DIR", help="output folder (default: runs/<date-time>)")
     run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="assignments",
                      help="any setting of run.toml, the value in TOML (repeatable): --set train_size=60 "
@@ -79,6 +85,10 @@ def run_workflow(parser: argparse.ArgumentParser, args) -> int:
     given = {name: getattr(args, name) for name in ("data", "recipe", "universe") if getattr(args, name) is not None}
     if args.quick:
         given["quick"] = True
+    if args.models is not None:
+        given["models"] = [name.strip() for name in args.models.split(",") if name.strip()]
+    if args.n_jobs is not None:
+        given["n_jobs"] = args.n_jobs
     try:
         settings = {**(read_toml(args.config) if args.config else {}), **given}
         for assignment in args.assignments:
@@ -89,6 +99,8 @@ def run_workflow(parser: argparse.ArgumentParser, args) -> int:
         parser.exit(2, f"deepfin run: error: {error}\n")
     out = Path(args.out) if args.out else _fresh_folder(Path("runs"))
     started = time.perf_counter()
+    if config.study:
+        return run_study(plan, out, started)
     result = workflow.execute(plan)
     figures = report.write(result, out)
     oos, backtest, cross = figures["out_of_sample"], figures["backtest"], figures["cross_section"]
@@ -100,6 +112,21 @@ def run_workflow(parser: argparse.ArgumentParser, args) -> int:
     print(f"Long-short k={backtest['k']}, lag {backtest['lag']}: Sharpe "
           f"{_figure(backtest['before_costs']['sharpe'], '.2f')} before costs, "
           f"{_figure(backtest['after_costs']['sharpe'], '.2f')} after {plan.config.cost_bps:g} bps per half-turn")
+    print(f"Finished in {time.perf_counter() - started:.0f} s. Report: {out / 'report.html'}")
+    return 0
+
+
+def run_study(plan, out: Path, started: float) -> int:
+    """``deepfin run --models ...``: the study, its report and a line per model at the first k."""
+    from deepfin.finance import study, study_report
+
+    figures = study_report.write(study.execute(plan), out)
+    k = str(plan.ks[0])
+    for name, model in figures["models"].items():
+        book = model["k"][k]
+        print(f"{name:>6}: k={k} mean {_figure(book.get('mean'), '.4%')} a day before costs (t = "
+              f"{_figure(book.get('t_stat'), '.2f')}), {_figure(book.get('mean_after_costs'), '.4%')} after; "
+              f"AUC {_figure(model.get('auc'))}")
     print(f"Finished in {time.perf_counter() - started:.0f} s. Report: {out / 'report.html'}")
     return 0
 

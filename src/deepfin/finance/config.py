@@ -13,6 +13,15 @@ Sizes (``train_size``, ``test_size``, ``purge``, ``embargo``, ``lag``) count per
 days. ``data``, ``universe`` and ``delistings`` are paths relative to the folder ``deepfin run`` is started in
 (or absolute); ``data`` may also be ``synthetic:N[,key=value...]`` (see ``deepfin.finance.synthetic``).
 ``apply_assignment`` reads the command line's ``--set KEY=VALUE`` (the value in TOML, a bare word as text).
+
+A study (Krauss, Do and Huck's; ``deepfin.finance.study``) runs when ``models`` lists model names; ``[model.NAME]``
+tables override a model's settings (``deepfin.finance.families``), ``ks`` are the book sizes, ``sub_periods`` the
+dates its tables are split at, ``n_jobs`` how many study periods are fitted at once::
+
+    models = ["dnn", "gbt", "raf", "ens1", "ens2", "ens3"]
+    ks = [10, 50, 100, 150, 200]
+    [model.raf]
+    n_estimators = 1000
 """
 
 from __future__ import annotations
@@ -23,7 +32,10 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+import pandas as pd
+
 from deepfin import activations, optimizers
+from deepfin.finance import families
 from deepfin.finance.features import RECIPES
 from deepfin.finance.model import TUNABLE
 from deepfin.finance.outcomes import LABELS, delisting_assumption
@@ -35,6 +47,8 @@ RECIPE_DEFAULTS = {  # Krauss et al. train on 750 days and trade 250; the seed's
 DEFAULT_GRID = {  # the seed's param_grid, and two learning rates
     "dense_layers": [[64], [64, 64], [96, 96], [128, 128]], "optimizer": ["RMSprop", "Adam"],
     "activation": ["relu", "tanh"], "dropout": [0.25, 0.5, 0.75], "learning_rate": [0.001, 0.0001]}
+PAPER_KS = (10, 50, 100, 150, 200)  # Krauss, Do and Huck's books of k long and k short names
+SUB_PERIODS = ("2001-01-01", "2010-01-01")  # their sub-periods begin in 2001 and 2010
 QUICK = {"grid": {"dense_layers": [[32]], "activation": ["relu", "tanh"], "dropout": [0.25], "optimizer": ["Adam"],
                   "learning_rate": [0.001]}, "epochs": 10, "patience": 2, "bootstrap": 200, "shuffled_folds": 3}
 
@@ -72,6 +86,11 @@ class RunConfig:
     shuffled_folds: int = 5
     seed: int = 0
     quick: bool = False
+    models: list = field(default_factory=list)
+    model: dict = field(default_factory=dict)
+    ks: list | None = None
+    sub_periods: list = field(default_factory=lambda: list(SUB_PERIODS))
+    n_jobs: int = 1
 
     def __post_init__(self):
         self._check()
@@ -92,6 +111,11 @@ class RunConfig:
                 raise ValueError(f"Unknown setting {name!r} in {origin}.{hint} Known settings: {', '.join(known)}.")
         return cls(**settings)
 
+    @property
+    def study(self) -> bool:
+        """A study of several models (``models`` set) rather than the tuned network."""
+        return bool(self.models)
+
     def resolved(self) -> RunConfig:
         """The recipe's defaults filled in, and the smaller quick run applied where ``quick``."""
         filled = {name: value for name, value in RECIPE_DEFAULTS[self.recipe].items() if getattr(self, name) is None}
@@ -110,9 +134,11 @@ class RunConfig:
     def to_toml(self) -> str:
         """This configuration as a ``run.toml`` that ``deepfin run --config`` reads back."""
         settings = self.as_dict()
-        grid = settings.pop("grid")
+        grid, models = settings.pop("grid"), settings.pop("model")
         lines = [f"{name} = {_toml_value(value)}" for name, value in settings.items()]
         lines += ["", "[grid]"] + [f"{name} = {_toml_value(value)}" for name, value in grid.items()]
+        for name, values in models.items():
+            lines += ["", f"[model.{name}]"] + [f"{key} = {_toml_value(value)}" for key, value in values.items()]
         return "\n".join(lines) + "\n"
 
     # ------------------------------------------------------------------ checks
@@ -148,6 +174,26 @@ class RunConfig:
                 raise ValueError(f"{name} must be one of {[a for a in allowed if a]!r}. "
                                  f"Received: {name}={getattr(self, name)!r}")
         _check_grid(self.grid)
+        self._check_study()
+
+    def _check_study(self) -> None:
+        if not isinstance(self.model, dict):
+            raise ValueError(f"model must be a table of [model.NAME] settings. Received: model={self.model!r}")
+        families.check_models(self.models, self.model)
+        if self.ks is not None and (not isinstance(self.ks, list) or not self.ks or not all(
+                isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in self.ks)):
+            raise ValueError(f"ks must be a non-empty list of positive integers, such as [10, 50, 100]. "
+                             f"Received: ks={self.ks!r}")
+        if not isinstance(self.sub_periods, list):
+            raise ValueError(f"sub_periods must be a list of dates. Received: sub_periods={self.sub_periods!r}")
+        for bound in self.sub_periods:
+            try:
+                pd.Timestamp(bound)
+            except (TypeError, ValueError):
+                raise ValueError(f"sub_periods holds dates such as \"2001-01-01\". Received: {bound!r}") from None
+        object.__setattr__(self, "sub_periods", [str(pd.Timestamp(bound).date()) for bound in self.sub_periods])
+        if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs == 0:
+            raise ValueError(f"n_jobs must be a non-zero integer (-1: every core). Received: n_jobs={self.n_jobs!r}")
 
 
 def read_toml(path) -> dict:
@@ -165,7 +211,8 @@ def read_toml(path) -> dict:
 def apply_assignment(settings: dict, assignment: str) -> dict:
     """``settings`` with ``KEY=VALUE`` applied. The value is read as TOML (``60``, ``true``, ``[0.25, 0.5]``,
     ``"a;b"``), else taken as text. ``grid.NAME=[...]`` sets one grid parameter and keeps the rest of the grid
-    in ``settings`` (the quick run's when ``quick`` is set, else the default one)."""
+    in ``settings`` (the quick run's when ``quick`` is set, else the default one); ``model.NAME.KEY=VALUE`` sets
+    one setting of a study's model, ``model.NAME={...}`` all of them."""
     key, sep, raw = assignment.partition("=")
     key, raw = key.strip(), raw.strip()
     if not sep or not key or not raw:
@@ -179,6 +226,14 @@ def apply_assignment(settings: dict, assignment: str) -> dict:
         grid = dict(settings.get("grid", QUICK["grid"] if settings.get("quick") is True else DEFAULT_GRID))
         grid[key.removeprefix("grid.")] = value
         settings["grid"] = grid
+    elif key.startswith("model."):
+        name, _, option = key.removeprefix("model.").partition(".")
+        models = {model: dict(values) for model, values in settings.get("model", {}).items()}
+        if option:
+            models.setdefault(name, {})[option] = value
+        else:
+            models[name] = value
+        settings["model"] = models
     else:
         settings[key] = value
     return settings

@@ -46,7 +46,7 @@ def metrics(result: Result) -> dict:
     versus = {f"{side}_vs_{name}": bt.against(result.strategy[side], result.benchmarks[name], recipe.periods_per_year)
               for side in ("before_costs", "after_costs") for name in result.benchmarks}
     ic = ic_summary(result.ic)
-    return _finite({
+    return json_safe({
         "recipe": config.recipe, "label": config.label,
         "data": {"source": plan.panel.source, "names": plan.price_report.tickers, "notes": plan.price_report.lines(),
                  "universe": plan.universe.describe() if plan.universe is not None else None,
@@ -91,12 +91,12 @@ def write(result: Result, out: str | Path) -> dict:
     curves = pd.concat([result.strategy[["before_costs", "after_costs"]], result.benchmarks], axis=1)
     plot_equity_curves(curves.rename(columns=SERIES_NAMES), out / "equity.png")
     plot_decile_returns(result.deciles, recipe.period, out / "deciles.png")
-    _write_text(out / "metrics.json", json.dumps(figures, indent=2))
-    _write_text(out / "predictions.csv", predictions.reset_index().to_csv(index=False, float_format="%.6g"))
-    _write_text(out / "run.toml", config.to_toml())
-    _write_text(out / "preprocessing.json", json.dumps(preprocessing(result.model), indent=2))
+    write_text(out / "metrics.json", json.dumps(figures, indent=2))
+    write_text(out / "predictions.csv", predictions.reset_index().to_csv(index=False, float_format="%.6g"))
+    write_text(out / "run.toml", config.to_toml())
+    write_text(out / "preprocessing.json", json.dumps(preprocessing(result.model), indent=2))
     result.model.net_.model_.save(out / "model.keras")
-    _write_text(out / "report.html", page(result, figures))
+    write_text(out / "report.html", page(result, figures))
     return figures
 
 
@@ -127,15 +127,15 @@ def page(result: Result, figures: dict) -> str:
                  f"{config.label}), {data['first_date']} to {data['last_date']}; "
                  f"source: {html.escape(data['source'])}"),
         ("Universe", html.escape(data["universe"] or "every name priced on the date (no membership file)")),
-        ("Out-of-sample ROC AUC", f"{_num(oos['auc'])} (95% interval {_num(oos['auc_interval_95'][0])} to "
-                                  f"{_num(oos['auc_interval_95'][1])}), {oos['with_outcome']:,} predictions with "
+        ("Out-of-sample ROC AUC", f"{number(oos['auc'])} (95% interval {number(oos['auc_interval_95'][0])} to "
+                                  f"{number(oos['auc_interval_95'][1])}), {oos['with_outcome']:,} predictions with "
                                   f"outcomes; {oos['left_out_without_outcome']:,} without, left out"),
-        ("Cross-sectional skill", f"per-date AUC {_num(cross['per_date_auc'])}; rank IC "
-                                  f"{_num(cross['rank_ic'].get('mean'), 4)} "
-                                  f"(t = {_num(cross['rank_ic'].get('t_stat'), 2)})"),
-        ("Seed-style shuffled AUC", f"{_num(shuffled['auc_with_dummies'])} (with dummies)"),
-        ("Long-short Sharpe", f"{_num(backtest['before_costs']['sharpe'], 2)} before costs, "
-                              f"{_num(backtest['after_costs']['sharpe'], 2)} after {config.cost_bps:g} bps per "
+        ("Cross-sectional skill", f"per-date AUC {number(cross['per_date_auc'])}; rank IC "
+                                  f"{number(cross['rank_ic'].get('mean'), 4)} "
+                                  f"(t = {number(cross['rank_ic'].get('t_stat'), 2)})"),
+        ("Seed-style shuffled AUC", f"{number(shuffled['auc_with_dummies'])} (with dummies)"),
+        ("Long-short Sharpe", f"{number(backtest['before_costs']['sharpe'], 2)} before costs, "
+                              f"{number(backtest['after_costs']['sharpe'], 2)} after {config.cost_bps:g} bps per "
                               f"half-turn (k = {backtest['k']}, lag {backtest['lag']})"),
         ("Chosen network", html.escape(", ".join(f"{k}={v}" for k, v in result.best_params.items())))]
     return _TEMPLATE.format(
@@ -154,16 +154,17 @@ def page(result: Result, figures: dict) -> str:
 
 
 def _format(table: pd.DataFrame, columns) -> pd.DataFrame:
-    return table.assign(**{c: table[c].map(_num) for c in columns if c in table})
+    return table.assign(**{c: table[c].map(number) for c in columns if c in table})
 
 
 def _leakage_table(shuffled: dict, oos: dict) -> pd.DataFrame:
     return pd.DataFrame([
         {"evaluation": "shuffled stratified K-fold, with year/month dummies (the seed's)",
-         "ROC AUC": _num(shuffled["auc_with_dummies"])},
-        {"evaluation": "shuffled stratified K-fold, no dummies", "ROC AUC": _num(shuffled["auc_without_dummies"])},
+         "ROC AUC": number(shuffled["auc_with_dummies"])},
+        {"evaluation": "shuffled stratified K-fold, no dummies", "ROC AUC": number(shuffled["auc_without_dummies"])},
         {"evaluation": "walk-forward, out of sample (this report)",
-         "ROC AUC": f"{_num(oos['auc'])} [{_num(oos['auc_interval_95'][0])}, {_num(oos['auc_interval_95'][1])}]"}])
+         "ROC AUC": f"{number(oos['auc'])} [{number(oos['auc_interval_95'][0])}, "
+                    f"{number(oos['auc_interval_95'][1])}]"}])
 
 
 def _backtest_table(backtest: dict) -> pd.DataFrame:
@@ -171,12 +172,12 @@ def _backtest_table(backtest: dict) -> pd.DataFrame:
     for name in SERIES_NAMES:
         if name in backtest:
             b = backtest[name]
-            rows.append({"": SERIES_NAMES[name], "annual return": _pct(b["annual_return"]),
-                         f"mean per {backtest['period']}": _pct(b["mean_per_period"], 3),
-                         "annual volatility": _pct(b["annual_volatility"]), "Sharpe": _num(b["sharpe"], 2),
-                         "P(Sharpe > 0)": _num(b["probabilistic_sharpe"], 3),
-                         "max drawdown": _pct(b["max_drawdown"]), "hit rate": _pct(b["hit_rate"]),
-                         "turnover": _num(b.get("turnover"), 2)})
+            rows.append({"": SERIES_NAMES[name], "annual return": percent(b["annual_return"]),
+                         f"mean per {backtest['period']}": percent(b["mean_per_period"], 3),
+                         "annual volatility": percent(b["annual_volatility"]), "Sharpe": number(b["sharpe"], 2),
+                         "P(Sharpe > 0)": number(b["probabilistic_sharpe"], 3),
+                         "max drawdown": percent(b["max_drawdown"]), "hit rate": percent(b["hit_rate"]),
+                         "turnover": number(b.get("turnover"), 2)})
     return pd.DataFrame(rows)
 
 
@@ -185,25 +186,25 @@ def _versus_table(versus: dict) -> pd.DataFrame:
     for key, v in versus.items():
         side, benchmark = key.split("_vs_")
         rows.append({"long-short": SERIES_NAMES[side], "against": SERIES_NAMES[benchmark],
-                     "beta": _num(v.get("beta"), 3), "annual alpha": _pct(v.get("annual_alpha"), 2),
-                     "alpha t-stat": _num(v.get("alpha_t_stat"), 2),
-                     "information ratio": _num(v.get("information_ratio"), 2), "periods": v["periods"]})
+                     "beta": number(v.get("beta"), 3), "annual alpha": percent(v.get("annual_alpha"), 2),
+                     "alpha t-stat": number(v.get("alpha_t_stat"), 2),
+                     "information ratio": number(v.get("information_ratio"), 2), "periods": v["periods"]})
     return pd.DataFrame(rows)
 
 
 def _ic_table(ic: dict) -> pd.DataFrame:
     names = {"mean": "IC mean", "std": "IC std.", "information_ratio": "risk-adjusted IC (IR)", "t_stat": "t-stat(IC)",
              "p_value": "p-value(IC)", "skew": "IC skew", "kurtosis": "IC kurtosis", "dates": "dates"}
-    return pd.DataFrame([{"": label, "value": _num(ic.get(key), 4) if key != "dates" else str(ic["dates"])}
+    return pd.DataFrame([{"": label, "value": number(ic.get(key), 4) if key != "dates" else str(ic["dates"])}
                          for key, label in names.items() if key in ic])
 
 
 def _selection_table(selection: dict) -> pd.DataFrame:
-    return pd.DataFrame([{"candidates": selection["candidates"], "best AUC": _num(selection["best_auc"], 4),
-                          "mean AUC": _num(selection["mean_auc"], 4), "spread": _num(selection["spread"], 4),
-                          "expected best by chance": _num(selection["expected_best_by_chance"], 4),
-                          "deflated Sharpe, before costs": _num(selection.get("deflated_sharpe"), 3),
-                          "after costs": _num(selection.get("deflated_sharpe_after_costs"), 3)}])
+    return pd.DataFrame([{"candidates": selection["candidates"], "best AUC": number(selection["best_auc"], 4),
+                          "mean AUC": number(selection["mean_auc"], 4), "spread": number(selection["spread"], 4),
+                          "expected best by chance": number(selection["expected_best_by_chance"], 4),
+                          "deflated Sharpe, before costs": number(selection.get("deflated_sharpe"), 3),
+                          "after costs": number(selection.get("deflated_sharpe_after_costs"), 3)}])
 
 
 def _items(lines) -> str:
@@ -214,17 +215,17 @@ def _paragraphs(lines) -> str:
     return "".join(f"<p>{html.escape(line)}</p>" for line in lines)
 
 
-def _write_text(path: Path, text: str) -> None:
+def write_text(path: Path, text: str) -> None:
     with atomic_write(path) as stream:
         stream.write(text.encode("utf-8"))
 
 
-def _finite(value):
+def json_safe(value):
     """JSON-safe: NaN and infinities become null, NumPy scalars plain numbers."""
     if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -232,12 +233,12 @@ def _finite(value):
     return value
 
 
-def _num(value, digits: int = 3) -> str:
+def number(value, digits: int = 3) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 
-def _pct(value, digits: int = 1) -> str:
+def percent(value, digits: int = 1) -> str:
     return "n/a" if value is None else f"{100 * value:.{digits}f}%"
 
 

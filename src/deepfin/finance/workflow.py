@@ -19,7 +19,7 @@ import pandas as pd
 
 from deepfin.finance import backtest as bt
 from deepfin.finance import narrative, strategy
-from deepfin.finance.config import RunConfig, fix
+from deepfin.finance.config import PAPER_KS, RunConfig, fix
 from deepfin.finance.console import progress, say
 from deepfin.finance.evaluation import (
     auc_by_window,
@@ -59,6 +59,7 @@ class Plan:
     test_windows: list[Window]
     k: int
     counts: dict
+    ks: list[int]
 
 
 @dataclass
@@ -110,9 +111,11 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
         X = with_calendar_dummies(X)
     rows = outcomes.at(X.index)
     y = label(rows["forward_return"], config.label, in_median=~rows["halted"])
-    windows = _windows(X, y, config)
-    k = _check_k(X, windows, config)
-    _check_lag_and_holdout(windows, config)
+    folds = 0 if config.study else config.tuning_folds  # a study fits fixed settings: every window is a test
+    windows = _windows(X, y, config, folds)
+    ks = _check_ks(X, windows[folds:], config) if config.study else None
+    k = ks[0] if config.study else _check_k(X, windows, config)
+    _check_lag_and_holdout(windows[folds:], config)
     counts = _counts(outcomes, members, features, X, rows, clean)
     if universe is not None:
         counts.update(_unpriced_members(universe, grid_dates, outcomes))
@@ -121,28 +124,29 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
                 f"{counts['member_dates_before_first_price']:,} (date, member) pairs before the member's first price "
                 f"and {counts['members_never_priced']} members never priced: a price file that lacks part of the "
                 "index's history biases every figure toward the names it kept")
-    return Plan(config, panel, price_report, universe, outcomes, members, X, y, rows,
-                windows[:config.tuning_folds], windows[config.tuning_folds:], k, counts)
+    return Plan(config, panel, price_report, universe, outcomes, members, X, y, rows, windows[:folds],
+                windows[folds:], k, counts, ks or [k])
 
 
-def _windows(X: pd.DataFrame, y: pd.Series, config: RunConfig) -> list[Window]:
+def _windows(X: pd.DataFrame, y: pd.Series, config: RunConfig, folds: int) -> list[Window]:
     """The walk-forward windows over the rows' dates; enough of them whose test dates have labels for tuning
     and one test, or an error that says which setting to change, to what, and how. The last dates, whose
     outcomes are not known yet, are predicted in the last window but count for nothing here."""
     dates = X.index.get_level_values("date").unique()
-    period, gap, folds = RECIPES[config.recipe].period, config.purge + config.embargo, config.tuning_folds
+    period, gap = RECIPES[config.recipe].period, config.purge + config.embargo
     n = int(y.notna().groupby(level="date").any().sum())  # dates with an outcome
     most_train = n - gap - folds * config.test_size - 1  # ceil((n - train - gap) / test) windows >= folds + 1
-    most_test = -(-(n - config.train_size - gap) // folds) - 1
+    most_test = -(-(n - config.train_size - gap) // folds) - 1 if folds else 0
     if most_train < config.train_size:
         options = [fix("train_size", most_train)] if most_train >= 1 else []
         options += [fix("test_size", most_test)] if most_test >= 1 else []
         options += [fix("tuning_folds", 1)] if folds > 1 and n - config.train_size - gap > config.test_size else []
         advice = ("Set " + ", or ".join(options) + ".") if options else "Give more data."
+        needed = (f"fewer than tuning_folds={folds} walk-forward windows for tuning plus one for the evaluation"
+                  if folds else "no study period")
         raise ValueError(
             f"The rows cover {n} {period}s with outcomes ({dates[0].date()} to {dates[n - 1].date()}): train_size="
-            f"{config.train_size}, test_size={config.test_size} and a gap of {gap} leave fewer than tuning_folds="
-            f"{folds} walk-forward windows for tuning plus one for the evaluation. {advice}")
+            f"{config.train_size}, test_size={config.test_size} and a gap of {gap} leave {needed}. {advice}")
     return walk_forward(dates, config.train_size, config.test_size, config.window == "expanding", config.purge,
                         config.embargo)
 
@@ -163,6 +167,23 @@ def _check_k(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> int:
     return k
 
 
+def _check_ks(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> list[int]:
+    """The study's book sizes (``ks``, by default the paper's that fit every trading date, else the run's k),
+    each checked against the fewest names on a trading date: a book of k needs 2k."""
+    test_dates = pd.DatetimeIndex(np.concatenate([w.test for w in windows]))
+    per_date = X.index.get_level_values("date").value_counts().reindex(test_dates)
+    fewest, worst = int(per_date.min()), per_date.idxmin()
+    if config.ks is None:
+        fitting = [k for k in PAPER_KS if 2 * k <= fewest]
+        return fitting or [config.k or max(1, min(10, fewest // 4))]
+    too_big = [k for k in config.ks if 2 * k > fewest]
+    if too_big:
+        raise ValueError(f"ks={config.ks}: k={too_big[0]} needs {2 * too_big[0]} names on every trading date, but "
+                         f"{worst.date()} has {fewest}, so k can be at most {fewest // 2}. "
+                         f"Set {fix('ks', [k for k in config.ks if 2 * k <= fewest] or [max(1, fewest // 2)])}.")
+    return list(config.ks)
+
+
 def _counts(outcomes: Outcomes, members: pd.DataFrame, features: pd.DataFrame, X: pd.DataFrame,
             rows: pd.DataFrame, prices: pd.DataFrame) -> dict:
     """What the rows leave out, and why: nothing is dropped without being counted."""
@@ -180,9 +201,9 @@ def _counts(outcomes: Outcomes, members: pd.DataFrame, features: pd.DataFrame, X
 
 
 def _check_lag_and_holdout(windows: list[Window], config: RunConfig) -> None:
-    """The lag must leave trade dates out of sample, and each training window room for early stopping's
-    held-out dates and purge."""
-    test_dates = sum(len(w.test) for w in windows[config.tuning_folds:])
+    """The lag must leave trade dates in the test ``windows``, and each training window room for early
+    stopping's held-out dates and purge."""
+    test_dates = sum(len(w.test) for w in windows)
     if config.lag >= test_dates:
         raise ValueError(f"lag={config.lag} leaves no trade date among the {test_dates} out-of-sample dates. "
                          f"Set {fix('lag', 0)}.")

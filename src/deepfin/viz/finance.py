@@ -69,3 +69,14 @@ def plot_decile_returns(deciles: pd.Series, period: str = "period", path=None, t
            xticks=list(deciles.index))
     ax.legend(fontsize=8)
     return finish(fig, path, title)
+
+
+def plot_importance(importance: pd.DataFrame, path=None, title: str | None = None):
+    """Scaled feature importance (rows: features in their order; columns: models), one bar panel per model."""
+    fig, axes = new_figure(nrows=importance.shape[1], panel_size=(9.0, 2.2))
+    for ax, (name, values) in zip(axes, importance.items()):
+        ax.bar(range(len(values)), values.to_numpy(), color="tab:blue", alpha=0.8)
+        ax.set_xticks(range(len(values)), list(importance.index), rotation=90, fontsize=7)
+        ax.set(ylabel=f"{name}\nshare", xlim=(-0.6, len(values) - 0.4))
+        ax.grid(alpha=0.3, axis="y")
+    return finish(fig, path, title)

@@ -1,0 +1,248 @@
+"""The model families a study fits, and the paper's ensembles of them.
+
+Krauss, Do and Huck (2017) feed the same 31 lagged returns to three families, each with fixed settings:
+
+- ``dnn``: a 31-31-10-5-2 network of maxout units (two pieces each), dropout 0.1 on the input and 0.5 on the
+  hidden layers, L1 1e-5 on the kernels, ADADELTA (H2O's: rho 0.99, epsilon 1e-8, no learning rate, which is
+  Keras's ``learning_rate=1.0``), softmax output, early stopping on held-out dates.
+- ``gbt``: boosted trees, 100 of depth 3, learning rate 0.1, 15 of 31 features per split: scikit-learn's
+  ``HistGradientBoostingClassifier``, histogram-based like H2O's GBM that the paper ran, and as fast as
+  LightGBM at these settings (``benchmarks/trees.py``).
+- ``raf``: a random forest, 1,000 trees of depth 20, floor(sqrt(31)) = 5 features per split: scikit-learn's
+  ``RandomForestClassifier``.
+
+Two more join by name: ``mlp`` (the seed's network, ``deepfin.finance.model``) and ``logit`` (a logistic
+regression on standardised returns, the linear baseline a network has to beat). Any scikit-learn classifier
+joins with ``[model.NAME] estimator = "sklearn.module.Class"`` and its parameters.
+
+``Family.fast`` are the settings a study uses unless the config says otherwise: the paper's, except a forest of
+100 trees each grown on 3% of the rows and at most 30 epochs, so that the 500-name, 25-year study ends in
+minutes on two cores; ``Family.paper`` are the published ones (``examples/krauss.toml``); ``Family.quick``
+shrinks the fast settings further for ``--quick``. The ensembles (``ENSEMBLES``) average their members'
+probabilities: ENS1 equally, ENS2 weighted by each member's Gini coefficient (2 AUC - 1) on its training
+period, ENS3 by the rank of that Gini (the best member gets the most weight).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import ClassifierMixin, is_classifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from deepfin import optimizers
+from deepfin.callbacks import EarlyStopping
+from deepfin.finance import model as seed_model
+from deepfin.finance.model import DateHoldoutClassifier
+from deepfin.finance.preprocessing import QuantileClipper
+from deepfin.layers import Dense, Dropout, Maxout
+from deepfin.models import Sequential
+from deepfin.regularizers import L1
+from deepfin.wrappers.scikit_learn import KerasClassifier
+
+
+@dataclass(frozen=True)
+class Training:
+    """What every network of a run shares: early stopping's held-out share of dates and purge, and the seed."""
+
+    validation_split: float = 0.2
+    purge: int = 1
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Family:
+    """A kind of model: how to build it from settings, and its fast, published and quick settings."""
+
+    name: str
+    description: str
+    build: Callable[[dict, Training], ClassifierMixin]
+    fast: dict
+    paper: dict
+    quick: dict
+
+    def settings(self, given: dict | None = None, quick: bool = False) -> dict:
+        """The fast settings (scaled down when ``quick``) with ``given`` on top."""
+        return {**self.fast, **(self.quick if quick else {}), **(given or {})}
+
+
+def krauss_network(hidden=(31, 10, 5), pieces=2, input_dropout=0.1, dropout=0.5, l1=1e-5, optimizer="Adadelta",
+                   learning_rate=1.0, rho=0.99, epsilon=1e-8, meta=None) -> Sequential:
+    """The paper's network: maxout layers of ``hidden`` units, dropout, L1, a two-unit softmax, compiled."""
+    model = Sequential()
+    model.add(Dropout(input_dropout, input_shape=(meta["n_features_in_"],)))
+    for units in hidden:
+        model.add(Maxout(units, pieces, kernel_regularizer=L1(l1) if l1 else None))
+        model.add(Dropout(dropout))
+    model.add(Dense(2, activation="softmax", kernel_regularizer=L1(l1) if l1 else None))
+    options = {"rho": rho, "epsilon": epsilon} if optimizer.lower() == "adadelta" else {}
+    model.compile(loss="sparse_categorical_crossentropy",
+                  optimizer=type(optimizers.get(optimizer))(learning_rate=learning_rate, **options))
+    return model
+
+
+def _network(build_fn, settings: dict, training: Training) -> DateHoldoutClassifier:
+    """``build_fn``'s network behind clipping and standardising, early-stopped on held-out whole dates."""
+    settings = dict(settings)
+    fit = {name: settings.pop(name) for name in ("epochs", "batch_size")}
+    patience = settings.pop("patience")
+    network = KerasClassifier(build_fn, **fit, random_state=training.seed, callbacks=[
+        EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)], **settings)
+    return DateHoldoutClassifier(make_pipeline(QuantileClipper(), StandardScaler()), network,
+                                 validation_split=training.validation_split, purge=training.purge)
+
+
+def _dnn(settings: dict, training: Training):
+    return _network(krauss_network, settings, training)
+
+
+def _mlp(settings: dict, training: Training):
+    return _network(seed_model.make_model, settings, training)
+
+
+def _gbt(settings: dict, training: Training):
+    settings = dict(settings)
+    return HistGradientBoostingClassifier(max_iter=settings.pop("n_estimators"), early_stopping=False,
+                                          random_state=training.seed, **settings)
+
+
+def _raf(settings: dict, training: Training):
+    return RandomForestClassifier(random_state=training.seed, **settings)
+
+
+def _logit(settings: dict, training: Training):
+    return make_pipeline(QuantileClipper(), StandardScaler(), LogisticRegression(**settings))
+
+
+DNN_PAPER = {"hidden": [31, 10, 5], "pieces": 2, "input_dropout": 0.1, "dropout": 0.5, "l1": 1e-5,
+             "optimizer": "Adadelta", "learning_rate": 1.0, "rho": 0.99, "epsilon": 1e-8, "epochs": 400,
+             "patience": 5, "batch_size": 32}
+GBT_PAPER = {"n_estimators": 100, "max_depth": 3, "learning_rate": 0.1, "max_features": 15 / 31}
+RAF_PAPER = {"n_estimators": 1000, "max_depth": 20, "max_features": 5, "max_samples": 1.0, "min_samples_leaf": 1,
+             "n_jobs": 1}
+MLP_SEED = {"dense_layers": [64, 64], "activation": "relu", "dropout": 0.5, "optimizer": "Adam",
+            "learning_rate": 0.001, "epochs": 30, "patience": 3, "batch_size": 1024}
+
+FAMILIES = {family.name: family for family in (
+    Family("dnn", "deep network: maxout 31-31-10-5-2, dropout, L1, ADADELTA", _dnn,
+           {**DNN_PAPER, "epochs": 30, "patience": 3, "batch_size": 1024}, DNN_PAPER,
+           {"epochs": 20, "patience": 3, "batch_size": 128}),
+    Family("gbt", "gradient-boosted trees (scikit-learn's histogram GBM)", _gbt, GBT_PAPER, GBT_PAPER,
+           {"n_estimators": 20}),
+    Family("raf", "random forest (scikit-learn)", _raf,
+           {**RAF_PAPER, "n_estimators": 100, "max_samples": 0.1, "min_samples_leaf": 200},
+           RAF_PAPER, {"n_estimators": 20, "max_depth": 10, "max_samples": 0.2}),
+    Family("mlp", "the seed's tuned network (dense, Adam)", _mlp, MLP_SEED, MLP_SEED,
+           {"epochs": 4, "patience": 1, "batch_size": 256}),
+    Family("logit", "logistic regression on standardised returns (the linear baseline)", _logit,
+           {"C": 1.0, "max_iter": 1000}, {"C": 1.0, "max_iter": 1000}, {}),
+)}
+
+PAPER_ENSEMBLE = ("dnn", "gbt", "raf")
+ENSEMBLES = {"ens1": "equal weights", "ens2": "weights from each member's training Gini coefficient",
+             "ens3": "weights from the rank of each member's training Gini coefficient"}
+
+
+def known_names() -> list[str]:
+    return [*FAMILIES, *ENSEMBLES]
+
+
+def estimator_class(path: str) -> type:
+    """The scikit-learn classifier class at ``sklearn.module.Class`` (only scikit-learn's, and only classes that
+    classify with probabilities: a config must not be able to run arbitrary code)."""
+    module, _, name = path.rpartition(".")
+    if not module.startswith("sklearn.") or not name:
+        raise ValueError(f"estimator must name a scikit-learn classifier as 'sklearn.module.Class', such as "
+                         f"'sklearn.ensemble.ExtraTreesClassifier'. Received: estimator={path!r}")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        raise ValueError(f"No scikit-learn class {path!r}.") from None
+    if not isinstance(cls, type) or not is_classifier(cls()) or not hasattr(cls, "predict_proba"):
+        raise ValueError(f"{path} is not a scikit-learn classifier with predict_proba.")
+    return cls
+
+
+def build(name: str, settings: dict | None, training: Training, quick: bool = False):
+    """An unfitted estimator for model ``name`` (a family, or a named scikit-learn class in ``settings``)."""
+    settings = dict(settings or {})
+    if "estimator" in settings:
+        cls = estimator_class(settings.pop("estimator"))
+        if "random_state" in cls().get_params():
+            settings.setdefault("random_state", training.seed)
+        return cls(**settings)
+    family = FAMILIES[name]
+    return family.build(family.settings(settings, quick), training)
+
+
+def check_models(models: list[str], settings: dict) -> None:
+    """Fail before training on an unknown model name, an ensemble without its members, or settings that the
+    model does not take."""
+    if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
+        raise ValueError(f"models must be a list of model names. Received: models={models!r}")
+    if len(set(models)) != len(models):
+        raise ValueError(f"models lists a model twice. Received: models={models!r}")
+    custom = {name for name, given in settings.items() if isinstance(given, dict) and "estimator" in given}
+    for name in models:
+        if name not in FAMILIES and name not in ENSEMBLES and name not in custom:
+            raise ValueError(f"Unknown model {name!r}. Known models: {', '.join(known_names())}; or add "
+                             f"[model.{name}] with estimator = \"sklearn.module.Class\".")
+    for name, given in settings.items():
+        if not isinstance(given, dict):
+            raise ValueError(f"model.{name} must be a table of settings. Received: {given!r}")
+        if name in ENSEMBLES:
+            _check_members(name, given, models)
+        elif name in custom:
+            build(name, given, Training())
+        elif name in FAMILIES:
+            unknown = sorted(set(given) - set(FAMILIES[name].fast))
+            if unknown:
+                raise ValueError(f"model.{name} does not take {', '.join(unknown)}. It takes: "
+                                 f"{', '.join(FAMILIES[name].fast)}.")
+            build(name, given, Training())
+        else:
+            raise ValueError(f"[model.{name}] sets a model that is neither known nor given an estimator. Known "
+                             f"models: {', '.join(known_names())}.")
+    for name in models:
+        if name in ENSEMBLES and name not in settings:
+            _check_members(name, {}, models)
+
+
+def members(name: str, settings: dict) -> list[str]:
+    """The models an ensemble averages (the paper's three unless ``[model.ensN] members`` says otherwise)."""
+    return list(settings.get(name, {}).get("members", PAPER_ENSEMBLE))
+
+
+def _check_members(name: str, given: dict, models: list[str]) -> None:
+    unknown = sorted(set(given) - {"members"})
+    if unknown:
+        raise ValueError(f"model.{name} takes only members. Received: {', '.join(unknown)}.")
+    wanted = list(given.get("members", PAPER_ENSEMBLE))
+    missing = [m for m in wanted if m not in models or m in ENSEMBLES]
+    if len(wanted) < 2:
+        raise ValueError(f"The ensemble {name} needs at least two members. Received: members={wanted!r}")
+    if missing:
+        raise ValueError(f"The ensemble {name} averages {', '.join(wanted)}, but {', '.join(missing)} "
+                         f"{'is' if len(missing) == 1 else 'are'} not among the study's single models "
+                         f"({', '.join(models)}). Add {'it' if len(missing) == 1 else 'them'} to models, or set "
+                         f"[model.{name}] members to two or more of them.")
+
+
+def ensemble_weights(name: str, gini: dict[str, float]) -> dict[str, float]:
+    """The weights ENS1, ENS2 or ENS3 gives its members, from their training-period Gini coefficients."""
+    names = list(gini)
+    if name == "ens1":
+        raw = np.ones(len(names))
+    elif name == "ens2":
+        raw = np.clip([gini[m] for m in names], 0.0, None)
+    else:
+        raw = np.argsort(np.argsort([gini[m] for m in names], kind="stable"), kind="stable") + 1.0
+    if not raw.sum() > 0:
+        raw = np.ones(len(names))
+    return dict(zip(names, (raw / raw.sum()).tolist()))

@@ -1,0 +1,246 @@
+"""Krauss, Do and Huck's study: several model families and their ensembles, refitted on every study period, each
+ranked daily into long-short books of k names, and the paper's tables of what they earned.
+
+A study period is a walk-forward window of the plan (750 training and 250 trading days in the daily recipe):
+every single model (``deepfin.finance.families``) is fitted on the training rows whose label is known before
+the first trading date, predicts every trading row, and reports its Gini coefficient on (up to 50,000 rows of)
+the training period (out of bag for a forest, as H2O reports its forests' training figures), the permutation
+importance of each
+feature (AUC lost when the feature's values are shuffled, on a sample of training rows) and the seconds it
+took. Study periods are independent jobs run through joblib (``n_jobs``; a distributed backend such as Dask's
+spreads them over machines). The ensembles are averaged afterwards from the members' probabilities.
+
+``execute(plan)`` returns a ``Study``; ``tables`` turns its books into the paper's measures.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import roc_auc_score
+
+from deepfin.finance import backtest as bt
+from deepfin.finance import families, strategy
+from deepfin.finance.console import progress, say
+from deepfin.finance.evaluation import labelled, realised_for
+from deepfin.finance.families import ENSEMBLES, Training
+from deepfin.finance.features import RECIPES
+
+GINI_ROWS, IMPORTANCE_ROWS = 50_000, 10_000  # training rows (a random sample) each is measured on
+
+
+@dataclass
+class Period:
+    """What one study period found: each single model's probabilities on the trading rows, its training Gini,
+    its feature importances and the seconds it took."""
+
+    number: int
+    probabilities: pd.DataFrame
+    gini: dict[str, float]
+    importance: dict[str, np.ndarray]
+    seconds: dict[str, float]
+    train_rows: int
+
+
+@dataclass
+class Study:
+    """A finished study: every model's predictions, books and their returns, and what each period found."""
+
+    plan: object
+    models: list[str]
+    predictions: pd.DataFrame
+    periods: list[Period]
+    books: dict[tuple[str, int], pd.DataFrame]
+    weights: dict[tuple[str, int], pd.DataFrame]
+    ensemble_weights: dict[str, pd.DataFrame]
+    seconds: dict[str, float]
+
+
+def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised, X_test: pd.DataFrame,
+               specs: dict[str, dict], training: Training, quick: bool) -> Period:
+    """Fit each single model on one study period's training rows and predict its trading rows."""
+    probabilities, gini, importance, seconds = {}, {}, {}, {}
+    sample = np.random.default_rng(training.seed + number).permutation(len(X_train))[:GINI_ROWS]
+    for name, settings in specs.items():
+        started = time.perf_counter()
+        model = families.build(name, settings, training, quick)
+        model.fit(X_train, y_train, **realised_for(model, realised))
+        probabilities[name] = model.predict_proba(X_test)[:, 1]
+        gini[name] = training_gini(model, X_train.iloc[sample], y_train.iloc[sample], sample)
+        few = sample[:IMPORTANCE_ROWS]
+        importance[name] = permutation_importance(model, X_train.iloc[few], y_train.iloc[few],
+                                                  scoring="roc_auc", n_repeats=1,
+                                                  random_state=training.seed).importances_mean
+        seconds[name] = time.perf_counter() - started
+    return Period(number, pd.DataFrame(probabilities, index=X_test.index), gini, importance, seconds, len(X_train))
+
+
+def training_gini(model, X: pd.DataFrame, y: pd.Series, positions=None) -> float:
+    """2 AUC - 1 on training rows ``X`` (at ``positions`` of the rows the model was fitted on; default all): for
+    a bagged forest, each row scored by the trees that did not draw it (out of bag, as H2O reports a forest's
+    training figures), else by the whole model."""
+    y = np.asarray(y)
+    if not hasattr(model, "estimators_samples_") or getattr(model, "bootstrap", True) is False:
+        return 2 * roc_auc_score(y, model.predict_proba(X)[:, 1]) - 1
+    positions = np.arange(len(X)) if positions is None else np.asarray(positions)
+    values = X.to_numpy(np.float32) if isinstance(X, pd.DataFrame) else np.asarray(X, np.float32)
+    total, count = np.zeros(len(values)), np.zeros(len(values))
+    for tree, drawn in zip(model.estimators_, model.estimators_samples_):
+        out = ~np.isin(positions, drawn)
+        if not out.any():
+            continue
+        total[out] += tree.predict_proba(values[out])[:, 1]
+        count[out] += 1
+    known = count > 0
+    return 2 * roc_auc_score(y[known], total[known] / count[known]) - 1
+
+
+def execute(plan, verbose: int = 1, n_jobs: int | None = None) -> Study:
+    """Fit every study period (through joblib), average the ensembles, book every model at every k."""
+    config = plan.config
+    singles = [m for m in config.models if m not in ENSEMBLES]
+    specs = {name: config.model.get(name, {}) for name in singles}
+    training = Training(config.validation_split, config.purge, config.seed)
+    realised = plan.rows["realised"].to_numpy()
+
+    def jobs():  # made as joblib asks for them: one period's rows in memory per worker, not all at once
+        for number, window in enumerate(plan.test_windows):
+            train, test = window.rows(plan.X.index, realised)
+            yield delayed(fit_period)(number, plan.X.iloc[train], plan.y.iloc[train], realised[train],
+                                      plan.X.iloc[test], specs, training, config.quick)
+
+    n_periods = len(plan.test_windows)
+    say(verbose, f"Study: {', '.join(config.models)} on {n_periods} study periods of {config.train_size} training "
+                 f"and {config.test_size} trading {RECIPES[config.recipe].period}s"
+                 f"{' (quick settings)' if config.quick else ''}, n_jobs={n_jobs or config.n_jobs}")
+    periods = []
+    with progress(n_periods, verbose, "study period") as advance:
+        for period in Parallel(n_jobs=n_jobs or config.n_jobs, return_as="generator_unordered")(jobs()):
+            periods.append(period)
+            advance()
+    periods.sort(key=lambda p: p.number)
+    predictions, ensemble_weights = _with_ensembles(periods, config)
+    predictions["label"] = plan.y.reindex(predictions.index)
+    predictions["forward_return"] = plan.rows["forward_return"].reindex(predictions.index)
+    books, weights = {}, {}
+    for name in config.models:
+        for k in plan.ks:
+            _, weights[name, k], books[name, k] = strategy.run(predictions[name], plan.outcomes, k, config.cost_bps,
+                                                               config.seed, config.lag)
+    seconds = {name: float(sum(p.seconds[name] for p in periods)) for name in singles}
+    say(verbose, "  seconds per family: " + ", ".join(f"{name} {s:.0f}" for name, s in seconds.items()))
+    return Study(plan, list(config.models), predictions, periods, books, weights, ensemble_weights, seconds)
+
+
+def _with_ensembles(periods: list[Period], config) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Every model's probabilities (rows (date, ticker), one column per model, and the study period), the
+    ensembles averaged with their weights per period."""
+    parts, weights = [], {name: [] for name in config.models if name in ENSEMBLES}
+    for period in periods:
+        frame = period.probabilities.copy()
+        for name in weights:
+            members = families.members(name, config.model)
+            w = families.ensemble_weights(name, {m: period.gini[m] for m in members})
+            frame[name] = sum(w[m] * frame[m] for m in members)
+            weights[name].append(pd.Series(w, name=period.number))
+        frame.insert(0, "window", period.number)
+        parts.append(frame)
+    predictions = pd.concat(parts)[["window", *config.models]]
+    return predictions, {name: pd.DataFrame(rows) for name, rows in weights.items()}
+
+
+# ---------------------------------------------------------------------------------------------------- tables
+def measures(returns: pd.Series, periods_per_year: int) -> dict:
+    """The paper's figures of a daily return series: mean, standard error, t-statistic, standard deviation,
+    annualised Sharpe ratio, share of positive days, maximum drawdown."""
+    r = returns.dropna()
+    n = len(r)
+    if n < 2:
+        return {"days": n}
+    mean, std = float(r.mean()), float(r.std(ddof=1))
+    performance = bt.performance(r, periods_per_year)
+    se = std / np.sqrt(n)
+    return {"days": n, "mean": mean, "std_error": se, "t_stat": mean / se if se > 0 else float("nan"), "std": std,
+            "sharpe": performance["sharpe"], "share_positive": performance["hit_rate"],
+            "max_drawdown": performance["max_drawdown"]}
+
+
+def row(book: pd.DataFrame, periods_per_year: int) -> dict:
+    """Before-costs measures, and the mean, t-statistic and Sharpe ratio after costs, of one book."""
+    before = measures(book["before_costs"], periods_per_year)
+    after = measures(book["after_costs"], periods_per_year)
+    return {**before, "mean_after_costs": after.get("mean"), "t_stat_after_costs": after.get("t_stat"),
+            "sharpe_after_costs": after.get("sharpe"), "turnover": float(book["turnover"].mean())
+            if len(book) else float("nan")}
+
+
+def k_accuracy(weights: pd.DataFrame, labels: pd.DataFrame) -> float:
+    """Share of the book's positions on the right side of the median: longs labelled 1, shorts labelled 0."""
+    label = labels.reindex_like(weights).to_numpy(dtype=float)
+    w = weights.to_numpy()
+    held = (w != 0) & ~np.isnan(label)
+    right = ((w > 0) & (label == 1)) | ((w < 0) & (label == 0))
+    return float(right[held].mean()) if held.any() else float("nan")
+
+
+def direction(predictions: pd.DataFrame, model: str) -> dict:
+    """Accuracy (probability above 0.5 read as 'up') and ROC AUC of a model on every labelled trading row."""
+    known = labelled(predictions)
+    if known["label"].nunique() < 2:
+        return {"accuracy": float("nan"), "auc": float("nan")}
+    return {"accuracy": float(((known[model] > 0.5) == (known["label"] == 1)).mean()),
+            "auc": float(roc_auc_score(known["label"], known[model]))}
+
+
+def segments(dates: pd.DatetimeIndex, bounds: list[str]) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+    """Sub-periods split at ``bounds``, as (label, first day, day after the last), those holding any date."""
+    edges = [dates.min(), *[pd.Timestamp(b) for b in bounds], dates.max() + pd.Timedelta(days=1)]
+    out = []
+    for start, end in zip(edges, edges[1:]):
+        if start < end and ((dates >= start) & (dates < end)).any():
+            last = dates[dates < end].max()
+            out.append((f"{max(start, dates.min()).date()} to {last.date()}", start, end))
+    return out
+
+
+def tables(study: Study) -> dict:
+    """Per model: its direction figures, per k the book's measures and accuracy, the same by sub-period, its
+    training Gini and feature importance (single models) or member weights (ensembles)."""
+    plan, config = study.plan, study.plan.config
+    per_year = RECIPES[config.recipe].periods_per_year
+    labels = plan.y.unstack("ticker")
+    dates = study.predictions.index.get_level_values("date").unique()
+    parts = segments(dates, config.sub_periods)
+    out = {}
+    for name in study.models:
+        figures = {**direction(study.predictions, name), "k": {}, "sub_periods": {}}
+        for k in plan.ks:
+            book = study.books[name, k]
+            figures["k"][str(k)] = {**row(book, per_year), "k_accuracy": k_accuracy(study.weights[name, k], labels)}
+        for label, start, end in parts:
+            figures["sub_periods"][label] = {
+                str(k): row(study.books[name, k][(study.books[name, k].index >= start)
+                                                 & (study.books[name, k].index < end)], per_year)
+                for k in plan.ks}
+        if name in ENSEMBLES:
+            figures["members"] = families.members(name, config.model)
+            figures["mean_weights"] = study.ensemble_weights[name].mean().to_dict()
+        else:
+            figures["training_gini"] = float(np.mean([p.gini[name] for p in study.periods]))
+            figures["importance"] = importance(study, name)
+            figures["seconds"] = study.seconds[name]
+        out[name] = figures
+    return out
+
+
+def importance(study: Study, model: str) -> dict[str, float]:
+    """Mean permutation importance of each feature over the study periods, scaled to sum to 1 (negative
+    importances, noise, count as 0)."""
+    values = np.clip(np.mean([p.importance[model] for p in study.periods], axis=0), 0.0, None)
+    total = values.sum()
+    return dict(zip(study.plan.X.columns, (values / total if total > 0 else values).tolist()))

@@ -1,0 +1,195 @@
+"""A study's files: ``report.html`` (the paper's tables for every model and k, by sub-period, feature importance,
+cumulative returns, seconds per family), ``metrics.json`` (one key per model), ``predictions.csv`` (every
+model's probability for every trading row) and ``run.toml``. Every file is written whole or not at all."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from deepfin.finance import families, narrative
+from deepfin.finance.families import ENSEMBLES, FAMILIES
+from deepfin.finance.features import RECIPES
+from deepfin.finance.report import json_safe, number, percent, write_text
+from deepfin.finance.study import Study, tables
+from deepfin.viz.finance import plot_equity_curves, plot_importance
+
+# Krauss, Do and Huck (2017), Table 2: mean daily return of k = 10 books, December 1992 to October 2015
+PAPER_K10 = {"dnn": {"mean": 0.0033}, "gbt": {"mean": 0.0037}, "raf": {"mean": 0.0043},
+             "ens1": {"mean": 0.0045, "mean_after_costs": 0.0025}}
+
+
+def settings(study: Study) -> dict:
+    """Each single model's settings as used, and where they differ from the paper's."""
+    config = study.plan.config
+    out = {}
+    for name in study.models:
+        given = config.model.get(name, {})
+        if name in ENSEMBLES:
+            out[name] = {"members": families.members(name, config.model), "weights": ENSEMBLES[name]}
+        elif "estimator" in given:
+            out[name] = dict(given)
+        else:
+            family = FAMILIES[name]
+            used = family.settings(given, config.quick)
+            out[name] = {"used": used, "differs_from_paper": {
+                key: {"used": value, "paper": family.paper.get(key)} for key, value in used.items()
+                if family.paper.get(key) != value and name in ("dnn", "gbt", "raf")}}
+    return out
+
+
+def metrics(study: Study) -> dict:
+    """The figures of a study, as ``metrics.json`` holds them."""
+    plan, config = study.plan, study.plan.config
+    dates = study.predictions.index.get_level_values("date")
+    return json_safe({
+        "recipe": config.recipe, "label": config.label, "quick": config.quick,
+        "data": {"source": plan.panel.source, "names": len(plan.price_report.tickers),
+                 "notes": plan.price_report.lines(),
+                 "universe": plan.universe.describe() if plan.universe is not None else None,
+                 "delisting_return": config.delisting_return, "counts": plan.counts,
+                 "features": list(plan.X.columns)},
+        "design": {"study_periods": [{"trading": window.label(), "training_rows": period.train_rows,
+                                      "trading_rows": len(period.probabilities)}
+                                     for window, period in zip(plan.test_windows, study.periods)],
+                   "train_size": config.train_size, "test_size": config.test_size,
+                   "first_trading_date": str(dates.min().date()), "last_trading_date": str(dates.max().date()),
+                   "ks": plan.ks, "cost_bps_per_half_turn": config.cost_bps, "lag": config.lag,
+                   "sub_periods_from": config.sub_periods},
+        "settings": settings(study), "seconds": study.seconds, "models": tables(study),
+        "paper_k10": PAPER_K10})
+
+
+def write(study: Study, out: str | Path) -> dict:
+    """Write every file of the study into ``out``; returns the metrics."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = metrics(study)
+    k = study.plan.ks[0]
+    for side in ("before_costs", "after_costs"):
+        curves = pd.DataFrame({name: study.books[name, k][side] for name in study.models})
+        plot_equity_curves(curves, out / f"cumulative_{side}.png",
+                           title=f"k = {k}, {side.replace('_', ' ')}")
+    singles = [name for name in study.models if "importance" in figures["models"][name]]
+    if singles:
+        plot_importance(pd.DataFrame({name: figures["models"][name]["importance"] for name in singles}),
+                        out / "importance.png", title="permutation importance, share of each model's total")
+    write_text(out / "metrics.json", json.dumps(figures, indent=2))
+    write_text(out / "predictions.csv", study.predictions.reset_index().to_csv(index=False, float_format="%.6g"))
+    write_text(out / "run.toml", study.plan.config.to_toml())
+    write_text(out / "report.html", page(study, figures))
+    return figures
+
+
+def table(figures: dict, ks) -> pd.DataFrame:
+    """One row per (model, k): the paper's measures."""
+    rows = []
+    for name, model in figures.items():
+        for k in ks:
+            f = model["k"][str(k)]
+            rows.append(_row(name, k, f) | {"accuracy (k)": percent(f.get("k_accuracy")),
+                                               "AUC": number(model.get("auc"), 4)})
+    return pd.DataFrame(rows)
+
+
+def _row(name: str, k, f: dict) -> dict:
+    return {"model": name, "k": k, "mean": percent(f.get("mean"), 3), "std. error": percent(f.get("std_error"), 3),
+            "t": number(f.get("t_stat"), 2), "std.": percent(f.get("std"), 2), "Sharpe": number(f.get("sharpe"), 2),
+            "positive days": percent(f.get("share_positive")), "max drawdown": percent(f.get("max_drawdown")),
+            "mean after costs": percent(f.get("mean_after_costs"), 3),
+            "Sharpe after costs": number(f.get("sharpe_after_costs"), 2)}
+
+
+def sub_period_table(figures: dict, k) -> pd.DataFrame:
+    rows = []
+    for name, model in figures.items():
+        for label, by_k in model["sub_periods"].items():
+            rows.append({"sub-period": label, **_row(name, k, by_k[str(k)])})
+    return pd.DataFrame(rows)
+
+
+def page(study: Study, figures: dict) -> str:
+    """``report.html``: the study on one page."""
+    config, design, models = study.plan.config, figures["design"], figures["models"]
+    k = design["ks"][0]
+    importance = pd.DataFrame({name: m["importance"] for name, m in models.items() if "importance" in m})
+    top = (importance.rank(ascending=False).astype(int).head(len(importance)).rename_axis("feature")
+           .reset_index() if not importance.empty else pd.DataFrame())
+    quick = (" Quick settings: fewer trees and epochs than the fast settings, for a first look; figures are not "
+             "the study's." if config.quick else "")
+    settings_rows = []
+    for name, used in figures["settings"].items():
+        differs = used.get("differs_from_paper", {})
+        settings_rows.append({"model": name, "settings": html.escape(json.dumps(used.get("used", used))),
+                              "differs from the paper": html.escape(", ".join(
+                                  f"{key} {v['used']} (paper {v['paper']})" for key, v in differs.items())),
+                              "seconds": number(figures["seconds"].get(name), 0)})
+    paper = pd.DataFrame([{"model": name, "paper k=10 mean": percent(v["mean"], 2),
+                           "paper after costs": percent(v.get("mean_after_costs"), 2),
+                           "this study k=10 mean": percent(models[name]["k"].get("10", {}).get("mean"), 3)
+                           if name in models else "not run"} for name, v in PAPER_K10.items()])
+    return _TEMPLATE.format(
+        title=f"deepfin study: {', '.join(study.models)}", quick=quick,
+        source=html.escape(figures["data"]["source"]), names=figures["data"]["names"],
+        periods=len(design["study_periods"]), train=design["train_size"], test=design["test_size"],
+        period=RECIPES[config.recipe].period, first=design["first_trading_date"], last=design["last_trading_date"],
+        label=config.label, cost=f"{config.cost_bps:g}", lag=config.lag, k=k,
+        data="".join(f"<li>{html.escape(line)}</li>" for line in figures["data"]["notes"]
+                     + narrative.counts(figures["data"]["counts"])),
+        main=table(models, design["ks"]).to_html(index=False, border=0),
+        sub=sub_period_table(models, k).to_html(index=False, border=0),
+        paper=paper.to_html(index=False, border=0),
+        importance=top.to_html(index=False, border=0),
+        settings=pd.DataFrame(settings_rows).to_html(index=False, border=0, escape=False),
+        windows=pd.DataFrame(design["study_periods"]).to_html(index=False, border=0),
+        config=html.escape(config.to_toml()))
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.85em; }}
+th, td {{ padding: 0.2em 0.6em; border-bottom: 1px solid #ddd; text-align: left; }}
+figure {{ display: inline-block; margin: 0.5em; }} img {{ max-width: 100%; }}
+pre {{ background: #f6f6f6; padding: 1em; }}
+</style></head><body>
+<h1>{title}</h1>
+<p>{names} names ({source}); {periods} study periods of {train} training and {test} trading {period}s, trading
+from {first} to {last}. Every model is refitted on each study period's training rows whose label (return above
+the cross-sectional median: {label}) is known before its first trading date, and predicts every trading row.
+Each trading day, long the k highest and short the k lowest probabilities, equal-weighted, held one {period};
+{cost} basis points per half-turn; signals trade {lag} {period}(s) after they are made.{quick}</p>
+<h2>Data</h2><ul>{data}</ul>
+<h2>Returns by model and k</h2>
+<p>Mean, standard error, t-statistic and standard deviation of the daily return before costs, the annualised
+Sharpe ratio, the share of positive days, the maximum drawdown (compounded), the mean and Sharpe ratio after
+costs; accuracy (k) is the share of the k long and k short positions on the right side of the median, AUC that
+of the model's probabilities on every labelled trading row.</p>
+{main}
+<h2>The paper's figures</h2>
+<p>Krauss, Do and Huck (2017) on the S&amp;P 500, December 1992 to October 2015, k = 10 before costs (and
+ENS1 after costs): what differs here is the data (its names, years and costs) and the settings below.</p>
+{paper}
+<h2>By sub-period (k = {k})</h2>
+{sub}
+<h2>Cumulative returns (k = {k})</h2>
+<figure><img src="cumulative_before_costs.png" alt="cumulative returns before costs"></figure>
+<figure><img src="cumulative_after_costs.png" alt="cumulative returns after costs"></figure>
+<h2>Which lagged returns each model relies on</h2>
+<p>Permutation importance (ROC AUC lost when a feature's values are shuffled, on up to 10,000 training rows per
+study period, averaged over periods, scaled to sum to 1); the table ranks the features per model (1 = most
+important).</p>
+<figure><img src="importance.png" alt="feature importance"></figure>
+{importance}
+<h2>Models, settings and seconds</h2>
+{settings}
+<h2>Study periods</h2>
+{windows}
+<h2>Settings</h2>
+<pre>{config}</pre>
+</body></html>
+"""
