@@ -86,8 +86,8 @@ def test_ensembles_average_their_members_with_the_papers_weights(planted):
         rows = result.predictions["window"] == period.number
         frame = result.predictions[rows]
         gini = {m: period.gini[m] for m in SINGLES}
-        ranks = {m: sorted(gini, key=gini.get).index(m) + 1 for m in SINGLES}
-        for name, raw in (("ens1", {m: 1.0 for m in SINGLES}), ("ens2", gini), ("ens3", ranks)):
+        inverse_ranks = {m: 1 / (sorted(gini, key=gini.get, reverse=True).index(m) + 1) for m in SINGLES}
+        for name, raw in (("ens1", {m: 1.0 for m in SINGLES}), ("ens2", gini), ("ens3", inverse_ranks)):
             expected = sum(raw[m] * frame[m] for m in SINGLES) / sum(raw.values())
             np.testing.assert_allclose(frame[name], expected, rtol=1e-12)
 
@@ -141,8 +141,12 @@ def test_ensemble_weight_formulas():
     gini = {"dnn": 0.1, "gbt": 0.3, "raf": 0.2}
     assert families.ensemble_weights("ens1", gini) == pytest.approx({"dnn": 1 / 3, "gbt": 1 / 3, "raf": 1 / 3})
     assert families.ensemble_weights("ens2", gini) == pytest.approx({"dnn": 1 / 6, "gbt": 1 / 2, "raf": 1 / 3})
-    assert families.ensemble_weights("ens3", gini) == pytest.approx({"dnn": 1 / 6, "gbt": 1 / 2, "raf": 1 / 3})
+    # Aiolfi and Timmermann's rank weights: 1/rank over the sum of 1/rank, the best ranked 1
+    assert families.ensemble_weights("ens3", gini) == pytest.approx({"dnn": 2 / 11, "gbt": 6 / 11, "raf": 3 / 11})
     assert families.ensemble_weights("ens2", {"a": -0.1, "b": -0.2}) == pytest.approx({"a": 0.5, "b": 0.5})
+    unknown = {"a": float("nan"), "b": 0.3, "c": 0.1}  # a member whose training labels held one class
+    assert families.ensemble_weights("ens3", unknown)["a"] == pytest.approx(2 / 11)
+    assert families.ensemble_weights("ens2", unknown)["a"] == 0.0
 
 
 def test_the_paper_network_has_its_published_shape():
@@ -165,6 +169,8 @@ def test_the_paper_network_has_its_published_shape():
     ({"models": ["gbt"], "ks": [0]}, "ks must be a non-empty list of positive integers"),
     ({"models": ["gbt"], "sub_periods": ["not a date"]}, "sub_periods holds dates"),
     ({"models": ["gbt"], "n_jobs": 0}, "n_jobs must be a non-zero integer"),
+    ({"models": ["raf"], "model": {"raf": {"max_depth": None}}}, "model.raf.max_depth must be a number"),
+    ({"models": ["my.net"], "model": {"my.net": {"estimator": "sklearn.svm.SVC"}}}, "A model name holds letters"),
 ])
 def test_bad_study_settings_fail_before_any_work(settings, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
@@ -175,6 +181,21 @@ def test_k_larger_than_half_the_names_fails_in_plan():
     universe = synthetic.synthetic_universe(30, 4, seed=6)
     with pytest.raises(ValueError, match=r"k=20 needs 40 names on every trading date, but .* has \d+"):
         workflow.plan(RunConfig(models=["gbt"], **{**SMALL, "ks": [5, 20]}), universe)
+
+
+def test_a_set_k_is_the_book_size_and_is_checked():
+    universe = synthetic.synthetic_universe(30, 4, seed=6)
+    settings = {**SMALL, "ks": None}
+    assert workflow.plan(RunConfig(models=["gbt"], k=3, **settings), universe).ks == [3]
+    with pytest.raises(ValueError, match=r"ks=\[20\]: k=20 needs 40 names"):
+        workflow.plan(RunConfig(models=["gbt"], k=20, **settings), universe)
+
+
+def test_a_period_whose_training_labels_are_one_class_gives_probabilities_and_no_gini():
+    X = pd.DataFrame(np.random.default_rng(0).standard_normal((50, 3)))
+    forest = RandomForestClassifier(5, random_state=0).fit(X, np.zeros(50, dtype=int))
+    assert (study.probability_up(forest, X) == 0).all()
+    assert np.isnan(study.training_gini(forest, X, np.zeros(50, dtype=int)))
 
 
 def test_default_ks_are_the_papers_that_fit():

@@ -221,7 +221,7 @@ def maxout(z, pieces: int) -> Tensor:
     slices and elementwise maxima: a reduction over a short last axis is many times slower in NumPy."""
     z = as_tensor(z)
     out = z.data[..., 0::pieces].copy()
-    winner = np.zeros(out.shape, dtype=np.int8) if pieces > 1 else None
+    winner = np.zeros(out.shape, dtype=np.intp) if pieces > 1 else None
     for p in range(1, pieces):
         piece = z.data[..., p::pieces]
         higher = piece > out

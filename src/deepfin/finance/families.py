@@ -20,17 +20,20 @@ joins with ``[model.NAME] estimator = "sklearn.module.Class"`` and its parameter
 minutes on two cores; ``Family.paper`` are the published ones (``examples/krauss.toml``); ``Family.quick``
 shrinks the fast settings further for ``--quick``. The ensembles (``ENSEMBLES``) average their members'
 probabilities: ENS1 equally, ENS2 weighted by each member's Gini coefficient (2 AUC - 1) on its training
-period, ENS3 by the rank of that Gini (the best member gets the most weight).
+period, ENS3 by the inverse of its rank (the best member ranked 1: weights 1/R over the sum of 1/R, Aiolfi and
+Timmermann's rank weights, as the paper cites them).
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import ClassifierMixin, is_classifier
+from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -94,7 +97,7 @@ def _network(build_fn, settings: dict, training: Training) -> DateHoldoutClassif
     patience = settings.pop("patience")
     network = KerasClassifier(build_fn, **fit, random_state=training.seed, callbacks=[
         EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)], **settings)
-    return DateHoldoutClassifier(make_pipeline(QuantileClipper(), StandardScaler()), network,
+    return DateHoldoutClassifier(make_pipeline(_clip_returns(), StandardScaler()), network,
                                  validation_split=training.validation_split, purge=training.purge)
 
 
@@ -117,7 +120,13 @@ def _raf(settings: dict, training: Training):
 
 
 def _logit(settings: dict, training: Training):
-    return make_pipeline(QuantileClipper(), StandardScaler(), LogisticRegression(**settings))
+    return make_pipeline(_clip_returns(), StandardScaler(), LogisticRegression(**settings))
+
+
+def _clip_returns() -> ColumnTransformer:
+    """Clip the return columns at their 1% and 99% quantiles; calendar dummies pass through."""
+    return ColumnTransformer([("returns", QuantileClipper(), make_column_selector(pattern=r"^(?!year_|month_)"))],
+                             remainder="passthrough", verbose_feature_names_out=False)
 
 
 DNN_PAPER = {"hidden": [31, 10, 5], "pieces": 2, "input_dropout": 0.1, "dropout": 0.5, "l1": 1e-5,
@@ -138,7 +147,7 @@ FAMILIES = {family.name: family for family in (
     Family("raf", "random forest (scikit-learn)", _raf,
            {**RAF_PAPER, "n_estimators": 100, "max_samples": 0.1, "min_samples_leaf": 200},
            RAF_PAPER, {"n_estimators": 20, "max_depth": 10, "max_samples": 0.2}),
-    Family("mlp", "the seed's tuned network (dense, Adam)", _mlp, MLP_SEED, MLP_SEED,
+    Family("mlp", "the seed's network (dense, Adam), at fixed settings", _mlp, MLP_SEED, MLP_SEED,
            {"epochs": 4, "patience": 1, "batch_size": 256}),
     Family("logit", "logistic regression on standardised returns (the linear baseline)", _logit,
            {"C": 1.0, "max_iter": 1000}, {"C": 1.0, "max_iter": 1000}, {}),
@@ -146,7 +155,7 @@ FAMILIES = {family.name: family for family in (
 
 PAPER_ENSEMBLE = ("dnn", "gbt", "raf")
 ENSEMBLES = {"ens1": "equal weights", "ens2": "weights from each member's training Gini coefficient",
-             "ens3": "weights from the rank of each member's training Gini coefficient"}
+             "ens3": "weights 1 / rank of each member's training Gini coefficient (best: rank 1)"}
 
 
 def known_names() -> list[str]:
@@ -196,8 +205,10 @@ def check_models(models: list[str], settings: dict) -> None:
     for name, given in settings.items():
         if not isinstance(given, dict):
             raise ValueError(f"model.{name} must be a table of settings. Received: {given!r}")
+        _check_writable(name, given)
         if name in ENSEMBLES:
-            _check_members(name, given, models)
+            if name in models:
+                _check_members(name, given, models)
         elif name in custom:
             build(name, given, Training())
         elif name in FAMILIES:
@@ -212,6 +223,23 @@ def check_models(models: list[str], settings: dict) -> None:
     for name in models:
         if name in ENSEMBLES and name not in settings:
             _check_members(name, {}, models)
+
+
+def _check_writable(name: str, given: dict) -> None:
+    """A model's name and settings must survive ``run.toml``: a bare name, values that TOML writes (numbers,
+    text, true/false, lists of them)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise ValueError(f"A model name holds letters, digits, '_' and '-' only. Received: {name!r}")
+
+    def writable(value) -> bool:
+        if isinstance(value, list):
+            return all(writable(v) for v in value)
+        return isinstance(value, (bool, int, float, str))
+
+    for key, value in given.items():
+        if not writable(value):
+            raise ValueError(f"model.{name}.{key} must be a number, text, true/false or a list of them (None is "
+                             f"the setting left out). Received: {value!r}")
 
 
 def members(name: str, settings: dict) -> list[str]:
@@ -235,14 +263,17 @@ def _check_members(name: str, given: dict, models: list[str]) -> None:
 
 
 def ensemble_weights(name: str, gini: dict[str, float]) -> dict[str, float]:
-    """The weights ENS1, ENS2 or ENS3 gives its members, from their training-period Gini coefficients."""
+    """The weights ENS1, ENS2 or ENS3 gives its members, from their training-period Gini coefficients (an
+    unknown Gini, NaN, counts as 0): equal; proportional to the Gini (negative ones count as 0); proportional to
+    1 / rank, the best member ranked 1."""
     names = list(gini)
+    values = np.nan_to_num(np.array([gini[m] for m in names], dtype=float), nan=0.0)
     if name == "ens1":
         raw = np.ones(len(names))
     elif name == "ens2":
-        raw = np.clip([gini[m] for m in names], 0.0, None)
+        raw = np.clip(values, 0.0, None)
     else:
-        raw = np.argsort(np.argsort([gini[m] for m in names], kind="stable"), kind="stable") + 1.0
+        raw = 1.0 / (np.argsort(np.argsort(-values, kind="stable"), kind="stable") + 1.0)
     if not raw.sum() > 0:
         raw = np.ones(len(names))
     return dict(zip(names, (raw / raw.sum()).tolist()))

@@ -70,7 +70,7 @@ def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised,
         started = time.perf_counter()
         model = families.build(name, settings, training, quick)
         model.fit(X_train, y_train, **realised_for(model, realised))
-        probabilities[name] = model.predict_proba(X_test)[:, 1]
+        probabilities[name] = probability_up(model, X_test)
         gini[name] = training_gini(model, X_train.iloc[sample], y_train.iloc[sample], sample)
         few = sample[:IMPORTANCE_ROWS]
         importance[name] = permutation_importance(model, X_train.iloc[few], y_train.iloc[few],
@@ -80,13 +80,19 @@ def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised,
     return Period(number, pd.DataFrame(probabilities, index=X_test.index), gini, importance, seconds, len(X_train))
 
 
+def probability_up(model, X) -> np.ndarray:
+    """The model's probability of label 1 (0 where it never saw that label in training)."""
+    classes = list(model.classes_)
+    return model.predict_proba(X)[:, classes.index(1)] if 1 in classes else np.zeros(len(X))
+
+
 def training_gini(model, X: pd.DataFrame, y: pd.Series, positions=None) -> float:
     """2 AUC - 1 on training rows ``X`` (at ``positions`` of the rows the model was fitted on; default all): for
     a bagged forest, each row scored by the trees that did not draw it (out of bag, as H2O reports a forest's
     training figures), else by the whole model."""
     y = np.asarray(y)
     if not hasattr(model, "estimators_samples_") or getattr(model, "bootstrap", True) is False:
-        return 2 * roc_auc_score(y, model.predict_proba(X)[:, 1]) - 1
+        return 2 * roc_auc_score(y, probability_up(model, X)) - 1 if len(np.unique(y)) == 2 else float("nan")
     positions = np.arange(len(X)) if positions is None else np.asarray(positions)
     values = X.to_numpy(np.float32) if isinstance(X, pd.DataFrame) else np.asarray(X, np.float32)
     total, count = np.zeros(len(values)), np.zeros(len(values))
@@ -94,9 +100,11 @@ def training_gini(model, X: pd.DataFrame, y: pd.Series, positions=None) -> float
         out = ~np.isin(positions, drawn)
         if not out.any():
             continue
-        total[out] += tree.predict_proba(values[out])[:, 1]
+        total[out] += probability_up(tree, values[out])
         count[out] += 1
     known = count > 0
+    if len(np.unique(y[known])) < 2:
+        return float("nan")
     return 2 * roc_auc_score(y[known], total[known] / count[known]) - 1
 
 
@@ -199,7 +207,7 @@ def direction(predictions: pd.DataFrame, model: str) -> dict:
 
 def segments(dates: pd.DatetimeIndex, bounds: list[str]) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
     """Sub-periods split at ``bounds``, as (label, first day, day after the last), those holding any date."""
-    edges = [dates.min(), *[pd.Timestamp(b) for b in bounds], dates.max() + pd.Timedelta(days=1)]
+    edges = [dates.min(), *sorted(pd.Timestamp(b) for b in bounds), dates.max() + pd.Timedelta(days=1)]
     out = []
     for start, end in zip(edges, edges[1:]):
         if start < end and ((dates >= start) & (dates < end)).any():

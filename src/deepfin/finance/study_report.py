@@ -116,7 +116,7 @@ def page(study: Study, figures: dict) -> str:
     config, design, models = study.plan.config, figures["design"], figures["models"]
     k = design["ks"][0]
     importance = pd.DataFrame({name: m["importance"] for name, m in models.items() if "importance" in m})
-    top = (importance.rank(ascending=False).astype(int).head(len(importance)).rename_axis("feature")
+    top = (importance.fillna(0.0).rank(ascending=False, method="min").astype(int).rename_axis("feature")
            .reset_index() if not importance.empty else pd.DataFrame())
     quick = (" Quick settings: fewer trees and epochs than the fast settings, for a first look; figures are not "
              "the study's." if config.quick else "")
@@ -162,7 +162,8 @@ pre {{ background: #f6f6f6; padding: 1em; }}
 from {first} to {last}. Every model is refitted on each study period's training rows whose label (return above
 the cross-sectional median: {label}) is known before its first trading date, and predicts every trading row.
 Each trading day, long the k highest and short the k lowest probabilities, equal-weighted, held one {period};
-{cost} basis points per half-turn; signals trade {lag} {period}(s) after they are made.{quick}</p>
+{cost} basis points per half-turn on the book's actual turnover (the paper charges a full rotation, four
+half-turns, every day); signals trade {lag} {period}(s) after they are made.{quick}</p>
 <h2>Data</h2><ul>{data}</ul>
 <h2>Returns by model and k</h2>
 <p>Mean, standard error, t-statistic and standard deviation of the daily return before costs, the annualised

@@ -168,20 +168,21 @@ def _check_k(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> int:
 
 
 def _check_ks(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> list[int]:
-    """The study's book sizes (``ks``, by default the paper's that fit every trading date, else the run's k),
-    each checked against the fewest names on a trading date: a book of k needs 2k."""
+    """The study's book sizes (``ks``, else ``[k]``, else the paper's that fit every trading date, else a
+    quarter of the fewest names, at most 10), each checked against the fewest names on a trading date: a book of
+    k needs 2k."""
     test_dates = pd.DatetimeIndex(np.concatenate([w.test for w in windows]))
     per_date = X.index.get_level_values("date").value_counts().reindex(test_dates)
     fewest, worst = int(per_date.min()), per_date.idxmin()
-    if config.ks is None:
-        fitting = [k for k in PAPER_KS if 2 * k <= fewest]
-        return fitting or [config.k or max(1, min(10, fewest // 4))]
-    too_big = [k for k in config.ks if 2 * k > fewest]
+    if config.ks is None and config.k is None:
+        return [k for k in PAPER_KS if 2 * k <= fewest] or [max(1, min(10, fewest // 4))]
+    ks = config.ks if config.ks is not None else [config.k]
+    too_big = [k for k in ks if 2 * k > fewest]
     if too_big:
-        raise ValueError(f"ks={config.ks}: k={too_big[0]} needs {2 * too_big[0]} names on every trading date, but "
+        raise ValueError(f"ks={ks}: k={too_big[0]} needs {2 * too_big[0]} names on every trading date, but "
                          f"{worst.date()} has {fewest}, so k can be at most {fewest // 2}. "
-                         f"Set {fix('ks', [k for k in config.ks if 2 * k <= fewest] or [max(1, fewest // 2)])}.")
-    return list(config.ks)
+                         f"Set {fix('ks', [k for k in ks if 2 * k <= fewest] or [max(1, fewest // 2)])}.")
+    return list(ks)
 
 
 def _counts(outcomes: Outcomes, members: pd.DataFrame, features: pd.DataFrame, X: pd.DataFrame,
