@@ -192,6 +192,14 @@ def _check_unit(name: str, value: float, closed_right: bool = False) -> float:
     return float(value)
 
 
+def _decay_toward_square(average: np.ndarray, value: np.ndarray, rho: float, scratch: np.ndarray) -> None:
+    """``average = rho * average + (1 - rho) * value**2`` in place (``scratch``: a buffer of the same shape)."""
+    average *= rho
+    np.multiply(value, value, out=scratch)
+    scratch *= 1.0 - rho
+    average += scratch
+
+
 class SGD(Optimizer):
     """``v = momentum * v - lr * g; w += v`` (or Nesterov: ``w += momentum * v - lr * g``)."""
 
@@ -274,10 +282,7 @@ class RMSprop(Optimizer):
     def update_step(self, grad, var, lr, slots):
         velocity, scratch = slots["velocity"], slots["scratch"]
         rho = self.rho
-        velocity *= rho
-        np.multiply(grad, grad, out=scratch)
-        scratch *= 1.0 - rho
-        velocity += scratch
+        _decay_toward_square(velocity, grad, rho, scratch)
         if self.centered:
             average = slots["average_gradient"]
             average *= rho
@@ -364,20 +369,14 @@ class Adadelta(Optimizer):
         acc_grad, acc_delta = slots["accumulated_grad"], slots["accumulated_delta"]
         s, s2 = slots["scratch"], slots["scratch2"]
         rho = self.rho
-        acc_grad *= rho
-        np.multiply(grad, grad, out=s)
-        s *= 1.0 - rho
-        acc_grad += s
+        _decay_toward_square(acc_grad, grad, rho, s)
         np.add(acc_delta, self.epsilon, out=s)
         np.sqrt(s, out=s)
         s *= grad
         np.add(acc_grad, self.epsilon, out=s2)
         np.sqrt(s2, out=s2)
         s /= s2  # s = -delta
-        acc_delta *= rho
-        np.multiply(s, s, out=s2)
-        s2 *= 1.0 - rho
-        acc_delta += s2
+        _decay_toward_square(acc_delta, s, rho, s2)
         s *= lr
         var -= s
 

@@ -139,7 +139,7 @@ def page(result: Result, figures: dict) -> str:
                               f"half-turn (k = {backtest['k']}, lag {backtest['lag']})"),
         ("Chosen network", html.escape(", ".join(f"{k}={v}" for k, v in result.best_params.items())))]
     return _TEMPLATE.format(
-        title=f"deepfin run: {config.recipe} recipe",
+        style=STYLE, title=f"deepfin run: {config.recipe} recipe",
         summary="".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in summary),
         data=_items(data["notes"] + narrative.counts(data["counts"])),
         tuning_folds=html.escape(", ".join(figures["tuning"]["folds"])),
@@ -242,15 +242,18 @@ def percent(value, digits: int = 1) -> str:
     return "n/a" if value is None else f"{100 * value:.{digits}f}%"
 
 
+STYLE = """\
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { padding: 0.25em 0.7em; border-bottom: 1px solid #ddd; text-align: left; }
+figure { display: inline-block; margin: 0.5em; } img { max-width: 100%; }
+figcaption { font-size: 0.85em; color: #555; } pre { background: #f6f6f6; padding: 1em; }
+"""  # report.html's and the study's
+
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }}
-table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }}
-th, td {{ padding: 0.25em 0.7em; border-bottom: 1px solid #ddd; text-align: left; }}
-figure {{ display: inline-block; margin: 0.5em; }} img {{ max-width: 100%; }}
-figcaption {{ font-size: 0.85em; color: #555; }} pre {{ background: #f6f6f6; padding: 1em; }}
-</style></head><body>
+{style}</style></head><body>
 <h1>{title}</h1>
 <table>{summary}</table>
 <h2>Data</h2><ul>{data}</ul>

@@ -13,7 +13,7 @@ import pandas as pd
 from deepfin.finance import families, narrative
 from deepfin.finance.families import ENSEMBLES, FAMILIES
 from deepfin.finance.features import RECIPES
-from deepfin.finance.report import json_safe, number, percent, write_text
+from deepfin.finance.report import STYLE, json_safe, number, percent, write_text
 from deepfin.finance.study import Study, tables
 from deepfin.viz.finance import plot_equity_curves, plot_importance
 
@@ -132,7 +132,7 @@ def page(study: Study, figures: dict) -> str:
                            "this study k=10 mean": percent(models[name]["k"].get("10", {}).get("mean"), 3)
                            if name in models else "not run"} for name, v in PAPER_K10.items()])
     return _TEMPLATE.format(
-        title=f"deepfin study: {', '.join(study.models)}", quick=quick,
+        style=STYLE, title=f"deepfin study: {', '.join(study.models)}", quick=quick,
         source=html.escape(figures["data"]["source"]), names=figures["data"]["names"],
         periods=len(design["study_periods"]), train=design["train_size"], test=design["test_size"],
         period=RECIPES[config.recipe].period, first=design["first_trading_date"], last=design["last_trading_date"],
@@ -151,12 +151,7 @@ def page(study: Study, figures: dict) -> str:
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; }}
-table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.85em; }}
-th, td {{ padding: 0.2em 0.6em; border-bottom: 1px solid #ddd; text-align: left; }}
-figure {{ display: inline-block; margin: 0.5em; }} img {{ max-width: 100%; }}
-pre {{ background: #f6f6f6; padding: 1em; }}
-</style></head><body>
+{style}</style></head><body>
 <h1>{title}</h1>
 <p>{names} names ({source}); {periods} study periods of {train} training and {test} trading {period}s, trading
 from {first} to {last}. Every model is refitted on each study period's training rows whose label (return above

@@ -154,11 +154,9 @@ def _windows(X: pd.DataFrame, y: pd.Series, config: RunConfig, folds: int) -> li
 def _check_k(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> int:
     """k (by default a quarter of the names on the first out-of-sample date, at most 10), checked against every
     tuning and test date: each must offer 2k names, or the run would fail after training."""
-    names = X.index.get_level_values("date").value_counts()
-    first_test = names[windows[config.tuning_folds].test[0]]
+    per_date = _names_per_test_date(X, windows)
+    first_test = per_date[windows[config.tuning_folds].test[0]]
     k = config.k if config.k is not None else max(1, min(10, first_test // 4))
-    test_dates = pd.DatetimeIndex(np.concatenate([w.test for w in windows]))
-    per_date = names.reindex(test_dates)
     if per_date.min() < 2 * k:
         worst = per_date.idxmin()
         advice = f"Set {fix('k', per_date.min() // 2)}" if per_date.min() >= 2 else "Give data with more names"
@@ -167,12 +165,17 @@ def _check_k(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> int:
     return k
 
 
+def _names_per_test_date(X: pd.DataFrame, windows: list[Window]) -> pd.Series:
+    """How many names have a row on each test date of ``windows`` (a book of k needs 2k)."""
+    test_dates = pd.DatetimeIndex(np.concatenate([w.test for w in windows]))
+    return X.index.get_level_values("date").value_counts().reindex(test_dates)
+
+
 def _check_ks(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> list[int]:
     """The study's book sizes (``ks``, else ``[k]``, else the paper's that fit every trading date, else a
     quarter of the fewest names, at most 10), each checked against the fewest names on a trading date: a book of
     k needs 2k."""
-    test_dates = pd.DatetimeIndex(np.concatenate([w.test for w in windows]))
-    per_date = X.index.get_level_values("date").value_counts().reindex(test_dates)
+    per_date = _names_per_test_date(X, windows)
     fewest, worst = int(per_date.min()), per_date.idxmin()
     if config.ks is None and config.k is None:
         return [k for k in PAPER_KS if 2 * k <= fewest] or [max(1, min(10, fewest // 4))]

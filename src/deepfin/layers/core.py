@@ -62,25 +62,10 @@ class Dense(Layer):
         self.kernel = self.bias = None
 
     def build(self, input_shape):
-        in_dim = input_shape[-1]
-        if in_dim is None:
-            raise ValueError(
-                f"Layer '{self.name}' needs a known last input dimension to build. Received "
-                f"input_shape={shape_str(input_shape)}."
-            )
-        self.kernel = self.add_weight((in_dim, self.units), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
-        if self.use_bias:
-            self.bias = self.add_weight((self.units,), self.bias_initializer,
-                                        regularizer=self.bias_regularizer, name="bias")
+        build_kernel_and_bias(self, input_shape, self.units)
 
     def _check_input_shape(self, input_shape):
-        if input_shape[-1] is not None and input_shape[-1] != self.kernel.shape[-2]:
-            raise ValueError(
-                f"Input of shape {shape_str(input_shape)} is incompatible with layer '{self.name}': "
-                f"expected a last axis of size {self.kernel.shape[-2]}, as the layer was built "
-                f"for inputs of shape (None, {self.kernel.shape[-2]})."
-            )
+        check_input_width(self, input_shape)
 
     def call(self, inputs):
         if inputs.shape[-1] != self.kernel.shape[-2]:
@@ -107,6 +92,32 @@ class Dense(Layer):
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
         }
+
+
+def build_kernel_and_bias(layer: Layer, input_shape, width: int) -> None:
+    """Give ``layer`` a ``kernel`` of shape (last input dimension, ``width``) and, if it ``use_bias``, a ``bias``
+    of shape (``width``,), from its initializers and regularizers (Dense and Maxout share this)."""
+    in_dim = input_shape[-1]
+    if in_dim is None:
+        raise ValueError(
+            f"Layer '{layer.name}' needs a known last input dimension to build. Received "
+            f"input_shape={shape_str(input_shape)}."
+        )
+    layer.kernel = layer.add_weight((in_dim, width), layer.kernel_initializer,
+                                    regularizer=layer.kernel_regularizer, name="kernel")
+    if layer.use_bias:
+        layer.bias = layer.add_weight((width,), layer.bias_initializer,
+                                      regularizer=layer.bias_regularizer, name="bias")
+
+
+def check_input_width(layer: Layer, input_shape) -> None:
+    """Refuse an input whose last axis is not the one ``layer``'s kernel was built for."""
+    if input_shape[-1] is not None and input_shape[-1] != layer.kernel.shape[-2]:
+        raise ValueError(
+            f"Input of shape {shape_str(input_shape)} is incompatible with layer '{layer.name}': "
+            f"expected a last axis of size {layer.kernel.shape[-2]}, as the layer was built "
+            f"for inputs of shape (None, {layer.kernel.shape[-2]})."
+        )
 
 
 class Activation(Layer):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from deepfin import initializers, regularizers
-from deepfin._text import shape_str
 from deepfin.engine import ops
 from deepfin.layers.base import Layer
+from deepfin.layers.core import build_kernel_and_bias, check_input_width
 
 
 def _check_positive(name: str, value) -> int:
@@ -47,26 +47,10 @@ class Maxout(Layer):
         self.kernel = self.bias = None
 
     def build(self, input_shape):
-        in_dim = input_shape[-1]
-        if in_dim is None:
-            raise ValueError(
-                f"Layer '{self.name}' needs a known last input dimension to build. Received "
-                f"input_shape={shape_str(input_shape)}."
-            )
-        width = self.units * self.pieces
-        self.kernel = self.add_weight((in_dim, width), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
-        if self.use_bias:
-            self.bias = self.add_weight((width,), self.bias_initializer,
-                                        regularizer=self.bias_regularizer, name="bias")
+        build_kernel_and_bias(self, input_shape, self.units * self.pieces)
 
     def _check_input_shape(self, input_shape):
-        if input_shape[-1] is not None and input_shape[-1] != self.kernel.shape[0]:
-            raise ValueError(
-                f"Input of shape {shape_str(input_shape)} is incompatible with layer '{self.name}': "
-                f"expected a last axis of size {self.kernel.shape[0]}, as the layer was built "
-                f"for inputs of shape (None, {self.kernel.shape[0]})."
-            )
+        check_input_width(self, input_shape)
 
     def call(self, inputs):
         self._check_input_shape(inputs.shape)
