@@ -228,3 +228,15 @@ def test_shipped_krauss_config_holds_the_papers_settings():
     assert config.ks == [10, 50, 100, 150, 200] and config.cost_bps == 5
     for name, paper in (("dnn", families.DNN_PAPER), ("gbt", families.GBT_PAPER), ("raf", families.RAF_PAPER)):
         assert families.FAMILIES[name].settings(config.model.get(name)) == paper
+
+
+def test_default_ks_come_from_the_first_trading_date_not_the_whole_sample():
+    """Which k fits is read on the first trading date (known then); a cross-section that shrinks later is an
+    error to act on, not a reason to pick a smaller k with hindsight."""
+    rng = np.random.default_rng(7)
+    dates = pd.bdate_range("2001-01-01", periods=1300)
+    prices = pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(0, 0.01, (1300, 44)), axis=0)), index=dates,
+                          columns=[f"S{i:02d}" for i in range(44)])
+    prices.iloc[1100:, :30] = np.nan  # 30 names stop trading in the last study period: 14 remain
+    with pytest.raises(ValueError, match=r"ks=\[10\]: k=10 needs 20 names on every trading date, but .* has 14"):
+        workflow.plan(RunConfig(models=["gbt"], **{**SMALL, "ks": None}), prices)

@@ -172,14 +172,15 @@ def _names_per_test_date(X: pd.DataFrame, windows: list[Window]) -> pd.Series:
 
 
 def _check_ks(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> list[int]:
-    """The study's book sizes (``ks``, else ``[k]``, else the paper's that fit every trading date, else a
-    quarter of the fewest names, at most 10), each checked against the fewest names on a trading date: a book of
-    k needs 2k."""
+    """The study's book sizes (``ks``, else ``[k]``, else the paper's that fit the first trading date's names,
+    else a quarter of them, at most 10), each checked against the fewest names on a trading date: a book of k
+    needs 2k."""
     per_date = _names_per_test_date(X, windows)
     fewest, worst = int(per_date.min()), per_date.idxmin()
-    if config.ks is None and config.k is None:
-        return [k for k in PAPER_KS if 2 * k <= fewest] or [max(1, min(10, fewest // 4))]
-    ks = config.ks if config.ks is not None else [config.k]
+    ks = config.ks if config.ks is not None else [config.k] if config.k is not None else None
+    if ks is None:  # chosen from the first trading date's names, known then; later dates are checked below
+        first = int(per_date.iloc[0])
+        ks = [k for k in PAPER_KS if 2 * k <= first] or [max(1, min(10, first // 4))]
     too_big = [k for k in ks if 2 * k > fewest]
     if too_big:
         raise ValueError(f"ks={ks}: k={too_big[0]} needs {2 * too_big[0]} names on every trading date, but "
