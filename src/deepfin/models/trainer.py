@@ -8,6 +8,7 @@ Each training step is: forward pass (the layers build the graph), loss (+ weight
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 
@@ -81,8 +82,10 @@ class Trainer:
         return names + [key for key, _ in (self._metrics or [])]
 
     def reset_metrics(self) -> None:
+        """Restart the metrics and the loss that ``train_on_batch(reset_metrics=False)`` accumulates."""
         for _, metric in self._metrics or []:
             metric.reset_state()
+        self._batch_tally = None
 
     # ------------------------------------------------------------ data
     def _prepare_inputs(self, x, label: str = "x") -> list[np.ndarray]:
@@ -171,10 +174,9 @@ class Trainer:
         for (_, metric), i in zip(self._metrics, self._metric_outputs):
             metric.update_state(ys[i], preds[i], sample_weight)
 
-    def _logs(self, loss_sum: float, part_sums: list, count: int) -> dict:
-        logs = {"loss": loss_sum / count}
-        for name, part in zip(self._output_names(), part_sums):
-            logs[f"{name}_loss"] = part / count
+    def _logs(self, tally: _LossTally, count: int | None = None) -> dict:
+        """The tally's mean losses, then the compiled metrics' current results."""
+        logs = tally.result(self._output_names(), count)
         logs.update((key, metric.result()) for key, metric in self._metrics)
         return logs
 
@@ -218,7 +220,8 @@ class Trainer:
         self.history = history
         self.stop_training = False
         batch_hooks = callback_list.has("on_train_batch_end") or callback_list.has("on_train_batch_begin")
-        n_parts = len(ys) if len(ys) > 1 else 0
+        tally = _LossTally(len(ys))
+        progress_logs = functools.partial(self._logs, tally)  # called only when the bar is drawn
         callback_list.call("on_train_begin", {})
         for epoch in range(initial_epoch, epochs):
             callback_list.call("on_epoch_begin", epoch, {})
@@ -227,7 +230,7 @@ class Trainer:
                 print(f"Epoch {epoch + 1}/{epochs}", flush=True)
             progbar = Progbar(steps, verbose)
             order = backend.rng().permutation(n) if shuffle else None
-            loss_sum, part_sums, seen = 0.0, [0.0] * n_parts, 0
+            tally.reset()
             for step, start in enumerate(range(0, n, batch_size)):
                 index = order[start:start + batch_size] if shuffle else slice(start, start + batch_size)
                 xb, yb = [a[index] for a in xs], [a[index] for a in ys]
@@ -235,18 +238,14 @@ class Trainer:
                 if batch_hooks:
                     callback_list.call("on_train_batch_begin", step, {})
                 loss_value, parts, preds = self._train_step(xb, yb, wb)
-                size = len(xb[0])
-                seen += size
-                loss_sum += loss_value * size
-                for j, part in enumerate(parts):
-                    part_sums[j] += part * size
+                tally.add(loss_value, parts, len(xb[0]))
                 self._update_metrics(yb, preds, wb)
                 if batch_hooks:
-                    callback_list.call("on_train_batch_end", step, self._logs(loss_sum, part_sums, seen))
-                progbar.update(step + 1, lambda s=loss_sum, p=part_sums, k=seen: self._logs(s, p, k))
+                    callback_list.call("on_train_batch_end", step, self._logs(tally))
+                progbar.update(step + 1, progress_logs)
                 if self.stop_training:
                     break
-            logs = self._logs(loss_sum, part_sums, max(seen, 1))
+            logs = self._logs(tally, max(tally.seen, 1))  # an empty epoch reports zeros
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_arrays(*validation, batch_size=val_batch_size)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
@@ -275,8 +274,7 @@ class Trainer:
         callback_list = callback_list or _NO_CALLBACKS
         self._ensure_metrics(xs, ys)
         self.reset_metrics()
-        n_parts = len(ys) if len(ys) > 1 else 0
-        loss_sum, part_sums = 0.0, [0.0] * n_parts
+        tally = _LossTally(len(ys))
         callback_list.call("on_test_begin", {})
         with no_grad():
             for step, start in enumerate(range(0, len(xs[0]), batch_size)):
@@ -286,12 +284,10 @@ class Trainer:
                 callback_list.call("on_test_batch_begin", step, {})
                 preds = self._call_arrays(xb, training=False)
                 loss, parts = self._compute_loss(yb, preds, wb)
-                loss_sum += float(loss.data) * len(xb[0])
-                for j, part in enumerate(parts):
-                    part_sums[j] += float(part.data) * len(xb[0])
+                tally.add(float(loss.data), [float(p.data) for p in parts], len(xb[0]))
                 self._update_metrics(yb, [p.data for p in preds], wb)
                 callback_list.call("on_test_batch_end", step, {})
-        logs = self._logs(loss_sum, part_sums, len(xs[0]))
+        logs = self._logs(tally)
         callback_list.call("on_test_end", logs)
         return logs
 
@@ -327,17 +323,14 @@ class Trainer:
         xs, ys, sample_weight = self._prepare_data(x, y, sample_weight)
         sample_weight = self._with_class_weight(class_weight, ys, sample_weight)
         self._ensure_metrics(xs, ys)
-        if reset_metrics or not hasattr(self, "_batch_sums"):
+        if reset_metrics or getattr(self, "_batch_tally", None) is None:
             self.reset_metrics()
-            self._batch_sums = [0.0, [0.0] * (len(ys) if len(ys) > 1 else 0), 0]
+            self._batch_tally = _LossTally(len(ys))
         self._start_training()
         loss_value, parts, preds = self._train_step(xs, ys, sample_weight)
         self._update_metrics(ys, preds, sample_weight)
-        sums = self._batch_sums
-        sums[0] += loss_value * len(xs[0])
-        sums[1] = [s + p * len(xs[0]) for s, p in zip(sums[1], parts)]
-        sums[2] += len(xs[0])
-        logs = self._logs(*sums)
+        self._batch_tally.add(loss_value, parts, len(xs[0]))
+        logs = self._logs(self._batch_tally)
         return logs if return_dict else _flatten(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -357,6 +350,39 @@ class Trainer:
 
 # ------------------------------------------------------------ helpers
 _NO_CALLBACKS = CallbackList([], None, {})  # holds nothing, so one instance serves every call
+
+
+class _LossTally:
+    """Running sums of the loss, and of each output's loss, weighted by batch size.
+
+    A single-output model reports no per-output losses (its loss is that output's), so its
+    ``part_sums`` stay empty. ``seen`` counts the samples added since the last ``reset()``.
+    """
+
+    __slots__ = ("loss_sum", "part_sums", "seen", "_n_parts")
+
+    def __init__(self, n_outputs: int):
+        self._n_parts = n_outputs if n_outputs > 1 else 0
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every batch added so far."""
+        self.loss_sum, self.part_sums, self.seen = 0.0, [0.0] * self._n_parts, 0
+
+    def add(self, loss: float, parts: list[float], size: int) -> None:
+        """Count a batch of ``size`` samples with mean loss ``loss`` and per-output mean losses ``parts``."""
+        self.loss_sum += loss * size
+        for j, part in enumerate(parts):
+            self.part_sums[j] += part * size
+        self.seen += size
+
+    def result(self, names: list[str], count: int | None = None) -> dict:
+        """Mean losses per sample: ``loss``, then ``<name>_loss`` per output; over ``seen`` unless ``count``."""
+        count = self.seen if count is None else count
+        logs = {"loss": self.loss_sum / count}
+        for name, part in zip(names, self.part_sums):
+            logs[f"{name}_loss"] = part / count
+        return logs
 
 
 def _flatten(logs: dict):
