@@ -83,10 +83,11 @@ class Optimizer:
         self._packed = _Packed(self, small) if len(small) > 1 and len(dtypes) == 1 else None
         for i, v in enumerate(self._variables):
             if self._slots[i] is None:
-                self._slots[i] = self._create_slots(v.data)
+                self._slots[i] = self.create_slots(v.data)
         self.built = True
 
-    def _create_slots(self, value: np.ndarray) -> dict[str, np.ndarray]:
+    def create_slots(self, value: np.ndarray) -> dict[str, np.ndarray]:
+        """The state ``update_step`` keeps for a variable of ``value``'s shape (moments, scratch buffers)."""
         return {}
 
     def apply_gradients(self, grads_and_vars) -> int:
@@ -159,7 +160,7 @@ class _Packed:
         self.indices = indices
         self.params = np.concatenate([v.data.ravel() for v in variables])
         self.grad = np.empty_like(self.params)
-        self.slots = optimizer._create_slots(self.params)
+        self.slots = optimizer.create_slots(self.params)
         self.views, offset = [], 0
         for i, v in zip(indices, variables):
             segment = slice(offset, offset + v.size)
@@ -208,7 +209,7 @@ class SGD(Optimizer):
         self.momentum = _check_unit("momentum", momentum, closed_right=True)
         self.nesterov = bool(nesterov)
 
-    def _create_slots(self, value):
+    def create_slots(self, value):
         return {"momentum": np.zeros_like(value), "scratch": np.empty_like(value)} if self.momentum else {}
 
     def update_step(self, grad, var, lr, slots):
@@ -241,7 +242,7 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value = float(initial_accumulator_value)
         self.epsilon = float(epsilon)
 
-    def _create_slots(self, value):
+    def create_slots(self, value):
         return {"accumulator": np.full_like(value, self.initial_accumulator_value),
                 "scratch": np.empty_like(value)}
 
@@ -271,7 +272,7 @@ class RMSprop(Optimizer):
         self.epsilon = float(epsilon)
         self.centered = bool(centered)
 
-    def _create_slots(self, value):
+    def create_slots(self, value):
         slots = {"velocity": np.zeros_like(value), "scratch": np.empty_like(value)}
         if self.momentum:
             slots["momentum"] = np.zeros_like(value)
@@ -320,7 +321,7 @@ class Adam(Optimizer):
         self.epsilon = float(epsilon)
         self.amsgrad = bool(amsgrad)
 
-    def _create_slots(self, value):
+    def create_slots(self, value):
         slots = {"m": np.zeros_like(value), "v": np.zeros_like(value),
                  "scratch": np.empty_like(value), "scratch2": np.empty_like(value)}
         if self.amsgrad:
@@ -361,7 +362,7 @@ class Adadelta(Optimizer):
         self.rho = _check_unit("rho", rho)
         self.epsilon = float(epsilon)
 
-    def _create_slots(self, value):
+    def create_slots(self, value):
         return {"accumulated_grad": np.zeros_like(value), "accumulated_delta": np.zeros_like(value),
                 "scratch": np.empty_like(value), "scratch2": np.empty_like(value)}
 

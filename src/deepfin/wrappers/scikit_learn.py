@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from deepfin import backend
 from deepfin import losses as losses_module
 from deepfin.models.model import Model
+from deepfin.tuning.stacked import fit_stack, pattern, stack_reason
 
 _META = ("meta", "n_features_in_", "n_classes_", "n_outputs_", "classes_", "target_type_")
 _OWN = ("random_state", "verbose")
@@ -119,13 +120,78 @@ class _KerasEstimator(BaseEstimator):
         kwargs.update(extra)
         return kwargs
 
-    def _fit_model(self, X, targets_for, sample_weight, fit_kwargs: dict):
-        """Build and train; ``targets_for(model)`` gives the targets in the form the model's loss needs."""
-        fit_kwargs = self._fit_kwargs(fit_kwargs)
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        X, targets_for = self._prepare(X, y)
+        fit_kwargs = self._fit_kwargs(kwargs)
         with backend.seeded(getattr(self, "random_state", None)):
             self.model_ = self._build()
             self.history_ = self.model_.fit(X, targets_for(self.model_), sample_weight=sample_weight, **fit_kwargs)
+        self.stack_size_, self.stack_note_ = 1, "fitted alone"
         return self
+
+    # ------------------------------------------------------------ many at once
+    def fit_many(self, param_sets: list[dict], X, y, sample_weight=None, **kwargs) -> list:
+        """Fit a clone of this estimator for each of ``param_sets`` on the same data, as one ``fit`` each would.
+
+        Clones whose networks share a layer pattern (``deepfin.tuning.pattern``) and fit settings train as one
+        stack (``deepfin.tuning.fit_stack``); the others one at a time. Each fitted clone's ``stack_size_`` says
+        how many trained together and ``stack_note_`` how it trained (or why alone).
+        """
+        fitted = [None] * len(param_sets)
+        data, targets_for, groups = self._plan_many(param_sets, X, y, sample_weight, kwargs)
+        for group, plans in groups:
+            if len(group) == 1:
+                index, (candidate, _, _, _, note) = group[0], plans[0]
+                fitted[index] = clone(candidate).fit(X, y, sample_weight=sample_weight, **kwargs)
+                fitted[index].stack_note_ = f"fitted alone: {note}"
+                continue
+            candidate, model, state, fit_kwargs, _ = plans[0]
+            rng = backend.rng() if state is None else np.random.default_rng()
+            if state is not None:
+                rng.bit_generator.state = state
+            histories = fit_stack(
+                [p[1] for p in plans], data, targets_for(model), batch_size=fit_kwargs.get("batch_size"),
+                epochs=fit_kwargs.get("epochs", 1), callbacks=[list(p[3].get("callbacks") or []) for p in plans],
+                validation_split=fit_kwargs.get("validation_split", 0.0),
+                validation_data=fit_kwargs.get("validation_data"), shuffle=fit_kwargs.get("shuffle", True), rng=rng)
+            for index, (candidate, model, _, _, _), history in zip(group, plans, histories):
+                candidate.model_, candidate.history_ = model, history
+                candidate.stack_size_, candidate.stack_note_ = len(group), f"stacked with {len(group) - 1} others"
+                fitted[index] = candidate
+        return fitted
+
+    def group_candidates(self, param_sets: list[dict], X, y, sample_weight=None, **kwargs) -> list[list[int]]:
+        """The indices of ``param_sets`` that ``fit_many`` trains together, group by group."""
+        return [group for group, _ in self._plan_many(param_sets, X, y, sample_weight, kwargs)[2]]
+
+    def _plan_many(self, param_sets, X, y, sample_weight, kwargs):
+        """The checked inputs, the targets function and (indices, plans) per group: a plan is (clone, built model,
+        generator state after the build, fit arguments, why alone); groups of one are trained alone."""
+        base = clone(self)
+        data, targets_for = base._prepare(X, y)
+        plans, keys = [], []
+        for params in param_sets:
+            candidate = clone(self).set_params(**params)
+            for name in (*_META[1:], "feature_names_in_"):
+                if hasattr(base, name):
+                    setattr(candidate, name, getattr(base, name))
+            fit_kwargs = candidate._fit_kwargs(kwargs)
+            seed = getattr(candidate, "random_state", None)
+            try:
+                with backend.seeded(seed):
+                    model = candidate._build()
+                    state = None if seed is None else backend.rng().bit_generator.state
+            except Exception as error:  # fitted alone, where the error reaches the caller as fit's would
+                model, state, found = None, None, f"building it failed ({error})"
+            else:
+                found = pattern(model)
+            reason = found if isinstance(found, str) else stack_reason(fit_kwargs, sample_weight)
+            plans.append((candidate, model, state, fit_kwargs, reason))
+            keys.append(("alone", len(keys)) if reason else (found.key, *_stacked_fit_settings(fit_kwargs)))
+        groups: dict = {}
+        for index, key in enumerate(keys):
+            groups.setdefault(key, []).append(index)
+        return data, targets_for, [(indices, [plans[i] for i in indices]) for indices in groups.values()]
 
     def _predict_raw(self, X) -> np.ndarray:
         check_is_fitted(self, "model_")
@@ -145,7 +211,8 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
     sparse categorical cross-entropy, one-hot rows for categorical cross-entropy.
     """
 
-    def fit(self, X, y, sample_weight=None, **kwargs):
+    def _prepare(self, X, y):
+        """Checked inputs and a function giving the targets in the form a model's loss needs."""
         X, y = validate_data(self, X, y, dtype=np.float64)
         y = column_or_1d(y, warn=True)
         self.target_type_ = type_of_target(y, input_name="y", raise_unknown=True)
@@ -162,7 +229,7 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
                 return np.eye(self.n_classes_)[labels]
             return labels.astype(np.float64 if self.n_classes_ == 2 else np.int64)
 
-        return self._fit_model(X, targets_for, sample_weight, kwargs)
+        return X, targets_for
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, one column per class in ``classes_`` order."""
@@ -180,11 +247,12 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
 class KerasRegressor(RegressorMixin, _KerasEstimator):
     """Regressor: ``predict`` returns the model's outputs (flattened for one output), R^2 as ``score``."""
 
-    def fit(self, X, y, sample_weight=None, **kwargs):
+    def _prepare(self, X, y):
+        """Checked inputs and a function giving the targets (as they are)."""
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, multi_output=True)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         self.target_type_ = type_of_target(y)
-        return self._fit_model(X, lambda model: y, sample_weight, kwargs)
+        return X, lambda model: y
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -194,6 +262,14 @@ class KerasRegressor(RegressorMixin, _KerasEstimator):
     def predict(self, X) -> np.ndarray:
         p = self._predict_raw(X)
         return p.ravel() if p.ndim == 2 and p.shape[1] == 1 else p
+
+
+_STACKED_FIT = ("batch_size", "epochs", "shuffle", "validation_split")
+
+
+def _stacked_fit_settings(fit_kwargs: dict) -> tuple:
+    """The fit settings members of one stack share (the validation data are the same object for all)."""
+    return (*(fit_kwargs.get(name) for name in _STACKED_FIT), id(fit_kwargs.get("validation_data")))
 
 
 def _fit_arguments() -> set[str]:

@@ -1,0 +1,237 @@
+"""``GridSearchCV``: scikit-learn's grid search, training the candidates that can stack as one model.
+
+Its signature, ``cv_results_`` and fitted attributes are scikit-learn's (it subclasses
+``sklearn.model_selection.GridSearchCV``, so ``predict``, ``score``, ``best_estimator_``... behave the same).
+What differs is how the fits run: the candidates are grouped by the estimator (``group_candidates``: deepfin's
+Keras wrappers, ``DateHoldoutClassifier`` and pipelines ending in one group the networks that share a layer
+pattern) and each (split, group) is one job, whose candidates train together through the estimator's
+``fit_many``; other estimators fit one candidate per job. Jobs run through joblib (``n_jobs``; under
+``deepfin.parallel.cluster`` on Dask). A stacked candidate's ``fit_time`` is its share of its group's time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+from joblib import Parallel, delayed
+from numpy.ma import MaskedArray
+from scipy.stats import rankdata
+from sklearn import model_selection
+from sklearn.base import clone, is_classifier
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import ParameterGrid, check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing
+
+
+class GridSearchCV(model_selection.GridSearchCV):
+    """Exhaustive search over ``param_grid`` with cross-validation, as scikit-learn's, stacking what it can.
+
+    ``progress``, the one argument scikit-learn's lacks, is called with the number of fits each finished job
+    completed (for a progress bar). ``stack_groups_`` lists the groups of candidate indices trained together.
+    """
+
+    def __init__(self, estimator, param_grid, *, scoring=None, n_jobs=None, refit=True, cv=None, verbose=0,
+                 pre_dispatch="2*n_jobs", error_score=np.nan, return_train_score=False,
+                 progress: Callable[[int], None] | None = None):
+        super().__init__(estimator, param_grid, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv,
+                         verbose=verbose, pre_dispatch=pre_dispatch, error_score=error_score,
+                         return_train_score=return_train_score)
+        self.progress = progress
+
+    def fit(self, X, y=None, **params):
+        """Score every candidate on every split, then (with ``refit``) fit the best on all of ``X``."""
+        groups = params.pop("groups", None)
+        candidates = list(ParameterGrid(self.param_grid))
+        estimator = self.estimator
+        splits = list(check_cv(self.cv, y, classifier=is_classifier(estimator)).split(X, y, groups))
+        scorer = check_scoring(estimator, self.scoring)
+        self.stack_groups_ = candidate_groups(estimator, candidates, X, y, params)
+        if self.verbose:
+            print(f"Fitting {len(splits)} folds for each of {len(candidates)} candidates, totalling "
+                  f"{len(splits) * len(candidates)} fits, in {len(self.stack_groups_)} groups")
+        jobs = (delayed(_fit_and_score)(estimator, X, y, split, [candidates[i] for i in group], scorer, params,
+                                        self.return_train_score, self.error_score)
+                for split in splits for group in self.stack_groups_)
+        cells = {}
+        parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch, return_as="generator")
+        for (split_index, group), outcome in zip(((s, g) for s in range(len(splits)) for g in self.stack_groups_),
+                                                  parallel(jobs)):
+            for index, cell in zip(group, outcome):
+                cells[index, split_index] = cell
+            if self.progress is not None:
+                self.progress(len(group))
+        self.multimetric_ = isinstance(cells[0, 0]["test"], dict)
+        self._refuse_bad_refit(cells[0, 0]["test"])
+        self.cv_results_ = _results(candidates, len(splits), cells, self.return_train_score)
+        self.n_splits_, self.scorer_ = len(splits), scorer
+        self._refit_best(X, y, params)
+        return self
+
+    def _refuse_bad_refit(self, first_scores) -> None:
+        if self.multimetric_ and self.refit is not False and not callable(self.refit) \
+                and self.refit not in first_scores:
+            raise ValueError(f"For multi-metric scoring, refit must be a metric name ({sorted(first_scores)}), a "
+                             f"callable or False. Received: refit={self.refit!r}")
+
+    def _refit_best(self, X, y, params) -> None:
+        if self.refit is False:
+            return
+        metric = self.refit if self.multimetric_ else "score"
+        if callable(self.refit):
+            self.best_index_ = int(self.refit(self.cv_results_))
+        else:
+            self.best_index_ = int(self.cv_results_[f"rank_test_{metric}"].argmin())
+            self.best_score_ = float(self.cv_results_[f"mean_test_{metric}"][self.best_index_])
+        self.best_params_ = self.cv_results_["params"][self.best_index_]
+        started = time.perf_counter()
+        self.best_estimator_ = clone(self.estimator).set_params(**clone(self.best_params_, safe=False))
+        self.best_estimator_.fit(X, y, **params)
+        self.refit_time_ = time.perf_counter() - started
+
+
+# ------------------------------------------------------------ groups and fits
+def candidate_groups(estimator, candidates: list[dict], X, y, params: dict) -> list[list[int]]:
+    """Indices of ``candidates`` that one job fits together: the estimator's ``group_candidates`` (through a
+    pipeline's last step when only its parameters vary), else one candidate per group."""
+    alone = [[i] for i in range(len(candidates))]
+    if hasattr(estimator, "group_candidates"):
+        return estimator.group_candidates(candidates, X, y, **params)
+    last = _varied_last_step(estimator, candidates)
+    if last is None:
+        return alone
+    name, step = last
+    head, head_params, last_params = _split_pipeline(estimator, params)
+    transformed = clone(head).fit(X, y, **head_params).transform(X)
+    return step.group_candidates([_strip(c, name) for c in candidates], transformed, y, **last_params)
+
+
+def fit_candidates(estimator, candidates: list[dict], X, y, params: dict) -> list:
+    """Fitted clones of ``estimator``, one per candidate, trained together where the estimator can."""
+    if len(candidates) > 1 and hasattr(estimator, "fit_many"):
+        return estimator.fit_many(candidates, X, y, **params)
+    last = _varied_last_step(estimator, candidates) if len(candidates) > 1 else None
+    if last is None:
+        return [clone(estimator).set_params(**c).fit(X, y, **params) for c in candidates]
+    name, step = last
+    head, head_params, last_params = _split_pipeline(estimator, params)
+    head = clone(head).fit(X, y, **head_params)
+    fitted = step.fit_many([_strip(c, name) for c in candidates], head.transform(X), y, **last_params)
+    pipelines = []
+    for candidate, final in zip(candidates, fitted):
+        pipeline = clone(estimator).set_params(**candidate)
+        pipeline.steps = [*head.steps, (name, final)]
+        pipelines.append(pipeline)
+    return pipelines
+
+
+def _varied_last_step(estimator, candidates):
+    """(name, step) of a pipeline's last step when it can fit many and the candidates vary only its parameters."""
+    if not isinstance(estimator, Pipeline):
+        return None
+    name, step = estimator.steps[-1]
+    if not hasattr(step, "fit_many") or not all(k.startswith(f"{name}__") for c in candidates for k in c):
+        return None
+    return name, step
+
+
+def _split_pipeline(pipeline: Pipeline, params: dict):
+    """The pipeline's steps but the last, their fit parameters, and the last step's (``step__name`` keys)."""
+    last = pipeline.steps[-1][0]
+    last_params = {k.removeprefix(f"{last}__"): v for k, v in params.items() if k.startswith(f"{last}__")}
+    head_params = {k: v for k, v in params.items() if not k.startswith(f"{last}__")}
+    return Pipeline(pipeline.steps[:-1]), head_params, last_params
+
+
+def _strip(candidate: dict, name: str) -> dict:
+    return {k.removeprefix(f"{name}__"): v for k, v in candidate.items()}
+
+
+def _fit_and_score(estimator, X, y, split, candidates, scorer, params, train_score: bool, error_score) -> list:
+    """Fit ``candidates`` on the split's training rows and score each on its test rows (and training rows)."""
+    train, test = split
+    n = len(X)
+    fit_params = {k: _safe_indexing(v, train) if hasattr(v, "__len__") and len(v) == n else v
+                  for k, v in params.items()}
+    X_train, y_train = _safe_indexing(X, train), None if y is None else _safe_indexing(y, train)
+    X_test, y_test = _safe_indexing(X, test), None if y is None else _safe_indexing(y, test)
+    started = time.perf_counter()
+    try:
+        fitted = fit_candidates(estimator, candidates, X_train, y_train, fit_params)
+    except Exception:
+        if error_score == "raise" or len(candidates) == 1:
+            if error_score == "raise":
+                raise
+            fitted = [None]
+        else:  # fit one at a time so that only the failing candidates get error_score
+            fitted = [_fit_or_none(estimator, c, X_train, y_train, fit_params) for c in candidates]
+    fit_time = (time.perf_counter() - started) / len(candidates)
+    cells = []
+    for model in fitted:
+        started = time.perf_counter()
+        cell = {"fit_time": fit_time}
+        if model is None:
+            cell["test"] = cell["train"] = error_score
+        else:
+            cell["test"] = scorer(model, X_test, y_test)
+            if train_score:
+                cell["train"] = scorer(model, X_train, y_train)
+        cell["score_time"] = time.perf_counter() - started
+        cells.append(cell)
+    return cells
+
+
+def _fit_or_none(estimator, candidate, X, y, params):
+    try:
+        return clone(estimator).set_params(**candidate).fit(X, y, **params)
+    except Exception:
+        return None
+
+
+# ------------------------------------------------------------ results
+def _results(candidates: list[dict], n_splits: int, cells: dict, train_score: bool) -> dict:
+    """``cv_results_`` in scikit-learn's layout and order of keys."""
+    n = len(candidates)
+    results = {}
+    for name in ("fit_time", "score_time"):
+        values = np.array([[cells[i, s][name] for s in range(n_splits)] for i in range(n)])
+        results[f"mean_{name}"], results[f"std_{name}"] = values.mean(axis=1), values.std(axis=1)
+    for name in sorted({k for c in candidates for k in c}):
+        column = MaskedArray(np.empty(n, dtype=object), mask=True)
+        for i, candidate in enumerate(candidates):
+            if name in candidate:
+                column[i] = candidate[name]
+        results[f"param_{name}"] = column
+    results["params"] = candidates
+    metrics = _metric_names(cells)
+    for part in ("test", "train") if train_score else ("test",):
+        for metric in metrics:
+            scores = np.array([[_metric(cells[i, s][part], metric) for s in range(n_splits)] for i in range(n)])
+            for s in range(n_splits):
+                results[f"split{s}_{part}_{metric}"] = scores[:, s]
+            means = scores.mean(axis=1)
+            results[f"mean_{part}_{metric}"], results[f"std_{part}_{metric}"] = means, scores.std(axis=1)
+            if part == "test":
+                results[f"rank_test_{metric}"] = _rank(means)
+    return results
+
+
+def _metric_names(cells: dict) -> list[str]:
+    first = next((c["test"] for c in cells.values() if isinstance(c["test"], dict)), None)
+    return ["score"] if first is None else list(first)
+
+
+def _metric(scores, metric: str) -> float:
+    if isinstance(scores, dict):
+        return float(scores[metric])
+    return float(scores)
+
+
+def _rank(means: np.ndarray) -> np.ndarray:
+    """Rank 1 for the highest mean, ties sharing the lowest rank, NaN last (scikit-learn's rule)."""
+    if np.isnan(means).all():
+        return np.ones(len(means), dtype=np.int32)
+    filled = np.nan_to_num(means, nan=np.nanmin(means) - 1)
+    return rankdata(-filled, method="min").astype(np.int32)
