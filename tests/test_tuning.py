@@ -95,14 +95,16 @@ def test_members_with_dropout_equal_networks_trained_alone(data):
     """Each member's masks are the ones it draws alone with the same seed: with dropout too, the same figures."""
     backend.set_floatx("float64")
     try:
-        solo, stacked = solo_and_stacked([dict(s, dropout=rate) for s, rate in zip(SETTINGS, [0.1, 0.25, 0.5, 0.75] * 2)],
-                                         data, epochs=5)
+        rates = [0.1, 0.25, 0.5, 0.75] * 2
+        solo, stacked = solo_and_stacked([dict(s, dropout=rate) for s, rate in zip(SETTINGS, rates)], data, epochs=5)
     finally:
         backend.set_floatx("float32")
     for (alone, weights), (together, stacked_weights) in zip(solo, stacked):
         assert len(alone["loss"]) == len(together["loss"])
         for key in ("loss", "val_loss"):
             np.testing.assert_allclose(together[key], alone[key], rtol=1e-10)
+        for a, b in zip(weights, stacked_weights):
+            np.testing.assert_allclose(b, a, rtol=1e-8, atol=1e-12)
 
 
 def test_pattern_says_why_a_model_cannot_stack():
@@ -161,7 +163,8 @@ def test_grid_search_equals_scikit_learns(data, kind):
     for metric in ("roc_auc", "accuracy"):
         np.testing.assert_allclose(ours.cv_results_[f"mean_test_{metric}"], theirs.cv_results_[f"mean_test_{metric}"],
                                    atol=1e-4)
-        np.testing.assert_array_equal(ours.cv_results_[f"rank_test_{metric}"], theirs.cv_results_[f"rank_test_{metric}"])
+        np.testing.assert_array_equal(ours.cv_results_[f"rank_test_{metric}"],
+                                      theirs.cv_results_[f"rank_test_{metric}"])
     assert ours.best_params_ == theirs.best_params_
     assert ours.best_score_ == pytest.approx(theirs.best_score_, abs=1e-4)
     assert ours.score(X, y) == pytest.approx(theirs.score(X, y), abs=1e-4)

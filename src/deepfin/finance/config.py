@@ -47,6 +47,7 @@ RECIPE_DEFAULTS = {  # Krauss et al. train on 750 days and trade 250; the seed's
 DEFAULT_GRID = {  # the seed's param_grid, and two learning rates
     "dense_layers": [[64], [64, 64], [96, 96], [128, 128]], "optimizer": ["RMSprop", "Adam"],
     "activation": ["relu", "tanh"], "dropout": [0.25, 0.5, 0.75], "learning_rate": [0.001, 0.0001]}
+TUNING = ("once", "per_window")  # tune on the first windows, or again before every test window
 PAPER_KS = (10, 50, 100, 150, 200)  # Krauss, Do and Huck's books of k long and k short names
 SUB_PERIODS = ("2001-01-01", "2010-01-01")  # their sub-periods begin in 2001 and 2010
 QUICK = {"grid": {"dense_layers": [[32]], "activation": ["relu", "tanh"], "dropout": [0.25], "optimizer": ["Adam"],
@@ -73,6 +74,7 @@ class RunConfig:
     purge: int = 1
     embargo: int = 0
     tuning_folds: int | None = None
+    tuning: str = "once"
     validation_split: float = 0.2
     epochs: int = 50
     patience: int = 5
@@ -90,7 +92,7 @@ class RunConfig:
     model: dict = field(default_factory=dict)
     ks: list | None = None
     sub_periods: list = field(default_factory=lambda: list(SUB_PERIODS))
-    n_jobs: int = 1
+    n_jobs: int = -1
 
     def __post_init__(self):
         self._check()
@@ -192,6 +194,8 @@ class RunConfig:
             except (TypeError, ValueError):
                 raise ValueError(f"sub_periods holds dates such as \"2001-01-01\". Received: {bound!r}") from None
         object.__setattr__(self, "sub_periods", [str(pd.Timestamp(bound).date()) for bound in self.sub_periods])
+        if self.tuning not in TUNING:
+            raise ValueError(f"tuning must be one of {', '.join(TUNING)}. Received: tuning={self.tuning!r}")
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, int) or self.n_jobs == 0:
             raise ValueError(f"n_jobs must be a non-zero integer (-1: every core). Received: n_jobs={self.n_jobs!r}")
 

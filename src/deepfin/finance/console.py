@@ -11,7 +11,7 @@ def say(verbose: int, text: str) -> None:
 
 
 class progress:
-    """``with progress(n, verbose, unit) as advance:`` a Keras-style bar, one step per ``advance()``."""
+    """``with progress(n, verbose, unit) as advance:`` a Keras-style bar, ``advance(steps=1)`` steps at a time."""
 
     def __init__(self, total: int, verbose: int, unit: str):
         self.bar = Progbar(total, verbose=verbose, unit_name=unit) if verbose else None
@@ -20,8 +20,8 @@ class progress:
     def __enter__(self):
         return self.advance
 
-    def advance(self) -> None:
-        self.done += 1
+    def advance(self, steps: int = 1) -> None:
+        self.done += steps
         if self.bar is not None:
             self.bar.update(self.done)
 

@@ -13,31 +13,39 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.base import clone
-from sklearn.metrics import get_scorer, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 
 from deepfin._ranking import auc_with_weights
 from deepfin.finance.validation import Window
 
 
 def walk_forward_predictions(model, X: pd.DataFrame, y: pd.Series, windows: list[Window], realised=None,
-                             advance: Callable[[], None] = lambda: None):
+                             advance: Callable[[], None] = lambda: None, n_jobs: int = 1):
     """Fit a clone of ``model`` on each window's training rows and predict all of its test rows.
 
     ``realised`` (the date each label becomes known) keeps training to labels known before the test window and
-    is passed on to the model's ``fit`` where it takes it. Returns the predictions (rows (date, ticker);
-    columns ``window``, ``probability``, ``label``, NaN where unknown) and the model fitted on the last window.
+    is passed on to the model's ``fit`` where it takes it. The windows are independent joblib jobs (``n_jobs``).
+    Returns the predictions (rows (date, ticker); columns ``window``, ``probability``, ``label``, NaN where
+    unknown) and the model fitted on the last window.
     """
-    parts, fitted = [], None
-    for number, window in enumerate(windows):
-        train, test = window.rows(X.index, realised)
-        fitted = clone(model).fit(X.iloc[train], y.iloc[train], **realised_for(model, realised, train))
-        parts.append(pd.DataFrame({"window": number, "probability": fitted.predict_proba(X.iloc[test])[:, 1],
-                                   "label": y.iloc[test].to_numpy()}, index=X.index[test]))
+    jobs = (delayed(_fit_window)(model, X, y, window, realised, number) for number, window in enumerate(windows))
+    parts, last = [], None
+    for part, model in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+        parts.append(part)
+        last = model
         advance()
-    return pd.concat(parts), fitted
+    return pd.concat(parts), last
+
+
+def _fit_window(model, X: pd.DataFrame, y: pd.Series, window: Window, realised, number: int):
+    train, test = window.rows(X.index, realised)
+    fitted = clone(model).fit(X.iloc[train], y.iloc[train], **realised_for(model, realised, train))
+    return pd.DataFrame({"window": number, "probability": fitted.predict_proba(X.iloc[test])[:, 1],
+                         "label": y.iloc[test].to_numpy()}, index=X.index[test]), fitted
 
 
 def realised_for(model, realised, rows=slice(None)) -> dict:
@@ -124,19 +132,18 @@ def ic_summary(ic: pd.Series) -> dict:
 
 
 def shuffled_cv_auc(model, X: pd.DataFrame, y: pd.Series, n_splits: int = 5, seed: int = 0,
-                    advance: Callable[[], None] = lambda: None) -> float:
-    """The seed's evaluation: mean ROC AUC over shuffled stratified K-fold (rows of every date on both sides)."""
-    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    return float(np.mean(cross_val_score(clone(model), X, y, scoring=auc_scorer(advance), cv=folds)))
-
-
-def auc_scorer(advance: Callable[[], None] = lambda: None):
-    """scikit-learn's ROC AUC scorer that also calls ``advance()`` after each fold (a progress bar)."""
-    auc = get_scorer("roc_auc")
-
-    def scored(estimator, X_test, y_test):
-        value = auc(estimator, X_test, y_test)
+                    advance: Callable[[], None] = lambda: None, n_jobs: int = 1) -> float:
+    """The seed's evaluation: mean ROC AUC over shuffled stratified K-fold (rows of every date on both sides);
+    the folds are joblib jobs (``n_jobs``), ``advance()`` is called as each is scored."""
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(X, y)
+    jobs = (delayed(_fold_auc)(model, X, y, train, test) for train, test in folds)
+    scores = []
+    for score in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+        scores.append(score)
         advance()
-        return value
+    return float(np.mean(scores))
 
-    return scored
+
+def _fold_auc(model, X: pd.DataFrame, y: pd.Series, train, test) -> float:
+    fitted = clone(model).fit(X.iloc[train], y.iloc[train])
+    return float(roc_auc_score(y.iloc[test], fitted.predict_proba(X.iloc[test])[:, 1]))

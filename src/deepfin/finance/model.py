@@ -59,8 +59,28 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
         self.validation_split, self.purge = validation_split, purge
 
     def fit(self, X: pd.DataFrame, y, realised=None):
+        return self._fit_nets([{}], X, y, realised)[0]
+
+    def fit_many(self, param_sets: list[dict], X: pd.DataFrame, y, realised=None) -> list:
+        """One fitted clone per parameter set, as ``fit`` would give each. When only the network's parameters
+        (``net__...``) vary, the dates are split and the preprocessing fitted once, and the networks train
+        together where they can (the network's ``fit_many``: a stack)."""
+        if not all(name.startswith("net__") for params in param_sets for name in params):
+            return [clone(self).set_params(**params).fit(X, y, realised) for params in param_sets]
+        return self._fit_nets(param_sets, X, y, realised)
+
+    def group_candidates(self, param_sets: list[dict], X: pd.DataFrame, y, realised=None) -> list[list[int]]:
+        """The indices of ``param_sets`` that ``fit_many`` trains together, group by group."""
+        if not all(name.startswith("net__") for params in param_sets for name in params) \
+                or not hasattr(self.net, "group_candidates"):
+            return [[i] for i in range(len(param_sets))]
+        fit, _ = self._split(X, realised)
+        trained_on = clone(self.preprocess).fit_transform(X[fit])
+        return self.net.group_candidates([_net_params(p) for p in param_sets], trained_on, np.asarray(y)[fit])
+
+    def _split(self, X: pd.DataFrame, realised) -> tuple[np.ndarray, np.ndarray]:
+        """The rows the network trains on and the validation rows (sets ``validation_start_``)."""
         dates = _dates_of(X)
-        y = np.asarray(y)
         unique = dates.unique().sort_values()
         n_validation = max(1, int(round(self.validation_split * len(unique))))
         n_fit = len(unique) - n_validation - self.purge
@@ -71,14 +91,24 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
         fit = np.asarray(dates < unique[n_fit])
         if realised is not None:
             fit &= np.asarray(pd.DatetimeIndex(realised) < self.validation_start_)
-        validation = np.asarray(dates >= self.validation_start_)
-        self.preprocess_ = clone(self.preprocess)
-        trained_on = self.preprocess_.fit_transform(X[fit])
-        self.n_fit_rows_, self.n_validation_rows_ = int(fit.sum()), int(validation.sum())
-        self.net_ = clone(self.net).fit(trained_on, y[fit], validation_data=(
-            self.preprocess_.transform(X[validation]), y[validation].astype(float)))
-        self.classes_ = self.net_.classes_
-        return self
+        return fit, np.asarray(dates >= self.validation_start_)
+
+    def _fit_nets(self, param_sets, X, y, realised) -> list:
+        """Split the dates, fit the preprocessing, then one network per parameter set (together where they can)."""
+        y = np.asarray(y)
+        fit, validation = self._split(X, realised)
+        preprocess = clone(self.preprocess)
+        trained_on = preprocess.fit_transform(X[fit])
+        validation_data = (preprocess.transform(X[validation]), y[validation].astype(float))
+        nets = _fit_networks(self.net, [_net_params(p) for p in param_sets], trained_on, y[fit], validation_data)
+        fitted = []
+        for params, net in zip(param_sets, nets):
+            model = clone(self).set_params(**params) if params else self
+            model.validation_start_, model.preprocess_, model.net_ = self.validation_start_, preprocess, net
+            model.n_fit_rows_, model.n_validation_rows_ = int(fit.sum()), int(validation.sum())
+            model.classes_ = net.classes_
+            fitted.append(model)
+        return fitted
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "net_")
@@ -86,6 +116,16 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _net_params(params: dict) -> dict:
+    return {name.removeprefix("net__"): value for name, value in params.items()}
+
+
+def _fit_networks(net, param_sets, X, y, validation_data) -> list:
+    if len(param_sets) > 1 and hasattr(net, "fit_many"):
+        return net.fit_many(param_sets, X, y, validation_data=validation_data)
+    return [clone(net).set_params(**params).fit(X, y, validation_data=validation_data) for params in param_sets]
 
 
 def _dates_of(X) -> pd.DatetimeIndex:

@@ -53,7 +53,8 @@ def metrics(result: Result) -> dict:
                  "delisting_return": config.delisting_return, "counts": plan.counts,
                  "features": list(plan.X.columns), "first_date": str(dates[0].date()),
                  "last_date": str(dates[-1].date())},
-        "tuning": {"folds": [w.label() for w in plan.tuning_windows], "best_params": result.best_params,
+        "tuning": {"mode": config.tuning, "by_window": result.chosen_by_window,
+                   "folds": [w.label() for w in plan.tuning_windows], "best_params": result.best_params,
                    "best_auc": float(result.search_table["mean_auc"].iloc[0]), "selection": result.selection,
                    "explanation": narrative.selection(result.selection),
                    "candidates": result.search_table.to_dict("records")},
@@ -137,7 +138,7 @@ def page(result: Result, figures: dict) -> str:
         ("Long-short Sharpe", f"{number(backtest['before_costs']['sharpe'], 2)} before costs, "
                               f"{number(backtest['after_costs']['sharpe'], 2)} after {config.cost_bps:g} bps per "
                               f"half-turn (k = {backtest['k']}, lag {backtest['lag']})"),
-        ("Chosen network", html.escape(", ".join(f"{k}={v}" for k, v in result.best_params.items())))]
+        ("Chosen network", html.escape(_chosen(result)))]
     return _TEMPLATE.format(
         style=STYLE, title=f"deepfin run: {config.recipe} recipe",
         summary="".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in summary),
@@ -197,6 +198,14 @@ def _ic_table(ic: dict) -> pd.DataFrame:
              "p_value": "p-value(IC)", "skew": "IC skew", "kurtosis": "IC kurtosis", "dates": "dates"}
     return pd.DataFrame([{"": label, "value": number(ic.get(key), 4) if key != "dates" else str(ic["dates"])}
                          for key, label in names.items() if key in ic])
+
+
+def _chosen(result) -> str:
+    """The chosen network, or with tuning = "per_window" each test window's."""
+    if result.chosen_by_window is None:
+        return ", ".join(f"{k}={v}" for k, v in result.best_params.items())
+    return "re-tuned before each test window: " + "; ".join(
+        f"{w['test_start']}: " + ", ".join(f"{k}={v}" for k, v in w["params"].items()) for w in result.chosen_by_window)
 
 
 def _selection_table(selection: dict) -> pd.DataFrame:

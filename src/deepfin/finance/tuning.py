@@ -14,23 +14,25 @@ import numpy as np
 import pandas as pd
 from skfolio import measures
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GridSearchCV
 
 from deepfin.finance.evaluation import realised_for
 from deepfin.finance.validation import Window
+from deepfin.tuning import GridSearchCV
 
 
 def grid_search(model, grid: dict, X: pd.DataFrame, y: pd.Series, windows: list[Window], realised=None,
                 strategy: Callable[[pd.Series], pd.DataFrame] | None = None, known_by=None,
-                advance: Callable[[], None] = lambda: None) -> GridSearchCV:
-    """GridSearchCV over ``grid`` (names of the model's ``net``) with one fold per window.
+                advance: Callable[[int], None] | None = None, n_jobs: int = 1) -> GridSearchCV:
+    """deepfin's GridSearchCV over ``grid`` (names of the model's ``net``) with one fold per window: the
+    candidates whose networks share a layer pattern train together as one stack, and the (fold, stack) jobs
+    run on ``n_jobs`` processes.
 
     Training rows are those whose label is realised before the fold's test dates (``realised`` is passed on
     to the model's ``fit`` where it takes it); test rows are the labelled ones, and with ``known_by`` (the
     date the choice is made) only those realised before it. ``strategy`` maps a fold's predicted
     probabilities to its book's per-date ``before_costs`` and ``after_costs`` returns. No refit: the chosen
-    parameters are refitted window by window by the walk-forward evaluation. ``advance`` is called after
-    each fit is scored (a progress bar).
+    parameters are refitted window by window by the walk-forward evaluation. ``advance(n)`` is called as each
+    job's n fits are scored (a progress bar).
     """
     folds = []
     for window in windows:
@@ -40,11 +42,12 @@ def grid_search(model, grid: dict, X: pd.DataFrame, y: pd.Series, windows: list[
             scored &= np.asarray(pd.DatetimeIndex(realised)[test] < known_by)
         folds.append((train, test[scored]))
     search = GridSearchCV(model, {f"net__{name}": values for name, values in grid.items()},
-                          scoring=_fold_scorer(strategy, advance), cv=folds, refit=False, error_score="raise")
+                          scoring=_fold_scorer(strategy), cv=folds, refit=False, error_score="raise", n_jobs=n_jobs,
+                          progress=advance)
     return search.fit(X, y, **realised_for(model, realised))
 
 
-def _fold_scorer(strategy, advance):
+def _fold_scorer(strategy):
     def scored(estimator, X_test, y_test):
         probability = estimator.predict_proba(X_test)[:, 1]
         scores = {"auc": roc_auc_score(y_test, probability)}
@@ -52,7 +55,6 @@ def _fold_scorer(strategy, advance):
             book = strategy(pd.Series(probability, index=X_test.index))
             scores["sharpe"] = _per_period_sharpe(book["before_costs"])
             scores["sharpe_after_costs"] = _per_period_sharpe(book["after_costs"])
-        advance()
         return scores
 
     return scored

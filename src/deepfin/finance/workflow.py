@@ -82,6 +82,7 @@ class Result:
     selection: dict
     positions: dict
     model: object
+    chosen_by_window: list | None = None  # tuning = "per_window": each test window's choice
 
 
 def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | None = None,
@@ -244,10 +245,14 @@ def execute(plan: Plan, verbose: int = 1) -> Result:
                          patience=config.patience, validation_split=config.validation_split, purge=config.purge,
                          random_state=config.seed, **params)
 
-    table = tune(plan, model_with(), verbose)
-    chosen = best_params(table)
-    say(verbose, f"  best {chosen}, walk-forward AUC {table['mean_auc'].iloc[0]:.4f}")
-    predictions, fitted, auc = out_of_sample(plan, model_with(**chosen), verbose)
+    if config.tuning == "per_window":
+        table, by_window, predictions, fitted, auc = tune_per_window(plan, model_with, verbose)
+        chosen = by_window[-1]["params"]
+    else:
+        table = tune(plan, model_with(), verbose)
+        chosen, by_window = best_params(table), None
+        say(verbose, f"  best {chosen}, walk-forward AUC {table['mean_auc'].iloc[0]:.4f}")
+        predictions, fitted, auc = out_of_sample(plan, model_with(**chosen), verbose)
     date_auc, ic = per_date_auc(predictions), information_coefficient(predictions)
     say(verbose, f"  per-date AUC {date_auc.mean():.4f}, rank IC {ic.mean():+.4f}")
     say(verbose, f"Leakage report: the seed's shuffled {config.shuffled_folds}-fold evaluation, with and without "
@@ -264,14 +269,16 @@ def execute(plan: Plan, verbose: int = 1) -> Result:
                                    book, plan.k, config.lag)
     return Result(plan, table, chosen, predictions, window_table(plan, predictions, date_auc, ic), auc, date_auc,
                   ic, leakage, book, weights, benchmarks, bt.decile_returns(predictions, predictions["forward_return"]),
-                  selection, positions, fitted)
+                  selection, positions, fitted, by_window)
 
 
-def tune(plan: Plan, model, verbose: int = 1) -> pd.DataFrame:
-    """The grid search on the tuning windows, each fold scored by AUC and by its book's Sharpe ratio, both from
-    outcomes known before the first out-of-sample date."""
+def tune(plan: Plan, model, verbose: int = 1, folds: list[Window] | None = None,
+         known_by: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The grid search on ``folds`` (the tuning windows), each fold scored by AUC and by its book's Sharpe ratio,
+    both from outcomes known by ``known_by`` (the first out-of-sample date)."""
     config = plan.config
-    known_by = plan.test_windows[0].test[0]
+    folds = plan.tuning_windows if folds is None else folds
+    known_by = plan.test_windows[0].test[0] if known_by is None else known_by
     dates = plan.outcomes.grid.labels
     last_trade = dates[dates.get_loc(known_by) - 1]  # a trade on it is realised on the first out-of-sample date
 
@@ -280,12 +287,38 @@ def tune(plan: Plan, model, verbose: int = 1) -> pd.DataFrame:
         return book[book.index < last_trade]
 
     n_candidates = int(np.prod([len(v) for v in config.grid.values()]))
-    say(verbose, f"Tuning: {n_candidates} candidates x {len(plan.tuning_windows)} walk-forward folds "
-                 f"(test {plan.tuning_windows[0].test[0].date()} to {plan.tuning_windows[-1].test[-1].date()})")
-    with progress(n_candidates * len(plan.tuning_windows), verbose, "fit") as advance:
-        search = grid_search(model, config.grid, plan.X, plan.y, plan.tuning_windows, plan.rows["realised"],
-                             fold_book, known_by, advance)
+    say(verbose, f"Tuning: {n_candidates} candidates x {len(folds)} walk-forward folds "
+                 f"(test {folds[0].test[0].date()} to {folds[-1].test[-1].date()})")
+    with progress(n_candidates * len(folds), verbose, "fit") as advance:
+        search = grid_search(model, config.grid, plan.X, plan.y, folds, plan.rows["realised"],
+                             fold_book, known_by, advance, config.n_jobs)
     return results_table(search)
+
+
+def tune_per_window(plan: Plan, model_with, verbose: int = 1):
+    """Nested walk-forward: before each test window, the grid search on the ``tuning_folds`` windows just before
+    it (scored on outcomes known by its first date), and the winner fitted on the window. Returns the first
+    window's search table (the tune-once search), each window's choice, the predictions, the last window's model
+    and the pooled AUC."""
+    config, folds = plan.config, len(plan.tuning_windows)
+    windows = plan.tuning_windows + plan.test_windows
+    parts, by_window, table, fitted = [], [], None, None
+    say(verbose, f"Tuning before each of the {len(plan.test_windows)} test windows (tuning = \"per_window\")")
+    for number, window in enumerate(plan.test_windows):
+        found = tune(plan, model_with(), 0, windows[number:number + folds], window.test[0])
+        chosen = best_params(found)
+        table = found if table is None else table
+        by_window.append({"window": number, "test_start": str(window.test[0].date()), "params": chosen,
+                          "tuning_auc": float(found["mean_auc"].iloc[0])})
+        say(verbose, f"  window {number} ({window.test[0].date()}): {chosen}, walk-forward AUC "
+                     f"{found['mean_auc'].iloc[0]:.4f}")
+        part, fitted = walk_forward_predictions(model_with(**chosen), plan.X, plan.y, [window], plan.rows["realised"])
+        parts.append(part.assign(window=number))
+    predictions = pd.concat(parts)
+    predictions["forward_return"] = plan.rows["forward_return"].reindex(predictions.index)
+    auc = bootstrap_auc(predictions, config.bootstrap, seed=config.seed)
+    say(verbose, f"  AUC {auc[0]:.4f}, 95% interval [{auc[1]:.4f}, {auc[2]:.4f}]")
+    return table, by_window, predictions, fitted, auc
 
 
 def out_of_sample(plan: Plan, model, verbose: int = 1):
@@ -296,7 +329,7 @@ def out_of_sample(plan: Plan, model, verbose: int = 1):
                  f"{RECIPES[config.recipe].period}s")
     with progress(len(plan.test_windows), verbose, "window") as advance:
         predictions, fitted = walk_forward_predictions(model, plan.X, plan.y, plan.test_windows,
-                                                       plan.rows["realised"], advance)
+                                                       plan.rows["realised"], advance, config.n_jobs)
     predictions["forward_return"] = plan.rows["forward_return"].reindex(predictions.index)
     auc = bootstrap_auc(predictions, config.bootstrap, seed=config.seed)
     left_out = len(predictions) - len(labelled(predictions))
@@ -337,7 +370,8 @@ def leakage_report(model_with, chosen: dict, data: tuple[pd.DataFrame, pd.Series
     X, y = data
     returns_only = X[return_columns(X)]
     with progress(2 * config.shuffled_folds, verbose, "fit") as advance:
-        figures = {name: shuffled_cv_auc(model_with(**chosen), rows, y, config.shuffled_folds, config.seed, advance)
+        figures = {name: shuffled_cv_auc(model_with(**chosen), rows, y, config.shuffled_folds, config.seed, advance,
+                                         config.n_jobs)
                    for name, rows in (("with_dummies", with_calendar_dummies(returns_only)),
                                       ("without_dummies", returns_only))}
     figures["walk_forward"] = auc[0]

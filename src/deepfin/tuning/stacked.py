@@ -1,10 +1,10 @@
 """The stacked trainer: K networks of one layer pattern trained as one model.
 
 Members share the pattern (``pattern``): a ``Sequential`` of ``Dense`` layers of the same widths, input width,
-output activation, loss, dtype and places of Dropout. They may differ in their hidden activations (linear, relu, tanh, sigmoid,
-elu), dropout rates, L1/L2 penalties, optimizer (``SGD`` with momentum, ``Adagrad``, ``RMSprop``, ``Adam``,
-``Adadelta``, each with its own settings) and learning rate, and each keeps its own callbacks, so its own early
-stopping. Every member sees the same batches in the same order.
+output activation, loss, dtype and places of Dropout. They may differ in their hidden activations (linear, relu,
+tanh, sigmoid, elu), dropout rates, L1/L2 penalties, optimizer (``SGD`` with momentum, ``Adagrad``, ``RMSprop``,
+``Adam``, ``Adadelta``, each with its own settings) and learning rate, and each keeps its own callbacks, so its
+own early stopping. Every member sees the same batches in the same order.
 
 Layout (member-major): all of a member's weights sit in one row of a (K, P) buffer, each kernel transposed to
 (units, inputs), so activations run feature-major, (K, units, batch), contiguous per member. The first layer,
@@ -167,7 +167,8 @@ def stack_reason(fit_arguments: dict, sample_weight=None) -> str | None:
         if any(probe.has(hook) for hook in _BATCH_HOOKS):
             return f"its callback {type(callback).__name__} acts on every batch"
         if getattr(callback, "monitor", "loss") not in ("loss", "val_loss"):
-            return f"its callback {type(callback).__name__} monitors {callback.monitor!r}; a stack logs loss and val_loss"
+            return (f"its callback {type(callback).__name__} monitors {callback.monitor!r}; a stack logs loss and "
+                    "val_loss")
     return None
 
 

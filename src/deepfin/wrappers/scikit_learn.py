@@ -17,6 +17,7 @@ Training is silent unless ``verbose`` is given.
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
@@ -133,40 +134,42 @@ class _KerasEstimator(BaseEstimator):
     def fit_many(self, param_sets: list[dict], X, y, sample_weight=None, **kwargs) -> list:
         """Fit a clone of this estimator for each of ``param_sets`` on the same data, as one ``fit`` each would.
 
-        Clones whose networks share a layer pattern (``deepfin.tuning.pattern``) and fit settings train as one
-        stack (``deepfin.tuning.fit_stack``); the others one at a time. Each fitted clone's ``stack_size_`` says
-        how many trained together and ``stack_note_`` how it trained (or why alone).
+        Clones whose networks share a layer pattern (``deepfin.tuning.pattern``), seed and fit settings train as
+        one stack (``deepfin.tuning.fit_stack``); the others one at a time. Each fitted clone's ``stack_size_``
+        says how many trained together and ``stack_note_`` how it trained (or why alone).
         """
         fitted = [None] * len(param_sets)
         data, targets_for, groups = self._plan_many(param_sets, X, y, sample_weight, kwargs)
-        for group, plans in groups:
-            if len(group) == 1:
-                index, (candidate, _, _, _, note) = group[0], plans[0]
-                fitted[index] = clone(candidate).fit(X, y, sample_weight=sample_weight, **kwargs)
-                fitted[index].stack_note_ = f"fitted alone: {note}"
+        for indices, plans in groups:
+            if len(plans) == 1:
+                alone = clone(plans[0].estimator).fit(X, y, sample_weight=sample_weight, **kwargs)
+                alone.stack_note_ = f"fitted alone: {plans[0].reason or 'no other candidate shares its pattern'}"
+                fitted[indices[0]] = alone
                 continue
-            candidate, model, state, fit_kwargs, _ = plans[0]
-            rng = backend.rng() if state is None else np.random.default_rng()
-            if state is not None:
-                rng.bit_generator.state = state
+            first = plans[0]
+            rng = backend.rng() if first.state is None else np.random.default_rng()
+            if first.state is not None:
+                rng.bit_generator.state = first.state
+            settings = first.fit_kwargs
             histories = fit_stack(
-                [p[1] for p in plans], data, targets_for(model), batch_size=fit_kwargs.get("batch_size"),
-                epochs=fit_kwargs.get("epochs", 1), callbacks=[list(p[3].get("callbacks") or []) for p in plans],
-                validation_split=fit_kwargs.get("validation_split", 0.0),
-                validation_data=fit_kwargs.get("validation_data"), shuffle=fit_kwargs.get("shuffle", True), rng=rng)
-            for index, (candidate, model, _, _, _), history in zip(group, plans, histories):
-                candidate.model_, candidate.history_ = model, history
-                candidate.stack_size_, candidate.stack_note_ = len(group), f"stacked with {len(group) - 1} others"
-                fitted[index] = candidate
+                [p.model for p in plans], data, targets_for(first.model), batch_size=settings.get("batch_size"),
+                epochs=settings.get("epochs", 1), callbacks=[list(p.fit_kwargs.get("callbacks") or []) for p in plans],
+                validation_split=settings.get("validation_split", 0.0),
+                validation_data=settings.get("validation_data"), shuffle=settings.get("shuffle", True), rng=rng)
+            for index, plan, history in zip(indices, plans, histories):
+                plan.estimator.model_, plan.estimator.history_ = plan.model, history
+                plan.estimator.stack_size_ = len(plans)
+                plan.estimator.stack_note_ = f"stacked with {len(plans) - 1} others"
+                fitted[index] = plan.estimator
         return fitted
 
     def group_candidates(self, param_sets: list[dict], X, y, sample_weight=None, **kwargs) -> list[list[int]]:
         """The indices of ``param_sets`` that ``fit_many`` trains together, group by group."""
-        return [group for group, _ in self._plan_many(param_sets, X, y, sample_weight, kwargs)[2]]
+        return [indices for indices, _ in self._plan_many(param_sets, X, y, sample_weight, kwargs)[2]]
 
     def _plan_many(self, param_sets, X, y, sample_weight, kwargs):
-        """The checked inputs, the targets function and (indices, plans) per group: a plan is (clone, built model,
-        generator state after the build, fit arguments, why alone); groups of one are trained alone."""
+        """The checked inputs, the targets function and, per group, its indices and ``_Plan``s (a group of one
+        trains alone)."""
         base = clone(self)
         data, targets_for = base._prepare(X, y)
         plans, keys = [], []
@@ -175,19 +178,20 @@ class _KerasEstimator(BaseEstimator):
             for name in (*_META[1:], "feature_names_in_"):
                 if hasattr(base, name):
                     setattr(candidate, name, getattr(base, name))
-            fit_kwargs = candidate._fit_kwargs(kwargs)
+            plan = _Plan(candidate, candidate._fit_kwargs(kwargs))
             seed = getattr(candidate, "random_state", None)
             try:
                 with backend.seeded(seed):
-                    model = candidate._build()
-                    state = None if seed is None else backend.rng().bit_generator.state
+                    plan.model = candidate._build()
+                    plan.state = None if seed is None else backend.rng().bit_generator.state
             except Exception as error:  # fitted alone, where the error reaches the caller as fit's would
-                model, state, found = None, None, f"building it failed ({error})"
+                found = f"building it failed ({error})"
             else:
-                found = pattern(model)
-            reason = found if isinstance(found, str) else stack_reason(fit_kwargs, sample_weight)
-            plans.append((candidate, model, state, fit_kwargs, reason))
-            keys.append(("alone", len(keys)) if reason else (found.key, *_stacked_fit_settings(fit_kwargs)))
+                found = pattern(plan.model)
+            plan.reason = found if isinstance(found, str) else stack_reason(plan.fit_kwargs, sample_weight)
+            plans.append(plan)
+            keys.append(("alone", len(keys)) if plan.reason else
+                        (found.key, repr(seed), *_stacked_fit_settings(plan.fit_kwargs)))
         groups: dict = {}
         for index, key in enumerate(keys):
             groups.setdefault(key, []).append(index)
@@ -262,6 +266,18 @@ class KerasRegressor(RegressorMixin, _KerasEstimator):
     def predict(self, X) -> np.ndarray:
         p = self._predict_raw(X)
         return p.ravel() if p.ndim == 2 and p.shape[1] == 1 else p
+
+
+@dataclass
+class _Plan:
+    """A candidate of ``fit_many``: its estimator and fit arguments, its built model, the state of the library's
+    generator after the build (None without a seed) and why it trains alone (None if it can stack)."""
+
+    estimator: _KerasEstimator
+    fit_kwargs: dict
+    model: Model | None = None
+    state: dict | None = None
+    reason: str | None = None
 
 
 _STACKED_FIT = ("batch_size", "epochs", "shuffle", "validation_split")
