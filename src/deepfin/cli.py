@@ -33,7 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
                      "network: comma-separated models from dnn, gbt, raf, mlp, logit, ens1, ens2, ens3 (and any "
                      "[model.NAME] of the config), e.g. --models dnn,gbt,raf,ens1,ens2,ens3")
     run.add_argument("--n-jobs", type=int, metavar="N", dest="n_jobs",
-                     help="study periods fitted at once (joblib; -1: every core; default 1)")
+                     help="jobs run at once: grid stacks, windows, folds, study periods (joblib; default -1: every "
+                     "core)")
+    run.add_argument("--workers", type=int, metavar="N", help="run every job (study periods, grid stacks, windows) "
+                     "on a Dask cluster of N single-threaded workers started on this machine (needs deepfin[dask]; "
+                     "--n-jobs is then not used)")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="run every job on the running Dask cluster whose "
+                     "scheduler is at ADDRESS (tcp://HOST:8786); every worker needs deepfin, the data are sent "
+                     "from here")
     run.add_argument("--quick", action="store_true", help="a small grid and fewer epochs (about a tenth of the "
                      "time); in a study, fewer trees and epochs")
     run.add_argument("--out", metavar="DIR", help="output folder (default: runs/<date-time>)")
@@ -78,8 +85,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_workflow(parser: argparse.ArgumentParser, args) -> int:
-    """``deepfin run``: settings and data are checked first; a mistake ends with its message, before training."""
-    from deepfin.finance import report, workflow
+    """``deepfin run``: settings and data are checked first; a mistake ends with its message, before training.
+    ``--workers`` / ``--scheduler`` (not settings: run.toml does not keep them) put every job on a Dask cluster."""
+    from deepfin import parallel
+    from deepfin.finance import workflow
     from deepfin.finance.config import RunConfig, apply_assignment, read_toml
 
     given = {name: getattr(args, name) for name in ("data", "recipe", "universe") if getattr(args, name) is not None}
@@ -90,6 +99,7 @@ def run_workflow(parser: argparse.ArgumentParser, args) -> int:
     if args.n_jobs is not None:
         given["n_jobs"] = args.n_jobs
     try:
+        parallel.check(args.workers, args.scheduler)
         settings = {**(read_toml(args.config) if args.config else {}), **given}
         for assignment in args.assignments:
             settings = apply_assignment(settings, assignment)
@@ -97,9 +107,23 @@ def run_workflow(parser: argparse.ArgumentParser, args) -> int:
         plan = workflow.plan(config)
     except (ValueError, FileNotFoundError, TypeError, ImportError) as error:
         parser.exit(2, f"deepfin run: error: {error}\n")
+    try:
+        with parallel.cluster(args.workers, args.scheduler) as client:
+            if client is not None:
+                print(f"Jobs run on the Dask cluster at {client.scheduler.address}: "
+                      f"{len(client.nthreads())} workers, {sum(client.nthreads().values())} threads", flush=True)
+            return execute(plan, args)
+    except ConnectionError as error:
+        parser.exit(2, f"deepfin run: error: {error}\n")
+
+
+def execute(plan, args) -> int:
+    """The tuned network's run or the study, its report and its figures on the console."""
+    from deepfin.finance import report, workflow
+
     out = Path(args.out) if args.out else _fresh_folder(Path("runs"))
     started = time.perf_counter()
-    if config.study:
+    if plan.config.study:
         return run_study(plan, out, started)
     result = workflow.execute(plan)
     figures = report.write(result, out)

@@ -16,7 +16,9 @@ days. ``data``, ``universe`` and ``delistings`` are paths relative to the folder
 
 A study (Krauss, Do and Huck's; ``deepfin.finance.study``) runs when ``models`` lists model names; ``[model.NAME]``
 tables override a model's settings (``deepfin.finance.families``), ``ks`` are the book sizes, ``sub_periods`` the
-dates its tables are split at, ``n_jobs`` how many study periods are fitted at once::
+dates its tables are split at. ``n_jobs`` (every core by default) is how many jobs run at once, in a study its
+periods, in a run the grid search's stacks, the walk-forward windows and the shuffled folds; ``tuning`` is
+``"once"`` (on the first windows) or ``"per_window"`` (again before every test window)::
 
     models = ["dnn", "gbt", "raf", "ens1", "ens2", "ens3"]
     ks = [10, 50, 100, 150, 200]

@@ -7,8 +7,9 @@ the first trading date, predicts every trading row, and reports its Gini coeffic
 the training period (out of bag for a forest, as H2O reports its forests' training figures), the permutation
 importance of each
 feature (AUC lost when the feature's values are shuffled, on a sample of training rows) and the seconds it
-took. Study periods are independent jobs run through joblib (``n_jobs``; a distributed backend such as Dask's
-spreads them over machines). The ensembles are averaged afterwards from the members' probabilities.
+took. Study periods are independent jobs run through joblib (``n_jobs``; inside ``deepfin.parallel.cluster``
+on a Dask cluster's workers, on this machine or several). The ensembles are averaged afterwards from the
+members' probabilities.
 
 ``execute(plan)`` returns a ``Study``; ``tables`` turns its books into the paper's measures.
 """
@@ -24,6 +25,7 @@ from joblib import Parallel, delayed
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import roc_auc_score
 
+from deepfin import parallel
 from deepfin.finance import backtest as bt
 from deepfin.finance import families, strategy
 from deepfin.finance.console import progress, say
@@ -125,7 +127,7 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None) -> Study:
     n_periods = len(plan.test_windows)
     say(verbose, f"Study: {', '.join(config.models)} on {n_periods} study periods of {config.train_size} training "
                  f"and {config.test_size} trading {RECIPES[config.recipe].period}s"
-                 f"{' (quick settings)' if config.quick else ''}, n_jobs={n_jobs or config.n_jobs}")
+                 f"{' (quick settings)' if config.quick else ''}, {parallel.describe(n_jobs or config.n_jobs)}")
     periods = []
     with progress(n_periods, verbose, "study period") as advance:
         for period in Parallel(n_jobs=n_jobs or config.n_jobs, return_as="generator_unordered")(jobs()):
