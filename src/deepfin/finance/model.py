@@ -74,12 +74,12 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
         if not all(name.startswith("net__") for params in param_sets for name in params) \
                 or not hasattr(self.net, "group_candidates"):
             return [[i] for i in range(len(param_sets))]
-        fit, _ = self._split(X, realised)
+        fit, _, _ = self._split(X, realised)
         trained_on = clone(self.preprocess).fit_transform(X[fit])
         return self.net.group_candidates([_net_params(p) for p in param_sets], trained_on, np.asarray(y)[fit])
 
-    def _split(self, X: pd.DataFrame, realised) -> tuple[np.ndarray, np.ndarray]:
-        """The rows the network trains on and the validation rows (sets ``validation_start_``)."""
+    def _split(self, X: pd.DataFrame, realised) -> tuple[np.ndarray, np.ndarray, pd.Timestamp]:
+        """The rows the network trains on, the validation rows and the first validation date."""
         dates = _dates_of(X)
         unique = dates.unique().sort_values()
         n_validation = max(1, int(round(self.validation_split * len(unique))))
@@ -87,16 +87,16 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
         if n_fit < 1:
             raise ValueError(f"{len(unique)} training dates leave none to train on after {n_validation} validation "
                              f"dates and a purge of {self.purge}; give more training dates.")
-        self.validation_start_ = unique[-n_validation]
+        start = unique[-n_validation]
         fit = np.asarray(dates < unique[n_fit])
         if realised is not None:
-            fit &= np.asarray(pd.DatetimeIndex(realised) < self.validation_start_)
-        return fit, np.asarray(dates >= self.validation_start_)
+            fit &= np.asarray(pd.DatetimeIndex(realised) < start)
+        return fit, np.asarray(dates >= start), start
 
     def _fit_nets(self, param_sets, X, y, realised) -> list:
         """Split the dates, fit the preprocessing, then one network per parameter set (together where they can)."""
         y = np.asarray(y)
-        fit, validation = self._split(X, realised)
+        fit, validation, start = self._split(X, realised)
         preprocess = clone(self.preprocess)
         trained_on = preprocess.fit_transform(X[fit])
         validation_data = (preprocess.transform(X[validation]), y[validation].astype(float))
@@ -104,7 +104,7 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
         fitted = []
         for params, net in zip(param_sets, nets):
             model = clone(self).set_params(**params) if params else self
-            model.validation_start_, model.preprocess_, model.net_ = self.validation_start_, preprocess, net
+            model.validation_start_, model.preprocess_, model.net_ = start, preprocess, net
             model.n_fit_rows_, model.n_validation_rows_ = int(fit.sum()), int(validation.sum())
             model.classes_ = net.classes_
             fitted.append(model)
