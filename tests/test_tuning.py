@@ -14,6 +14,7 @@ from deepfin.callbacks import EarlyStopping
 from deepfin.finance.model import make_model
 from deepfin.layers import Activation, BatchNormalization, Dense, Dropout
 from deepfin.models import Sequential
+from deepfin.optimizers import schedules
 from deepfin.tuning import GridSearchCV, fit_stack, pattern
 from deepfin.wrappers.scikit_learn import KerasClassifier
 
@@ -114,6 +115,9 @@ def test_pattern_says_why_a_model_cannot_stack():
     scheduled = network()
     scheduled.compile(optimizer=optimizers.Adam(learning_rate=lambda step: 0.01), loss="binary_crossentropy")
     assert "schedule" in pattern(scheduled)
+    decayed = network()
+    decayed.compile(optimizer=optimizers.Adam(schedules.ExponentialDecay(0.01, 10, 0.9)), loss="binary_crossentropy")
+    assert "schedule" in pattern(decayed)  # a serialized schedule is not a number either
     assert pattern(network()).key == pattern(network(activation="tanh", optimizer="SGD")).key
 
 

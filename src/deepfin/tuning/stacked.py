@@ -141,7 +141,7 @@ def _optimizer_reason(optimizer) -> str | None:
     if type(optimizer) not in OPTIMIZERS:
         return f"its optimizer is {type(optimizer).__name__}"
     config = optimizer.get_config()
-    if config["learning_rate"] is None:
+    if not isinstance(config["learning_rate"], (int, float)):
         return "its learning rate is a schedule"
     if any(config[k] is not None for k in ("clipnorm", "clipvalue", "global_clipnorm")):
         return "its optimizer clips gradients"

@@ -14,6 +14,7 @@ import numpy as np
 
 from deepfin.engine.tensor import Tensor
 from deepfin.engine.variable import Variable
+from deepfin.optimizers import schedules
 
 _BASE_KWARGS = ("clipnorm", "clipvalue", "global_clipnorm", "name")
 _PACK_BELOW = 32_768  # elements: below this, copying a gradient costs less than a separate update
@@ -22,8 +23,8 @@ _PACK_BELOW = 32_768  # elements: below this, copying a gradient costs less than
 class Optimizer:
     """Base optimizer: ``apply(grads, variables)`` or ``apply_gradients(zip(grads, variables))``.
 
-    ``learning_rate`` may be a float or a callable of the step count (a schedule); ``lr`` is
-    accepted as Keras 2's spelling.
+    ``learning_rate`` may be a float or a callable of the step count (a schedule, such as those of
+    ``deepfin.optimizers.schedules``); ``lr`` is accepted as Keras 2's spelling.
     """
 
     def __init__(self, learning_rate: float | Callable = 0.001, *, name: str | None = None,
@@ -55,6 +56,8 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
+        if isinstance(value, dict):  # a serialized schedule, from a saved model's config
+            value = schedules.deserialize(value)
         if not callable(value):
             if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
                     or not math.isfinite(value) or value < 0:
@@ -143,6 +146,8 @@ class Optimizer:
     # ------------------------------------------------------------ config
     def get_config(self) -> dict:
         lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
         return {"name": self.name, "learning_rate": lr if not callable(lr) else None,
                 "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
                 "global_clipnorm": self.global_clipnorm}
