@@ -7,7 +7,7 @@ import inspect
 import numpy as np
 
 from deepfin import backend, initializers, regularizers
-from deepfin.engine.tensor import Tensor
+from deepfin.engine.tensor import Tensor, no_grad
 from deepfin.engine.variable import Variable
 from deepfin.layers.symbolic import KerasTensor
 
@@ -43,7 +43,19 @@ class Layer:
         """Create the layer's weights for inputs of ``input_shape`` (batch axis first)."""
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
-        return tuple(input_shape)
+        """The output shape for inputs of ``input_shape`` (batch axis first). By default it is found as Keras 3
+        finds it, by running the layer: on zeros of that shape with one sample, without building a graph (a
+        custom layer need not define this). With an unknown axis besides the batch, the input shape."""
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        if any(d is None for shape in shapes for d in tuple(shape)[1:]):
+            return tuple(input_shape)
+        zeros = [np.zeros((1, *tuple(shape)[1:]), dtype=self.dtype) for shape in shapes]
+        with no_grad():
+            output = self(zeros if isinstance(input_shape, list) else zeros[0], training=False)
+        batch = tuple(shapes[0])[0]
+        if isinstance(output, (list, tuple)):
+            return [(batch, *o.shape[1:]) for o in output]
+        return (batch, *output.shape[1:])
 
     def _maybe_build(self, input_shape) -> None:
         if not self.built:
