@@ -65,47 +65,36 @@ def solo_and_stacked(settings, data, epochs=6, patience=1):
     return solo, [(h.history, m.get_weights()) for h, m in zip(histories, models)]
 
 
-def test_stacked_members_equal_networks_trained_alone_float64(data):
-    """Every optimizer, activation and penalty; each member's own early stopping: same epochs, losses, weights."""
-    backend.set_floatx("float64")
-    try:
-        solo, stacked = solo_and_stacked(SETTINGS, data, epochs=8)
-    finally:
-        backend.set_floatx("float32")
-    epochs = [len(h["loss"]) for h, _ in solo]
-    assert len(set(epochs)) > 1, "the members should stop at different epochs"
-    for (alone, weights), (together, stacked_weights) in zip(solo, stacked):
+def assert_same_runs(solo, stacked, rtol: float, weights: bool = True) -> None:
+    """Each member's epochs, losses (and final weights) equal those of the same network trained alone."""
+    for (alone, alone_weights), (together, stacked_weights) in zip(solo, stacked):
         assert len(alone["loss"]) == len(together["loss"])
         for key in ("loss", "val_loss"):
-            np.testing.assert_allclose(together[key], alone[key], rtol=1e-10)
-        for a, b in zip(weights, stacked_weights):
+            np.testing.assert_allclose(together[key], alone[key], rtol=rtol)
+        for a, b in zip(alone_weights, stacked_weights) if weights else ():
             np.testing.assert_allclose(b, a, rtol=1e-8, atol=1e-12)
+
+
+def test_stacked_members_equal_networks_trained_alone_float64(data, float64):
+    """Every optimizer, activation and penalty; each member's own early stopping: same epochs, losses, weights."""
+    solo, stacked = solo_and_stacked(SETTINGS, data, epochs=8)
+    epochs = [len(h["loss"]) for h, _ in solo]
+    assert len(set(epochs)) > 1, "the members should stop at different epochs"
+    assert_same_runs(solo, stacked, rtol=1e-10)
 
 
 def test_stacked_members_equal_networks_trained_alone_float32(data):
     """The seed's grid's kind of members (no L1, whose sign flips amplify float32 rounding): within 1e-5."""
     settings = [s for s in SETTINGS if not s["l1"] and not s["l2"]]
     solo, stacked = solo_and_stacked(settings, data)
-    for (alone, _), (together, _) in zip(solo, stacked):
-        assert len(alone["loss"]) == len(together["loss"])
-        for key in ("loss", "val_loss"):
-            np.testing.assert_allclose(together[key], alone[key], rtol=1e-5)
+    assert_same_runs(solo, stacked, rtol=1e-5, weights=False)
 
 
-def test_members_with_dropout_equal_networks_trained_alone(data):
+def test_members_with_dropout_equal_networks_trained_alone(data, float64):
     """Each member's masks are the ones it draws alone with the same seed: with dropout too, the same figures."""
-    backend.set_floatx("float64")
-    try:
-        rates = [0.1, 0.25, 0.5, 0.75] * 2
-        solo, stacked = solo_and_stacked([dict(s, dropout=rate) for s, rate in zip(SETTINGS, rates)], data, epochs=5)
-    finally:
-        backend.set_floatx("float32")
-    for (alone, weights), (together, stacked_weights) in zip(solo, stacked):
-        assert len(alone["loss"]) == len(together["loss"])
-        for key in ("loss", "val_loss"):
-            np.testing.assert_allclose(together[key], alone[key], rtol=1e-10)
-        for a, b in zip(weights, stacked_weights):
-            np.testing.assert_allclose(b, a, rtol=1e-8, atol=1e-12)
+    rates = [0.1, 0.25, 0.5, 0.75] * 2
+    solo, stacked = solo_and_stacked([dict(s, dropout=rate) for s, rate in zip(SETTINGS, rates)], data, epochs=5)
+    assert_same_runs(solo, stacked, rtol=1e-10)
 
 
 def test_pattern_says_why_a_model_cannot_stack():
