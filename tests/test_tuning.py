@@ -198,3 +198,16 @@ def test_a_stack_with_dropout_repeats_with_the_same_seed(data):
     assert first[0].stack_size_ == 4
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_fit_stack_checks_its_data_as_fit_does(data):
+    """The stack's inputs go through fit's own checks (NaN rows, validation_split); they went unchecked once."""
+    X, y, _, _ = data
+    broken = X.copy()
+    broken[5, 2] = np.nan
+    with pytest.raises(ValueError, match="x contains NaN or inf \\(first at row 5\\)"):
+        fit_stack([network(), network()], broken, y)
+    with pytest.raises(ValueError, match="validation_split must be a float in \\(0, 1\\)"):
+        fit_stack([network(), network()], X, y, validation_split=1.5)
+    with pytest.raises(ValueError, match="Data cardinality is ambiguous"):
+        fit_stack([network(), network()], X, y[:-1])

@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 from deepfin import activations, backend, losses, optimizers, regularizers
 from deepfin.callbacks import CallbackList, History
 from deepfin.layers import Activation, Dense, Dropout
-from deepfin.models import Sequential
+from deepfin.models import Sequential, data
 
 ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "elu")
 OPTIMIZERS = (optimizers.SGD, optimizers.Adagrad, optimizers.RMSprop, optimizers.Adam, optimizers.Adadelta)
@@ -186,7 +186,6 @@ class Member:
         self.optimizer = model.optimizer
         self.history = History()
         self.callbacks = CallbackList([*callbacks, self.history], model, params)
-        self.loss_sum = 0.0
 
     @property
     def order(self) -> tuple:
@@ -243,8 +242,7 @@ class Stack:
         self.rates = [self._column([m.pattern.dropout[i] for m in self.members]) for i in range(len(self.shapes) - 1)]
         self.keep_scale = [np.where(r < 1, 1 / (1 - r), 0).astype(self.dtype) for r in self.rates]
         self.dropout = [bool(r.any()) for r in self.rates]
-        self.penalties = [[self._column([m.pattern.penalties[i][j] for m in self.members]) for j in range(4)]
-                          for i in range(len(self.shapes))]
+        self.penalized = self._penalized()
         self.blocks = []
         for start, stop, settings in _runs([optimizer_settings(m.optimizer) for m in self.members]):
             if settings not in self.states:
@@ -309,18 +307,25 @@ class Stack:
         grad *= scale
         return elementwise.sum(axis=(1, 2)) * scale, grad
 
+    def _penalized(self) -> list[tuple]:
+        """(weights, gradients, l1, l2) of every kernel and bias some member penalizes, the coefficients one per
+        member (zero for the others), shaped to broadcast against the weights."""
+        terms = []
+        for i in range(len(self.shapes)):
+            pairs = ((self.kernels[i], self.kernel_grads[i], 0), (self.biases[i], self.bias_grads[i], 2))
+            for weights, grads, first in pairs:
+                l1, l2 = (self._column([m.pattern.penalties[i][first + j] for m in self.members]) for j in (0, 1))
+                if weights is not None and (l1.any() or l2.any()):
+                    shape = (-1,) + (1,) * (weights.ndim - 1)
+                    terms.append((weights, grads, l1.reshape(shape), l2.reshape(shape)))
+        return terms
+
     def penalty(self) -> np.ndarray:
         """Each member's L1/L2 penalty on its weights."""
         total = np.zeros(len(self.members), dtype=np.float64)
-        for i, (kl1, kl2, bl1, bl2) in enumerate(self.penalties):
-            for weights, l1, l2 in ((self.kernels[i], kl1, kl2), (self.biases[i], bl1, bl2)):
-                if weights is None:
-                    continue
-                flat = weights.reshape(len(self.members), -1)
-                if l1.any():
-                    total += l1.ravel() * np.abs(flat).sum(axis=1)
-                if l2.any():
-                    total += l2.ravel() * np.einsum("kp,kp->k", flat, flat)
+        for weights, _, l1, l2 in self.penalized:
+            flat = weights.reshape(len(self.members), -1)
+            total += l1.ravel() * np.abs(flat).sum(axis=1) + l2.ravel() * np.einsum("kp,kp->k", flat, flat)
         return total
 
     def train_step(self, x: np.ndarray, y: np.ndarray, loss: str, rng, learning_rates) -> np.ndarray:
@@ -348,16 +353,9 @@ class Stack:
         return values
 
     def _penalty_gradients(self) -> None:
-        for i, (kl1, kl2, bl1, bl2) in enumerate(self.penalties):
-            pairs = ((self.kernels[i], self.kernel_grads[i], kl1, kl2),
-                     (self.biases[i], self.bias_grads[i], bl1.reshape(-1, 1), bl2.reshape(-1, 1)))
-            for weights, grads, l1, l2 in pairs:
-                if weights is None:
-                    continue
-                if l1.any():
-                    grads += l1 * np.sign(weights)
-                if l2.any():
-                    grads += (2 * l2) * weights
+        for weights, grads, l1, l2 in self.penalized:
+            grads += l1 * np.sign(weights)
+            grads += (2 * l2) * weights
 
     def mean_losses(self, x: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray:
         """Each member's loss (with its penalty) on ``x``, ``y`` (out, rows), without dropout."""
@@ -457,7 +455,6 @@ def _train_epoch(stack: Stack, epoch: int, x, y, validation, loss: str, batch_si
                  rng) -> None:
     for member in stack.members:
         member.callbacks.call("on_epoch_begin", epoch, {})
-        member.loss_sum = 0.0
     rates = np.array([m.optimizer.learning_rate for m in stack.members], dtype=stack.dtype).reshape(-1, 1)
     n = len(x)
     order = rng.permutation(n) if shuffle else None
@@ -481,31 +478,31 @@ def _train_epoch(stack: Stack, epoch: int, x, y, validation, loss: str, batch_si
 
 
 def _data(model, x, y, validation_split: float, validation_data):
-    """Inputs (rows, inputs) and targets (out, rows) in the model's dtype, and the validation pair."""
-    x = _inputs(model, x, "x")
-    y = _targets(model, y, "y")
-    if len(x) != y.shape[1]:
-        raise ValueError(f"x has {len(x)} rows and y {y.shape[1]}: they must have as many.")
+    """Inputs (rows, inputs) and targets (out, rows) in the model's dtype, and the validation pair, checked as
+    ``fit`` checks them."""
+    x, y = _inputs(model, x, "x"), _targets(model, y, "y")
+    data.check_same_length([x, y], ["x", "y"])
     if validation_data is not None and validation_split:
         raise ValueError("Pass validation_data or validation_split, not both.")
     if validation_split:
-        cut = int(np.floor(len(x) * (1.0 - validation_split)))  # the last rows, before shuffling, as Keras
-        return x[:cut], y[:, :cut], (x[cut:], y[:, cut:])
-    if validation_data is not None:
-        vx, vy = validation_data[:2]
-        return x, y, (_inputs(model, vx, "validation x"), _targets(model, vy, "validation y"))
-    return x, y, None
+        ([x], [y], _), ([vx], [vy], _) = data.split_validation([x], [y], None, validation_split)
+    elif validation_data is not None:
+        vx, vy = data.unpack_validation(validation_data)[:2]
+        vx, vy = _inputs(model, vx, "validation_x"), _targets(model, vy, "validation_y")
+    else:
+        return x, _feature_major(y), None
+    return x, _feature_major(y), (vx, _feature_major(vy))
 
 
 def _inputs(model, x, label: str) -> np.ndarray:
-    x = np.asarray(x, dtype=model.dtype)
-    width = model.input_shape[-1]
-    if x.ndim != 2 or x.shape[1] != width:
-        raise ValueError(f"{label} must have shape (rows, {width}) for this stack. Received: {x.shape}.")
-    return np.ascontiguousarray(x)
+    return np.ascontiguousarray(data.check_input(x, model.input_shape, model.dtype, label, model.name))
 
 
 def _targets(model, y, label: str) -> np.ndarray:
     shape = model.compute_output_shape(model.input_shape)
-    y = model.loss.validate_targets(np.asarray(y), shape)
-    return np.ascontiguousarray(np.asarray(y, dtype=model.dtype).T)
+    return np.asarray(model.loss.validate_targets(np.asarray(y), shape), dtype=model.dtype)
+
+
+def _feature_major(y: np.ndarray) -> np.ndarray:
+    """Targets (rows, out) as (out, rows), the stack's layout."""
+    return np.ascontiguousarray(y.T)
