@@ -65,14 +65,13 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
         """One fitted clone per parameter set, as ``fit`` would give each. When only the network's parameters
         (``net__...``) vary, the dates are split and the preprocessing fitted once, and the networks train
         together where they can (the network's ``fit_many``: a stack)."""
-        if not all(name.startswith("net__") for params in param_sets for name in params):
+        if not _only_net_params(param_sets):
             return [clone(self).set_params(**params).fit(X, y, realised) for params in param_sets]
         return self._fit_nets(param_sets, X, y, realised)
 
     def group_candidates(self, param_sets: list[dict], X: pd.DataFrame, y, realised=None) -> list[list[int]]:
         """The indices of ``param_sets`` that ``fit_many`` trains together, group by group."""
-        if not all(name.startswith("net__") for params in param_sets for name in params) \
-                or not hasattr(self.net, "group_candidates"):
+        if not _only_net_params(param_sets) or not hasattr(self.net, "group_candidates"):
             return [[i] for i in range(len(param_sets))]
         fit, _, _ = self._split(X, realised)
         trained_on = clone(self.preprocess).fit_transform(X[fit])
@@ -116,6 +115,10 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _only_net_params(param_sets: list[dict]) -> bool:
+    return all(name.startswith("net__") for params in param_sets for name in params)
 
 
 def _net_params(params: dict) -> dict:

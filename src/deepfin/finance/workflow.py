@@ -300,7 +300,7 @@ def tune_per_window(plan: Plan, model_with, verbose: int = 1):
     it (scored on outcomes known by its first date), and the winner fitted on the window. Returns the first
     window's search table (the tune-once search), each window's choice, the predictions, the last window's model
     and the pooled AUC."""
-    config, folds = plan.config, len(plan.tuning_windows)
+    folds = len(plan.tuning_windows)
     windows = plan.tuning_windows + plan.test_windows
     parts, by_window, table, fitted = [], [], None, None
     say(verbose, f"Tuning before each of the {len(plan.test_windows)} test windows (tuning = \"per_window\")")
@@ -314,10 +314,7 @@ def tune_per_window(plan: Plan, model_with, verbose: int = 1):
                      f"{found['mean_auc'].iloc[0]:.4f}")
         part, fitted = walk_forward_predictions(model_with(**chosen), plan.X, plan.y, [window], plan.rows["realised"])
         parts.append(part.assign(window=number))
-    predictions = pd.concat(parts)
-    predictions["forward_return"] = plan.rows["forward_return"].reindex(predictions.index)
-    auc = bootstrap_auc(predictions, config.bootstrap, seed=config.seed)
-    say(verbose, f"  AUC {auc[0]:.4f}, 95% interval [{auc[1]:.4f}, {auc[2]:.4f}]")
+    predictions, auc = _pooled(plan, pd.concat(parts), verbose)
     return table, by_window, predictions, fitted, auc
 
 
@@ -330,12 +327,19 @@ def out_of_sample(plan: Plan, model, verbose: int = 1):
     with progress(len(plan.test_windows), verbose, "window") as advance:
         predictions, fitted = walk_forward_predictions(model, plan.X, plan.y, plan.test_windows,
                                                        plan.rows["realised"], advance, config.n_jobs)
+    predictions, auc = _pooled(plan, predictions, verbose)
+    return predictions, fitted, auc
+
+
+def _pooled(plan: Plan, predictions: pd.DataFrame, verbose: int):
+    """The predictions with their next-period returns, and the pooled AUC with its interval (said)."""
+    config = plan.config
     predictions["forward_return"] = plan.rows["forward_return"].reindex(predictions.index)
     auc = bootstrap_auc(predictions, config.bootstrap, seed=config.seed)
     left_out = len(predictions) - len(labelled(predictions))
     say(verbose, f"  AUC {auc[0]:.4f}, 95% interval [{auc[1]:.4f}, {auc[2]:.4f}] over {len(predictions) - left_out} "
                  f"predictions with outcomes ({left_out} without)")
-    return predictions, fitted, auc
+    return predictions, auc
 
 
 def backtest(plan: Plan, probability: pd.Series):

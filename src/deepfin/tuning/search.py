@@ -161,12 +161,11 @@ def _fit_and_score(estimator, X, y, split, candidates, scorer, params, train_sco
     try:
         fitted = fit_candidates(estimator, candidates, X_train, y_train, fit_params)
     except Exception:
-        if error_score == "raise" or len(candidates) == 1:
-            if error_score == "raise":
-                raise
-            fitted = [None]
-        else:  # fit one at a time so that only the failing candidates get error_score
-            fitted = [_fit_or_none(estimator, c, X_train, y_train, fit_params) for c in candidates]
+        if error_score == "raise":
+            raise
+        # a lone candidate failed; of a group, fit one at a time so that only the failing ones get error_score
+        fitted = [None] if len(candidates) == 1 else \
+            [_fit_or_none(estimator, c, X_train, y_train, fit_params) for c in candidates]
     fit_time = (time.perf_counter() - started) / len(candidates)
     cells = []
     for model in fitted:
