@@ -30,36 +30,35 @@ def _positive(name: str, value) -> float:
     return value
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _DecayBySteps(LearningRateSchedule):
+    """What ExponentialDecay and InverseTimeDecay share: their arguments and the elapsed fraction of
+    ``decay_steps`` (floored with ``staircase``)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, _positive("decay_steps", decay_steps)
+        self.decay_rate, self.staircase, self.name = decay_rate, bool(staircase), name or type(self).__name__
+
+    def _elapsed(self, step) -> float:
+        p = step / self.decay_steps
+        return math.floor(p) if self.staircase else p
+
+    def get_config(self) -> dict:
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_DecayBySteps):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (the exponent floored with ``staircase``)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, _positive("decay_steps", decay_steps)
-        self.decay_rate, self.staircase, self.name = decay_rate, bool(staircase), name
-
     def __call__(self, step) -> float:
-        p = step / self.decay_steps
-        return float(self.initial_learning_rate * self.decay_rate ** (math.floor(p) if self.staircase else p))
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return float(self.initial_learning_rate * self.decay_rate ** self._elapsed(step))
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_DecayBySteps):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (the ratio floored with ``staircase``)."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, _positive("decay_steps", decay_steps)
-        self.decay_rate, self.staircase, self.name = decay_rate, bool(staircase), name
-
     def __call__(self, step) -> float:
-        p = step / self.decay_steps
-        return float(self.initial_learning_rate / (1 + self.decay_rate * (math.floor(p) if self.staircase else p)))
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return float(self.initial_learning_rate / (1 + self.decay_rate * self._elapsed(step)))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
