@@ -52,13 +52,13 @@ class GridSearchCV(model_selection.GridSearchCV):
         if self.verbose:
             print(f"Fitting {len(splits)} folds for each of {len(candidates)} candidates, totalling "
                   f"{len(splits) * len(candidates)} fits, in {len(self.stack_groups_)} groups")
-        jobs = (delayed(_fit_and_score)(estimator, X, y, split, [candidates[i] for i in group], scorer, params,
-                                        self.return_train_score, self.error_score)
-                for split in splits for group in self.stack_groups_)
+        pairs = [(split_index, group) for split_index in range(len(splits)) for group in self.stack_groups_]
+        jobs = (delayed(_fit_and_score)(estimator, X, y, splits[split_index], [candidates[i] for i in group], scorer,
+                                        params, self.return_train_score, self.error_score)
+                for split_index, group in pairs)
         cells = {}
         parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch, return_as="generator")
-        for (split_index, group), outcome in zip(((s, g) for s in range(len(splits)) for g in self.stack_groups_),
-                                                  parallel(jobs)):
+        for (split_index, group), outcome in zip(pairs, parallel(jobs)):
             for index, cell in zip(group, outcome):
                 cells[index, split_index] = cell
             if self.progress is not None:
