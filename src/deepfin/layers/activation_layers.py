@@ -9,6 +9,8 @@ from deepfin.layers.base import Layer
 class ReLU(Layer):
     """``min(max(x, 0), max_value)`` below ``threshold`` slope ``negative_slope``; Keras defaults give max(x, 0)."""
 
+    _same_shape_out = True
+
     def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0,
                  **kwargs):
         super().__init__(**kwargs)
@@ -37,6 +39,8 @@ class ReLU(Layer):
 class LeakyReLU(Layer):
     """``x`` for x > 0, ``negative_slope * x`` otherwise (Keras 3 default 0.3; ``alpha`` is Keras 2's name)."""
 
+    _same_shape_out = True
+
     def __init__(self, negative_slope: float = 0.3, **kwargs):
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")
@@ -53,6 +57,8 @@ class LeakyReLU(Layer):
 class ELU(Layer):
     """``x`` for x > 0, ``alpha * (exp(x) - 1)`` otherwise."""
 
+    _same_shape_out = True
+
     def __init__(self, alpha: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         self.alpha = float(alpha)
@@ -66,6 +72,8 @@ class ELU(Layer):
 
 class Softmax(Layer):
     """Softmax over ``axis``."""
+
+    _same_shape_out = True
 
     def __init__(self, axis: int = -1, **kwargs):
         super().__init__(**kwargs)

@@ -20,6 +20,7 @@ class Layer:
     """
 
     _call_takes_training = True
+    _same_shape_out = False  # True for built-in layers whose output has their input's shape: no call to find it
     output = None  # the symbolic output of the layer's first call on symbolic inputs (Keras's ``layer.output``)
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype=None,
@@ -45,9 +46,10 @@ class Layer:
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         """The output shape for inputs of ``input_shape`` (batch axis first). By default it is found as Keras 3
         finds it, by running the layer: on zeros of that shape with one sample, without building a graph (a
-        custom layer need not define this). With an unknown axis besides the batch, the input shape."""
+        custom layer need not define this). The layers that keep their input's shape (``_same_shape_out``), and
+        any layer given an unknown axis besides the batch, return the input shape without a call."""
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-        if any(d is None for shape in shapes for d in tuple(shape)[1:]):
+        if self._same_shape_out or any(d is None for shape in shapes for d in tuple(shape)[1:]):
             return tuple(input_shape)
         zeros = [np.zeros((1, *tuple(shape)[1:]), dtype=self.dtype) for shape in shapes]
         with no_grad():

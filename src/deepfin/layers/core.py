@@ -16,6 +16,8 @@ from deepfin.layers.symbolic import KerasTensor
 class InputLayer(Layer):
     """The entry point of a model: holds the batch input shape."""
 
+    _same_shape_out = True
+
     def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, **kwargs):
         if shape is None and batch_shape is None:
             raise ValueError("InputLayer needs shape= (without the batch axis) or batch_shape=.")
@@ -123,6 +125,8 @@ def check_input_width(layer: Layer, input_shape) -> None:
 class Activation(Layer):
     """Applies an activation function by name or callable."""
 
+    _same_shape_out = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -136,6 +140,8 @@ class Activation(Layer):
 
 class Dropout(Layer):
     """Inverted dropout: in training, zero a fraction ``rate`` of units and scale the rest."""
+
+    _same_shape_out = True
 
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)

@@ -16,6 +16,8 @@ class BatchNormalization(Layer):
     A frozen layer (``trainable=False``) always runs in inference mode, as in Keras 3.
     """
 
+    _same_shape_out = True
+
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones", beta_regularizer=None,
