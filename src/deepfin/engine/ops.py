@@ -20,7 +20,8 @@ __all__ = [
     "elu", "softplus", "softmax", "log_softmax", "step", "matmul", "dense", "dropout", "maxout",
     "sigmoid_binary_crossentropy", "softmax_categorical_crossentropy",
     "softmax_sparse_categorical_crossentropy", "FUSED_DENSE_ACTIVATIONS", "concatenate",
-    "batch_normalization",
+    "batch_normalization", "log1p", "expm1", "sign", "maximum", "minimum", "where", "cast",
+    "prod", "cumsum", "stack", "broadcast_to",
 ]
 
 
@@ -55,6 +56,71 @@ def abs(x) -> Tensor:  # noqa: A001  (mirrors numpy and keras.ops)
 def square(x) -> Tensor:
     x = as_tensor(x)
     return _unary(x, x.data * x.data, lambda: 2.0 * x.data)
+
+
+def log1p(x) -> Tensor:
+    x = as_tensor(x)
+    return _unary(x, np.log1p(x.data), lambda: 1.0 / (1.0 + x.data))
+
+
+def expm1(x) -> Tensor:
+    x = as_tensor(x)
+    out = np.expm1(x.data)
+    return _unary(x, out, lambda: out + 1.0)
+
+
+def sign(x) -> Tensor:
+    """-1, 0 or 1; its gradient is 0 everywhere (as PyTorch defines it at 0 too)."""
+    x = as_tensor(x)
+    return Tensor._make(np.sign(x.data), (x,), lambda g: (np.zeros_like(g),))
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise larger of ``a`` and ``b`` (broadcast); where they tie each gets half the gradient."""
+    a, b = as_tensor(a), as_tensor(b)
+
+    def backward(g):
+        return _split_at_ties(g, a.data > b.data, a.data == b.data)
+
+    return Tensor._make(np.maximum(a.data, b.data), (a, b), backward)
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise smaller of ``a`` and ``b`` (broadcast); where they tie each gets half the gradient."""
+    a, b = as_tensor(a), as_tensor(b)
+
+    def backward(g):
+        return _split_at_ties(g, a.data < b.data, a.data == b.data)
+
+    return Tensor._make(np.minimum(a.data, b.data), (a, b), backward)
+
+
+def _split_at_ties(g: np.ndarray, first_wins: np.ndarray, ties: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The gradients of a pick between two operands: all to the winner, half each at a tie (PyTorch's rule)."""
+    g_first = np.where(first_wins, g, np.where(ties, 0.5 * g, 0))
+    return g_first, g - g_first
+
+
+def where(condition, a, b) -> Tensor:
+    """``a`` where ``condition`` holds, else ``b`` (all three broadcast); each gets the gradient where it was taken."""
+    mask = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    a, b = as_tensor(a), as_tensor(b)
+
+    def backward(g):
+        return np.where(mask, g, 0), np.where(mask, 0, g)
+
+    return Tensor._make(np.where(mask, a.data, b.data), (a, b), backward)
+
+
+def cast(x, dtype) -> Tensor:
+    """``x`` as ``dtype``; between float dtypes the gradient flows back, cast to ``x``'s dtype."""
+    x, dtype = as_tensor(x), np.dtype(dtype)
+    if dtype == x.dtype:
+        return x
+    data = x.data.astype(dtype)
+    if dtype.kind != "f" or x.dtype.kind != "f":
+        return Tensor(data, dtype=dtype)  # no gradient through integers or booleans
+    return Tensor._make(data, (x,), lambda g: (g.astype(x.dtype),))
 
 
 def clip(x, min_value=None, max_value=None) -> Tensor:
@@ -146,6 +212,60 @@ def step(x) -> Tensor:
         )
 
     return Tensor._make((x.data > 0).astype(x.dtype), (x,), backward)
+
+
+# ------------------------------------------------------------------ reductions and shapes
+def prod(x, axis=None, keepdims: bool = False) -> Tensor:
+    """Product over ``axis`` (an int, a tuple or None for all); exact gradients even where a factor is 0.
+
+    Each element's gradient is the product of the others, from exclusive running products taken
+    from both ends, not ``out / x``.
+    """
+    x = as_tensor(x)
+    axes = tuple(range(x.ndim)) if axis is None else tuple(int(a) % x.ndim for a in np.atleast_1d(axis))
+    out = np.prod(x.data, axis=axes, keepdims=True)
+
+    def backward(g):
+        if not keepdims:
+            g = np.reshape(g, out.shape)
+        inner = range(-len(axes), 0)
+        moved = np.moveaxis(x.data, axes, inner)
+        flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
+        ones = np.ones_like(flat[..., :1])
+        before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+        others = np.moveaxis((before * after).reshape(moved.shape), inner, axes)
+        return (g * others,)
+
+    return Tensor._make(out if keepdims else np.squeeze(out, axis=axes), (x,), backward)
+
+
+def cumsum(x, axis: int | None = None) -> Tensor:
+    """Running sum along ``axis`` (over the flattened tensor when None); the gradient is the reversed running sum."""
+    x = as_tensor(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+
+    def backward(g):
+        return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)
+
+    return Tensor._make(np.cumsum(x.data, axis=axis), (x,), backward)
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Tensors of one shape joined along a new ``axis``; each gets its slice of the gradient back."""
+    tensors = [as_tensor(t) for t in tensors]
+
+    def backward(g):
+        return tuple(np.moveaxis(g, axis, 0))
+
+    return Tensor._make(np.stack([t.data for t in tensors], axis=axis), tuple(tensors), backward)
+
+
+def broadcast_to(x, shape) -> Tensor:
+    """``x`` repeated to ``shape`` by NumPy's broadcasting rules; the gradient is summed back (by the engine)."""
+    x = as_tensor(x)
+    return Tensor._make(np.broadcast_to(x.data, tuple(shape)).copy(), (x,), lambda g: (g,))
 
 
 def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
