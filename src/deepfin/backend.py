@@ -52,6 +52,29 @@ def set_seed(seed: int | None) -> None:
     _rng = np.random.default_rng(seed)
 
 
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def get_rng_state() -> dict:
+    """The library generator's state as a JSON-able dict (``set_rng_state`` puts it back)."""
+    return _rng.bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    """Put the library's generator in ``state``, as ``get_rng_state`` returned it: the draws that
+    follow repeat those that followed it."""
+    global _rng
+    kind = state.get("bit_generator") if isinstance(state, dict) else None
+    if kind not in _BIT_GENERATORS:
+        raise ValueError(
+            f"state must be a dict from get_rng_state() naming one of NumPy's bit generators "
+            f"{_BIT_GENERATORS}. Received: state={state!r}"
+        )
+    if type(_rng.bit_generator).__name__ != kind:
+        _rng = np.random.Generator(getattr(np.random, kind)())
+    _rng.bit_generator.state = state
+
+
 def unique_name(base: str) -> str:
     """Keras-style unique names: 'dense', 'dense_1', 'dense_2', ..."""
     count = _name_counts[base]

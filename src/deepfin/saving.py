@@ -5,6 +5,8 @@ the compile arguments), ``model.weights.npz`` and, when compiled, ``optimizer.np
 and moment estimates), so a loaded model predicts bitwise the same and resumes training where it
 stopped. Whatever the file is called ('model.h5', 'best_model.keras'), it is this format.
 Loading reads JSON and arrays only (``allow_pickle=False``): a file can never run code.
+``save_backup`` / ``load_backup`` write and read BackupAndRestore's backups in the same format:
+the weights, the optimizer state, a JSON training state and extra arrays.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from deepfin import optimizers as optimizers_module
 from deepfin._files import atomic_write
 
 MODEL_FORMAT, WEIGHTS_FORMAT, FORMAT_VERSION = "deepfin.model", "deepfin.weights", 1
+BACKUP_FORMAT = "deepfin.backup"
 
 
 # ------------------------------------------------------------ writing
@@ -63,6 +66,52 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
         "model.weights.npz": _npz({f"{i:04d}": w.data for i, w in enumerate(weights)}),
     }
     _write_zip(filepath, parts, overwrite)
+
+
+def save_backup(model, filepath, state: dict, arrays: dict[str, np.ndarray] | None = None) -> None:
+    """Write a training backup: the weights, the optimizer state, ``state`` and ``arrays``.
+
+    ``state`` is any JSON-able dict (where the fit stands, the random state); ``arrays`` are
+    extra plain arrays (a sample order). ``load_backup`` puts the model back and returns both.
+    """
+    weights = model.weights
+    parts = {
+        "metadata.json": _json({"format": BACKUP_FORMAT, "format_version": FORMAT_VERSION,
+                                "shapes": [list(w.shape) for w in weights]}),
+        "state.json": _json(state),
+        "model.weights.npz": _npz({f"{i:04d}": w.data for i, w in enumerate(weights)}),
+        "arrays.npz": _npz(arrays or {}),
+    }
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and optimizer.built and \
+            {id(v) for v in optimizer._variables} <= {id(w) for w in weights}:
+        parts["optimizer.npz"] = _npz(_optimizer_state(model))
+    _write_zip(filepath, parts, overwrite=True)
+
+
+def load_backup(model, filepath) -> tuple[dict, dict[str, np.ndarray]]:
+    """Restore ``model``'s weights and optimizer state from a ``save_backup`` file.
+
+    Returns the backup's ``state`` and ``arrays``. A backup of another architecture (other
+    weight shapes) raises ``ValueError`` before anything is changed.
+    """
+    path = os.fspath(filepath)
+    parts = _read_zip(path, BACKUP_FORMAT)
+    saved = [tuple(shape) for shape in _parse_json(parts, "metadata.json", path).get("shapes", [])]
+    shapes = [tuple(w.shape) for w in model.weights]
+    if saved != shapes:
+        raise ValueError(
+            f"{path} was written by a model of another architecture: it holds {len(saved)} weights of "
+            f"shapes {saved}; model '{model.name}' has {len(shapes)} weights of shapes {shapes}."
+        )
+    state = _parse_json(parts, "state.json", path)
+    weights = _parse_npz(parts, "model.weights.npz", path)
+    arrays = _parse_npz(parts, "arrays.npz", path)
+    optimizer = _parse_npz(parts, "optimizer.npz", path) if "optimizer.npz" in parts else None
+    _assign(model, [weights[k] for k in sorted(weights)], path)
+    if optimizer is not None:
+        _restore_optimizer(model, optimizer, path)
+    return state, arrays
 
 
 def _write_zip(filepath, parts: dict[str, bytes], overwrite: bool) -> None:
@@ -303,3 +352,56 @@ def _restore_optimizer(model, state: dict, path: str) -> None:
         optimizer.iterations = int(state["iterations"])
     except (KeyError, IndexError, ValueError) as error:
         raise ValueError(f"{path}: the optimizer state does not fit the model ({error}).") from error
+
+
+# ------------------------------------------------------------ custom objects and JSON configs
+def register_keras_serializable(package: str = "Custom", name: str | None = None):
+    """Decorator registering a custom class or function for loading, as ``package>name`` (Keras's spelling).
+
+    A registered object is found by name in every config, so models using it load without
+    ``custom_objects``.
+    """
+    def decorator(obj):
+        _custom.register(obj, package, name)
+        return obj
+
+    return decorator
+
+
+def get_registered_name(obj) -> str:
+    """The name ``obj`` was registered under (``"package>name"``), else its own name."""
+    return _custom.registered_name(obj)
+
+
+def get_registered_object(name: str, custom_objects: dict | None = None, module_objects: dict | None = None):
+    """The object known as ``name`` in ``custom_objects``, the registry, or ``module_objects``; None if none."""
+    with _custom.custom_object_scope(custom_objects):
+        found = _custom.lookup(name)
+    return found if found is not None else (module_objects or {}).get(name)
+
+
+def custom_object_scope(custom_objects: dict | None):
+    """Context manager making ``custom_objects`` (name -> class or function) known by name inside it."""
+    return _custom.custom_object_scope(custom_objects)
+
+
+def model_to_json(model, **kwargs) -> str:
+    """The model's architecture (no weights) as a JSON string; ``kwargs`` go to ``json.dumps``."""
+    from deepfin.layers import serialize
+
+    return json.dumps(serialize(model), **kwargs)
+
+
+def model_from_json(json_string: str, custom_objects: dict | None = None):
+    """A new model (fresh weights) from the JSON that ``model.to_json()`` wrote."""
+    from deepfin.layers import deserialize
+
+    try:
+        spec = json.loads(json_string)
+    except (TypeError, json.JSONDecodeError) as error:
+        raise ValueError(f"model_from_json expects the JSON text of model.to_json(); it is not valid: {error}") \
+            from None
+    if not isinstance(spec, dict) or not {"class_name", "config"} <= set(spec):
+        raise ValueError("model_from_json expects a JSON object with 'class_name' and 'config', as to_json writes.")
+    with _custom.custom_object_scope(custom_objects):
+        return deserialize({"class_name": spec["class_name"], "config": spec["config"]}, custom_objects)

@@ -30,7 +30,10 @@ class Trainer:
     compiled = False
     stop_training = False
     _penalized: tuple | list = ()
+    _loss_layers: tuple | list = ()
     _metrics = None
+    _resume: dict | None = None
+    _cursor: _Cursor | None = None
 
     # ------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -109,6 +112,7 @@ class Trainer:
         """Inputs, targets and sample weights, checked against the model and its losses."""
         xs = self._prepare_inputs(x, prefix + "x")
         self._penalized = [w for w in self.weights if w.regularizer is not None]
+        self._loss_layers = self._flatten_layers()  # their add_loss calls join the loss
         if y is None:
             raise ValueError(f"{prefix}y is required. Received: {prefix}y=None")
         names = self._output_names()
@@ -153,6 +157,9 @@ class Trainer:
                         parts[0] * self._loss_weights[0])
         for w in self._penalized:
             total = total + w.regularizer(w)
+        for layer in self._loss_layers:
+            for added in layer._call_losses:
+                total = total + added
         return total, parts
 
     def _train_step(self, xs, ys, sample_weight=None) -> tuple[float, list, list]:
@@ -177,11 +184,39 @@ class Trainer:
     def _logs(self, tally: _LossTally, count: int | None = None) -> dict:
         """The tally's mean losses, then the compiled metrics' current results."""
         logs = tally.result(self._output_names(), count)
-        logs.update((key, metric.result()) for key, metric in self._metrics)
+        logs.update((key, float(metric.result())) for key, metric in self._metrics)
         return logs
 
     def _start_training(self) -> None:
         self._train_variables = self.trainable_weights
+
+    # ------------------------------------------------------------ resuming (BackupAndRestore)
+    def fit_state(self) -> dict:
+        """Where the running ``fit`` stands, for a callback that backs it up.
+
+        Returns a dict: ``epoch`` (0-based), ``step`` (batches done in it), ``order`` (the epoch's
+        sample order, None without shuffling) and ``losses`` (the epoch's loss sums so far).
+        ``resume_fit(**state)`` in a later fit's ``on_train_begin`` continues from there.
+        """
+        cursor = self._cursor
+        if cursor is None:
+            raise RuntimeError("fit_state() is available while fit() runs: call it from a callback.")
+        return {"epoch": cursor.epoch, "step": cursor.step, "order": cursor.order,
+                "losses": cursor.tally.state()}
+
+    def resume_fit(self, epoch: int, step: int = 0, order=None, losses: dict | None = None) -> None:
+        """Make the fit that is starting begin at ``epoch`` (in place of ``initial_epoch``).
+
+        Call it from a callback's ``on_train_begin``, with a state from ``fit_state()``. With
+        ``step > 0`` the fit goes on inside that epoch: it skips the ``step`` batches done, takes
+        the epoch's sample ``order`` instead of drawing one, and adds to the loss sums ``losses``.
+        """
+        data.check_int("epoch", epoch, minimum=0)
+        data.check_int("step", step, minimum=0)
+        if step and losses is None:
+            raise ValueError(f"resume_fit(step={step}) needs the epoch's loss sums: pass losses=.")
+        self._resume = {"epoch": epoch, "step": step, "order": None if order is None else np.asarray(order),
+                        "losses": losses}
 
     # ------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -222,23 +257,37 @@ class Trainer:
         batch_hooks = callback_list.has("on_train_batch_end") or callback_list.has("on_train_batch_begin")
         tally = _LossTally(len(ys))
         progress_logs = functools.partial(self._logs, tally)  # called only when the bar is drawn
+        self._resume, self._cursor = None, _Cursor(tally)
         callback_list.call("on_train_begin", {})
+        resume, self._resume = self._resume, None  # set by a callback's resume_fit()
+        if resume is not None:
+            initial_epoch = resume["epoch"]
+            _check_resume(resume, n, steps)
         for epoch in range(initial_epoch, epochs):
             callback_list.call("on_epoch_begin", epoch, {})
             self.reset_metrics()
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}", flush=True)
             progbar = Progbar(steps, verbose)
-            order = backend.rng().permutation(n) if shuffle else None
-            tally.reset()
-            for step, start in enumerate(range(0, n, batch_size)):
-                index = order[start:start + batch_size] if shuffle else slice(start, start + batch_size)
+            first = 0
+            if resume is not None and resume["step"]:  # inside an epoch: its order, its losses so far
+                order, first = resume["order"], resume["step"]
+                tally.restore(resume["losses"])
+            else:
+                order = backend.rng().permutation(n) if shuffle else None
+                tally.reset()
+            resume = None
+            cursor = self._cursor
+            cursor.epoch, cursor.step, cursor.order = epoch, first, order
+            for step, start in enumerate(range(first * batch_size, n, batch_size), first):
+                index = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
                 xb, yb = [a[index] for a in xs], [a[index] for a in ys]
                 wb = None if sample_weight is None else sample_weight[index]
                 if batch_hooks:
                     callback_list.call("on_train_batch_begin", step, {})
                 loss_value, parts, preds = self._train_step(xb, yb, wb)
                 tally.add(loss_value, parts, len(xb[0]))
+                cursor.step = step + 1
                 self._update_metrics(yb, preds, wb)
                 if batch_hooks:
                     callback_list.call("on_train_batch_end", step, self._logs(tally))
@@ -247,13 +296,14 @@ class Trainer:
                     break
             logs = self._logs(tally, max(tally.seen, 1))  # an empty epoch reports zeros
             if validation is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(*validation, batch_size=val_batch_size)
+                val_logs = self._evaluate_arrays(*validation, batch_size=val_batch_size, callback_list=callback_list)
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
             callback_list.call("on_epoch_end", epoch, logs)
             progbar.finish(logs)
             if self.stop_training:
                 break
         callback_list.call("on_train_end", {})
+        self._cursor = None
         return history
 
     # ------------------------------------------------------------ evaluate / predict
@@ -292,7 +342,7 @@ class Trainer:
         return logs
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Model outputs for ``x`` as a NumPy array (a list of them for several outputs)."""
+        """Model outputs for ``x`` as a NumPy array (a list of them for several outputs, a dict when named)."""
         batch_size = data.check_batch_size(batch_size)
         xs = self._prepare_inputs(x)
         callback_list = CallbackList(callbacks, self, {}) if callbacks else _NO_CALLBACKS
@@ -309,7 +359,7 @@ class Trainer:
             merged = outputs[0]
         else:
             merged = [np.concatenate([o[i] for o in outputs]) for i in range(len(outputs[0]))]
-        return merged[0] if len(merged) == 1 else merged
+        return self._pack_outputs(merged)
 
     # ------------------------------------------------------------ single batches
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
@@ -345,7 +395,7 @@ class Trainer:
         xs = self._prepare_inputs(x)
         with no_grad():
             preds = [p.data for p in self._call_arrays(xs, training=False)]
-        return preds[0] if len(preds) == 1 else preds
+        return self._pack_outputs(preds)
 
 
 # ------------------------------------------------------------ helpers
@@ -376,6 +426,18 @@ class _LossTally:
             self.part_sums[j] += part * size
         self.seen += size
 
+    def state(self) -> dict:
+        """The sums as a JSON-able dict (``restore`` takes it back)."""
+        return {"loss_sum": self.loss_sum, "part_sums": list(self.part_sums), "seen": self.seen}
+
+    def restore(self, state: dict) -> None:
+        """Go on from sums that ``state()`` returned."""
+        self.loss_sum, self.seen = float(state["loss_sum"]), int(state["seen"])
+        self.part_sums = [float(p) for p in state["part_sums"]]
+        if len(self.part_sums) != self._n_parts:
+            raise ValueError(f"The saved loss sums are for {len(self.part_sums)} outputs; this model has "
+                             f"{self._n_parts}.")
+
     def result(self, names: list[str], count: int | None = None) -> dict:
         """Mean losses per sample: ``loss``, then ``<name>_loss`` per output; over ``seen`` unless ``count``."""
         count = self.seen if count is None else count
@@ -383,6 +445,26 @@ class _LossTally:
         for name, part in zip(names, self.part_sums):
             logs[f"{name}_loss"] = part / count
         return logs
+
+
+class _Cursor:
+    """Where a fit stands: the epoch, the batches done in it, its sample order and its loss tally."""
+
+    __slots__ = ("epoch", "step", "order", "tally")
+
+    def __init__(self, tally: _LossTally):
+        self.epoch, self.step, self.order, self.tally = 0, 0, None, tally
+
+
+def _check_resume(resume: dict, n: int, steps: int) -> None:
+    """Refuse a resume point (from ``resume_fit``) that does not fit this fit's data."""
+    order = resume["order"]
+    if resume["step"] > steps:
+        raise ValueError(f"Cannot resume after batch {resume['step']} of an epoch of {steps} batches: "
+                         "the data are not those of the interrupted fit.")
+    if order is not None and (order.shape != (n,) or order.dtype.kind not in "iu"):
+        raise ValueError(f"Cannot resume with a sample order of shape {order.shape} for {n} samples: "
+                         "the data are not those of the interrupted fit.")
 
 
 def _flatten(logs: dict):

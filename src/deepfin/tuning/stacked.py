@@ -35,7 +35,7 @@ from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
 from deepfin import activations, backend, losses, optimizers, regularizers
-from deepfin.callbacks import CallbackList, History
+from deepfin.callbacks import BackupAndRestore, CallbackList, History
 from deepfin.layers import Activation, Dense, Dropout
 from deepfin.models import Sequential, data
 
@@ -163,6 +163,8 @@ def stack_reason(fit_arguments: dict, sample_weight=None) -> str | None:
                                                    or value != _DEFAULT_FIT_ARGUMENTS[name]):
             return f"it is fitted with {name}={value!r}"
     for callback in fit_arguments.get("callbacks") or []:
+        if isinstance(callback, BackupAndRestore):
+            return "its callback BackupAndRestore backs up and resumes a fit of its own"
         probe = CallbackList([callback], None, {})
         if any(probe.has(hook) for hook in _BATCH_HOOKS):
             return f"its callback {type(callback).__name__} acts on every batch"

@@ -1,0 +1,126 @@
+"""BackupAndRestore: back up a running fit, and resume it after an interruption exactly where it stopped."""
+
+from __future__ import annotations
+
+import os
+
+from deepfin import backend, saving
+from deepfin.callbacks.base import Callback
+
+_LATEST, _PREVIOUS = "backup.deepfin", "backup.deepfin.bkp"
+
+
+class BackupAndRestore(Callback):
+    """Back up the training state to ``backup_dir``; a new fit with it resumes where the last one stopped.
+
+    Each backup holds the weights, the optimizer state (moments and step count), the learning
+    rate, the library's random generator (shuffling, dropout) and where the fit stood, in one
+    deepfin zip file (JSON and ``.npz``, read without pickle) that replaces the previous one
+    atomically: an interruption mid-write leaves the previous backup whole. When a fit begins and
+    a backup exists, the model is put back in that state and the fit starts there, so the resumed
+    run equals an uninterrupted one bit for bit; its ``History`` holds the epochs run after
+    resuming, as Keras's does.
+
+    Args:
+        backup_dir: The directory for the backup (``backup.deepfin``); give each training run
+            its own.
+        save_freq: ``"epoch"`` backs up after every epoch, and the fit resumes at the epoch after
+            the last one finished. An integer ``n`` backs up every ``n`` batches (and after every
+            epoch), and a fit interrupted inside an epoch resumes inside it, after the last batch
+            backed up, with that epoch's sample order and loss sums (Keras restarts the interrupted
+            epoch instead). The compiled metrics of that one epoch then cover only the batches run
+            after resuming; its loss, like everything else, is exact.
+        delete_checkpoint: Remove the backup when the fit ends normally (also after early
+            stopping), as Keras; the directory too when nothing else is left in it.
+        double_checkpoint: Keep the previous backup as well (``backup.deepfin.bkp``) and fall back
+            to it when the latest cannot be read.
+
+    The model must be the one that was backed up (the same layers and weight shapes) and the fit
+    must get the same data and arguments. Layers with their own seed (``Dropout(seed=...)``) keep
+    their own generator, which the backup does not hold: leave the seed out for an exact resume.
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", double_checkpoint: bool = False,
+                 delete_checkpoint: bool = True):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError(f"backup_dir must be a directory path. Received: backup_dir={backup_dir!r}")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
+                                     or save_freq < 1):
+            raise ValueError(
+                f"save_freq must be 'epoch' or a positive number of batches. Received: save_freq={save_freq!r}"
+            )
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq, self.double_checkpoint = save_freq, bool(double_checkpoint)
+        self.delete_checkpoint = bool(delete_checkpoint)
+        self._latest = os.path.join(self.backup_dir, _LATEST)
+        self._previous = os.path.join(self.backup_dir, _PREVIOUS)
+        self._batches = 0
+        if save_freq != "epoch":
+            self.on_train_batch_end = self._on_batch_end  # batch hooks only when they are needed
+
+    # ------------------------------------------------------------ restoring
+    def on_train_begin(self, logs=None):
+        self._batches = 0
+        paths = [p for p in (self._latest, self._previous) if os.path.exists(p)]
+        if not paths:
+            return
+        try:
+            state, arrays = saving.load_backup(self.model, paths[0])
+        except ValueError as error:
+            if len(paths) == 1:
+                raise self._cannot_resume(error) from error
+            try:  # the latest backup is damaged: the previous one may do
+                state, arrays = saving.load_backup(self.model, paths[1])
+            except ValueError:
+                raise self._cannot_resume(error) from error
+        try:
+            self._restore(state, arrays)
+        except (KeyError, TypeError, ValueError) as error:
+            raise self._cannot_resume(ValueError(f"its training state is damaged ({error!r}).")) from error
+
+    def _restore(self, state: dict, arrays: dict) -> None:
+        backend.set_rng_state(state["rng"])
+        rate = state["learning_rate"]
+        if rate is not None and isinstance(self.model.optimizer.get_config().get("learning_rate"), float):
+            self.model.optimizer.learning_rate = rate
+        self.model.resume_fit(state["epoch"], state["step"], arrays.get("order"), state["losses"])
+
+    def _cannot_resume(self, error: Exception) -> ValueError:
+        return ValueError(
+            f"BackupAndRestore cannot resume from the backup in {self.backup_dir!r}: {error} "
+            "A backup_dir serves one model and one training run; to start afresh, delete the directory "
+            "or give another backup_dir."
+        )
+
+    # ------------------------------------------------------------ backing up
+    def on_epoch_end(self, epoch, logs=None):
+        self._save({"epoch": epoch + 1, "step": 0, "losses": None}, {})
+
+    def _on_batch_end(self, batch, logs=None):
+        self._batches += 1
+        if self._batches >= self.save_freq:
+            position = self.model.fit_state()
+            order = position.pop("order")
+            self._save(position, {} if order is None else {"order": order})
+
+    def _save(self, position: dict, arrays: dict) -> None:
+        self._batches = 0
+        rate = self.model.optimizer.get_config().get("learning_rate")
+        state = {**position, "rng": backend.get_rng_state(),
+                 "learning_rate": rate if isinstance(rate, float) else None}
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint and os.path.exists(self._latest):
+            os.replace(self._latest, self._previous)
+        saving.save_backup(self.model, self._latest, state, arrays)
+
+    def on_train_end(self, logs=None):
+        if not self.delete_checkpoint:
+            return
+        for path in (self._latest, self._previous):
+            if os.path.exists(path):
+                os.remove(path)
+        try:
+            os.rmdir(self.backup_dir)  # only when empty: the directory may hold the user's files
+        except OSError:
+            pass
