@@ -2,8 +2,9 @@
 
 Laid out as Keras lays them out: ``log_dir/train`` and ``log_dir/validation`` runs with
 ``epoch_loss``, ``epoch_accuracy``, ... scalars, the learning rate as ``epoch_learning_rate``,
-and a histogram of every weight (tagged by its path, e.g. ``dense/kernel``) every
-``histogram_freq`` epochs.
+a histogram of every weight (tagged by its path, e.g. ``dense/kernel``) every
+``histogram_freq`` epochs, and (``write_graph``) the model's graph for the Graphs tab, once, in
+``log_dir/train``, grouped by layer as TensorFlow's name scopes group it (see ``tensorboard_graph``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from deepfin.callbacks.base import Callback
 
 
 class TensorBoard(Callback):
-    """Log scalars per epoch and weight histograms for TensorBoard.
+    """Log scalars per epoch, weight histograms and the model's graph for TensorBoard.
 
-    ``write_graph``, ``write_images``, ``write_steps_per_second``, ``update_freq``,
-    ``profile_batch`` and the embedding arguments are accepted for Keras compatibility; graphs,
-    images, per-batch scalars, profiles and embeddings are not written.
+    ``write_graph=True`` writes the graph of a Sequential or functional model when training begins:
+    each layer a name scope (``dense/MatMul``, ``dense/BiasAdd``, ``dense/Relu``, the weights
+    ``dense/kernel`` and ``dense/bias``), the inputs placeholders. ``write_images``,
+    ``write_steps_per_second``, ``update_freq``, ``profile_batch`` and the embedding arguments are
+    accepted for Keras compatibility; images, per-batch scalars, profiles and embeddings are not written.
     """
 
     def __init__(self, log_dir="logs", histogram_freq: int = 0, write_graph: bool = True,
@@ -35,6 +38,7 @@ class TensorBoard(Callback):
         if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) or histogram_freq < 0:
             raise ValueError(f"histogram_freq must be an integer >= 0. Received: {histogram_freq!r}")
         self.log_dir, self.histogram_freq = os.fspath(log_dir), histogram_freq
+        self.write_graph = bool(write_graph)
         self._writers: dict = {}
 
     def _writer(self, run: str):
@@ -43,6 +47,22 @@ class TensorBoard(Callback):
 
             self._writers[run] = SummaryWriter(os.path.join(self.log_dir, run))
         return self._writers[run]
+
+    def on_train_begin(self, logs=None):
+        if self.write_graph:
+            self._write_model_graph()
+
+    def _write_model_graph(self) -> None:
+        from tensorboardX.proto import event_pb2
+
+        from deepfin.callbacks.tensorboard_graph import model_graph_def
+
+        graph = model_graph_def(self.model)
+        if graph is None:
+            return  # a subclassed model: its wiring is Python code, not a graph known before it runs
+        writer = self._writer("train")
+        writer.file_writer.add_event(event_pb2.Event(graph_def=graph.SerializeToString()))
+        writer.flush()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from deepfin import backend
+from deepfin.engine import graph as _graph
 
 _grad_enabled = True
 
@@ -139,6 +140,22 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
         return Tensor(self.data)
+
+    # --------------------------------------------------- reading the graph
+    @property
+    def parents(self) -> tuple[Tensor, ...]:
+        """The tensors this one was computed from; empty for a leaf or a result outside the graph."""
+        return self._parents
+
+    @property
+    def grad_fn(self) -> Backward | None:
+        """The function that maps this tensor's gradient to its parents' (``None`` for a leaf)."""
+        return self._backward
+
+    @property
+    def op(self) -> str | None:
+        """The name of the operation that made this tensor (``'mul'``, ``'dense'``); ``None`` for a leaf."""
+        return None if self._backward is None else _graph.op_name(self._backward)
 
     # ------------------------------------------------------------- array-like
     @property

@@ -21,6 +21,16 @@ class KerasTensor:
     def ndim(self) -> int:
         return len(self.shape)
 
+    @property
+    def layer(self):
+        """The layer whose call produced this tensor (an ``InputLayer`` for a model input)."""
+        return self._layer
+
+    @property
+    def parents(self) -> list[KerasTensor]:
+        """The symbolic tensors the layer was called on, in order (empty for a model input)."""
+        return self._parents()
+
     def _parents(self) -> list[KerasTensor]:
         if self._inputs is None:
             return []

@@ -1,4 +1,4 @@
-"""Utilities: gradient checks, one-hot labels, seeding."""
+"""Utilities: gradient checks, one-hot labels, seeding, pictures of a model and of the engine's graph."""
 
 from __future__ import annotations
 
@@ -47,4 +47,17 @@ def set_random_seed(seed: int) -> None:
     random.seed(int(seed))
 
 
-__all__ = ["check_gradients", "normalize", "set_random_seed", "to_categorical"]
+def __getattr__(name: str):
+    """``plot_model`` and ``draw_graph`` load matplotlib, so they are imported when first asked for."""
+    if name == "plot_model":
+        from deepfin.utils.model_visualization import plot_model
+
+        return plot_model
+    if name == "draw_graph":
+        from deepfin.utils.computational_graph import draw_graph
+
+        return draw_graph
+    raise AttributeError(f"module 'deepfin.utils' has no attribute {name!r}")
+
+
+__all__ = ["check_gradients", "draw_graph", "normalize", "plot_model", "set_random_seed", "to_categorical"]
