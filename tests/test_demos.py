@@ -120,6 +120,22 @@ def test_tiny_learning_rate_barely_moves_and_001_learns():
     assert histories["lr=0.01"].history["loss"][-1] < 0.6 * tiny[-1]
 
 
+def test_vanishing_gradients_naive_sigmoid_does_not_learn_he_and_batchnorm_do(tmp_path, capsys):
+    result = demos.run("vanishing-gradients", out=tmp_path, quick=True)
+    naive, glorot = result["naive"], result["glorot"]
+    # naive N(0, 0.05): each layer passes back ~sqrt(64) * 0.05 * 0.25 = 0.1, so ~1e8 over 8 layers (quick: 9e7)
+    assert naive["ratio"] > 1e6 and naive["first_layer_grad"] < 1e-6
+    assert glorot["ratio"] > 1e3 and glorot["ratio"] < naive["ratio"] / 100  # ~4x per layer: 6e4
+    assert naive["accuracy"] < 0.15 and glorot["accuracy"] < 0.15  # chance is 0.10
+    for name, floor in (("tanh", 0.9), ("he", 0.85), ("batchnorm", 0.7)):  # quick: 0.96, 0.92, 0.92
+        assert result[name]["accuracy"] > floor and result[name]["train_accuracy"] > 0.9, name
+        assert 0.1 < result[name]["ratio"] < 10, name  # the gradient reaches the first layer undiminished
+    # (batchnorm's floor is lower: its test accuracy jumps between epochs, as the demo's docstring says)
+    assert 0 < result["he"]["worst_units"] < 0.5  # some ReLU units die, most live
+    assert "naive " in capsys.readouterr().out
+    _pictures(tmp_path, ["gradient_flow.png", "learning_curves.png"])
+
+
 def test_demo_list_names_every_demo(capsys):
     assert cli.main(["demo", "--list"]) == 0
     listing = capsys.readouterr().out

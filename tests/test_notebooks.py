@@ -62,3 +62,17 @@ def test_progress_bars_redraw_in_place_in_a_notebook(executed):
     bars = [line for line in lines if not line.startswith("Epoch")]
     assert len(bars) == 3                                                  # one finished bar per epoch
     assert all(re.match(r"7/7 \S*━+\S* .*loss: \d\.\d{4} - acc: \d\.\d{4}", bar) for bar in bars), bars
+
+
+def test_live_plot_replaces_its_picture_each_epoch(executed):
+    """LivePlot updates one display (update_display_data): a fit cell ends with one picture, not one per epoch."""
+    book = executed(next(p for p in NOTEBOOKS if p.stem == "live_loss"))
+    fit_cells = [c for c in book.cells if c.cell_type == "code" and "callbacks=[plot]" in c.source]
+    assert len(fit_cells) == 2
+    for cell in fit_cells:
+        pictures = [o for o in cell.outputs if o.output_type == "display_data" and "image/png" in o.data]
+        assert len(pictures) == 1, [o.output_type for o in cell.outputs]
+        assert len(base64.b64decode(pictures[0].data["image/png"])) > 20_000        # two drawn panels
+        assert not [o for o in cell.outputs if o.output_type == "display_data" and not o.data]  # all filled
+    printed = "".join(o.text for o in fit_cells[-1].outputs if o.output_type == "stream")
+    assert "epochs drawn: 14, panels: ['loss', 'accuracy']" in printed    # 8 + 6 redraws of the same curves
