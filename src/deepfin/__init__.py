@@ -15,7 +15,9 @@ from deepfin import (
     losses,
     metrics,
     models,
+    ops,
     optimizers,
+    random,
     regularizers,
     utils,
 )
@@ -29,5 +31,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Input", "Model", "Sequential", "Tensor", "Variable", "activations", "backend", "callbacks",
     "check_gradients", "initializers", "layers", "losses", "metrics", "models", "no_grad",
-    "optimizers", "regularizers", "utils",
+    "ops", "optimizers", "random", "regularizers", "utils",
 ]

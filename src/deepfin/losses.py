@@ -80,7 +80,8 @@ def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
 
 # ------------------------------------------------------------ Loss objects
 class Loss:
-    """Base loss: ``call`` gives per-sample losses, ``__call__`` reduces them to a scalar."""
+    """Base loss: ``call(y_true, y_pred)`` gives per-sample losses (``y_true`` a Tensor of ``y_pred``'s
+    dtype), ``__call__`` reduces them to a scalar."""
 
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size"):
         if reduction not in _REDUCTIONS:
@@ -92,7 +93,8 @@ class Loss:
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
-        per_sample = self.call(y_true, as_tensor(y_pred))
+        y_pred = as_tensor(y_pred)
+        per_sample = self.call(_targets(y_true, y_pred.dtype), y_pred)
         if sample_weight is not None:
             w = np.asarray(sample_weight, dtype=per_sample.dtype)
             per_sample = per_sample * w.reshape(w.shape + (1,) * (per_sample.ndim - w.ndim))
@@ -104,12 +106,13 @@ class Loss:
     def validate_targets(self, y: np.ndarray, output_shape: tuple) -> np.ndarray:
         """Targets as the loss needs them for outputs of ``output_shape`` (batch axis first).
 
-        Raises ValueError naming the loss, the targets' shape and what was expected.
+        A last axis of 1 (or none) broadcasts across the outputs, as in Keras. Raises ValueError
+        naming the loss, the targets' shape and what was expected.
         """
         y = _numeric(y, self.name)
-        if y.ndim == len(output_shape) - 1 and output_shape[-1] == 1:
-            y = y.reshape(y.shape + (1,))
-        if tuple(y.shape[1:]) != tuple(output_shape[1:]):
+        if y.ndim == len(output_shape) - 1:  # Keras's rule: one rank less gains a last axis of 1,
+            y = y.reshape(y.shape + (1,))     # which broadcasts across the outputs
+        if tuple(y.shape[1:-1]) != tuple(output_shape[1:-1]) or y.shape[-1] not in (1, output_shape[-1]):
             raise ValueError(
                 f"Targets of shape {y.shape} do not fit the model's output shape "
                 f"{shape_str(output_shape)} for loss '{self.name}'. Expected targets of shape "
@@ -123,6 +126,14 @@ class Loss:
     @classmethod
     def from_config(cls, config: dict) -> Loss:
         return cls(**config)
+
+
+def _targets(y_true, dtype) -> Tensor:
+    """Targets as a Tensor of the predictions' dtype, as Keras converts them before ``call``: float64
+    targets must not turn a float32 model's loss and backward pass into float64."""
+    if isinstance(y_true, Tensor) and y_true.dtype == dtype:
+        return y_true
+    return Tensor(np.asarray(y_true.data if isinstance(y_true, Tensor) else y_true, dtype=dtype))
 
 
 def _numeric(y, loss_name: str) -> np.ndarray:
@@ -230,9 +241,8 @@ class SparseCategoricalCrossentropy(_Crossentropy):
     def validate_targets(self, y, output_shape):
         y = _numeric(y, self.name)
         label_shape = tuple(output_shape[1:-1])
-        if y.ndim == len(output_shape) and y.shape[-1] == 1:
-            y = y.reshape(y.shape[:-1])
-        if tuple(y.shape[1:]) != label_shape:
+        labels = y.reshape(y.shape[:-1]) if y.ndim == len(output_shape) and y.shape[-1] == 1 else y
+        if tuple(labels.shape[1:]) != label_shape:
             hint = " For one-hot targets use loss='categorical_crossentropy'." if y.ndim == len(output_shape) else ""
             raise ValueError(
                 f"Loss '{self.name}' expects integer class labels of shape {shape_str(('n',) + label_shape)}. "
@@ -244,7 +254,7 @@ class SparseCategoricalCrossentropy(_Crossentropy):
                 f"Loss '{self.name}' expects integer class labels in [0, {classes - 1}] for an "
                 f"output of {classes} classes. Received values from {y.min()} to {y.max()}."
             )
-        return y.astype(np.intp)
+        return y.astype(np.intp)  # in the shape given, (n,) or (n, 1): metrics see the targets as Keras's do
 
     def get_config(self):
         return {**super().get_config(), "from_logits": self.from_logits}
@@ -281,7 +291,10 @@ class Huber(Loss):
 
 
 class LossFunctionWrapper(Loss):
-    """A Loss around a user function ``fn(y_true, y_pred) -> per-sample Tensor``."""
+    """A Loss around a user function ``fn(y_true, y_pred)`` that returns per-sample losses or one number.
+
+    ``fn`` gets the targets as a Tensor of ``y_pred``'s dtype, as every ``Loss.call`` does.
+    """
 
     def __init__(self, fn: Callable, name: str | None = None, reduction="sum_over_batch_size", **kwargs):
         super().__init__(name or getattr(fn, "__name__", "loss"), reduction)

@@ -10,10 +10,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from deepfin import _custom, backend
+from deepfin import _custom, backend, initializers
 from deepfin import losses as _losses
 from deepfin._ranking import weighted_auc
 from deepfin.engine.tensor import as_tensor
+from deepfin.engine.variable import Variable
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> np.ndarray:
@@ -46,15 +47,41 @@ sparse_categorical_crossentropy = _from_loss(_losses.sparse_categorical_crossent
 
 
 class Metric:
-    """Stateful metric: ``update_state`` per batch, ``result`` for the epoch, ``reset_state``."""
+    """Stateful metric: ``update_state`` per batch, ``result`` for the epoch, ``reset_state``.
+
+    A subclass keeps its state in attributes or, as Keras 3's guides write it, in variables made by
+    ``add_variable`` (updated with ``assign`` / ``assign_add``), which ``reset_state`` sets to zero.
+    """
 
     def __init__(self, name: str | None = None, dtype=None):
         self.name = name or backend.snake_case(type(self).__name__)
         self.dtype = dtype
-        self.reset_state()
+        self.total, self.count = 0.0, 0.0
+        self._variables: list[Variable] = []
+
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation: str = "sum",
+                     name: str | None = None) -> Variable:
+        """A state variable of this metric (not trained), reset to zero by ``reset_state``."""
+        shape = tuple(int(d) for d in shape)
+        value = initializers.get(initializer)(shape, dtype=dtype or self.dtype or backend.floatx())
+        variable = Variable(value, trainable=False, name=name or f"variable_{len(self._variables)}")
+        variable.path = f"{self.name}/{variable.name}"
+        self._variables.append(variable)
+        return variable
+
+    def add_weight(self, name: str | None = None, shape=(), initializer="zeros", dtype=None,
+                   aggregation: str = "sum") -> Variable:
+        """Keras 2's name for ``add_variable``."""
+        return self.add_variable(shape, initializer, dtype, aggregation, name)
+
+    @property
+    def variables(self) -> list[Variable]:
+        return list(self._variables)
 
     def reset_state(self) -> None:
         self.total, self.count = 0.0, 0.0
+        for variable in self._variables:
+            variable.data[...] = 0
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         raise NotImplementedError
@@ -134,6 +161,10 @@ class RootMeanSquaredError(MeanSquaredError):
 class _Collecting(Metric):
     """Keeps every target, score and weight of the epoch: exact, order-free statistics."""
 
+    def __init__(self, name: str | None = None, dtype=None):
+        super().__init__(name, dtype)
+        self.reset_state()
+
     def reset_state(self) -> None:
         self._true, self._pred, self._weight = [], [], []
 
@@ -187,16 +218,20 @@ class AUC(_Collecting):
 
 
 class _Confusion(_Collecting):
+    """Weighted counts of the confusion matrix, an output above ``thresholds`` (0.5) being positive."""
+
     def __init__(self, thresholds: float | None = None, name: str | None = None, dtype=None, **kwargs):
         self.thresholds = 0.5 if thresholds is None else float(thresholds)
         super().__init__(name, dtype)
 
-    def _counts(self):
+    def _counts(self) -> tuple[float, float, float, float]:
+        """True positives, false positives, false negatives and true negatives."""
         if not self._true:
-            return 0.0, 0.0, 0.0
+            return 0.0, 0.0, 0.0, 0.0
         y, p, w = self._arrays()
         predicted, actual = p > self.thresholds, y > 0.5
-        return tuple(float(w[mask].sum()) for mask in (predicted & actual, predicted & ~actual, ~predicted & actual))
+        masks = (predicted & actual, predicted & ~actual, ~predicted & actual, ~predicted & ~actual)
+        return tuple(float(w[mask].sum()) for mask in masks)
 
     def get_config(self) -> dict:
         return {"name": self.name, "thresholds": self.thresholds}
@@ -206,7 +241,7 @@ class Precision(_Confusion):
     """True positives over predicted positives, at ``thresholds`` (0.5)."""
 
     def result(self) -> float:
-        tp, fp, _ = self._counts()
+        tp, fp, _, _ = self._counts()
         return tp / (tp + fp) if tp + fp else 0.0
 
 
@@ -214,8 +249,25 @@ class Recall(_Confusion):
     """True positives over actual positives, at ``thresholds`` (0.5)."""
 
     def result(self) -> float:
-        tp, _, fn = self._counts()
+        tp, _, fn, _ = self._counts()
         return tp / (tp + fn) if tp + fn else 0.0
+
+
+def _count(position: int, default_name: str, doc: str) -> type[_Confusion]:
+    def __init__(self, thresholds: float | None = None, name: str | None = None, dtype=None):
+        _Confusion.__init__(self, thresholds, name or default_name, dtype)
+
+    def result(self) -> float:
+        return self._counts()[position]
+
+    cls_name = "".join(part.capitalize() for part in default_name.split("_"))
+    return type(cls_name, (_Confusion,), {"__init__": __init__, "result": result, "__doc__": doc})
+
+
+TruePositives = _count(0, "true_positives", "Weighted count of positives predicted positive.")
+FalsePositives = _count(1, "false_positives", "Weighted count of negatives predicted positive.")
+FalseNegatives = _count(2, "false_negatives", "Weighted count of positives predicted negative.")
+TrueNegatives = _count(3, "true_negatives", "Weighted count of negatives predicted negative.")
 
 
 _BY_NAME: dict[str, Callable] = {
@@ -229,6 +281,8 @@ _BY_NAME: dict[str, Callable] = {
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "auc": AUC, "precision": Precision, "recall": Recall,
+    "true_positives": TruePositives, "false_positives": FalsePositives,
+    "false_negatives": FalseNegatives, "true_negatives": TrueNegatives,
 }
 _CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
 _ACCURACY = ("accuracy", "acc")

@@ -32,5 +32,18 @@ class Variable(Tensor):
             raise ValueError(f"Cannot assign non-finite values (NaN or inf) to '{self.path}'.")
         np.copyto(self.data, value, casting="same_kind")
 
+    def assign_add(self, delta) -> None:
+        """Add ``delta`` to this variable in place."""
+        self.assign(self.data + np.asarray(delta.data if isinstance(delta, Tensor) else delta))
+
+    def assign_sub(self, delta) -> None:
+        """Subtract ``delta`` from this variable in place."""
+        self.assign(self.data - np.asarray(delta.data if isinstance(delta, Tensor) else delta))
+
+    @property
+    def value(self) -> Tensor:
+        """The current value, as a constant Tensor (Keras's ``variable.value``)."""
+        return Tensor(self.data.copy())
+
     def __repr__(self) -> str:
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"

@@ -7,7 +7,7 @@ import inspect
 import numpy as np
 
 from deepfin import backend, initializers, regularizers
-from deepfin.engine.tensor import Tensor, no_grad
+from deepfin.engine.tensor import Tensor, as_tensor, no_grad
 from deepfin.engine.variable import Variable
 from deepfin.layers.symbolic import KerasTensor
 
@@ -20,6 +20,7 @@ class Layer:
     """
 
     _call_takes_training = True
+    _call_losses: tuple | list = ()  # what add_loss recorded during the latest call
     _same_shape_out = False  # True for built-in layers whose output has their input's shape: no call to find it
     output = None  # the symbolic output of the layer's first call on symbolic inputs (Keras's ``layer.output``)
 
@@ -92,6 +93,8 @@ class Layer:
         x = _as_tensors(inputs, self.dtype)
         if not self.built:
             self._maybe_build(_batch_shapes(x))
+        if self._call_losses:
+            self._call_losses = ()
         if self._call_takes_training:
             return self.call(x, training=training)
         return self.call(x)
@@ -124,14 +127,20 @@ class Layer:
         self._trainable = bool(value)
         for w in self._weights:
             w.requires_grad = self._trainable and w.trainable
+        for layer in tracked_layers(self):
+            layer.trainable = value
 
     @property
     def weights(self) -> list[Variable]:
-        return list(self._weights)
+        """This layer's weights, then those of the layers kept as its attributes (each once)."""
+        return _unique([self._weights, *(layer.weights for layer in tracked_layers(self))])
 
     @property
     def trainable_weights(self) -> list[Variable]:
-        return [w for w in self._weights if w.trainable] if self._trainable else []
+        if not self._trainable:
+            return []
+        own = [w for w in self._weights if w.trainable]
+        return _unique([own, *(layer.trainable_weights for layer in tracked_layers(self))])
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
@@ -143,8 +152,26 @@ class Layer:
 
     @property
     def losses(self) -> list[Tensor]:
-        """Regularization penalties of this layer's weights, as graph tensors."""
-        return [w.regularizer(w) for w in self.weights if w.regularizer is not None]
+        """Regularization penalties of this layer's weights and what ``add_loss`` recorded during its latest
+        call, with those of the layers kept as its attributes, as graph tensors."""
+        own = [w.regularizer(w) for w in self._weights if w.regularizer is not None]
+        return [*own, *self._call_losses, *(loss for layer in tracked_layers(self) for loss in layer.losses)]
+
+    def _flatten_layers(self) -> list[Layer]:
+        """This layer and every layer inside it, each once (Keras's ``_flatten_layers``)."""
+        found, stack = [], [self]
+        while stack:
+            layer = stack.pop()
+            if all(layer is not seen for seen in found):
+                found.append(layer)
+                stack.extend(reversed(layer.layers if hasattr(layer, "layers") else tracked_layers(layer)))
+        return found
+
+    def add_loss(self, loss) -> None:
+        """Add ``loss`` (a scalar tensor, e.g. an activity penalty) to the training loss of this call."""
+        if not self._call_losses:
+            self._call_losses = []
+        self._call_losses.append(as_tensor(loss))
 
     def count_params(self) -> int:
         if not self.built:
@@ -191,6 +218,26 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def tracked_layers(owner) -> list[Layer]:
+    """The layers kept as attributes of ``owner`` (or in lists and tuples of them), in assignment order."""
+    found = []
+    for value in vars(owner).values():
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(item, Layer) and item is not owner and item not in found:
+                found.append(item)
+    return found
+
+
+def _unique(groups) -> list[Variable]:
+    seen, result = set(), []
+    for group in groups:
+        for w in group:
+            if id(w) not in seen:
+                seen.add(id(w))
+                result.append(w)
+    return result
 
 
 def _is_symbolic(inputs) -> bool:

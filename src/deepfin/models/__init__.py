@@ -3,6 +3,6 @@
 from deepfin.models.functional import Functional
 from deepfin.models.model import Model
 from deepfin.models.sequential import Sequential
-from deepfin.saving import load_model, save_model
+from deepfin.saving import load_model, model_from_json, save_model
 
-__all__ = ["Functional", "Model", "Sequential", "load_model", "save_model"]
+__all__ = ["Functional", "Model", "Sequential", "load_model", "model_from_json", "save_model"]

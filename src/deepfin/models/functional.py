@@ -20,6 +20,7 @@ class Functional(Model):
         super().__init__(name=name, trainable=trainable)
         self._nested_inputs = isinstance(inputs, (list, tuple, dict))
         self._nested_outputs = isinstance(outputs, (list, tuple, dict))
+        self._output_keys = list(outputs) if isinstance(outputs, dict) else None  # outputs by name, as given
         self.inputs = _as_list(inputs, "inputs")
         self.outputs = _as_list(outputs, "outputs")
         for kt in self.inputs:
@@ -58,7 +59,10 @@ class Functional(Model):
         return [kt.name for kt in self.inputs]
 
     def _output_names(self) -> list[str]:
-        return [kt._layer.name for kt in self.outputs]
+        return self._output_keys or [kt._layer.name for kt in self.outputs]
+
+    def _pack_outputs(self, outputs: list):
+        return dict(zip(self._output_keys, outputs)) if self._output_keys else super()._pack_outputs(outputs)
 
     @property
     def input_shape(self):
@@ -89,6 +93,8 @@ class Functional(Model):
             x = [values[id(a)] for a in args] if isinstance(args, list) else values[id(args)]
             values[id(kt)] = kt._layer(x, training=training)
         outputs = [values[id(kt)] for kt in self.outputs]
+        if self._output_keys:
+            return dict(zip(self._output_keys, outputs))
         return outputs if self._nested_outputs else outputs[0]
 
     def get_config(self) -> dict:
@@ -113,6 +119,7 @@ class Functional(Model):
             "outputs": [ref(kt) for kt in self.outputs],
             "nested_inputs": self._nested_inputs,
             "nested_outputs": self._nested_outputs,
+            "output_keys": self._output_keys,
         }
 
     @classmethod
@@ -133,6 +140,8 @@ class Functional(Model):
                 tensors.append(layer([tensors[i] for i in args] if isinstance(args, list) else tensors[args]))
         inputs = [tensors[i] for i in config["inputs"]]
         outputs = [tensors[i] for i in config["outputs"]]
+        if config.get("output_keys"):
+            outputs = dict(zip(config["output_keys"], outputs))
         return cls(inputs if config["nested_inputs"] else inputs[0],
                    outputs if config["nested_outputs"] else outputs[0],
                    name=config["name"], trainable=config["trainable"])

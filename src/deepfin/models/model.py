@@ -10,7 +10,7 @@ import numpy as np
 
 from deepfin.engine.tensor import Tensor, no_grad
 from deepfin.engine.variable import Variable
-from deepfin.layers.base import Layer
+from deepfin.layers.base import Layer, tracked_layers
 from deepfin.models.trainer import Trainer
 
 
@@ -31,12 +31,7 @@ class Model(Trainer, Layer):
     @property
     def layers(self) -> list[Layer]:
         """The layers kept as attributes (or in lists of attributes), in assignment order."""
-        found = []
-        for value in vars(self).values():
-            for item in value if isinstance(value, (list, tuple)) else [value]:
-                if isinstance(item, Layer) and item is not self and item not in found:
-                    found.append(item)
-        return found
+        return tracked_layers(self)
 
     def _expected_input_shapes(self) -> list:
         """Per model input, the batch input shape data must fit, or ``None`` when not known."""
@@ -51,7 +46,13 @@ class Model(Trainer, Layer):
     def _call_arrays(self, xs: list[np.ndarray], training: bool) -> list[Tensor]:
         """Run the model on its inputs (one array per model input); one Tensor per output."""
         out = self(Tensor(xs[0]) if len(xs) == 1 else [Tensor(x) for x in xs], training=training)
+        if isinstance(out, dict):
+            return list(out.values())
         return list(out) if isinstance(out, (list, tuple)) else [out]
+
+    def _pack_outputs(self, outputs: list):
+        """Per-output results as ``predict`` returns them: one array, or a list (a dict for named outputs)."""
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def build(self, input_shape=None) -> None:
         """Create the weights of a subclassed model by running it once on zeros."""
@@ -102,7 +103,8 @@ class Model(Trainer, Layer):
 
     @property
     def losses(self):
-        return [p for layer in self.layers for p in layer.losses]
+        """What ``add_loss`` recorded in the model's own latest call, then each layer's losses."""
+        return [*self._call_losses, *(p for layer in self.layers for p in layer.losses)]
 
     def summary(self, line_length: int | None = None, positions=None, print_fn=None, **kwargs) -> None:
         """Print a table of the layers, their output shapes and parameter counts (Keras 2's layout).
@@ -121,6 +123,21 @@ class Model(Trainer, Layer):
         from deepfin.saving import save_model
 
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Model:
+        """A model from ``get_config()``: ``Model.from_config`` rebuilds a functional model's graph."""
+        if cls is Model and "nodes" in config:
+            from deepfin.models.functional import Functional
+
+            return Functional.from_config(config, custom_objects)
+        return cls(**config)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON, for ``deepfin.models.model_from_json``."""
+        from deepfin.saving import model_to_json
+
+        return model_to_json(self, **kwargs)
 
     def save_weights(self, filepath, overwrite: bool = True, **kwargs) -> None:
         from deepfin.saving import save_weights

@@ -53,6 +53,16 @@ class Sequential(Model):
         if self._input_layer is not None:
             self.build(self._input_layer.batch_shape)
 
+    def pop(self, rebuild: bool = True) -> Layer:
+        """Remove the last layer and return it; the model is rebuilt when its input shape is known."""
+        if not self._layers:
+            raise IndexError("There are no layers in the model to pop.")
+        layer = self._layers.pop()
+        self.built = False
+        if rebuild and self._layers and self._input_layer is not None:
+            self.build(self._input_layer.batch_shape)
+        return layer
+
     @property
     def input_shape(self) -> tuple | None:
         return None if self._input_layer is None else self._input_layer.batch_shape
