@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run demo test bench lint clean
+.PHONY: run demo test test-slow test-floors bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ demo: $(VENV)/.installed   ## the seed's two-moons model, written for Keras, run
 test: $(VENV)/.dev-installed   ## the test suite (PyTorch is the gradient oracle)
 	$(PY) -m pytest
 
+test-slow: $(VENV)/.dev-installed   ## the long tests make test leaves out (kill runs: 100 saves, 20 runs)
+	$(PY) -m pytest -m slow
+
+test-floors:   ## the tests in a fresh .venv-floors with every dependency at its declared floor (.ci/floors)
+	PYTHON=$(PYTHON) bash .ci/floors
+
 bench: $(VENV)/.dev-installed   ## deepfin against the lean NumPy loop, PyTorch and scikit-learn
 	$(PY) benchmarks/peers.py
 	$(PY) benchmarks/overhead.py
@@ -32,4 +38,4 @@ lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check src tests benchmarks examples
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-floors .pytest_cache .ruff_cache

@@ -56,3 +56,23 @@ def test_fit_history_matches_keras(rng):
     for key in our_history:
         np.testing.assert_allclose(our_history[key], their_history[key], rtol=1e-4, err_msg=key)
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+STATE_CASES = CASES + [("SGD", {}), ("SGD", {"momentum": 0.9}), ("Adam", {}), ("RMSprop", {})]
+KERAS_SLOT_NAMES = {"m": "momentum", "v": "velocity", "v_hat": "velocity_hat",
+                    "accumulated_delta": "accumulated_delta_var"}  # ours that Keras spells otherwise
+
+
+@pytest.mark.parametrize("name, kwargs", STATE_CASES, ids=[f"{n}-{sorted(k)}" for n, k in STATE_CASES])
+def test_optimizer_state_is_what_keras_keeps(name, kwargs):
+    """Per variable, the state a model file saves is Keras's optimizer variables (less iteration and
+    learning rate): no work buffers."""
+    initial = [np.zeros((3, 2), np.float32), np.zeros(2, np.float32)]
+    ours = getattr(optimizers, name)(**kwargs)
+    ours.build([Variable(w) for w in initial])
+    theirs = getattr(keras.optimizers, name)(**kwargs)
+    theirs.build([keras.Variable(w, name=f"w{i}") for i, w in enumerate(initial)])
+    for i, slots in enumerate(ours.state_slots()):
+        expected = sorted(v.path.split("/")[-1].removeprefix(f"w{i}_") for v in theirs.variables
+                          if v.path.split("/")[-1].startswith(f"w{i}_"))
+        assert sorted(KERAS_SLOT_NAMES.get(k, k) for k in slots) == expected

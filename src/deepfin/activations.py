@@ -73,6 +73,11 @@ def get(identifier) -> Callable:
     raise TypeError(f"activation must be a string, a callable or None. Received: {identifier!r}")
 
 
+def names() -> list[str]:
+    """The names of the built-in activations, as ``get`` takes them."""
+    return sorted(_ACTIVATIONS)
+
+
 def serialize(activation: Callable) -> str:
     """The name under which ``get`` finds ``activation`` (for configs)."""
     name = getattr(activation, "__name__", None)

@@ -1,5 +1,6 @@
-"""The ``deepfin`` command line: ``deepfin run`` (the finance workflow, the main job) and ``deepfin demo NAME``
-(one of the seeds' experiments)."""
+"""The ``deepfin`` command line: ``deepfin run`` (the finance workflow, the main job), ``deepfin export RUN_DIR``
+(a finished run's network and preprocessing as one ONNX file) and ``deepfin demo NAME`` (one of the seeds'
+experiments)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="The seeds' finance workflow on a panel of prices (by default the embedded S&P 500 sample): "
         "features and labels, a grid search scored on walk-forward folds, out-of-sample predictions, the seed's "
         "shuffled evaluation beside them, and the long-short backtest they imply. Writes report.html, "
-        "metrics.json, predictions.csv, run.toml and the model into runs/<time>/ (or --out).",
+        "metrics.json, predictions.csv, run.toml and the model into runs/<time>/ (or --out); an interrupted run "
+        "continues with --resume DIR.",
         epilog="Every other setting (windows, k, costs, lag, the grid) goes in a TOML file given with --config, or "
         "one at a time with --set KEY=VALUE; a run writes the settings it used as run.toml.")
     run.add_argument("--config", metavar="TOML", help="settings file (a run's run.toml works)")
@@ -47,6 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="assignments",
                      help="any setting of run.toml, the value in TOML (repeatable): --set train_size=60 "
                      "--set lag=1 --set 'grid.dropout=[0.5]'")
+    run.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR from its journal "
+                     "(DIR/.journal: every finished fit, window, fold and study period), with the settings and data "
+                     "it started with; takes no other setting (--n-jobs, --workers and --scheduler may be given)")
+    export = commands.add_parser(
+        "export", help="one ONNX file of a finished run's network with its clipping and scaling folded in",
+        description="Write a finished `deepfin run`'s network (model.keras) with the clipping and standardisation "
+        "fitted with it (preprocessing.json) in front, as one ONNX graph: its input 'features' takes the run's "
+        "features computed from raw returns, its output 'probability' is the predicted probability of the label. "
+        "Needs the onnx package (pip install deepfin[onnx]).")
+    export.add_argument("run_dir", metavar="RUN_DIR", help="the folder a finished `deepfin run` wrote")
+    export.add_argument("--out", metavar="FILE", help="the ONNX file to write (default: RUN_DIR/model.onnx)")
     demo = commands.add_parser(
         "demo", help="run one of the seeds' experiments", description="Run one of the seeds' experiments: it "
         "trains, prints its figures and writes its plots under runs/NAME/ (or --out).",
@@ -73,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "run":
         return run_workflow(parser, args)
+    if args.command == "export":
+        return export_run(parser, args)
     if args.list or args.name is None:
         width = max(map(len, demos.NAMES))
         print("deepfin demos (run one with `deepfin demo NAME`, help with `deepfin demo NAME --help`):")
@@ -84,11 +99,47 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def export_run(parser: argparse.ArgumentParser, args) -> int:
+    """``deepfin export RUN_DIR [--out FILE]``: a missing folder, an unfinished run or a missing onnx says so."""
+    from deepfin.export import export_run as write_pipeline
+
+    try:
+        path = write_pipeline(args.run_dir, args.out)
+    except (ValueError, FileNotFoundError, ImportError) as error:
+        parser.exit(2, f"deepfin export: error: {error}\n")
+    print(f"Wrote {path}: features -> clip -> standardize -> network -> probability")
+    return 0
+
+
 def run_workflow(parser: argparse.ArgumentParser, args) -> int:
     """``deepfin run``: settings and data are checked first; a mistake ends with its message, before training.
     ``--workers`` / ``--scheduler`` (not settings: run.toml does not keep them) put every job on a Dask cluster."""
     from deepfin import parallel
-    from deepfin.finance import workflow
+    from deepfin.finance import journal, workflow
+
+    try:
+        parallel.check(args.workers, args.scheduler)
+        config = resumed_settings(args) if args.resume is not None else settings_given(args)
+        plan = workflow.plan(config)
+        out = Path(args.resume or args.out or _fresh_folder(Path("runs")))
+        record = journal.reopen(out, plan) if args.resume is not None else journal.start(out, config, plan)
+    except (ValueError, FileNotFoundError, TypeError, ImportError) as error:
+        parser.exit(2, f"deepfin run: error: {error}\n")
+    if args.resume is not None:
+        print(f"Resuming the run in {out} with the settings it started with ({out / journal.FOLDER / 'run.toml'})",
+              flush=True)
+    try:
+        with parallel.cluster(args.workers, args.scheduler) as client:
+            if client is not None:
+                print(f"Jobs run on the Dask cluster at {client.scheduler.address}: "
+                      f"{len(client.nthreads())} workers, {sum(client.nthreads().values())} threads", flush=True)
+            return execute(plan, out, record)
+    except ConnectionError as error:
+        parser.exit(2, f"deepfin run: error: {error}\n")
+
+
+def settings_given(args):
+    """The run's settings from --config, the flags and every --set."""
     from deepfin.finance.config import RunConfig, apply_assignment, read_toml
 
     given = {name: getattr(args, name) for name in ("data", "recipe", "universe") if getattr(args, name) is not None}
@@ -98,35 +149,45 @@ def run_workflow(parser: argparse.ArgumentParser, args) -> int:
         given["models"] = [name.strip() for name in args.models.split(",") if name.strip()]
     if args.n_jobs is not None:
         given["n_jobs"] = args.n_jobs
-    try:
-        parallel.check(args.workers, args.scheduler)
-        settings = {**(read_toml(args.config) if args.config else {}), **given}
-        for assignment in args.assignments:
-            settings = apply_assignment(settings, assignment)
-        config = RunConfig.from_dict(settings, origin=args.config or "the command line")
-        plan = workflow.plan(config)
-    except (ValueError, FileNotFoundError, TypeError, ImportError) as error:
-        parser.exit(2, f"deepfin run: error: {error}\n")
-    try:
-        with parallel.cluster(args.workers, args.scheduler) as client:
-            if client is not None:
-                print(f"Jobs run on the Dask cluster at {client.scheduler.address}: "
-                      f"{len(client.nthreads())} workers, {sum(client.nthreads().values())} threads", flush=True)
-            return execute(plan, args)
-    except ConnectionError as error:
-        parser.exit(2, f"deepfin run: error: {error}\n")
+    settings = {**(read_toml(args.config) if args.config else {}), **given}
+    for assignment in args.assignments:
+        settings = apply_assignment(settings, assignment)
+    return RunConfig.from_dict(settings, origin=args.config or "the command line")
 
 
-def execute(plan, args) -> int:
-    """The tuned network's run or the study, its report and its figures on the console."""
+def resumed_settings(args):
+    """``--resume DIR``: the settings the run in DIR started with (``--n-jobs`` may change how many jobs run at
+    once, which changes no result); any flag that would change them is refused."""
+    from dataclasses import replace
+
+    from deepfin.finance import journal
+
+    flags = [flag for flag, value in (("--config", args.config), ("--data", args.data), ("--universe", args.universe),
+                                      ("--recipe", args.recipe), ("--models", args.models),
+                                      ("--quick", args.quick or None), ("--set", args.assignments or None))
+             if value is not None]
+    if args.out is not None and Path(args.out).resolve() != Path(args.resume).resolve():
+        flags.append("--out")
+    if flags:
+        raise ValueError(f"--resume continues a run with the settings and folder it started with (kept in "
+                         f"{Path(args.resume) / journal.FOLDER / 'run.toml'}), so it takes no {', '.join(flags)}. "
+                         "Only --n-jobs, --workers and --scheduler may be given with it; to change a setting, start "
+                         "a new run.")
+    config = journal.saved_config(args.resume)
+    return config if args.n_jobs is None else replace(config, n_jobs=args.n_jobs)
+
+
+def execute(plan, out: Path, record) -> int:
+    """The tuned network's run or the study, its report and its figures on the console; every finished unit of
+    work goes into the journal ``record``, which is removed once the run's files are written."""
     from deepfin.finance import report, workflow
 
-    out = Path(args.out) if args.out else _fresh_folder(Path("runs"))
     started = time.perf_counter()
     if plan.config.study:
-        return run_study(plan, out, started)
-    result = workflow.execute(plan)
+        return run_study(plan, out, started, record)
+    result = workflow.execute(plan, journal=record)
     figures = report.write(result, out)
+    record.finish()
     oos, backtest, cross = figures["out_of_sample"], figures["backtest"], figures["cross_section"]
     print(f"\nOut-of-sample ROC AUC {_figure(oos['auc'])} (95% interval {_figure(oos['auc_interval_95'][0])} to "
           f"{_figure(oos['auc_interval_95'][1])}); seed-style shuffled AUC "
@@ -136,23 +197,28 @@ def execute(plan, args) -> int:
     print(f"Long-short k={backtest['k']}, lag {backtest['lag']}: Sharpe "
           f"{_figure(backtest['before_costs']['sharpe'], '.2f')} before costs, "
           f"{_figure(backtest['after_costs']['sharpe'], '.2f')} after {plan.config.cost_bps:g} bps per half-turn")
-    print(f"Finished in {time.perf_counter() - started:.0f} s. Report: {out / 'report.html'}")
+    print(f"Finished in {time.perf_counter() - started:.0f} s{_reused(record)}. Report: {out / 'report.html'}")
     return 0
 
 
-def run_study(plan, out: Path, started: float) -> int:
+def run_study(plan, out: Path, started: float, record) -> int:
     """``deepfin run --models ...``: the study, its report and a line per model at the first k."""
     from deepfin.finance import study, study_report
 
-    figures = study_report.write(study.execute(plan), out)
+    figures = study_report.write(study.execute(plan, journal=record), out)
+    record.finish()
     k = str(plan.ks[0])
     for name, model in figures["models"].items():
         book = model["k"][k]
         print(f"{name:>6}: k={k} mean {_figure(book.get('mean'), '.4%')} a day before costs (t = "
               f"{_figure(book.get('t_stat'), '.2f')}), {_figure(book.get('mean_after_costs'), '.4%')} after; "
               f"AUC {_figure(model.get('auc'))}")
-    print(f"Finished in {time.perf_counter() - started:.0f} s. Report: {out / 'report.html'}")
+    print(f"Finished in {time.perf_counter() - started:.0f} s{_reused(record)}. Report: {out / 'report.html'}")
     return 0
+
+
+def _reused(record) -> str:
+    return f" ({record.reused} finished units taken from the journal)" if record.reused else ""
 
 
 def _figure(value, spec: str = ".4f") -> str:

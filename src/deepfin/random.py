@@ -20,9 +20,8 @@ _TRUNCATE_AT = 2.0  # standard deviations, as Keras
 class SeedGenerator:
     """A generator of random draws that advances on each use, as ``keras.random.SeedGenerator``.
 
-    Args:
-        seed: An int; None draws one from the global generator.
-        name: A name, for Keras compatibility.
+    ``seed`` is an int, or None to draw one from the global generator; ``name`` is there for Keras
+    compatibility.
     """
 
     def __init__(self, seed: int | None = None, name: str | None = None, **kwargs):

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from deepfin import _custom
+from deepfin import _archive, _budget, _custom
 from deepfin import losses as losses_module
 from deepfin import metrics as metrics_module
 from deepfin import optimizers as optimizers_module
@@ -104,7 +104,7 @@ def load_backup(model, filepath) -> tuple[dict, dict[str, np.ndarray]]:
             f"{path} was written by a model of another architecture: it holds {len(saved)} weights of "
             f"shapes {saved}; model '{model.name}' has {len(shapes)} weights of shapes {shapes}."
         )
-    state = _parse_json(parts, "state.json", path)
+    state = _parse_json(parts, "state.json", path, allow_nan=True)  # a diverged fit's losses are NaN
     weights = _parse_npz(parts, "model.weights.npz", path)
     arrays = _parse_npz(parts, "arrays.npz", path)
     optimizer = _parse_npz(parts, "optimizer.npz", path) if "optimizer.npz" in parts else None
@@ -176,7 +176,7 @@ def _optimizer_state(model) -> dict[str, np.ndarray]:
     order = {id(v): i for i, v in enumerate(model.weights)}
     state = {"iterations": np.array(optimizer.iterations),
              "variables": np.array([order[id(v)] for v in optimizer._variables])}
-    for i, slots in enumerate(optimizer._slots):
+    for i, slots in enumerate(optimizer.state_slots()):  # work buffers are not state: not saved
         for name, array in slots.items():
             state[f"{i:04d}/{name}"] = array
     return state
@@ -196,11 +196,17 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     parts = _read_zip(path, MODEL_FORMAT)
     config = _parse_json(parts, "config.json", path)
     weights = _parse_npz(parts, "model.weights.npz", path)
+    budget = sum(array.size for array in weights.values())  # the model saved has these weights, no more
     with _custom.custom_object_scope(custom_objects):
         try:
-            model = deserialize({"class_name": config["class_name"], "config": config["config"]}, custom_objects)
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"{path}: the model's architecture could not be rebuilt: {error}") from error
+            with _budget.weight_budget(budget):
+                model = deserialize({"class_name": config["class_name"], "config": config["config"]},
+                                    custom_objects)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, RecursionError) \
+                as error:
+            raise ValueError(f"{path}: the model's architecture in config.json could not be rebuilt: "
+                             f"{type(error).__name__ + ': ' if isinstance(error, KeyError) else ''}{error}") \
+                from error
         _assign(model, [weights[k] for k in sorted(weights)], path)
         if compile and config.get("compile_config"):
             _compile(model, config["compile_config"], path)
@@ -229,31 +235,22 @@ def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = F
 
 
 def _read_zip(path: str, expected) -> dict[str, bytes]:
+    """The members of the deepfin file at ``path``, checked as ``_archive`` says, if its format is ``expected``."""
     expected = (expected,) if isinstance(expected, str) else expected
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No file at {path}.")
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(b"\x89HDF"):
-        raise ValueError(
-            f"{path} is an HDF5 file (written by Keras or h5py), not a deepfin file. deepfin reads what "
-            "deepfin's model.save / save_weights write."
-        )
-    try:
-        with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
-            if bad is not None:
-                raise ValueError(f"{path} is damaged: the entry {bad!r} fails its checksum.")
-            parts = {name: archive.read(name) for name in archive.namelist()}
-    except zipfile.BadZipFile as error:
-        raise ValueError(f"{path} is not a deepfin file (not a zip archive, or a truncated one): {error}") from None
+    parts = _archive.read_zip(path)
     if "metadata.json" not in parts:
         raise ValueError(f"{path} is a zip archive but not a deepfin file: it has no metadata.json.")
     metadata = _parse_json(parts, "metadata.json", path)
-    if metadata.get("format") not in expected:
-        found = metadata.get("format") or ("a Keras .keras file" if "model.weights.h5" in parts else "unknown")
+    found, version = metadata.get("format"), metadata.get("format_version", 0)
+    if found not in expected:
+        what = _WHAT_FORMATS.get(found)
+        if what is not None:
+            raise ValueError(f"{path} is {what}, not {' or '.join(_WHAT_FORMATS[e] for e in expected)}.")
+        found = found or ("a Keras .keras file" if "model.weights.h5" in parts else "unknown")
         raise ValueError(f"{path} holds {found!r}; expected one of {list(expected)}.")
-    if metadata.get("format_version", 0) > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValueError(f"{path} is damaged: metadata.json gives format_version={version!r}, not a number.")
+    if version > FORMAT_VERSION:
         raise ValueError(
             f"{path} was written by a newer deepfin (format version {metadata['format_version']}); "
             f"this one reads version {FORMAT_VERSION}. Upgrade deepfin."
@@ -261,28 +258,20 @@ def _read_zip(path: str, expected) -> dict[str, bytes]:
     return parts
 
 
-def _parse_json(parts: dict, name: str, path: str) -> dict:
-    if name not in parts:
-        raise ValueError(f"{path} is incomplete: {name} is missing.")
-    try:
-        value = json.loads(parts[name].decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} is damaged: {name} is not valid JSON ({error}).") from None
-    if not isinstance(value, dict):
-        raise ValueError(f"{path} is damaged: {name} does not hold a JSON object.")
-    return value
+_WHAT_FORMATS = {
+    MODEL_FORMAT: "a model file ('deepfin.model', written by model.save; load it with load_model)",
+    WEIGHTS_FORMAT: "a weights file ('deepfin.weights', written by save_weights; load it into a model built in "
+                    "code with model.load_weights)",
+    BACKUP_FORMAT: "a training backup ('deepfin.backup', written by BackupAndRestore)",
+}
+
+
+def _parse_json(parts: dict, name: str, path: str, allow_nan: bool = False) -> dict:
+    return _archive.parse_json(parts, name, path, allow_nan=allow_nan)
 
 
 def _parse_npz(parts: dict, name: str, path: str) -> dict[str, np.ndarray]:
-    if name not in parts:
-        raise ValueError(f"{path} is incomplete: {name} is missing.")
-    try:
-        with np.load(io.BytesIO(parts[name]), allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    except ValueError as error:  # object arrays need pickle: refused
-        raise ValueError(f"{path}: {name} holds something other than plain numeric arrays ({error}).") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as error:
-        raise ValueError(f"{path} is damaged: {name} cannot be read ({error}).") from None
+    return _archive.parse_npz(parts, name, path)
 
 
 def _assign(model, values: list[np.ndarray], path: str) -> None:
@@ -301,7 +290,8 @@ def _assign(model, values: list[np.ndarray], path: str) -> None:
 
 def _assign_one(weight, value: np.ndarray, path: str) -> None:
     if value.shape != weight.shape or value.dtype.kind not in "biuf":
-        raise ValueError(f"{path}: weight '{weight.path}' has shape {weight.shape}; the file has {value.shape}.")
+        raise ValueError(f"{path}: weight '{weight.path}' has shape {weight.shape}; the file has {value.shape} of "
+                         f"{value.dtype}.")
     weight.assign(value)
 
 
@@ -346,7 +336,7 @@ def _restore_optimizer(model, state: dict, path: str) -> None:
     try:
         variables = [weights[i] for i in state["variables"]]
         optimizer.build(variables)
-        for i, slots in enumerate(optimizer._slots):
+        for i, slots in enumerate(optimizer.state_slots()):  # build() made fresh work buffers
             for name, array in slots.items():
                 array[...] = state[f"{i:04d}/{name}"]
         optimizer.iterations = int(state["iterations"])

@@ -21,19 +21,16 @@ class BackupAndRestore(Callback):
     run equals an uninterrupted one bit for bit; its ``History`` holds the epochs run after
     resuming, as Keras's does.
 
-    Args:
-        backup_dir: The directory for the backup (``backup.deepfin``); give each training run
-            its own.
-        save_freq: ``"epoch"`` backs up after every epoch, and the fit resumes at the epoch after
-            the last one finished. An integer ``n`` backs up every ``n`` batches (and after every
-            epoch), and a fit interrupted inside an epoch resumes inside it, after the last batch
-            backed up, with that epoch's sample order and loss sums (Keras restarts the interrupted
-            epoch instead). The compiled metrics of that one epoch then cover only the batches run
-            after resuming; its loss, like everything else, is exact.
-        delete_checkpoint: Remove the backup when the fit ends normally (also after early
-            stopping), as Keras; the directory too when nothing else is left in it.
-        double_checkpoint: Keep the previous backup as well (``backup.deepfin.bkp``) and fall back
-            to it when the latest cannot be read.
+    ``backup_dir`` is the directory for the backup (``backup.deepfin``); give each training run its
+    own. With ``save_freq="epoch"`` it backs up after every epoch, and the fit resumes at the epoch
+    after the last one finished. An integer ``save_freq=n`` backs up every ``n`` batches (and after
+    every epoch), and a fit interrupted inside an epoch resumes inside it, after the last batch
+    backed up, with that epoch's sample order and loss sums (Keras restarts the interrupted epoch
+    instead); the compiled metrics of that one epoch then cover only the batches run after
+    resuming, while its loss, like everything else, is exact. ``delete_checkpoint`` removes the
+    backup when the fit ends normally (also after early stopping), as Keras does, and the directory
+    too when nothing else is left in it. ``double_checkpoint`` keeps the previous backup as well
+    (``backup.deepfin.bkp``) and falls back to it when the latest cannot be read.
 
     The model must be the one that was backed up (the same layers and weight shapes) and the fit
     must get the same data and arguments. Layers with their own seed (``Dropout(seed=...)``) keep

@@ -15,38 +15,26 @@ import io
 import math
 import numbers
 import os
-import sys
 
 from deepfin._files import atomic_write
 from deepfin.callbacks.base import Callback
+from deepfin.utils.progbar import in_notebook
 
 DEFAULT_FILE = "live_loss.png"
 _VALIDATION = "val_"
 
 
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (an IPython shell with a kernel), where pictures show inline.
-
-    A terminal IPython and plain Python are not notebooks; IPython is never imported here.
-    """
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return getattr(shell, "kernel", None) is not None
-
-
 class LivePlot(Callback):
     """Redraw the learning curves after each epoch: inline in Jupyter, as a PNG file elsewhere.
 
-    Args:
-        metrics: the metrics to draw, as logged without the ``val_`` prefix (``["loss", "accuracy"]``;
-            ``"val_loss"`` means ``"loss"``). ``None`` draws every number in the logs.
-        to_file: where to write the PNG after each epoch (through a temporary file renamed over it).
-            ``None``: nowhere when the plot shows inline, ``live_loss.png`` in the current folder
-            otherwise.
-        figsize: the whole figure's ``(width, height)`` in inches; ``None`` gives each panel 6 x 4.
-        max_cols: panels per row; more metrics wrap onto further rows.
-        inline: show the plot in the notebook's output; ``None`` does so when running in a Jupyter
-            kernel. Needs IPython.
+    ``metrics`` names the metrics to draw as logged without the ``val_`` prefix (``["loss",
+    "accuracy"]``; ``"val_loss"`` means ``"loss"``); ``None`` draws every number in the logs.
+    ``to_file`` is where the PNG is written after each epoch (through a temporary file renamed over
+    it); ``None`` writes it nowhere when the plot shows inline and to ``live_loss.png`` in the
+    current folder otherwise. ``figsize`` is the whole figure's ``(width, height)`` in inches
+    (``None`` gives each panel 6 x 4), and ``max_cols`` the panels per row: more metrics wrap onto
+    further rows. ``inline=True`` shows the plot in the notebook's output (this needs IPython);
+    ``None`` does so when running in a Jupyter kernel.
 
     After an epoch, ``figure`` is the matplotlib ``Figure`` last drawn (``None`` before) and
     ``epochs`` the 0-based epochs drawn. The x axis counts epochs from 1, as the progress bar does.

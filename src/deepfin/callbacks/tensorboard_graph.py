@@ -51,7 +51,7 @@ def model_graph_def(model):
         result = kt.layer(args, training=False)
         results = list(result) if isinstance(result, (list, tuple)) else [result]
         values[id(kt)] = (results, writer.layer_call(kt.layer.name, list(zip(tensors, names)), results))
-    return writer.graph_def()
+    return writer.graph
 
 
 class _GraphWriter:
@@ -65,9 +65,6 @@ class _GraphWriter:
         self.variables: dict[int, str] = {}
         self.batched: set[int] = set()  # engine tensors whose first axis is the batch
         self.keep: list[Tensor] = []  # keeps every tensor alive, so that no id() is reused
-
-    def graph_def(self):
-        return self.graph
 
     def placeholder(self, kt) -> tuple[list[Tensor], list[str]]:
         shape = tuple(1 if d is None else d for d in kt.shape)

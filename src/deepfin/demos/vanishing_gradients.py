@@ -34,7 +34,6 @@ per layer, log scale, first and last epoch; dead and saturated units per layer) 
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 from sklearn.model_selection import train_test_split
 
 from deepfin.callbacks import GradientFlow
@@ -46,6 +45,7 @@ from deepfin.models import Sequential
 from deepfin.optimizers import SGD
 from deepfin.utils import set_random_seed, to_categorical
 from deepfin.viz import plot_history
+from deepfin.viz._figures import new_figure
 
 CONFIGURATIONS = ("naive", "glorot", "tanh", "he", "batchnorm")
 HIDDEN_LAYERS, UNITS, LEARNING_RATE, BATCH_SIZE, PROBE_ROWS = 8, 64, 0.1, 32, 256
@@ -94,10 +94,15 @@ def figures(history) -> dict:
     ratio, the final test (and training) accuracy, and the largest share of dead or saturated units in any layer."""
     logs = history.history
     norms = [logs[f"grad_norm/{name}"] for name in layer_names()]
-    units = [values[-1] for key, values in logs.items() if key.startswith(("dead_relu/", "saturated/"))]
+    units = last_unit_shares(logs)
     return {"first_layer_grad": norms[0][0], "output_grad": norms[-1][0], "ratio": norms[-1][0] / norms[0][0],
             "accuracy": logs["val_accuracy"][-1], "train_accuracy": logs["accuracy"][-1],
             "worst_units": max(units, default=0.0)}
+
+
+def last_unit_shares(logs: dict) -> list[float]:
+    """The last epoch's share of dead ReLU or saturated sigmoid/tanh units, per watched layer, input side first."""
+    return [values[-1] for key, values in logs.items() if key.startswith(("dead_relu/", "saturated/"))]
 
 
 def layer_names() -> list[str]:
@@ -132,15 +137,14 @@ def run(out=None, quick: bool = False, epochs: int | None = None) -> dict:
 def plot_gradient_flow(histories: dict):
     """Per layer and configuration: gradient norm in the first and the last epoch (log scale), and the share
     of dead ReLU or saturated sigmoid/tanh units in the last epoch."""
-    fig = Figure(figsize=(15.0, 4.0), layout="constrained")
-    axes = [fig.add_subplot(1, 3, i + 1) for i in range(3)]
+    fig, axes = new_figure(ncols=3)
     names = layer_names()
     positions = np.arange(1, len(names) + 1)
     for i, (label, history) in enumerate(histories.items()):
         logs = history.history
         for ax, epoch in zip(axes[:2], (0, -1)):
             ax.plot(positions, [logs[f"grad_norm/{n}"][epoch] for n in names], marker="o", color=f"C{i}", label=label)
-        shares = [values[-1] for key, values in logs.items() if key.startswith(("dead_relu/", "saturated/"))]
+        shares = last_unit_shares(logs)
         axes[2].plot(np.arange(1, len(shares) + 1), shares, marker="o", color=f"C{i}", label=label)
     for ax, title in zip(axes[:2], ("first epoch", "last epoch")):
         ax.set_yscale("log")

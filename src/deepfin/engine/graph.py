@@ -8,12 +8,13 @@ through to the function it was given (``exp.<locals>.<lambda>``), so recording c
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from deepfin.engine.tensor import Tensor
 
+Node = TypeVar("Node")
 _ALIASES = {"truediv": "div", "getitem": "slice"}
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -48,13 +49,22 @@ def tensors_behind(root: Tensor, stop: Collection[Tensor] = ()) -> list[Tensor]:
     """Every tensor ``root`` was computed from, leaves included, each before what uses it; ``root`` last.
 
     The walk does not go into or list the tensors in ``stop`` (a layer's inputs, to read the layer
-    alone). Iterative depth-first search, so a graph of any depth stays clear of the recursion limit.
+    alone).
     """
-    order: list[Tensor] = []
-    seen: set[int] = {id(t) for t in stop}
-    if id(root) in seen:
-        return order
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    return topological_order([root], lambda tensor: tensor.parents, stop)
+
+
+def topological_order(roots: Sequence[Node], parents_of: Callable[[Node], Sequence[Node]],
+                      stop: Collection[Node] = ()) -> list[Node]:
+    """Every node ``roots`` are reached from through ``parents_of``, each after its parents, ``roots`` last.
+
+    Nodes are told apart by identity; the walk neither enters nor lists the nodes in ``stop``. An
+    iterative depth-first search, so a graph of any depth stays clear of the recursion limit. The
+    engine's backward pass keeps its own leaner walk (``engine.tensor``), for speed.
+    """
+    order: list[Node] = []
+    seen: set[int] = {id(node) for node in stop}
+    stack: list[tuple[Node, bool]] = [(root, False) for root in reversed(roots)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -64,7 +74,7 @@ def tensors_behind(root: Tensor, stop: Collection[Tensor] = ()) -> list[Tensor]:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        stack.extend((parent, False) for parent in reversed(node.parents) if id(parent) not in seen)
+        stack.extend((parent, False) for parent in reversed(parents_of(node)) if id(parent) not in seen)
     return order
 
 

@@ -51,6 +51,19 @@ class Tensor:
 
     ``Tensor(data, requires_grad=False, dtype=None)``: float arrays keep their dtype, anything
     else (lists, ints, bools) becomes ``backend.floatx()`` unless ``dtype`` is given.
+
+    Arithmetic between two tensors follows NumPy (float32 with float64 gives float64, as in
+    PyTorch). Anything else met in arithmetic (a Python number, a NumPy scalar or array, a list)
+    is a constant that takes a float tensor's dtype, so a float64 array never turns a float32
+    model's forward and backward passes into float64. An integer or boolean tensor meeting a
+    float constant computes in ``floatx()`` (``int_tensor * 1.5`` multiplies by 1.5), and
+    meeting an integer constant follows NumPy's integer rules.
+
+    Hashing is by identity, as in PyTorch, and ``==`` compares elementwise. The truth value of a
+    one-element tensor is that element's; of any other tensor it is an error (use ``.any()`` or
+    ``.all()``), so ``x in [y]`` raises for distinct many-element tensors, as PyTorch does, and
+    is True only for ``x`` itself. After ``backward()`` each leaf owns its ``.grad``: no two
+    leaves share one array, nor share it with the ``grad`` passed to ``backward``.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_logits")
@@ -115,12 +128,13 @@ class Tensor:
                     f"grad must have the tensor's shape {self.data.shape}. Received {grad.shape}."
                 )
         pending = {id(self): grad}
+        held = {id(grad): grad}  # arrays someone already holds: the caller's grad, leaves' grads
         for node in _reverse_topological_order(self):
             g = pending.pop(id(node), None)
             if g is None:
                 continue
             if node._backward is None:
-                _accumulate_leaf(node, g)
+                _accumulate_leaf(node, g, held)
                 continue
             for parent, parent_grad in zip(node._parents, node._backward(g)):
                 if parent_grad is None or not parent.requires_grad:
@@ -128,7 +142,7 @@ class Tensor:
                 if parent_grad.shape != parent.data.shape:
                     parent_grad = unbroadcast(parent_grad, parent.data.shape)
                 if parent._backward is None:  # leaves need no ordering: add straight in
-                    _accumulate_leaf(parent, parent_grad)
+                    _accumulate_leaf(parent, parent_grad, held)
                     continue
                 key = id(parent)
                 previous = pending.get(key)
@@ -186,6 +200,23 @@ class Tensor:
     def __float__(self) -> float:
         return float(self.data)
 
+    def __bool__(self) -> bool:
+        """The truth value of a one-element tensor; any other size is ambiguous and raises."""
+        if self.data.size == 1:
+            return bool(self.data.item())
+        what = "an empty Tensor" if self.data.size == 0 else "a Tensor with more than one element"
+        raise ValueError(
+            f"The truth value of {what} is ambiguous (shape {self.data.shape}). Use .any() or .all()."
+        )
+
+    def any(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Whether any element is non-zero (along ``axis``), as a boolean tensor without a gradient."""
+        return Tensor(np.any(self.data, axis=axis, keepdims=keepdims), dtype=bool)
+
+    def all(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Whether every element is non-zero (along ``axis``), as a boolean tensor without a gradient."""
+        return Tensor(np.all(self.data, axis=axis, keepdims=keepdims), dtype=bool)
+
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
 
@@ -196,24 +227,37 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ------------------------------------------------------------- arithmetic
-    def _operand(self, other) -> Tensor:
+    def _pair(self, other) -> tuple[Tensor, Tensor]:
+        """This tensor and ``other`` as the operands of one arithmetic op, by the class's dtype rule."""
         if isinstance(other, Tensor):
-            return other
-        if isinstance(other, (int, float, bool)) or np.ndim(other) == 0:
-            return Tensor(np.asarray(other, dtype=self.data.dtype))
-        return Tensor(other)
+            return self, other
+        dtype = self.data.dtype
+        if dtype.kind == "f" and isinstance(other, (int, float)):  # the common case
+            return self, Tensor(np.asarray(other, dtype=dtype))
+        constant = np.asarray(other)
+        if constant.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Tensor arithmetic needs numbers. Received a value of dtype {constant.dtype}: {other!r:.80}"
+            )
+        if dtype.kind == "f":  # a constant takes the tensor's dtype
+            return self, Tensor(constant.astype(dtype, copy=False))
+        if constant.dtype.kind == "f":  # an integer or boolean tensor meets a float: both in floatx
+            floatx = backend.floatx()
+            return Tensor(self.data.astype(floatx)), Tensor(constant.astype(floatx, copy=False))
+        result = np.result_type(self.data, other)  # integers: NumPy's rules (a Python int adapts)
+        a = self if result == dtype else Tensor(self.data.astype(result), dtype=result)
+        return a, Tensor(constant.astype(result, copy=False), dtype=result)
 
     def __add__(self, other) -> Tensor:
-        other = self._operand(other)
-        return Tensor._make(self.data + other.data, (self, other), lambda g: (g, g))
+        a, b = self._pair(other)
+        return Tensor._make(a.data + b.data, (a, b), lambda g: (g, g))
 
     def __sub__(self, other) -> Tensor:
-        other = self._operand(other)
-        return Tensor._make(self.data - other.data, (self, other), lambda g: (g, -g))
+        a, b = self._pair(other)
+        return Tensor._make(a.data - b.data, (a, b), lambda g: (g, -g))
 
     def __mul__(self, other) -> Tensor:
-        other = self._operand(other)
-        a, b = self, other
+        a, b = self._pair(other)
 
         def backward(g):
             return (g * b.data if a.requires_grad else None, g * a.data if b.requires_grad else None)
@@ -221,8 +265,9 @@ class Tensor:
         return Tensor._make(a.data * b.data, (a, b), backward)
 
     def __truediv__(self, other) -> Tensor:
-        other = self._operand(other)
-        a, b = self, other
+        a, b = self._pair(other)
+        if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":  # integers divide in floatx, as in PyTorch
+            a, b = Tensor(a.data, dtype=backend.floatx()), Tensor(b.data, dtype=backend.floatx())
 
         def backward(g):
             ga = g / b.data if a.requires_grad else None
@@ -232,8 +277,7 @@ class Tensor:
         return Tensor._make(a.data / b.data, (a, b), backward)
 
     def __pow__(self, exponent) -> Tensor:
-        exponent = self._operand(exponent)
-        a, b = self, exponent
+        a, b = self._pair(exponent)
         out = np.power(a.data, b.data)
 
         def backward(g):
@@ -247,29 +291,38 @@ class Tensor:
         return Tensor._make(-self.data, (self,), lambda g: (-g,))
 
     def __radd__(self, other) -> Tensor:
-        return self._operand(other) + self
+        a, b = self._pair(other)
+        return b + a
 
     def __rsub__(self, other) -> Tensor:
-        return self._operand(other) - self
+        a, b = self._pair(other)
+        return b - a
 
     def __rmul__(self, other) -> Tensor:
-        return self._operand(other) * self
+        a, b = self._pair(other)
+        return b * a
 
     def __rtruediv__(self, other) -> Tensor:
-        return self._operand(other) / self
+        a, b = self._pair(other)
+        return b / a
 
     def __rpow__(self, other) -> Tensor:
-        return self._operand(other) ** self
+        a, b = self._pair(other)
+        return b ** a
 
     def __matmul__(self, other) -> Tensor:
-        return matmul(self, self._operand(other))
+        return matmul(*self._pair(other))
 
     def __rmatmul__(self, other) -> Tensor:
-        return matmul(self._operand(other), self)
+        a, b = self._pair(other)
+        return matmul(b, a)
 
     # ------------------------------------------- comparisons (no gradient)
     def _compare(self, other, op) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            other = other.data
+        elif not isinstance(other, (int, float)) and np.asarray(other).dtype.kind not in "biuf":
+            return NotImplemented  # None, strings, objects: Python falls back to identity, as PyTorch does
         return Tensor(op(self.data, other), dtype=bool)
 
     def __lt__(self, other) -> Tensor:
@@ -439,12 +492,17 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad.reshape(shape)
 
 
-def _accumulate_leaf(leaf: Tensor, g: np.ndarray) -> None:
+def _accumulate_leaf(leaf: Tensor, g: np.ndarray, held: dict[int, np.ndarray]) -> None:
+    """Add ``g`` into ``leaf.grad``. A leaf owns its ``.grad``: ``g`` is copied only when it is a
+    view or an array in ``held`` (the caller's or another leaf's); fresh arrays, the common case,
+    are taken as they are. ``held`` gains the array the leaf keeps."""
     if g.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
-    elif not g.flags.owndata:
-        g = g.copy()  # never hand out a view of another array as a .grad
-    leaf.grad = g if leaf.grad is None else leaf.grad + g
+    elif not g.flags.owndata or id(g) in held:
+        g = g.copy()
+    if leaf.grad is not None:
+        g = leaf.grad + g
+    leaf.grad = held[id(g)] = g
 
 
 def _reverse_topological_order(root: Tensor) -> list[Tensor]:

@@ -24,28 +24,50 @@ from deepfin.finance.validation import Window
 
 
 def walk_forward_predictions(model, X: pd.DataFrame, y: pd.Series, windows: list[Window], realised=None,
-                             advance: Callable[[], None] = lambda: None, n_jobs: int = 1):
+                             advance: Callable[[], None] = lambda: None, n_jobs: int = 1, journal=None,
+                             last_model: bool = True):
     """Fit a clone of ``model`` on each window's training rows and predict all of its test rows.
 
     ``realised`` (the date each label becomes known) keeps training to labels known before the test window and
     is passed on to the model's ``fit`` where it takes it. The windows are independent joblib jobs (``n_jobs``).
-    Returns the predictions (rows (date, ticker); columns ``window``, ``probability``, ``label``, NaN where
-    unknown) and the model fitted on the last window.
+    With a ``journal`` (``deepfin.finance.journal``) each window's probabilities are recorded as it finishes and
+    a window already recorded is not fitted again. Returns the predictions (rows (date, ticker); columns
+    ``window``, ``probability``, ``label``, NaN where unknown) and the model fitted on the last window (fitted
+    again where the journal held that window, as a journal keeps no models; None then with ``last_model=False``).
     """
-    jobs = (delayed(_fit_window)(model, X, y, window, realised, number) for number, window in enumerate(windows))
-    parts, last = [], None
-    for part, model in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
-        parts.append(part)
-        last = model
+    keys = [None if journal is None else journal.key(("walk-forward window", model, list(X.columns),
+                                                      *window.rows(X.index, realised))) for window in windows]
+    parts, todo = {}, []
+    for number, key in enumerate(keys):
+        found = None if journal is None else journal.get(key)
+        if found is None:
+            todo.append(number)
+        else:
+            parts[number] = _part(X, y, windows[number].rows(X.index, realised)[1], number, found["probability"])
+            advance()
+    last = None
+    jobs = (delayed(_fit_window)(model, X, y, windows[number], realised, number) for number in todo)
+    for number, part, fitted in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs) if todo else ():
+        if journal is not None:
+            journal.put(keys[number], {"probability": part["probability"].to_numpy()})
+        parts[number] = part
+        last = fitted if number == len(windows) - 1 else last
         advance()
-    return pd.concat(parts), last
+    if last is None and last_model:
+        last = _fit_window(model, X, y, windows[-1], realised, len(windows) - 1)[2]
+    return pd.concat([parts[number] for number in range(len(windows))]), last
 
 
 def _fit_window(model, X: pd.DataFrame, y: pd.Series, window: Window, realised, number: int):
     train, test = window.rows(X.index, realised)
     fitted = clone(model).fit(X.iloc[train], y.iloc[train], **realised_for(model, realised, train))
-    return pd.DataFrame({"window": number, "probability": fitted.predict_proba(X.iloc[test])[:, 1],
-                         "label": y.iloc[test].to_numpy()}, index=X.index[test]), fitted
+    return number, _part(X, y, test, number, fitted.predict_proba(X.iloc[test])[:, 1]), fitted
+
+
+def _part(X: pd.DataFrame, y: pd.Series, test: np.ndarray, number: int, probability: np.ndarray) -> pd.DataFrame:
+    """One window's predictions: its test rows, their probabilities and labels."""
+    return pd.DataFrame({"window": number, "probability": probability, "label": y.iloc[test].to_numpy()},
+                        index=X.index[test])
 
 
 def realised_for(model, realised, rows=slice(None)) -> dict:
@@ -132,18 +154,31 @@ def ic_summary(ic: pd.Series) -> dict:
 
 
 def shuffled_cv_auc(model, X: pd.DataFrame, y: pd.Series, n_splits: int = 5, seed: int = 0,
-                    advance: Callable[[], None] = lambda: None, n_jobs: int = 1) -> float:
+                    advance: Callable[[], None] = lambda: None, n_jobs: int = 1, journal=None) -> float:
     """The seed's evaluation: mean ROC AUC over shuffled stratified K-fold (rows of every date on both sides);
-    the folds are joblib jobs (``n_jobs``), ``advance()`` is called as each is scored."""
-    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(X, y)
-    jobs = (delayed(_fold_auc)(model, X, y, train, test) for train, test in folds)
-    scores = []
-    for score in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
-        scores.append(score)
+    the folds are joblib jobs (``n_jobs``), ``advance()`` is called as each is scored. With a ``journal`` each
+    fold's AUC is recorded as it finishes and a fold already recorded is not fitted again."""
+    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)  # split as needed, not held
+    keys = [None] * n_splits if journal is None else [journal.key(("shuffled fold", model, list(X.columns), *fold))
+                                                      for fold in splitter.split(X, y)]
+    scores, todo = {}, []
+    for number, key in enumerate(keys):
+        found = None if journal is None else journal.get(key)
+        if found is None:
+            todo.append(number)
+        else:
+            scores[number] = found["auc"]
+            advance()
+    jobs = (delayed(_fold_auc)(model, X, y, train, test, number)
+            for number, (train, test) in enumerate(splitter.split(X, y)) if number in todo)
+    for number, score in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs) if todo else ():
+        if journal is not None:
+            journal.put(keys[number], {"auc": score})
+        scores[number] = score
         advance()
-    return float(np.mean(scores))
+    return float(np.mean([scores[number] for number in range(n_splits)]))
 
 
-def _fold_auc(model, X: pd.DataFrame, y: pd.Series, train, test) -> float:
+def _fold_auc(model, X: pd.DataFrame, y: pd.Series, train, test, number: int) -> tuple[int, float]:
     fitted = clone(model).fit(X.iloc[train], y.iloc[train])
-    return float(roc_auc_score(y.iloc[test], fitted.predict_proba(X.iloc[test])[:, 1]))
+    return number, float(roc_auc_score(y.iloc[test], fitted.predict_proba(X.iloc[test])[:, 1]))

@@ -43,7 +43,7 @@ from deepfin import optimizers
 from deepfin.callbacks import EarlyStopping
 from deepfin.finance import model as seed_model
 from deepfin.finance.model import DateHoldoutClassifier
-from deepfin.finance.preprocessing import QuantileClipper
+from deepfin.finance.preprocessing import BlockwiseStandardScaler, QuantileClipper
 from deepfin.layers import Dense, Dropout, Maxout
 from deepfin.models import Sequential
 from deepfin.regularizers import L1
@@ -97,7 +97,7 @@ def _network(build_fn, settings: dict, training: Training) -> DateHoldoutClassif
     patience = settings.pop("patience")
     network = KerasClassifier(build_fn, **fit, random_state=training.seed, callbacks=[
         EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)], **settings)
-    return DateHoldoutClassifier(make_pipeline(_clip_returns(), StandardScaler()), network,
+    return DateHoldoutClassifier(make_pipeline(_clip_returns(), BlockwiseStandardScaler(copy=False)), network,
                                  validation_split=training.validation_split, purge=training.purge)
 
 

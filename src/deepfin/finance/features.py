@@ -4,6 +4,9 @@
   of each month), optional year and month dummies; rows on complete month ends.
 - ``daily_features``: Krauss, Do and Huck's 31 returns R(1..20) and R(40, 60, ..., 240) in days.
 
+Features are float32 (computed in float64 from the prices, then rounded once): the rows of a 500-name, 25-year
+daily panel take 370 MB rather than 740 MB.
+
 A row exists when the name is priced on its date (tradable) and every feature is known from prices up to that
 date: a name enters the cross-section once it has the history its features need and stays in it until its last
 price, whatever happens later. Labels are not here: they come from the next period's outcome
@@ -40,10 +43,12 @@ def daily_features(prices: pd.DataFrame, horizons=KRAUSS_HORIZONS) -> pd.DataFra
 
 
 def with_calendar_dummies(X: pd.DataFrame) -> pd.DataFrame:
-    """``X`` with one-hot columns year_* and month_* of each row's date (the seed's dummies)."""
+    """``X`` with one-hot float32 columns year_* and month_* of each row's date (the seed's dummies, in
+    ``pd.get_dummies``'s order: each prefix's values sorted as text, month_1, month_10, month_11, month_12,
+    month_2, ...)."""
     dates = X.index.get_level_values("date")
-    calendar = pd.DataFrame({"year": dates.year, "month": dates.month}, index=X.index).astype(str)
-    return X.join(pd.get_dummies(calendar, dtype=float))
+    parts = [_one_hot(prefix, values) for prefix, values in (("year", dates.year), ("month", dates.month))]
+    return X.join(pd.concat(parts, axis=1).set_axis(X.index))
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,8 @@ def _known_rows(features: dict[str, Callable[[], pd.DataFrame]], tradable: pd.Da
 
     ``features`` maps each column to a function making its wide (date x ticker) frame; each frame is made
     twice (once to find the known rows, once to take their values) so that only one is in memory at a time.
+    The values are computed in float64 and stored in float32: one (rows x features) array filled column by
+    column, with no float64 copy of the rows.
     """
     tradable = tradable.sort_index(axis=1)
     known = tradable.to_numpy(dtype=bool).copy()
@@ -75,5 +82,18 @@ def _known_rows(features: dict[str, Callable[[], pd.DataFrame]], tradable: pd.Da
         known &= make().reindex(columns=tradable.columns).notna().to_numpy()
     rows, columns = np.nonzero(known)
     index = pd.MultiIndex.from_arrays([tradable.index[rows], tradable.columns[columns]], names=["date", "ticker"])
-    return pd.DataFrame({name: make().reindex(columns=tradable.columns).to_numpy(dtype=float)[rows, columns]
-                         for name, make in features.items()}, index=index)
+    values = np.empty((len(rows), len(features)), dtype=np.float32)
+    for j, make in enumerate(features.values()):
+        values[:, j] = make().reindex(columns=tradable.columns).to_numpy()[rows, columns]
+    return pd.DataFrame(values, index=index, columns=list(features), copy=False)
+
+
+def _one_hot(prefix: str, values) -> pd.DataFrame:
+    """One float32 column ``{prefix}_{value}`` per distinct value, ordered as text (as ``pd.get_dummies``)."""
+    codes, uniques = pd.factorize(np.asarray(values))
+    order = sorted(range(len(uniques)), key=lambda i: str(uniques[i]))
+    position = np.empty(len(order), dtype=np.intp)
+    position[order] = np.arange(len(order))
+    one_hot = np.zeros((len(codes), len(order)), dtype=np.float32)
+    one_hot[np.arange(len(codes)), position[codes]] = 1.0
+    return pd.DataFrame(one_hot, columns=[f"{prefix}_{uniques[i]}" for i in order], copy=False)

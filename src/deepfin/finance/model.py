@@ -14,12 +14,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from deepfin import optimizers
 from deepfin.callbacks import EarlyStopping
-from deepfin.finance.preprocessing import QuantileClipper
+from deepfin.finance.preprocessing import BlockwiseStandardScaler, QuantileClipper
 from deepfin.layers import Activation, Dense, Dropout
 from deepfin.metrics import AUC
 from deepfin.models import Sequential
@@ -147,5 +146,7 @@ def estimator(return_columns: list[str], *, epochs: int, batch_size: int, patien
                               random_state=random_state, **params)
     clip = ColumnTransformer([("returns", QuantileClipper(), return_columns)], remainder="passthrough",
                              verbose_feature_names_out=False)
-    return DateHoldoutClassifier(Pipeline([("clip", clip), ("scale", StandardScaler())]), network,
+    # the scaler works in place on the clipping's output, a fresh array, rather than on a third copy of the rows
+    scale = BlockwiseStandardScaler(copy=False)
+    return DateHoldoutClassifier(Pipeline([("clip", clip), ("scale", scale)]), network,
                                  validation_split=validation_split, purge=purge)

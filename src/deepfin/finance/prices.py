@@ -179,7 +179,7 @@ def _from_wide(frame: pd.DataFrame, origin: str, date_format: str | None) -> Pan
             f"file (dates, then one price column per ticker) its columns {words} hold text. Columns found: "
             f"{[str(c) for c in frame.columns]}. If one of them names the assets, rename it to 'ticker'.")
     wide = values.copy()
-    for column in text:  # one wrong cell in a wide column: say where
+    for column in values.columns:  # one wrong cell (text, infinity) in a wide column: say where
         wide[column], _ = numeric_column(values[column], f"{origin}, column {column!r}")
     wide.index = parse_dates(frame[date], f"{origin}, column {date!r}", date_format)
     wide.columns = identifiers(pd.Series(wide.columns), f"{origin}, the header")
@@ -211,19 +211,21 @@ def prices_from_returns(returns: pd.DataFrame, origin: str = "the returns") -> p
     return prices
 
 
-def validate_prices(prices: pd.DataFrame) -> tuple[pd.DataFrame, PriceReport]:
+def validate_prices(prices: pd.DataFrame, source: str | None = None) -> tuple[pd.DataFrame, PriceReport]:
     """Check a wide panel; returns it as floats and a report.
 
-    Raises on unsorted or duplicate dates, non-numeric and non-positive prices (each names where) and on a
-    panel with no price. Missing prices inside a name's history are counted, never filled; names without any
-    price and dates most names lack are reported.
+    Raises on unsorted or duplicate dates, non-numeric, infinite and non-positive prices (each names where,
+    and ``source``, the file the prices came from, when given) and on a panel with no price. Missing prices
+    inside a name's history are counted, never filled; names without any price and dates most names lack are
+    reported.
     """
-    _check_dates(prices.index)
-    numeric = _positive_numbers(prices)
+    where = f"{source}: " if source else ""
+    _check_dates(prices.index, where)
+    numeric = _positive_numbers(prices, where)
     unpriced = int((~numeric.notna().any()).sum())
     numeric = numeric.loc[:, numeric.notna().any()].astype(float)
     if numeric.shape[1] == 0:
-        raise ValueError("The panel holds no price.")
+        raise ValueError(f"{where}The panel holds no price.")
     inside = numeric.notna().cummax() & numeric[::-1].notna().cummax()[::-1]  # between first and last price
     gaps = (numeric.isna() & inside).sum()
     report = PriceReport(n_dates=len(numeric), tickers=[str(t) for t in numeric.columns],
@@ -240,30 +242,30 @@ def validate_prices(prices: pd.DataFrame) -> tuple[pd.DataFrame, PriceReport]:
     return numeric, report
 
 
-def _check_dates(dates: pd.Index) -> None:
+def _check_dates(dates: pd.Index, where: str = "") -> None:
     if not isinstance(dates, pd.DatetimeIndex):
-        raise ValueError("Prices need a DatetimeIndex of dates; load them with deepfin.finance.load_prices.")
+        raise ValueError(f"{where}Prices need a DatetimeIndex of dates; load them with deepfin.finance.load_prices.")
     duplicates = dates[dates.duplicated()]
     if len(duplicates):
-        raise ValueError(f"{len(duplicates)} duplicate dates in the prices, first {duplicates[0].date()}; "
+        raise ValueError(f"{where}{len(duplicates)} duplicate dates in the prices, first {duplicates[0].date()}; "
                          f"keep one row per date (a long file needs a name column: {', '.join(NAME_COLUMNS)}).")
     if not dates.is_monotonic_increasing:
         position = int(np.argmax(np.diff(dates.asi8) < 0)) + 1
-        raise ValueError(f"Dates are not sorted: {dates[position].date()} comes after {dates[position - 1].date()}. "
-                         "Sort the file by date.")
+        raise ValueError(f"{where}Dates are not sorted: {dates[position].date()} comes after "
+                         f"{dates[position - 1].date()}. Sort the file by date.")
 
 
-def _positive_numbers(prices: pd.DataFrame) -> pd.DataFrame:
+def _positive_numbers(prices: pd.DataFrame, where: str = "") -> pd.DataFrame:
     numeric = prices.apply(pd.to_numeric, errors="coerce")
     not_numbers = numeric.isna() & prices.notna()
     if not_numbers.any().any():
         ticker = not_numbers.any().idxmax()
-        raise ValueError(f"Prices of {ticker} include values that are not numbers, first on "
+        raise ValueError(f"{where}Prices of {ticker} include values that are not numbers, first on "
                          f"{not_numbers[ticker].idxmax().date()}.")
-    non_positive = numeric <= 0
-    if non_positive.any().any():
-        ticker = non_positive.sum().idxmax()
-        raise ValueError(f"{int(non_positive.to_numpy().sum())} prices are zero or negative ({ticker} has "
-                         f"{int(non_positive[ticker].sum())}, first on {non_positive[ticker].idxmax().date()}); "
-                         "prices must be positive.")
+    for wrong, what in ((numeric <= 0, "zero or negative"), (np.isinf(numeric), "infinite")):
+        if wrong.any().any():
+            ticker = wrong.sum().idxmax()
+            raise ValueError(f"{where}{int(wrong.to_numpy().sum())} prices are {what} ({ticker} has "
+                             f"{int(wrong[ticker].sum())}, first on {wrong[ticker].idxmax().date()}); prices must be "
+                             "positive numbers.")
     return numeric

@@ -110,27 +110,37 @@ def training_gini(model, X: pd.DataFrame, y: pd.Series, positions=None) -> float
     return 2 * roc_auc_score(y[known], total[known] / count[known]) - 1
 
 
-def execute(plan, verbose: int = 1, n_jobs: int | None = None) -> Study:
-    """Fit every study period (through joblib), average the ensembles, book every model at every k."""
+def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> Study:
+    """Fit every study period (through joblib), average the ensembles, book every model at every k. With a
+    ``journal`` (``deepfin.finance.journal``) each period is recorded as it finishes, and the periods it already
+    holds are not fitted again."""
     config = plan.config
     singles = [m for m in config.models if m not in ENSEMBLES]
     specs = {name: config.model.get(name, {}) for name in singles}
     training = Training(config.validation_split, config.purge, config.seed)
     realised = plan.rows["realised"].to_numpy()
-
-    def jobs():  # made as joblib asks for them: one period's rows in memory per worker, not all at once
-        for number, window in enumerate(plan.test_windows):
-            train, test = window.rows(plan.X.index, realised)
-            yield delayed(fit_period)(number, plan.X.iloc[train], plan.y.iloc[train], realised[train],
-                                      plan.X.iloc[test], specs, training, config.quick)
-
     n_periods = len(plan.test_windows)
     say(verbose, f"Study: {', '.join(config.models)} on {n_periods} study periods of {config.train_size} training "
                  f"and {config.test_size} trading {RECIPES[config.recipe].period}s"
                  f"{' (quick settings)' if config.quick else ''}, {parallel.describe(n_jobs or config.n_jobs)}")
-    periods = []
+    keys = [None if journal is None else journal.key(("study period", number, specs, vars(training), config.quick,
+                                                      list(plan.X.columns), *window.rows(plan.X.index, realised)))
+            for number, window in enumerate(plan.test_windows)]
+    periods = _journaled(plan, journal, keys)
+    todo = [number for number in range(n_periods) if number not in {p.number for p in periods}]
+
+    def jobs():  # made as joblib asks for them: one period's rows in memory per worker, not all at once
+        for number in todo:
+            train, test = plan.test_windows[number].rows(plan.X.index, realised)
+            yield delayed(fit_period)(number, plan.X.iloc[train], plan.y.iloc[train], realised[train],
+                                      plan.X.iloc[test], specs, training, config.quick)
+
     with progress(n_periods, verbose, "study period") as advance:
-        for period in Parallel(n_jobs=n_jobs or config.n_jobs, return_as="generator_unordered")(jobs()):
+        advance(len(periods))
+        finished = Parallel(n_jobs=n_jobs or config.n_jobs, return_as="generator_unordered")(jobs()) if todo else []
+        for period in finished:
+            if journal is not None:
+                journal.put(keys[period.number], _period_record(period))
             periods.append(period)
             advance()
     periods.sort(key=lambda p: p.number)
@@ -145,6 +155,35 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None) -> Study:
     seconds = {name: float(sum(p.seconds[name] for p in periods)) for name in singles}
     say(verbose, "  seconds per family: " + ", ".join(f"{name} {s:.0f}" for name, s in seconds.items()))
     return Study(plan, list(config.models), predictions, periods, books, weights, ensemble_weights, seconds)
+
+
+def _journaled(plan, journal, keys: list) -> list[Period]:
+    """The study periods the journal holds (none without one)."""
+    periods = []
+    for number, key in enumerate(keys):
+        found = None if journal is None else journal.get(key)
+        if found is not None:
+            test = plan.test_windows[number].rows(plan.X.index, plan.rows["realised"].to_numpy())[1]
+            periods.append(_period_from(found, plan.X.index[test]))
+    return periods
+
+
+def _period_record(period: Period) -> dict:
+    """A period as a journal record: each model's probabilities and importances as arrays, the rest as JSON."""
+    names = list(period.probabilities.columns)
+    return {"number": period.number, "models": names, "gini": period.gini, "seconds": period.seconds,
+            "train_rows": period.train_rows,
+            **{f"probability_{i}": period.probabilities[name].to_numpy() for i, name in enumerate(names)},
+            **{f"importance_{i}": np.asarray(period.importance[name]) for i, name in enumerate(names)}}
+
+
+def _period_from(record: dict, index: pd.MultiIndex) -> Period:
+    """The period a journal record holds, its probabilities on the trading rows ``index``."""
+    names = record["models"]
+    probabilities = pd.DataFrame({name: record[f"probability_{i}"] for i, name in enumerate(names)}, index=index)
+    return Period(record["number"], probabilities, record["gini"],
+                  {name: record[f"importance_{i}"] for i, name in enumerate(names)}, record["seconds"],
+                  record["train_rows"])
 
 
 def _with_ensembles(periods: list[Period], config) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:

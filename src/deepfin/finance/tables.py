@@ -9,6 +9,7 @@ when only one reading fits them all (both fitting is ambiguous and refused; ``da
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import re
@@ -31,18 +32,36 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None, decimal: str 
         raise FileNotFoundError(f"No {what} file at {path}.")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        return _read_csv(path, sep, decimal)
-    if suffix in (".parquet", ".pq"):
+        frame = _read_csv(path, sep, decimal)
+    elif suffix in (".parquet", ".pq"):
         try:
-            return pd.read_parquet(path)
+            frame = pd.read_parquet(path)
         except ImportError:
             raise ImportError("Reading Parquet needs pyarrow: pip install 'deepfin[parquet]'.") from None
         except Exception as error:  # pyarrow raises its own types for damaged files
             raise ValueError(f"{path} is not a readable Parquet file: {_short(error)}") from None
-    if suffix in (".h5", ".hdf5", ".hdf"):
-        frame = pd.read_hdf(path, hdf_key)
-        return frame.reset_index() if isinstance(frame.index, pd.MultiIndex) else frame
-    raise ValueError(f"Unknown {what} file type {suffix!r} for {path}: expected .csv, .parquet or .h5.")
+    elif suffix in (".h5", ".hdf5", ".hdf"):
+        frame = _read_hdf(path, hdf_key)
+    else:
+        raise ValueError(f"Unknown {what} file type {suffix!r} for {path}: expected .csv, .parquet or .h5.")
+    if len(frame) == 0:
+        raise ValueError(f"{path} holds no rows, only the columns {[_short(c, 40) for c in frame.columns][:10]}.")
+    return frame
+
+
+def _read_hdf(path: Path, key: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_hdf(path, key)
+    except ImportError:
+        raise ImportError("Reading HDF5 needs PyTables: pip install 'deepfin[hdf5]'.") from None
+    except KeyError:
+        raise ValueError(f"{path} has no table under the key {key!r} (the seed's store keeps its prices under "
+                         f"{SEED_HDF_KEY!r}).") from None
+    except Exception as error:  # PyTables raises its own types for damaged files
+        raise ValueError(f"{path} is not a readable HDF5 file: {_short(error)}") from None
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"{path} holds a {type(frame).__name__} under the key {key!r}, not a table.")
+    return frame.reset_index() if isinstance(frame.index, pd.MultiIndex) else frame
 
 
 def _read_csv(path: Path, sep: str | None, decimal: str) -> pd.DataFrame:
@@ -59,13 +78,30 @@ def _read_csv(path: Path, sep: str | None, decimal: str) -> pd.DataFrame:
             raise ValueError(f"{path}: line {line} has {saw} fields where the header has {expected}. Fix that line, "
                              f"or set sep if the file is not {_delimiter_name(sep)}-separated.") from None
         raise ValueError(f"{path} could not be read as CSV: {_short(error)}") from None
-    except (UnicodeDecodeError, pd.errors.EmptyDataError) as error:
-        raise ValueError(f"{path} could not be read as a CSV text file: {_short(error)}") from None
+    except UnicodeDecodeError:
+        line, byte = _first_undecodable(path)
+        raise ValueError(f"{path} is not UTF-8 text: line {line} holds the byte {byte!r}. Save the file as UTF-8 "
+                         "(Excel: 'CSV UTF-8').") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path} is empty: no header line, no rows.") from None
     if frame.shape[1] == 1 and any(d in str(frame.columns[0]) for d in DELIMITERS if d != sep):
         other = next(d for d in DELIMITERS if d != sep and d in str(frame.columns[0]))
         raise ValueError(f"{path} has one column, {_short(frame.columns[0])!r}: it looks "
                          f"{_delimiter_name(other)}-separated. Set sep = {other!r}.")
     return frame
+
+
+def _first_undecodable(path: Path) -> tuple[int, bytes]:
+    """(line number, byte) of the first byte of ``path`` that is not UTF-8, read in blocks."""
+    decoder, line = codecs.getincrementaldecoder("utf-8")(), 1
+    with path.open("rb") as stream:
+        while block := stream.read(2**20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                return line + block[:error.start].count(b"\n"), block[error.start:error.start + 1]
+            line += block.count(b"\n")
+    return line, b""
 
 
 def _first_ragged_line(path: Path, sep: str) -> tuple[int, int, int] | None:
@@ -129,16 +165,29 @@ def parse_dates(values: pd.Series, origin: str, date_format: str | None = None) 
                              f"{_short(_first_mismatch(unique, date_format))!r}).")
     else:
         parsed = _infer(unique, origin)
+    _check_years(parsed, unique, origin)
     return pd.DatetimeIndex(parsed.take(unique.get_indexer(text))).normalize()
+
+
+def _check_years(parsed: pd.DatetimeIndex, values: pd.Index, origin: str) -> None:
+    """Refuse a date outside 1800-2199 (a typo such as 0015-01-02, or a number read as a date), naming it."""
+    years = np.asarray(parsed.year)
+    wrong = (years < 1800) | (years > 2199)
+    if wrong.any():
+        raise ValueError(f"{origin}: {_short(values[int(np.flatnonzero(wrong)[0])])!r} is not a market date (its "
+                         "year is outside 1800-2199).")
 
 
 def _infer(unique: pd.Index, origin: str) -> pd.DatetimeIndex:
     iso = _try_format(unique, "ISO8601")
     if iso is not None:
         return iso
-    readings = {}
+    readings, guesses = {}, []
     for dayfirst in (False, True):
-        guessed = pd.tseries.api.guess_datetime_format(unique[0], dayfirst=dayfirst)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Parsing dates in %Y-%m-%d format when dayfirst=True"
+            guessed = pd.tseries.api.guess_datetime_format(unique[0], dayfirst=dayfirst)
+        guesses += [guessed] if guessed else []
         parsed = _try_format(unique, guessed) if guessed else None
         if parsed is not None:
             readings[guessed] = parsed
@@ -151,8 +200,15 @@ def _infer(unique: pd.Index, origin: str) -> pd.DatetimeIndex:
         (first, _), (second, _) = distinct
         raise ValueError(f"{origin}: dates such as {unique[0]!r} read both as {first!r} and as {second!r}. Set "
                          f"date_format to the one the file uses (for instance date_format = {second!r}).")
-    raise ValueError(f"{origin}: could not read {_short(unique[0])!r} as a date. Give ISO dates (2020-01-31) or set "
-                     "date_format (for instance date_format = '%d.%m.%Y').")
+    raise ValueError(f"{origin}: could not read {_short(_least_wrong(unique, guesses))!r} as a date. Give ISO dates "
+                     "(2020-01-31) or set date_format (for instance date_format = '%d.%m.%Y').")
+
+
+def _least_wrong(unique: pd.Index, formats) -> str:
+    """The first value that fails the format most values fit (ISO, or a guessed one): the value to fix."""
+    counts = {f: int(pd.isna(pd.to_datetime(unique, format=f, errors="coerce")).sum())
+              for f in ("ISO8601", *formats)}
+    return _first_mismatch(unique, min(counts, key=counts.get))
 
 
 def _try_format(values: pd.Index, date_format: str) -> pd.DatetimeIndex | None:
@@ -189,14 +245,15 @@ def _whole_numbers(values: pd.Series) -> bool:
 
 
 def numeric_column(values: pd.Series, origin: str, missing_codes: tuple = ()) -> tuple[pd.Series, int]:
-    """A column as floats; text other than ``missing_codes`` is an error naming its row and value.
+    """A column as finite floats; text other than ``missing_codes``, and infinities ('inf', 1e999), are errors
+    naming their row and value.
 
     Returns the numbers and how many ``missing_codes`` were read as missing.
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.astype(float)
         coded = numbers.isin([c for c in missing_codes if not isinstance(c, str)])
-        return numbers.mask(coded), int(coded.sum())
+        return _finite(numbers.mask(coded), values, origin), int(coded.sum())
     text = values.astype("string").str.strip()
     coded = text.isin([str(c) for c in missing_codes]).fillna(False).astype(bool)
     numbers = pd.to_numeric(text.mask(coded), errors="coerce")
@@ -207,7 +264,16 @@ def numeric_column(values: pd.Series, origin: str, missing_codes: tuple = ()) ->
         hint = " It looks like a decimal comma: set decimal = ','." if re.fullmatch(r"-?\d+,\d+", value) else ""
         hint = " It looks like a repeated header line." if value.lower() == str(values.name).strip().lower() else hint
         raise ValueError(f"{origin} holds text where numbers belong: {_short(value)!r} in data row {row + 1}.{hint}")
-    return numbers.astype(float), int(coded.sum())
+    return _finite(numbers.astype(float), values, origin), int(coded.sum())
+
+
+def _finite(numbers: pd.Series, values: pd.Series, origin: str) -> pd.Series:
+    infinite = np.isinf(numbers.to_numpy())
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise ValueError(f"{origin} holds an infinite number, {_short(values.iloc[row])!r} in data row {row + 1}; "
+                         "prices and returns are finite.")
+    return numbers
 
 
 def _delimiter_name(sep: str) -> str:

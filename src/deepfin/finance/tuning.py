@@ -22,7 +22,7 @@ from deepfin.tuning import GridSearchCV
 
 def grid_search(model, grid: dict, X: pd.DataFrame, y: pd.Series, windows: list[Window], realised=None,
                 strategy: Callable[[pd.Series], pd.DataFrame] | None = None, known_by=None,
-                advance: Callable[[int], None] | None = None, n_jobs: int = 1) -> GridSearchCV:
+                advance: Callable[[int], None] | None = None, n_jobs: int = 1, journal=None) -> GridSearchCV:
     """deepfin's GridSearchCV over ``grid`` (names of the model's ``net``) with one fold per window: the
     candidates whose networks share a layer pattern train together as one stack, and the (fold, stack) jobs
     run on ``n_jobs`` processes.
@@ -32,7 +32,8 @@ def grid_search(model, grid: dict, X: pd.DataFrame, y: pd.Series, windows: list[
     date the choice is made) only those realised before it. ``strategy`` maps a fold's predicted
     probabilities to its book's per-date ``before_costs`` and ``after_costs`` returns. No refit: the chosen
     parameters are refitted window by window by the walk-forward evaluation. ``advance(n)`` is called as each
-    job's n fits are scored (a progress bar).
+    job's n fits are scored (a progress bar). ``journal`` records each job's scores as it finishes and skips
+    the jobs it holds (``GridSearchCV``'s ``journal``).
     """
     folds = []
     for window in windows:
@@ -43,7 +44,7 @@ def grid_search(model, grid: dict, X: pd.DataFrame, y: pd.Series, windows: list[
         folds.append((train, test[scored]))
     search = GridSearchCV(model, {f"net__{name}": values for name, values in grid.items()},
                           scoring=_fold_scorer(strategy), cv=folds, refit=False, error_score="raise", n_jobs=n_jobs,
-                          progress=advance)
+                          progress=advance, journal=journal)
     return search.fit(X, y, **realised_for(model, realised))
 
 

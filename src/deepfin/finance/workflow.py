@@ -93,7 +93,7 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
     config = config.resolved()
     recipe = RECIPES[config.recipe]
     panel, universe = load_sources(config, prices, universe)
-    clean, price_report = validate_prices(panel.prices)
+    clean, price_report = validate_prices(panel.prices, panel.source)
     price_report.notes[:0] = panel.notes
     panel = replace(panel, prices=clean)
     grid_dates = grid(clean, recipe.period)
@@ -236,8 +236,10 @@ def _unpriced_members(universe: Universe, grid_dates: Grid, outcomes: Outcomes) 
             "members_never_priced": int(never.sum())}
 
 
-def execute(plan: Plan, verbose: int = 1) -> Result:
-    """Tune, evaluate walk-forward, compare with the seed's shuffled evaluation, backtest."""
+def execute(plan: Plan, verbose: int = 1, journal=None) -> Result:
+    """Tune, evaluate walk-forward, compare with the seed's shuffled evaluation, backtest. With a ``journal``
+    (``deepfin.finance.journal``) every fit, window and fold is recorded as it finishes, and those it already
+    holds are not run again."""
     config = plan.config
 
     def model_with(**params):
@@ -246,18 +248,18 @@ def execute(plan: Plan, verbose: int = 1) -> Result:
                          random_state=config.seed, **params)
 
     if config.tuning == "per_window":
-        table, by_window, predictions, fitted, auc = tune_per_window(plan, model_with, verbose)
+        table, by_window, predictions, fitted, auc = tune_per_window(plan, model_with, verbose, journal)
         chosen = by_window[-1]["params"]
     else:
-        table = tune(plan, model_with(), verbose)
+        table = tune(plan, model_with(), verbose, journal=journal)
         chosen, by_window = best_params(table), None
         say(verbose, f"  best {chosen}, walk-forward AUC {table['mean_auc'].iloc[0]:.4f}")
-        predictions, fitted, auc = out_of_sample(plan, model_with(**chosen), verbose)
+        predictions, fitted, auc = out_of_sample(plan, model_with(**chosen), verbose, journal)
     date_auc, ic = per_date_auc(predictions), information_coefficient(predictions)
     say(verbose, f"  per-date AUC {date_auc.mean():.4f}, rank IC {ic.mean():+.4f}")
     say(verbose, f"Leakage report: the seed's shuffled {config.shuffled_folds}-fold evaluation, with and without "
                  "year/month dummies")
-    leakage = leakage_report(model_with, chosen, labelled_rows(plan), auc, config, verbose)
+    leakage = leakage_report(model_with, chosen, labelled_rows(plan), auc, config, verbose, journal)
     signals, weights, book = backtest(plan, predictions["probability"])
     selection = {**selection_bias(table),
                  "deflated_sharpe": deflated_sharpe(book["before_costs"], table.get("sharpe", [])),
@@ -273,9 +275,9 @@ def execute(plan: Plan, verbose: int = 1) -> Result:
 
 
 def tune(plan: Plan, model, verbose: int = 1, folds: list[Window] | None = None,
-         known_by: pd.Timestamp | None = None) -> pd.DataFrame:
+         known_by: pd.Timestamp | None = None, journal=None) -> pd.DataFrame:
     """The grid search on ``folds`` (the tuning windows), each fold scored by AUC and by its book's Sharpe ratio,
-    both from outcomes known by ``known_by`` (the first out-of-sample date)."""
+    both from outcomes known by ``known_by`` (the first out-of-sample date); its fits recorded in ``journal``."""
     config = plan.config
     folds = plan.tuning_windows if folds is None else folds
     known_by = plan.test_windows[0].test[0] if known_by is None else known_by
@@ -291,11 +293,12 @@ def tune(plan: Plan, model, verbose: int = 1, folds: list[Window] | None = None,
                  f"(test {folds[0].test[0].date()} to {folds[-1].test[-1].date()})")
     with progress(n_candidates * len(folds), verbose, "fit") as advance:
         search = grid_search(model, config.grid, plan.X, plan.y, folds, plan.rows["realised"],
-                             fold_book, known_by, advance, config.n_jobs)
+                             fold_book, known_by, advance, config.n_jobs,
+                             None if journal is None else journal.scoped("tuning", str(known_by)))
     return results_table(search)
 
 
-def tune_per_window(plan: Plan, model_with, verbose: int = 1):
+def tune_per_window(plan: Plan, model_with, verbose: int = 1, journal=None):
     """Nested walk-forward: before each test window, the grid search on the ``tuning_folds`` windows just before
     it (scored on outcomes known by its first date), and the winner fitted on the window. Returns the first
     window's search table (the tune-once search), each window's choice, the predictions, the last window's model
@@ -305,20 +308,21 @@ def tune_per_window(plan: Plan, model_with, verbose: int = 1):
     parts, by_window, table, fitted = [], [], None, None
     say(verbose, f"Tuning before each of the {len(plan.test_windows)} test windows (tuning = \"per_window\")")
     for number, window in enumerate(plan.test_windows):
-        found = tune(plan, model_with(), 0, windows[number:number + folds], window.test[0])
+        found = tune(plan, model_with(), 0, windows[number:number + folds], window.test[0], journal)
         chosen = best_params(found)
         table = found if table is None else table
         by_window.append({"window": number, "test_start": str(window.test[0].date()), "params": chosen,
                           "tuning_auc": float(found["mean_auc"].iloc[0])})
         say(verbose, f"  window {number} ({window.test[0].date()}): {chosen}, walk-forward AUC "
                      f"{found['mean_auc'].iloc[0]:.4f}")
-        part, fitted = walk_forward_predictions(model_with(**chosen), plan.X, plan.y, [window], plan.rows["realised"])
+        part, fitted = walk_forward_predictions(model_with(**chosen), plan.X, plan.y, [window], plan.rows["realised"],
+                                                journal=journal, last_model=number == len(plan.test_windows) - 1)
         parts.append(part.assign(window=number))
     predictions, auc = _pooled(plan, pd.concat(parts), verbose)
     return table, by_window, predictions, fitted, auc
 
 
-def out_of_sample(plan: Plan, model, verbose: int = 1):
+def out_of_sample(plan: Plan, model, verbose: int = 1, journal=None):
     """Predictions of every test row (with their next-period returns), the last window's model, the pooled AUC
     with its interval."""
     config = plan.config
@@ -326,7 +330,7 @@ def out_of_sample(plan: Plan, model, verbose: int = 1):
                  f"{RECIPES[config.recipe].period}s")
     with progress(len(plan.test_windows), verbose, "window") as advance:
         predictions, fitted = walk_forward_predictions(model, plan.X, plan.y, plan.test_windows,
-                                                       plan.rows["realised"], advance, config.n_jobs)
+                                                       plan.rows["realised"], advance, config.n_jobs, journal)
     predictions, auc = _pooled(plan, predictions, verbose)
     return predictions, fitted, auc
 
@@ -369,13 +373,14 @@ def window_table(plan: Plan, predictions: pd.DataFrame, date_auc: pd.Series, ic:
 
 
 def leakage_report(model_with, chosen: dict, data: tuple[pd.DataFrame, pd.Series], auc, config: RunConfig,
-                   verbose: int) -> dict:
+                   verbose: int, journal=None) -> dict:
     """Shuffled K-fold AUC with and without calendar dummies next to the walk-forward AUC, and why they differ."""
     X, y = data
-    returns_only = X[return_columns(X)]
+    returns = return_columns(X)
+    returns_only = X if list(X.columns) == returns else X[returns]  # no copy of the rows when it is all
     with progress(2 * config.shuffled_folds, verbose, "fit") as advance:
         figures = {name: shuffled_cv_auc(model_with(**chosen), rows, y, config.shuffled_folds, config.seed, advance,
-                                         config.n_jobs)
+                                         config.n_jobs, journal)
                    for name, rows in (("with_dummies", with_calendar_dummies(returns_only)),
                                       ("without_dummies", returns_only))}
     figures["walk_forward"] = auc[0]

@@ -6,7 +6,7 @@ import inspect
 
 import numpy as np
 
-from deepfin import backend, initializers, regularizers
+from deepfin import _budget, backend, initializers, regularizers
 from deepfin.engine.tensor import Tensor, as_tensor, no_grad
 from deepfin.engine.variable import Variable
 from deepfin.layers.symbolic import KerasTensor
@@ -70,6 +70,7 @@ class Layer:
                    regularizer=None, name: str | None = None) -> Variable:
         """Create, initialize and track a weight (as Keras's ``add_weight``)."""
         shape = tuple(int(d) for d in shape)
+        _budget.claim(shape, f"{self.name}/{name or f'variable_{len(self._weights)}'}")  # a model file's ceiling
         value = initializers.get(initializer)(shape, dtype=dtype or self.dtype)
         variable = Variable(value, trainable=trainable and self._trainable,
                             name=name or f"variable_{len(self._weights)}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from deepfin._text import shape_str
+from deepfin.engine.graph import topological_order
 
 
 class KerasTensor:
@@ -29,9 +30,6 @@ class KerasTensor:
     @property
     def parents(self) -> list[KerasTensor]:
         """The symbolic tensors the layer was called on, in order (empty for a model input)."""
-        return self._parents()
-
-    def _parents(self) -> list[KerasTensor]:
         if self._inputs is None:
             return []
         return list(self._inputs) if isinstance(self._inputs, list) else [self._inputs]
@@ -42,16 +40,4 @@ class KerasTensor:
 
 def trace(outputs: list[KerasTensor]) -> list[KerasTensor]:
     """Every KerasTensor that ``outputs`` depend on, inputs before what is computed from them."""
-    order, seen = [], set()
-    stack = [(kt, False) for kt in reversed(outputs)]
-    while stack:
-        kt, expanded = stack.pop()
-        if expanded:
-            order.append(kt)
-            continue
-        if id(kt) in seen:
-            continue
-        seen.add(id(kt))
-        stack.append((kt, True))
-        stack.extend((p, False) for p in reversed(kt._parents()) if id(p) not in seen)
-    return order
+    return topological_order(outputs, lambda kt: kt.parents)

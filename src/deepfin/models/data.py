@@ -35,20 +35,26 @@ def split_structure(data, names: list[str], what: str) -> list:
 
 def check_input(x, expected: tuple | None, dtype: str, label: str, model_name: str,
                 input_name: str = "input") -> np.ndarray:
-    """``x`` as a finite float array of the model's dtype that fits ``expected``."""
+    """``x`` as a finite float array of the model's dtype that fits ``expected``.
+
+    A memory-mapped array (``np.load(path, mmap_mode="r")``, ``np.memmap``) is checked as it is, in blocks of
+    rows, and returned uncast and unread: the model casts each batch to its dtype as it takes it, so an array
+    larger than memory trains without ever being loaded whole. Anything else is cast to the model's dtype here.
+    """
     if x is None:
         raise ValueError(f"{label} is required. Received: {label}=None")
-    array = np.asarray(x)
+    mapped = isinstance(x, np.memmap)
+    array = x if mapped else np.asarray(x)
     if array.dtype.kind not in "biuf":
         raise ValueError(f"{label} must hold numbers. Received an array of dtype {array.dtype}.")
     if array.ndim == 0:
         raise ValueError(f"{label} must have a batch axis. Received a scalar.")
     if array.ndim == 1 and (expected is None or tuple(expected[1:]) == (1,)):
         array = array.reshape(-1, 1)  # one feature per sample, as Keras 2 accepted
-    array = array.astype(dtype, copy=False)
-    bad = ~np.isfinite(array)
-    if bad.any():
-        row = int(np.argwhere(bad)[0][0])
+    if not mapped:
+        array = array.astype(dtype, copy=False)
+    row = first_non_finite_row(array)
+    if row is not None:
         raise ValueError(f"{label} contains NaN or inf (first at row {row}). Clean or impute it first.")
     if expected is not None and not fits(array.shape, expected):
         raise ValueError(
@@ -56,6 +62,19 @@ def check_input(x, expected: tuple | None, dtype: str, label: str, model_name: s
             f"'{input_name}' expects inputs of shape {shape_str(expected)}."
         )
     return array
+
+
+def first_non_finite_row(array: np.ndarray, block_bytes: int = 1 << 22) -> int | None:
+    """The first row holding a NaN or an infinity, or None; read in blocks of about ``block_bytes`` so that a
+    memory-mapped array is streamed and no temporary grows with the array."""
+    if array.dtype.kind not in "fc" or array.size == 0:
+        return None
+    step = max(1, block_bytes // max(1, array[:1].nbytes))
+    for start in range(0, len(array), step):
+        bad = ~np.isfinite(array[start:start + step])
+        if bad.any():
+            return start + int(np.argwhere(bad)[0][0])
+    return None
 
 
 def fits(shape: tuple, expected: tuple) -> bool:
@@ -68,6 +87,12 @@ def check_same_length(arrays: list[np.ndarray], labels: list[str]) -> int:
         described = ", ".join(f"{label} has {len(a)}" for a, label in zip(arrays, labels))
         raise ValueError(f"Data cardinality is ambiguous: {described} samples. Make them equal.")
     return len(arrays[0])
+
+
+def check_not_empty(n: int, label: str, what: str) -> None:
+    """Refuse data of 0 samples before ``what`` (a method name) does any work."""
+    if n == 0:
+        raise ValueError(f"{label} has 0 samples; {what}() needs at least one.")
 
 
 def check_sample_weight(sample_weight, n: int, dtype: str, label: str = "sample_weight"):

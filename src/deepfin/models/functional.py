@@ -59,7 +59,7 @@ class Functional(Model):
         return [kt.name for kt in self.inputs]
 
     def _output_names(self) -> list[str]:
-        return self._output_keys or [kt._layer.name for kt in self.outputs]
+        return self._output_keys or [kt.layer.name for kt in self.outputs]
 
     def _pack_outputs(self, outputs: list):
         return dict(zip(self._output_keys, outputs)) if self._output_keys else super()._pack_outputs(outputs)

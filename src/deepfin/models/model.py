@@ -44,8 +44,10 @@ class Model(Trainer, Layer):
         return [self.name]
 
     def _call_arrays(self, xs: list[np.ndarray], training: bool) -> list[Tensor]:
-        """Run the model on its inputs (one array per model input); one Tensor per output."""
-        out = self(Tensor(xs[0]) if len(xs) == 1 else [Tensor(x) for x in xs], training=training)
+        """Run the model on its inputs (one array per model input, cast here to the model's dtype: a batch of
+        a memory-mapped array arrives in the file's); one Tensor per output."""
+        inputs = [Tensor(x, dtype=self.dtype) for x in xs]
+        out = self(inputs[0] if len(inputs) == 1 else inputs, training=training)
         if isinstance(out, dict):
             return list(out.values())
         return list(out) if isinstance(out, (list, tuple)) else [out]
@@ -132,6 +134,14 @@ class Model(Trainer, Layer):
 
             return Functional.from_config(config, custom_objects)
         return cls(**config)
+
+    def export(self, filepath, format: str = "tf_saved_model", verbose=None, input_signature=None, **kwargs) -> None:
+        """Write the model for inference outside Python, as Keras 3's ``export``: ``format="onnx"`` (the one
+        format deepfin writes; needs ``pip install deepfin[onnx]``) gives one ONNX file with a free batch axis,
+        dropout as the identity and batch normalization in inference form; ``opset_version=`` picks the opset."""
+        from deepfin.export import export_model
+
+        export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
 
     def to_json(self, **kwargs) -> str:
         """The architecture as JSON, for ``deepfin.models.model_from_json``."""

@@ -97,7 +97,7 @@ class Sequential(Model):
         ``Model(model.inputs, model.get_layer(name).output)`` extracts a hidden layer."""
         x = self._input_layer.output
         for layer in self._layers:
-            x = layer.output if layer.output is not None and layer.output._parents() == [x] else layer(x)
+            x = layer.output if layer.output is not None and layer.output.parents == [x] else layer(x)
         self.inputs, self.outputs = [self._input_layer.output], [x]
 
     def compute_output_shape(self, input_shape) -> tuple:

@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from deepfin._text import shape_str
+from deepfin._text import layer_shape_str
+from deepfin.layers.symbolic import trace
 
 
 def summary_lines(model, line_length: int | None = None, positions=None) -> list[str]:
@@ -58,34 +59,27 @@ def _rows(model) -> tuple[list[list[str]], bool]:
     for layer in model.layers:
         if shape is not None:
             shape = layer.compute_output_shape(shape)
-        rows.append([f"{layer.name} ({type(layer).__name__})", _shape_text(shape), f"{layer.count_params():,}"])
+        rows.append([f"{layer.name} ({type(layer).__name__})", layer_shape_str(shape), f"{layer.count_params():,}"])
     return rows, False
 
 
 def _functional_rows(model) -> tuple[list[list[str]], bool]:
     outputs_of, inputs_of = {}, {}
-    for kt in model._nodes:
-        outputs_of.setdefault(id(kt._layer), []).append(kt.shape)
-        for parent in kt._parents():
-            names = inputs_of.setdefault(id(kt._layer), [])
-            if parent._layer.name not in names:
-                names.append(parent._layer.name)
+    for kt in trace(model.outputs):
+        outputs_of.setdefault(id(kt.layer), []).append(kt.shape)
+        for parent in kt.parents:
+            names = inputs_of.setdefault(id(kt.layer), [])
+            if parent.layer.name not in names:
+                names.append(parent.layer.name)
     chain = all(len(inputs_of.get(id(layer), [])) <= 1 for layer in model.layers) and \
         len(model.inputs) == 1 and len(model.outputs) == 1
     rows = []
     for layer in model.layers:
         shapes = {tuple(s) for s in outputs_of.get(id(layer), [])}
-        shape_text = _shape_text(next(iter(shapes))) if len(shapes) == 1 else "multiple"
+        shape_text = layer_shape_str(next(iter(shapes))) if len(shapes) == 1 else "multiple"
         row = [f"{layer.name} ({type(layer).__name__})", shape_text, f"{layer.count_params():,}"]
         if not chain:
             row.append(", ".join(inputs_of.get(id(layer), [])))
         rows.append(row)
     return rows, not chain
 
-
-def _shape_text(shape) -> str:
-    if shape is None:
-        return "?"
-    if isinstance(shape, list):
-        return "[" + ", ".join(shape_str(s) for s in shape) + "]"
-    return shape_str(shape)

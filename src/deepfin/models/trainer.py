@@ -91,13 +91,16 @@ class Trainer:
         self._batch_tally = None
 
     # ------------------------------------------------------------ data
-    def _prepare_inputs(self, x, label: str = "x") -> list[np.ndarray]:
+    def _prepare_inputs(self, x, label: str = "x", what: str | None = None) -> list[np.ndarray]:
+        """``x`` as one checked array per model input; with ``what`` (the method), 0 samples are refused."""
         names, expected = self._input_names(), self._expected_input_shapes()
         parts = data.split_structure(x, names, "inputs")
         labels = [label] if len(names) == 1 else [f"{label}[{n!r}]" for n in names]
         arrays = [data.check_input(p, e, self.dtype, lab, self.name, n)
                   for p, e, lab, n in zip(parts, expected, labels, names)]
-        data.check_same_length(arrays, labels)
+        n = data.check_same_length(arrays, labels)
+        if what is not None:
+            data.check_not_empty(n, label, what)
         if not self.built:
             shapes = [(None,) + a.shape[1:] for a in arrays]
             self.build(shapes if len(shapes) > 1 else shapes[0])
@@ -108,9 +111,9 @@ class Trainer:
         out = self.compute_output_shape(shapes if len(shapes) > 1 else shapes[0])
         return list(out) if isinstance(out, list) else [out]
 
-    def _prepare_data(self, x, y, sample_weight=None, prefix: str = ""):
-        """Inputs, targets and sample weights, checked against the model and its losses."""
-        xs = self._prepare_inputs(x, prefix + "x")
+    def _prepare_data(self, x, y, sample_weight=None, prefix: str = "", what: str = "fit"):
+        """Inputs, targets and sample weights, checked against the model and its losses (for method ``what``)."""
+        xs = self._prepare_inputs(x, prefix + "x", what)
         self._penalized = [w for w in self.weights if w.regularizer is not None]
         self._loss_layers = self._flatten_layers()  # their add_loss calls join the loss
         if y is None:
@@ -313,7 +316,7 @@ class Trainer:
         self._require_compiled("evaluate")
         batch_size = data.check_batch_size(batch_size)
         verbose = resolve_verbose(verbose)
-        xs, ys, sample_weight = self._prepare_data(x, y, sample_weight)
+        xs, ys, sample_weight = self._prepare_data(x, y, sample_weight, what="evaluate")
         callback_list = CallbackList(callbacks or [], self, {"verbose": verbose})
         progbar = Progbar(-(-len(xs[0]) // batch_size), verbose)
         logs = self._evaluate_arrays(xs, ys, sample_weight, batch_size=batch_size, callback_list=callback_list)
@@ -344,7 +347,7 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for ``x`` as a NumPy array (a list of them for several outputs, a dict when named)."""
         batch_size = data.check_batch_size(batch_size)
-        xs = self._prepare_inputs(x)
+        xs = self._prepare_inputs(x, what="predict")
         callback_list = CallbackList(callbacks, self, {}) if callbacks else _NO_CALLBACKS
         callback_list.call("on_predict_begin", {})
         outputs = []
@@ -370,7 +373,7 @@ class Trainer:
         ``reset_metrics()``, as Keras 3 does.
         """
         self._require_compiled("train_on_batch")
-        xs, ys, sample_weight = self._prepare_data(x, y, sample_weight)
+        xs, ys, sample_weight = self._prepare_data(x, y, sample_weight, what="train_on_batch")
         sample_weight = self._with_class_weight(class_weight, ys, sample_weight)
         self._ensure_metrics(xs, ys)
         if reset_metrics or getattr(self, "_batch_tally", None) is None:
@@ -386,7 +389,7 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) on one batch, without updating the weights."""
         self._require_compiled("test_on_batch")
-        xs, ys, sample_weight = self._prepare_data(x, y, sample_weight)
+        xs, ys, sample_weight = self._prepare_data(x, y, sample_weight, what="test_on_batch")
         logs = self._evaluate_arrays(xs, ys, sample_weight, batch_size=len(xs[0]))
         return logs if return_dict else _flatten(logs)
 

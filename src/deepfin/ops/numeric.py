@@ -352,18 +352,22 @@ def full(shape, fill_value, dtype=None) -> Tensor:
 
 
 def zeros_like(x, dtype=None) -> Tensor:
-    x = convert_to_tensor(x)
-    return _constant(np.zeros(x.shape, x.dtype if dtype is None else np.dtype(dtype)))
+    return _constant(np.zeros(*_shape_and_dtype(x, dtype)))
 
 
 def ones_like(x, dtype=None) -> Tensor:
-    x = convert_to_tensor(x)
-    return _constant(np.ones(x.shape, x.dtype if dtype is None else np.dtype(dtype)))
+    return _constant(np.ones(*_shape_and_dtype(x, dtype)))
 
 
 def full_like(x, fill_value, dtype=None) -> Tensor:
+    shape, dtype = _shape_and_dtype(x, dtype)
+    return _constant(np.full(shape, data_of(fill_value), dtype))
+
+
+def _shape_and_dtype(x, dtype) -> tuple[tuple[int, ...], np.dtype]:
+    """``x``'s shape, and ``dtype`` or else ``x``'s dtype, for the ``*_like`` ops."""
     x = convert_to_tensor(x)
-    return _constant(np.full(x.shape, data_of(fill_value), x.dtype if dtype is None else np.dtype(dtype)))
+    return x.shape, x.dtype if dtype is None else np.dtype(dtype)
 
 
 def arange(start, stop=None, step=None, dtype=None) -> Tensor:

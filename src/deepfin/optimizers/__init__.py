@@ -27,6 +27,8 @@ class Optimizer:
     ``deepfin.optimizers.schedules``); ``lr`` is accepted as Keras 2's spelling.
     """
 
+    scratch_slots: tuple[str, ...] = ("scratch", "scratch2")  # work buffers, written before read each step
+
     def __init__(self, learning_rate: float | Callable = 0.001, *, name: str | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
                  global_clipnorm: float | None = None, **kwargs):
@@ -90,8 +92,20 @@ class Optimizer:
         self.built = True
 
     def create_slots(self, value: np.ndarray) -> dict[str, np.ndarray]:
-        """The state ``update_step`` keeps for a variable of ``value``'s shape (moments, scratch buffers)."""
+        """The arrays ``update_step`` keeps for a variable of ``value``'s shape: its state (moments,
+        accumulators) and work buffers, named in ``scratch_slots``, that save allocations."""
         return {}
+
+    def state_slots(self) -> list[dict[str, np.ndarray]]:
+        """The state of each variable the optimizer was built for, in build order, by slot name.
+
+        These are the arrays a saved model keeps (Keras's optimizer variables, less the step count);
+        writing into them restores a state. Work buffers are left out: every step rewrites them
+        before reading, so they hold nothing worth saving.
+        """
+        if not self.built:
+            return []
+        return [{k: a for k, a in slots.items() if k not in self.scratch_slots} for slots in self._slots]
 
     def apply_gradients(self, grads_and_vars) -> int:
         grads, variables = zip(*grads_and_vars)

@@ -7,6 +7,8 @@ Keras wrappers, ``DateHoldoutClassifier`` and pipelines ending in one group the 
 pattern) and each (split, group) is one job, whose candidates train together through the estimator's
 ``fit_many``; other estimators fit one candidate per job. Jobs run through joblib (``n_jobs``; under
 ``deepfin.parallel.cluster`` on Dask). A stacked candidate's ``fit_time`` is its share of its group's time.
+With a ``journal`` (``deepfin.finance.journal``) each job's scores are recorded as it finishes, and a job already
+recorded is not run again (an interrupted search resumes).
 """
 
 from __future__ import annotations
@@ -29,17 +31,21 @@ from sklearn.utils import _safe_indexing
 class GridSearchCV(model_selection.GridSearchCV):
     """Exhaustive search over ``param_grid`` with cross-validation, as scikit-learn's, stacking what it can.
 
-    ``progress``, the one argument scikit-learn's lacks, is called with the number of fits each finished job
-    completed (for a progress bar). ``stack_groups_`` lists the groups of candidate indices trained together.
+    ``progress``, one argument scikit-learn's lacks, is called with the number of fits each finished job
+    completed (for a progress bar). ``journal``, the other, records each job's scores as it finishes (its
+    ``put(identity, record)``) and gives back those of jobs already done (its ``get(identity)``, None for a job
+    not done); a job's identity is the estimator, the split's training and test positions and its candidates, so
+    a journal must be kept to one data set. ``stack_groups_`` lists the groups of candidate indices trained
+    together.
     """
 
     def __init__(self, estimator, param_grid, *, scoring=None, n_jobs=None, refit=True, cv=None, verbose=0,
                  pre_dispatch="2*n_jobs", error_score=np.nan, return_train_score=False,
-                 progress: Callable[[int], None] | None = None):
+                 progress: Callable[[int], None] | None = None, journal=None):
         super().__init__(estimator, param_grid, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv,
                          verbose=verbose, pre_dispatch=pre_dispatch, error_score=error_score,
                          return_train_score=return_train_score)
-        self.progress = progress
+        self.progress, self.journal = progress, journal
 
     def fit(self, X, y=None, **params):
         """Score every candidate on every split, then (with ``refit``) fit the best on all of ``X``."""
@@ -52,23 +58,46 @@ class GridSearchCV(model_selection.GridSearchCV):
         if self.verbose:
             print(f"Fitting {len(splits)} folds for each of {len(candidates)} candidates, totalling "
                   f"{len(splits) * len(candidates)} fits, in {len(self.stack_groups_)} groups")
-        pairs = [(split_index, group) for split_index in range(len(splits)) for group in self.stack_groups_]
-        jobs = (delayed(_fit_and_score)(estimator, X, y, splits[split_index], [candidates[i] for i in group], scorer,
-                                        params, self.return_train_score, self.error_score)
-                for split_index, group in pairs)
-        cells = {}
-        parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch, return_as="generator")
-        for (split_index, group), outcome in zip(pairs, parallel(jobs)):
-            for index, cell in zip(group, outcome):
-                cells[index, split_index] = cell
-            if self.progress is not None:
-                self.progress(len(group))
+        cells = self._score(estimator, X, y, splits, candidates, scorer, params)
         self.multimetric_ = isinstance(cells[0, 0]["test"], dict)
         self._refuse_bad_refit(cells[0, 0]["test"])
         self.cv_results_ = _results(candidates, len(splits), cells, self.return_train_score)
         self.n_splits_, self.scorer_ = len(splits), scorer
         self._refit_best(X, y, params)
         return self
+
+    def _score(self, estimator, X, y, splits: list, candidates: list[dict], scorer, params: dict) -> dict:
+        """Every (candidate, split)'s cell: one job per (split, group), those the journal holds taken from it, the
+        others run through joblib and recorded as each finishes."""
+        pairs = [(split_index, group) for split_index in range(len(splits)) for group in self.stack_groups_]
+        cells, todo = {}, []
+        for split_index, group in pairs:
+            key = None if self.journal is None else self.journal.key(
+                (estimator, *splits[split_index], [candidates[i] for i in group]))
+            found = None if key is None else self.journal.get(key)
+            if found is None:
+                todo.append((split_index, group, key))
+            else:
+                self._place(cells, (split_index, group), found["cells"])
+        jobs = (delayed(_numbered_fit_and_score)(number, estimator, X, y, splits[split_index],
+                                                 [candidates[i] for i in group], scorer, params,
+                                                 self.return_train_score, self.error_score)
+                for number, (split_index, group, _) in enumerate(todo))
+        parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch, return_as="generator_unordered")
+        for number, outcome in parallel(jobs) if todo else ():
+            split_index, group, key = todo[number]
+            if key is not None:
+                self.journal.put(key, {"cells": outcome})
+            self._place(cells, (split_index, group), outcome)
+        return cells
+
+    def _place(self, cells: dict, pair, outcome: list) -> None:
+        """A job's cells into ``cells`` by (candidate, split); the progress bar advanced by its fits."""
+        split_index, group = pair
+        for index, cell in zip(group, outcome):
+            cells[index, split_index] = cell
+        if self.progress is not None:
+            self.progress(len(group))
 
     def _refuse_bad_refit(self, first_scores) -> None:
         if self.multimetric_ and self.refit is not False and not callable(self.refit) \
@@ -180,6 +209,11 @@ def _fit_and_score(estimator, X, y, split, candidates, scorer, params, train_sco
         cell["score_time"] = time.perf_counter() - started
         cells.append(cell)
     return cells
+
+
+def _numbered_fit_and_score(number: int, *args) -> tuple[int, list]:
+    """``(number, _fit_and_score(*args))``: a job's cells with its place, for results taken as they finish."""
+    return number, _fit_and_score(*args)
 
 
 def _fit_or_none(estimator, candidate, X, y, params):

@@ -483,7 +483,7 @@ def _data(model, x, y, validation_split: float, validation_data):
     """Inputs (rows, inputs) and targets (out, rows) in the model's dtype, and the validation pair, checked as
     ``fit`` checks them."""
     x, y = _inputs(model, x, "x"), _targets(model, y, "y")
-    data.check_same_length([x, y], ["x", "y"])
+    data.check_not_empty(data.check_same_length([x, y], ["x", "y"]), "x", "fit")
     if validation_data is not None and validation_split:
         raise ValueError("Pass validation_data or validation_split, not both.")
     if validation_split:
@@ -491,13 +491,15 @@ def _data(model, x, y, validation_split: float, validation_data):
     elif validation_data is not None:
         vx, vy = data.unpack_validation(validation_data)[:2]
         vx, vy = _inputs(model, vx, "validation_x"), _targets(model, vy, "validation_y")
+        data.check_not_empty(data.check_same_length([vx, vy], ["validation_x", "validation_y"]), "validation_x", "fit")
     else:
         return x, _feature_major(y), None
     return x, _feature_major(y), (vx, _feature_major(vy))
 
 
 def _inputs(model, x, label: str) -> np.ndarray:
-    return np.ascontiguousarray(data.check_input(x, model.input_shape, model.dtype, label, model.name))
+    return np.ascontiguousarray(data.check_input(x, model.input_shape, model.dtype, label, model.name),
+                                dtype=model.dtype)  # a memory-mapped x is loaded: the stack takes whole arrays
 
 
 def _targets(model, y, label: str) -> np.ndarray:

@@ -14,6 +14,7 @@ import os
 
 import numpy as np
 
+from deepfin._text import shape_str
 from deepfin.engine.graph import op_attributes, tensors_behind
 from deepfin.engine.tensor import Tensor
 from deepfin.engine.variable import Variable
@@ -29,23 +30,18 @@ def draw_graph(tensor: Tensor, to_file: str | os.PathLike | None = None, show_sh
                dpi: int = 100):
     """Draw the operations and leaves ``tensor`` was computed from, and save the picture to ``to_file``.
 
-    Args:
-        tensor: a result of engine operations (a loss, a layer's output); it must have been
-            computed with gradients recorded (some input required a gradient, outside ``no_grad``).
-        to_file: where to write the picture (its extension picks the format: ``.png``, ``.pdf``,
-            ``.svg``, ...); ``None`` writes nothing.
-        show_shapes: write each tensor's shape in its box.
-        show_values: write the values of tensors of at most four elements (a loss, a scalar
-            weight), and of the gradients of such leaves.
-        show_backward: draw the backward pass (dashed red arrows, and the gradient each leaf
-            received). ``None``, the default, draws it when ``backward()`` has run, that is when
-            some leaf has a ``.grad``.
-        rankdir: ``'LR'`` draws the forward pass left to right, as the seeds do; ``'TB'`` top to
-            bottom; ``'RL'`` and ``'BT'`` reverse them.
-        dpi: resolution of a raster picture, in dots per inch.
+    ``tensor`` is a result of engine operations (a loss, a layer's output), computed with gradients
+    recorded: some input required a gradient, outside ``no_grad``. ``to_file`` is where the picture
+    goes, its extension picking the format (``.png``, ``.pdf``, ``.svg``, ...); ``None`` writes
+    nothing. ``show_shapes`` writes each tensor's shape in its box; ``show_values`` writes the values
+    of tensors of at most four elements (a loss, a scalar weight) and of the gradients of such
+    leaves. ``show_backward`` draws the backward pass (dashed red arrows, and the gradient each leaf
+    received); ``None``, the default, draws it when ``backward()`` has run, that is when some leaf
+    has a ``.grad``. ``rankdir='LR'`` draws the forward pass left to right, as the seeds do, ``'TB'``
+    top to bottom, and ``'RL'`` and ``'BT'`` reverse them; ``dpi`` is the resolution of a raster
+    picture, in dots per inch.
 
-    Returns:
-        The matplotlib ``Figure`` (shown inline in Jupyter).
+    Returns the matplotlib ``Figure``, which Jupyter shows inline.
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"draw_graph needs a deepfin Tensor. Received: {type(tensor).__name__}")
@@ -85,7 +81,7 @@ def _rows(node: Tensor, is_root: bool, show_shapes: bool, show_values: bool, sho
         header.append(Cell(kind, face=face))
     rows = [header]
     if show_shapes:
-        rows.append([Cell(f"shape {_shape(node.shape)}  {node.dtype}")])
+        rows.append([Cell(f"shape {shape_str(node.shape)}  {node.dtype}")])
     if show_values and node.size <= 4:
         rows.append([Cell(f"value {_numbers(node.data)}")])
     if show_backward and not node.parents and node.grad is not None:
@@ -113,10 +109,6 @@ def _title(node: Tensor) -> str:
     settings = ", ".join(f"{k}={v}" for k, v in op_attributes(node.grad_fn).items()
                          if v is not None and v is not False)
     return f"{node.op} ({settings})" if settings else node.op
-
-
-def _shape(shape) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _numbers(array: np.ndarray) -> str:

@@ -20,6 +20,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.textpath import TextToPath
 
+from deepfin._files import save_figure
 from deepfin.utils.layered_layout import layered_layout
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
@@ -42,10 +43,9 @@ class Cell:
 
 @dataclass
 class Box:
-    """A node of the diagram: rows of cells, an outline colour, and an optional group name."""
+    """A node of the diagram: rows of cells, and an optional group name."""
 
     rows: list[list[Cell]]
-    edge: str = "black"
     group: str | None = None
     size: tuple[float, float] = field(default=(0.0, 0.0), init=False)
 
@@ -53,13 +53,12 @@ class Box:
 @dataclass
 class Arrow:
     """An edge from box ``source`` to box ``target`` (indices); ``reverse`` draws it target to source,
-    beside the forward edge (a backward pass), in its own colour and style, with an optional label."""
+    beside the forward edge (a backward pass), in its own colour and style."""
 
     source: int
     target: int
     color: str = "black"
     style: str = "solid"
-    label: str | None = None
     reverse: bool = False
 
 
@@ -127,21 +126,17 @@ def draw_diagram(boxes: list[Box], arrows: list[Arrow], rankdir: str = "TB", spl
 
 
 def save_diagram(fig: Figure, path: str | os.PathLike, dpi: int) -> Path:
-    """Save to ``path`` in the format its extension names (PNG without one), never half-written."""
-    from deepfin._files import atomic_write
-
-    path = Path(path)
-    fmt = check_format(path)
+    """Save to ``path`` in the format its extension names (PNG without one), never half-written; a
+    huge diagram at a lower resolution than ``dpi``."""
+    check_format(path)
     width, height = fig.get_size_inches()
     dpi = min(float(dpi), (_MAX_PIXELS / (width * height)) ** 0.5, _MAX_SIDE / max(width, height))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path) as stream:
-        fig.savefig(stream, format=fmt, dpi=dpi)
-    return path
+    return save_figure(fig, path, dpi)
 
 
-def _font(cell: Cell) -> FontProperties:
-    return FontProperties(size=FONT_SIZE, weight="bold" if cell.bold else "normal")
+@functools.lru_cache(maxsize=2)
+def _font(bold: bool) -> FontProperties:
+    return FontProperties(size=FONT_SIZE, weight="bold" if bold else "normal")
 
 
 def _escape(text: str) -> str:
@@ -154,8 +149,7 @@ def _text_size(cell: Cell) -> tuple[float, float]:
 
 @functools.lru_cache(maxsize=4096)
 def _measured(text: str, bold: bool) -> tuple[float, float]:
-    font = FontProperties(size=FONT_SIZE, weight="bold" if bold else "normal")
-    width, _, _ = _measure.get_text_width_height_descent(text, font, ismath=False)
+    width, _, _ = _measure.get_text_width_height_descent(text, _font(bold), ismath=False)
     return width + 2 * _PAD_X, FONT_SIZE * 1.25 + 2 * _PAD_Y
 
 
@@ -173,10 +167,10 @@ def _draw_box(ax, box: Box, centre) -> None:
         x = left
         for cell, w in zip(row, natural):
             w = w * width / sum(natural)
-            ax.add_artist(Rectangle((x, y), w, row_height, facecolor=cell.face, edgecolor=box.edge,
+            ax.add_artist(Rectangle((x, y), w, row_height, facecolor=cell.face, edgecolor="black",
                                    linewidth=0.8, zorder=3))
             ax.text(x + w / 2, y + row_height / 2, _escape(cell.text), ha="center", va="center",
-                    fontproperties=_font(cell), color=cell.color, zorder=4)
+                    fontproperties=_font(cell.bold), color=cell.color, zorder=4)
             x += w
         y += row_height
 
@@ -193,10 +187,6 @@ def _draw_arrow(ax, arrow: Arrow, points, boxes, centres, across: int, splines: 
     ax.add_artist(FancyArrowPatch(path=MplPath(vertices, codes), arrowstyle="-|>", mutation_scale=9,
                                  color=arrow.color, linestyle=arrow.style, linewidth=1.0,
                                  shrinkA=0, shrinkB=0, zorder=2))
-    if arrow.label:
-        x, y = vertices[len(vertices) // 2]
-        ax.text(x, y, _escape(arrow.label), fontsize=FONT_SIZE - 1.5, color=arrow.color, ha="left",
-                va="center", zorder=5, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
 
 
 def _port(point, toward, box: Box, centre, across: int):

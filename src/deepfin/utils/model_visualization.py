@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from deepfin._text import layer_shape_str
 from deepfin.layers.symbolic import trace
 from deepfin.utils.diagram import Arrow, Box, Cell, check_format, check_rankdir, draw_diagram, save_diagram
 
@@ -21,26 +22,21 @@ def plot_model(model, to_file="model.png", show_shapes: bool = False, show_dtype
                splines: str = "ortho", **kwargs):
     """Draw ``model``'s layers and connections and save the picture to ``to_file``, as Keras's ``plot_model``.
 
-    Args:
-        model: a built model (Sequential, functional, or subclassed, drawn as one box).
-        to_file: where to write the picture; its extension picks the format (``.png``, ``.pdf``,
-            ``.svg``, ... as matplotlib writes them), PNG when it has none.
-        show_shapes: show each layer's input and output shapes, ``(None, 3)`` as Keras writes them.
-        show_dtype: show each layer's output dtype.
-        show_layer_names: head each box with ``name (Class)`` rather than the class alone.
-        rankdir: ``'TB'`` draws top to bottom (a tall picture), ``'LR'`` left to right (a wide
-            one); ``'BT'`` and ``'RL'`` reverse them.
-        expand_nested: draw the layers of a model used as a layer inside a dashed frame, rather
-            than one box for it.
-        dpi: resolution of a raster picture, in dots per inch.
-        show_layer_activations: show the activation of layers that have one (``Dense``, ...).
-        show_trainable: mark each layer with weights ``Trainable`` or ``Non-trainable``.
-        splines: how arrows run: ``'ortho'`` (right angles), ``'line'`` / ``'polyline'``
-            (straight), ``'curved'`` / ``'spline'`` (smooth).
+    ``model`` is a built model: Sequential, functional, or subclassed (drawn as one box).
+    ``to_file``'s extension picks the format (``.png``, ``.pdf``, ``.svg``, ... as matplotlib writes
+    them), PNG when it has none. ``show_shapes`` shows each layer's input and output shapes
+    (``(None, 3)``, as Keras writes them), ``show_dtype`` its output dtype, ``show_layer_names``
+    heads each box with ``name (Class)`` rather than the class alone, ``show_layer_activations``
+    shows the activation of layers that have one (``Dense``, ...), and ``show_trainable`` marks each
+    layer with weights ``Trainable`` or ``Non-trainable``. ``rankdir='TB'`` draws top to bottom (a
+    tall picture), ``'LR'`` left to right (a wide one), and ``'BT'`` and ``'RL'`` reverse them.
+    ``expand_nested`` draws the layers of a model used as a layer inside a dashed frame rather than
+    one box for it. ``dpi`` is the resolution of a raster picture, in dots per inch. ``splines``
+    says how arrows run: ``'ortho'`` (right angles), ``'line'`` or ``'polyline'`` (straight),
+    ``'curved'`` or ``'spline'`` (smooth).
 
-    Returns:
-        An ``IPython.display.Image`` of the file (shown inline in Jupyter) when IPython is
-        installed and the file is not a PDF, else ``None``.
+    Returns an ``IPython.display.Image`` of the file (shown inline in Jupyter) when IPython is
+    installed and the file is not a PDF, else ``None``, as Keras does.
     """
     if not model.built:
         raise ValueError(
@@ -75,8 +71,8 @@ def layer_label(layer, input_shape=None, output_shape=None, dtype=None, *, show_
     cells = []
     if show_shapes:
         if class_name != "InputLayer":
-            cells.append(Cell(f"Input shape: {_shape_text(input_shape)}"))
-        cells.append(Cell(f"Output shape: {_shape_text(output_shape)}"))
+            cells.append(Cell(f"Input shape: {layer_shape_str(input_shape)}"))
+        cells.append(Cell(f"Output shape: {layer_shape_str(output_shape)}"))
     if show_dtype:
         cells.append(Cell(f"Output dtype: {dtype or '?'}"))
     if show_trainable and layer.weights:
@@ -154,13 +150,6 @@ def _first_calls(model) -> dict[int, tuple]:
             calls[id(kt.layer)] = (input_shape, kt.shape, kt.dtype)
     return calls
 
-
-def _shape_text(shape) -> str:
-    if shape is None:
-        return "?"
-    if isinstance(shape, list):
-        return "[" + ", ".join(_shape_text(s) for s in shape) + "]"
-    return str(tuple(shape))
 
 
 def _notebook_image(path: str):

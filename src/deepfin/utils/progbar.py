@@ -14,10 +14,20 @@ import time
 from collections.abc import Callable
 
 
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (an IPython shell with a kernel), where pictures show inline.
+
+    A terminal IPython and plain Python are not notebooks; IPython is never imported here.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
 def is_interactive(stream=None) -> bool:
     """True on a terminal or in a Jupyter kernel, where ``\\r`` redraws a line."""
     stream = stream or sys.stdout
-    return bool(getattr(stream, "isatty", lambda: False)()) or "ipykernel" in sys.modules
+    return bool(getattr(stream, "isatty", lambda: False)()) or in_notebook()
 
 
 def resolve_verbose(verbose) -> int:

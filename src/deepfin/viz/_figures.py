@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from deepfin._files import atomic_write
+from deepfin._files import save_figure
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, panel_size=(5.0, 4.0), projection: str | None = None):
@@ -24,12 +23,3 @@ def finish(fig: Figure, path: str | os.PathLike | None, title: str | None = None
     if path is not None:
         save_figure(fig, path)
     return fig
-
-
-def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
-    """Write ``fig`` to ``path`` through a temporary file in the same folder, renamed when complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path) as stream:
-        fig.savefig(stream, format=path.suffix.lstrip(".").lower() or "png", dpi=dpi)
-    return path

@@ -32,6 +32,7 @@ from deepfin.tuning.stacked import fit_stack, pattern, stack_reason
 
 _META = ("meta", "n_features_in_", "n_classes_", "n_outputs_", "classes_", "target_type_")
 _OWN = ("random_state", "verbose")
+FLOATS = (np.float64, np.float32)  # float32 rows pass through as they are (the model casts to its dtype); no copy
 
 
 class _KerasEstimator(BaseEstimator):
@@ -199,7 +200,7 @@ class _KerasEstimator(BaseEstimator):
 
     def _predict_raw(self, X) -> np.ndarray:
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=FLOATS)
         return np.asarray(self.model_.predict(X, verbose=0), dtype=np.float64)
 
     def __sklearn_tags__(self):
@@ -217,7 +218,7 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
 
     def _prepare(self, X, y):
         """Checked inputs and a function giving the targets in the form a model's loss needs."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        X, y = validate_data(self, X, y, dtype=FLOATS)
         y = column_or_1d(y, warn=True)
         self.target_type_ = type_of_target(y, input_name="y", raise_unknown=True)
         if self.target_type_ not in ("binary", "multiclass"):
@@ -253,7 +254,7 @@ class KerasRegressor(RegressorMixin, _KerasEstimator):
 
     def _prepare(self, X, y):
         """Checked inputs and a function giving the targets (as they are)."""
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, multi_output=True)
+        X, y = validate_data(self, X, y, dtype=FLOATS, y_numeric=True, multi_output=True)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         self.target_type_ = type_of_target(y)
         return X, lambda model: y

@@ -1,0 +1,356 @@
+"""ONNX export of a Sequential or functional model: its inference graph, one ONNX node or a few per layer.
+
+``to_onnx(model)`` walks the model's symbolic graph, from ``model.inputs`` to ``model.outputs`` through each
+tensor's ``layer`` and ``parents``, and returns an ``onnx.ModelProto``: one graph input per model input (named
+as the model's inputs, the batch axis free), one graph output per model output (named as ``predict`` names
+them), the weights as initializers in the model's float type (float32, or float64 for a float64 model).
+Dropout is the identity and BatchNormalization uses its moving statistics, as ``predict`` does; a nested model
+is spliced in. A layer or activation that is not deepfin's own is refused by name: Python code has no ONNX
+form. ``export_model`` is ``model.export``: it checks the graph with ``onnx.checker`` and writes it atomically.
+``emit`` adds a model's nodes to a ``GraphBuilder``, for graphs with more in them (``pipeline.py``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from pathlib import Path
+
+import numpy as np
+
+from deepfin import __version__, activations
+from deepfin._files import atomic_write
+from deepfin.layers import (
+    ELU,
+    Activation,
+    Add,
+    BatchNormalization,
+    Concatenate,
+    Dense,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    Maxout,
+    Multiply,
+    ReLU,
+    Softmax,
+    Subtract,
+)
+from deepfin.models import Functional, Sequential
+
+DEFAULT_OPSET = 17
+MIN_OPSET = 13  # Softmax and LogSoftmax over one axis, as deepfin's
+BATCH = "batch"  # the name of the free batch axis
+
+
+def require_onnx():
+    """The ``onnx`` module, or an ImportError that says how to install it."""
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("ONNX export needs the onnx package: pip install deepfin[onnx]") from None
+    return onnx
+
+
+def export_model(model, filepath: str | os.PathLike, format: str = "tf_saved_model", verbose=None,
+                 input_signature=None, **kwargs) -> Path:
+    """``model.export(filepath, format="onnx")``: write ``model``'s inference graph to one ONNX file.
+
+    ``format`` defaults to Keras's "tf_saved_model", which deepfin cannot write, so "onnx" must be asked for.
+    ``opset_version`` (a keyword) picks the ONNX opset, 17 by default. ``verbose`` prints where the file went.
+    """
+    if format != "onnx":
+        raise ValueError(
+            "deepfin exports format='onnx' only (Keras's other formats need TensorFlow, OpenVINO, LiteRT or "
+            f"PyTorch): call model.export(filepath, format='onnx'). Received: format={format!r}"
+        )
+    if input_signature is not None:
+        raise ValueError(
+            "input_signature is not supported: the ONNX graph takes the model's own input shapes with a free "
+            "batch axis; give the model an Input or call model.build((None, n_features)) first. Received: "
+            f"input_signature={input_signature!r:.80}"
+        )
+    opset_version = kwargs.pop("opset_version", None)
+    if kwargs:
+        raise TypeError(f"Unrecognized keyword arguments passed to export: {sorted(kwargs)}")
+    write(to_onnx(model, opset_version), filepath)
+    if verbose:
+        print(f"Saved the ONNX graph of model '{model.name}' at '{os.fspath(filepath)}'.")
+    return Path(filepath)
+
+
+def to_onnx(model, opset_version: int | None = None):
+    """The ``onnx.ModelProto`` of ``model``'s inference graph (see the module's docstring)."""
+    opset = check_opset(opset_version)
+    inputs, outputs = symbolic_graph(model)
+    graph = GraphBuilder(export_dtype(model, inputs))
+    names = [graph.add_input(kt.name, kt.shape) for kt in inputs]
+    for name, kt, value in zip(output_names(model, outputs), outputs, emit(graph, model, names)):
+        graph.add_output(name, kt.shape, value)
+    return graph.model(model.name, opset, f"deepfin model '{model.name}' ({type(model).__name__}), inference form")
+
+
+def write(proto, filepath: str | os.PathLike) -> None:
+    """Check ``proto`` with ``onnx.checker`` (shape inference included), then write it atomically."""
+    onnx = require_onnx()
+    onnx.checker.check_model(proto, full_check=True)
+    with atomic_write(filepath) as stream:
+        stream.write(proto.SerializeToString())
+
+
+def check_opset(opset_version) -> int:
+    """``opset_version``, or the default, once known to be an opset this exporter and the installed onnx share."""
+    newest = require_onnx().defs.onnx_opset_version()
+    opset = DEFAULT_OPSET if opset_version is None else opset_version
+    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)) or not MIN_OPSET <= opset <= newest:
+        raise ValueError(f"opset_version must be an integer from {MIN_OPSET} to {newest} (the newest the installed "
+                         f"onnx knows). Received: opset_version={opset_version!r}")
+    return int(opset)
+
+
+def symbolic_graph(model) -> tuple[list, list]:
+    """The model's symbolic inputs and outputs; a model without a graph known before it runs is refused."""
+    if not isinstance(model, (Sequential, Functional)) or type(model).call not in (Sequential.call, Functional.call):
+        raise ValueError(
+            "ONNX export needs a Sequential or functional model, whose graph is known before it runs; a subclassed "
+            "model's call is Python code (rebuild it with deepfin.Input and layers). Received: "
+            f"{type(model).__name__} '{getattr(model, 'name', model)}'"
+        )
+    if not model.built or not getattr(model, "outputs", None):
+        raise ValueError(f"Model '{model.name}' has no input shape yet, so no graph to export: give it an Input "
+                         "(or input_shape=) or call model.build((None, n_features)) first.")
+    return list(model.inputs), list(model.outputs)
+
+
+def export_dtype(model, inputs) -> np.dtype:
+    """The one float type of the model's weights (of its inputs when it has none): float32 or float64."""
+    kinds = {np.dtype(w.dtype) for w in model.weights} or {np.dtype(kt.dtype) for kt in inputs}
+    if len(kinds) != 1 or not kinds <= {np.dtype("float32"), np.dtype("float64")}:
+        raise ValueError(f"ONNX export needs one float type for the whole model, float32 or float64. Model "
+                         f"'{model.name}' has {sorted(k.name for k in kinds)}.")
+    return kinds.pop()
+
+
+def output_names(model, outputs) -> list[str]:
+    """The outputs' names as ``predict`` gives them: the output layers' names, or the keys of a dict of outputs."""
+    keys = model.get_config().get("output_keys") if isinstance(model, Functional) else None
+    return list(keys) if keys else [kt.layer.name for kt in outputs]
+
+
+class GraphBuilder:
+    """The nodes, weights, inputs and outputs of one ONNX graph in one float type, every tensor name unique."""
+
+    def __init__(self, dtype):
+        self.onnx = require_onnx()
+        self.dtype = np.dtype(dtype)
+        self.elem_type = self.onnx.helper.np_dtype_to_tensor_dtype(self.dtype)
+        self.nodes, self.initializers, self.inputs, self.outputs = [], [], [], []
+        self._names: set[str] = set()
+        self._constants: dict[str, str] = {}
+
+    def fresh(self, name: str) -> str:
+        """``name``, or ``name_1``, ``name_2``... when it is taken."""
+        unique, n = name, 0
+        while unique in self._names:
+            n += 1
+            unique = f"{name}_{n}"
+        self._names.add(unique)
+        return unique
+
+    def constant(self, name: str, value) -> str:
+        """An initializer holding ``value`` in the graph's float type; the same ``name`` again (a shared layer's
+        weight) gives the same initializer."""
+        if name not in self._constants:
+            stored = self.fresh(name)
+            array = np.asarray(value, dtype=self.dtype)
+            self.initializers.append(self.onnx.numpy_helper.from_array(array, stored))
+            self._constants[name] = stored
+        return self._constants[name]
+
+    def node(self, op: str, inputs: list[str], name: str, **attributes) -> str:
+        """Add an ``op`` node; the name of its one output (also the node's name)."""
+        output = self.fresh(name)
+        self.nodes.append(self.onnx.helper.make_node(op, list(inputs), [output], name=output, **attributes))
+        return output
+
+    def add_input(self, name: str, shape, elem_type=None) -> str:
+        stored = self.fresh(name)
+        self.inputs.append(self.onnx.helper.make_tensor_value_info(stored, elem_type or self.elem_type,
+                                                                   _dims(stored, shape)))
+        return stored
+
+    def add_output(self, name: str, shape, value: str) -> str:
+        stored = self.fresh(name)
+        self.nodes.append(self.onnx.helper.make_node("Identity", [value], [stored], name=stored))
+        self.outputs.append(self.onnx.helper.make_tensor_value_info(stored, self.elem_type, _dims(stored, shape)))
+        return stored
+
+    def model(self, name: str, opset: int, doc: str, metadata: dict[str, str] | None = None):
+        helper = self.onnx.helper
+        graph = helper.make_graph(self.nodes, name, self.inputs, self.outputs, self.initializers, doc_string=doc)
+        opsets = [helper.make_opsetid("", opset)]
+        proto = helper.make_model(graph, opset_imports=opsets, producer_name="deepfin", producer_version=__version__,
+                                  ir_version=helper.find_min_ir_version_for(opsets))
+        helper.set_model_props(proto, metadata or {})
+        return proto
+
+
+def _dims(name: str, shape) -> list:
+    return [BATCH if i == 0 else f"{name}_dim{i}" if d is None else int(d) for i, d in enumerate(shape)]
+
+
+def emit(graph: GraphBuilder, model, inputs: list[str], scope: str = "") -> list[str]:
+    """Add ``model``'s layers to ``graph``, fed by the tensors named ``inputs``; the names of its outputs."""
+    model_inputs, model_outputs = symbolic_graph(model)
+    if len(inputs) != len(model_inputs):
+        raise ValueError(f"Model '{model.name}' has {len(model_inputs)} inputs; received {len(inputs)}.")
+    values = {id(kt): name for kt, name in zip(model_inputs, inputs)}
+    for kt in _in_order(model_outputs, values):
+        if not kt.parents:
+            raise ValueError(f"Model '{model.name}' depends on input '{kt.name}', which is not among its inputs.")
+        values[id(kt)] = emit_layer(graph, kt.layer, [values[id(p)] for p in kt.parents], scope)
+    return [values[id(kt)] for kt in model_outputs]
+
+
+def _in_order(outputs: list, known: dict) -> list:
+    """The symbolic tensors that ``outputs`` depend on beyond those in ``known``, each after its parents."""
+    order, seen, stack = [], set(known), [(kt, False) for kt in reversed(outputs)]
+    while stack:
+        kt, parents_done = stack.pop()
+        if parents_done:
+            order.append(kt)
+        elif id(kt) not in seen:
+            seen.add(id(kt))
+            stack.append((kt, True))
+            stack.extend((p, False) for p in reversed(kt.parents))
+    return order
+
+
+def emit_layer(graph: GraphBuilder, layer, xs: list[str], scope: str) -> str:
+    """Add one call of ``layer`` on the tensors named ``xs``; the name of its output."""
+    if isinstance(layer, (Sequential, Functional)):
+        outputs = emit(graph, layer, xs, f"{scope}{layer.name}/")
+        if len(outputs) != 1:
+            raise ValueError(f"Nested model '{layer.name}' has {len(outputs)} outputs; ONNX export splices in nested "
+                             "models of one output.")
+        return outputs[0]
+    convert = CONVERTERS.get(type(layer))
+    if convert is None:
+        raise ValueError(
+            f"Layer '{layer.name}' of class {type(layer).__name__} cannot be exported to ONNX: its call is Python "
+            f"code. ONNX export knows deepfin's own layers: {', '.join(sorted(c.__name__ for c in CONVERTERS))}."
+        )
+    return convert(graph, layer, xs, f"{scope}{layer.name}")
+
+
+# ------------------------------------------------------------------ one converter per layer class
+def _affine(graph: GraphBuilder, x: str, kernel, bias, name: str, suffix: str = "") -> str:
+    out = graph.node("MatMul", [x, graph.constant(f"{name}/kernel{suffix}", kernel)], f"{name}/MatMul{suffix}")
+    if bias is None:
+        return out
+    return graph.node("Add", [out, graph.constant(f"{name}/bias{suffix}", bias)], f"{name}/BiasAdd{suffix}")
+
+
+def _dense(graph, layer, xs, name):
+    bias = None if layer.bias is None else layer.bias.numpy()
+    return activation(graph, layer.activation, _affine(graph, xs[0], layer.kernel.numpy(), bias, name), name,
+                      layer.name)
+
+
+def _maxout(graph, layer, xs, name):
+    """Each piece's own product (columns ``p::pieces`` of the kernel), then their elementwise maximum."""
+    kernel, bias, n = layer.kernel.numpy(), layer.bias, layer.pieces
+    pieces = [_affine(graph, xs[0], kernel[:, p::n], None if bias is None else bias.numpy()[p::n], name, f"_{p}")
+              for p in range(n)]
+    return pieces[0] if n == 1 else graph.node("Max", pieces, f"{name}/Max")
+
+
+def _batch_normalization(graph, layer, xs, name):
+    """``(x - moving_mean) * (1 / sqrt(moving_variance + epsilon)) * gamma + beta``, in ``predict``'s order."""
+    inv = 1.0 / (layer.moving_variance.numpy() + layer.epsilon) ** 0.5
+    out = graph.node("Sub", [xs[0], graph.constant(f"{name}/moving_mean", layer.moving_mean.numpy())], f"{name}/Sub")
+    out = graph.node("Mul", [out, graph.constant(f"{name}/inverse_std", inv)], f"{name}/Normalize")
+    if layer.gamma is not None:
+        out = graph.node("Mul", [out, graph.constant(f"{name}/gamma", layer.gamma.numpy())], f"{name}/Scale")
+    if layer.beta is not None:
+        out = graph.node("Add", [out, graph.constant(f"{name}/beta", layer.beta.numpy())], f"{name}/Shift")
+    return out
+
+
+def _relu(graph, layer, xs, name):
+    """``x`` above ``threshold``, ``negative_slope * (x - threshold)`` below, capped at ``max_value``."""
+    x, t, slope = xs[0], layer.threshold, layer.negative_slope
+    if t == 0:
+        out = graph.node("LeakyRelu", [x], f"{name}/LeakyRelu", alpha=slope) if slope else \
+            graph.node("Relu", [x], f"{name}/Relu")
+    else:
+        above = graph.node("Greater", [x, graph.constant(f"{name}/threshold", t)], f"{name}/Above")
+        below = graph.node("Sub", [x, graph.constant(f"{name}/threshold", t)], f"{name}/Shifted")
+        below = graph.node("Mul", [below, graph.constant(f"{name}/negative_slope", slope)], f"{name}/Below")
+        out = graph.node("Where", [above, x, below], f"{name}/Where")
+    if layer.max_value is None:
+        return out
+    return graph.node("Min", [out, graph.constant(f"{name}/max_value", layer.max_value)], f"{name}/Cap")
+
+
+def _chain(op: str):
+    def convert(graph, layer, xs, name):
+        out = xs[0]
+        for i, x in enumerate(xs[1:]):
+            out = graph.node(op, [out, x], f"{name}/{op}" + (f"_{i}" if i else ""))
+        return out
+    return convert
+
+
+CONVERTERS = {
+    Dense: _dense,
+    Maxout: _maxout,
+    BatchNormalization: _batch_normalization,
+    Activation: lambda graph, layer, xs, name: activation(graph, layer.activation, xs[0], name, layer.name),
+    ReLU: _relu,
+    LeakyReLU: lambda graph, layer, xs, name: graph.node("LeakyRelu", xs, f"{name}/LeakyRelu",
+                                                          alpha=layer.negative_slope),
+    ELU: lambda graph, layer, xs, name: graph.node("Elu", xs, f"{name}/Elu", alpha=layer.alpha),
+    Softmax: lambda graph, layer, xs, name: graph.node("Softmax", xs, f"{name}/Softmax", axis=layer.axis),
+    Dropout: lambda graph, layer, xs, name: graph.node("Identity", xs, f"{name}/Identity"),
+    Flatten: lambda graph, layer, xs, name: graph.node("Flatten", xs, f"{name}/Flatten", axis=1),
+    Add: _chain("Add"),
+    Subtract: _chain("Sub"),
+    Multiply: _chain("Mul"),
+    Concatenate: lambda graph, layer, xs, name: graph.node("Concat", xs, f"{name}/Concat", axis=layer.axis),
+}
+
+
+# ------------------------------------------------------------------ activations
+_ONE_OP = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softplus": "Softplus", "leaky_relu": "LeakyRelu",
+           "elu": "Elu", "softmax": "Softmax", "log_softmax": "LogSoftmax"}
+_PARAMETER = {"leaky_relu": "negative_slope", "elu": "alpha", "softmax": "axis", "log_softmax": "axis"}
+_ONNX_ATTRIBUTE = {"negative_slope": "alpha", "alpha": "alpha", "axis": "axis"}
+ACTIVATIONS = ("linear", "step", *_ONE_OP)  # the built-in activations ONNX export translates
+
+
+def activation(graph: GraphBuilder, fn, x: str, name: str, layer_name: str) -> str:
+    """Apply the built-in activation ``fn`` (with its default parameters, as a layer calls it) to ``x``."""
+    kind = builtin_activation(fn)
+    if kind is None:
+        raise ValueError(f"Layer '{layer_name}' uses the activation {fn!r}, which is not one of deepfin's own, so "
+                         f"ONNX export cannot translate it. Built-in activations: {', '.join(sorted(ACTIVATIONS))}.")
+    if kind == "linear":
+        return x
+    if kind == "step":  # 1 where x > 0, else 0
+        above = graph.node("Greater", [x, graph.constant(f"{name}/zero", 0.0)], f"{name}/Above")
+        return graph.node("Cast", [above], f"{name}/Step", to=graph.elem_type)
+    attributes = {}
+    if kind in _PARAMETER:
+        parameter = _PARAMETER[kind]
+        attributes[_ONNX_ATTRIBUTE[parameter]] = inspect.signature(fn).parameters[parameter].default
+    return graph.node(_ONE_OP[kind], [x], f"{name}/{_ONE_OP[kind]}", **attributes)
+
+
+def builtin_activation(fn) -> str | None:
+    """The name of ``fn`` when it is one of deepfin's activations that ONNX export translates, else ``None``."""
+    try:
+        name = activations.serialize(fn)
+        return name if name in ACTIVATIONS and name in activations.names() and activations.get(name) is fn else None
+    except ValueError:
+        return None

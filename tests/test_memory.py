@@ -1,0 +1,111 @@
+"""Memory at scale: features in float32 without copies of the panel, and ``fit`` on a memory-mapped array that is
+never loaded whole (tracemalloc sees NumPy's allocations; the pages of a mapped file are not among them)."""
+
+import tracemalloc
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import deepfin
+from deepfin.finance import daily_features, monthly_features, synthetic_universe, with_calendar_dummies
+from deepfin.layers import Dense
+from deepfin.models import Sequential
+
+ROWS, COLUMNS = 200_000, 44
+
+
+def _peak(work):
+    """``work()``'s result and the peak of the memory it allocated while it ran, in bytes."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        result = work()
+        return result, tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+def _model():
+    deepfin.utils.set_random_seed(3)
+    model = Sequential([Dense(8, activation="relu", input_shape=(COLUMNS,)), Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+
+
+@pytest.fixture(scope="module")
+def mapped(tmp_path_factory):
+    """x (200,000 x 44) saved as float32 and float64 .npy files, and the labels."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((ROWS, COLUMNS)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * rng.standard_normal(ROWS) > 0).astype(np.float32)
+    folder = tmp_path_factory.mktemp("mapped")
+    paths = {}
+    for dtype in ("float32", "float64"):
+        paths[dtype] = folder / f"x_{dtype}.npy"
+        np.save(paths[dtype], x.astype(dtype))
+    return paths, y
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fit_streams_a_memory_mapped_array(mapped, dtype):
+    """fit, evaluate and predict on np.load(mmap_mode="r") allocate under 8 MB (the file is 35 MB in float32,
+    70 MB in float64: neither is copied or cast whole), and train exactly as on the array in memory."""
+    paths, y = mapped
+    x = np.load(paths[dtype], mmap_mode="r")
+    assert isinstance(x, np.memmap) and x.dtype == dtype
+    model = _model()
+
+    def work():
+        history = model.fit(x, y, batch_size=1024, epochs=2, verbose=0)
+        return history, model.evaluate(x, y, batch_size=4096, verbose=0), model.predict(x[:5000], verbose=0)
+
+    (history, loss, predicted), peak = _peak(work)
+    assert peak < 8 * 2**20, f"fit on a mapped {x.nbytes / 2**20:.0f} MB array allocated {peak / 2**20:.1f} MB"
+
+    in_memory = _model()
+    expected = in_memory.fit(np.load(paths[dtype]), y, batch_size=1024, epochs=2, verbose=0)
+    assert history.history["loss"] == expected.history["loss"]
+    assert loss == in_memory.evaluate(np.load(paths[dtype]), y, batch_size=4096, verbose=0)
+    for mine, theirs in zip(model.weights, in_memory.weights):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    assert predicted.dtype == np.float32
+
+
+def test_a_memory_mapped_array_with_nan_is_refused_by_row(tmp_path):
+    x = np.zeros((50_000, 4))
+    x[31_234, 2] = np.nan
+    np.save(tmp_path / "x.npy", x)
+    with pytest.raises(ValueError, match="first at row 31234"):
+        _model_for(4).fit(np.load(tmp_path / "x.npy", mmap_mode="r"), np.zeros(50_000), verbose=0)
+
+
+def _model_for(width):
+    model = Sequential([Dense(1, input_shape=(width,))])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+@pytest.fixture(scope="module")
+def panel():
+    """A market of 100 index members over 6 years of business days (names list and delist: the panel is
+    about 1,560 days x 200 names of float64)."""
+    return synthetic_universe(100, years=6, seed=1).prices
+
+
+@pytest.mark.parametrize("recipe", [daily_features, monthly_features])
+def test_features_are_float32_and_built_without_copies_of_the_panel(panel, recipe):
+    """The feature matrix is float32, and building it allocates at most its own size plus 6 panels: one wide
+    frame per feature at a time, never all of them, and no float64 copy of the rows."""
+    X, peak = _peak(lambda: recipe(panel))
+    assert set(X.dtypes) == {np.dtype(np.float32)}
+    assert peak <= X.memory_usage(index=True).sum() + 6 * panel.to_numpy().nbytes, \
+        f"{recipe.__name__}: peak {peak / 2**20:.1f} MB for {X.memory_usage().sum() / 2**20:.1f} MB of features " \
+        f"from a {panel.to_numpy().nbytes / 2**20:.1f} MB panel"
+
+
+def test_calendar_dummies_are_float32(panel):
+    X = with_calendar_dummies(monthly_features(panel))
+    assert set(X.dtypes) == {np.dtype(np.float32)}
+    assert isinstance(X.index, pd.MultiIndex)
