@@ -39,7 +39,9 @@ MARKER = "deepfin-hostile-marker"
 
 # ------------------------------------------------------------ the good file the corruptions start from
 def small_model():
-    model = Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(1, activation="sigmoid")])
+    # named, so the messages the cases expect do not depend on how many layers earlier tests made
+    model = Sequential([Dense(4, activation="relu", input_shape=(3,), name="dense"),
+                        Dense(1, activation="sigmoid", name="out")])
     model.compile("adam", "binary_crossentropy", metrics=["acc"])
     model.fit(np.ones((8, 3), "float32"), np.ones(8, "float32"), epochs=1, verbose=0)
     return model

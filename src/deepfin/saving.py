@@ -52,7 +52,7 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
         "model.weights.npz": _npz({f"{i:04d}": w.data for i, w in enumerate(model.weights)}),
     }
     if include_optimizer and model.compiled and model.optimizer.built and \
-            {id(v) for v in model.optimizer._variables} <= {id(w) for w in model.weights}:
+            {id(v) for v in model.optimizer.model_variables} <= {id(w) for w in model.weights}:
         parts["optimizer.npz"] = _npz(_optimizer_state(model))
     _write_zip(filepath, parts, overwrite)
 
@@ -84,7 +84,7 @@ def save_backup(model, filepath, state: dict, arrays: dict[str, np.ndarray] | No
     }
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and optimizer.built and \
-            {id(v) for v in optimizer._variables} <= {id(w) for w in weights}:
+            {id(v) for v in optimizer.model_variables} <= {id(w) for w in weights}:
         parts["optimizer.npz"] = _npz(_optimizer_state(model))
     _write_zip(filepath, parts, overwrite=True)
 
@@ -175,7 +175,7 @@ def _optimizer_state(model) -> dict[str, np.ndarray]:
     optimizer = model.optimizer
     order = {id(v): i for i, v in enumerate(model.weights)}
     state = {"iterations": np.array(optimizer.iterations),
-             "variables": np.array([order[id(v)] for v in optimizer._variables])}
+             "variables": np.array([order[id(v)] for v in optimizer.model_variables])}
     for i, slots in enumerate(optimizer.state_slots()):  # work buffers are not state: not saved
         for name, array in slots.items():
             state[f"{i:04d}/{name}"] = array

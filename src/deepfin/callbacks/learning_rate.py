@@ -9,7 +9,7 @@ from deepfin.callbacks.monitor import MonitorCallback
 
 
 def _set_learning_rate(model, value, who: str) -> None:
-    if callable(model.optimizer._learning_rate):
+    if model.optimizer.has_schedule:
         raise ValueError(
             f"{who} cannot change a learning rate that is a schedule. Give the optimizer a number instead."
         )

@@ -176,6 +176,11 @@ class Layer:
                 stack.extend(reversed(layer.layers if hasattr(layer, "layers") else tracked_layers(layer)))
         return found
 
+    @property
+    def added_losses(self) -> list[Tensor]:
+        """What ``add_loss`` recorded during this layer's own latest call (not the layers inside it)."""
+        return list(self._call_losses)
+
     def add_loss(self, loss) -> None:
         """Add ``loss`` (a scalar tensor, e.g. an activity penalty) to the training loss of this call."""
         if not self._call_losses:

@@ -161,7 +161,7 @@ class Trainer:
         for w in self._penalized:
             total = total + w.regularizer(w)
         for layer in self._loss_layers:
-            for added in layer._call_losses:
+            for added in layer.added_losses:
                 total = total + added
         return total, parts
 

@@ -96,6 +96,16 @@ class Optimizer:
         accumulators) and work buffers, named in ``scratch_slots``, that save allocations."""
         return {}
 
+    @property
+    def model_variables(self) -> list[Variable]:
+        """The variables the optimizer was built for, in build order (empty before it is built)."""
+        return list(self._variables)
+
+    @property
+    def has_schedule(self) -> bool:
+        """Whether the learning rate is a schedule (a callable of the step) rather than a number."""
+        return callable(self._learning_rate)
+
     def state_slots(self) -> list[dict[str, np.ndarray]]:
         """The state of each variable the optimizer was built for, in build order, by slot name.
 
