@@ -408,7 +408,8 @@ PRICE_CASES = [
     ("header only", HEADER, ("no rows|no price|holds no",)),
     ("BOM and header only", "\ufeff" + HEADER, ("no rows|no price|holds no",)),
     ("non-UTF-8 bytes", (HEADER + "2015-01-02,S\xe9bastien,100\n").encode("latin-1"), ("UTF-8", "line 2")),
-    ("NUL bytes", HEADER + "2015-01-02,AAA,1\x0000\n" * 3, ("NUL|null|\\\\x00|line 2",)),
+    # pandas 2.2.2 (the floor) reads the NUL bytes' rows as repeats of one row; later pandas stops at the NUL
+    ("NUL bytes", HEADER + "2015-01-02,AAA,1\x0000\n" * 3, ("NUL|null|\\\\x00|line 2|repeated",)),
     ("binary garbage", np.random.default_rng(1).bytes(3000), ("CSV|UTF-8",)),
     ("dates that do not parse", price_text(_set(4, "2015-13-45,AAA,100\n")), ("2015-13-45", "date")),
     ("a date of year 0001", price_text(_set(4, "0001-01-01,AAA,100\n")), ("0001-01-01",)),
@@ -417,7 +418,8 @@ PRICE_CASES = [
     ("a negative price", price_text(_set(6, "2015-01-04,AAA,-5\n")), ("zero or negative", "AAA", "2015-01-04")),
     ("a zero price", price_text(_set(7, "2015-01-04,BBB,0\n")), ("zero or negative", "BBB", "2015-01-04")),
     ("an infinite price", price_text(_set(7, "2015-01-04,BBB,inf\n")), ("infinite", "data row 8")),
-    ("a price of 1e999", price_text(_set(7, "2015-01-04,BBB,1e999\n")), ("infinite", "data row 8")),
+    # pandas 2.2.2 (the floor) keeps 1e999 as text; later pandas reads it as inf
+    ("a price of 1e999", price_text(_set(7, "2015-01-04,BBB,1e999\n")), ("infinite|1e999", "data row 8")),
     ("an unterminated quote", price_text(_set(4, '2015-01-03,"AAA,100\n')), ("CSV|quote|line",)),
     ("wide: text in a price column", "date,AAA,BBB\n2015-01-02,1,2\n2015-01-05,x1,3\n", ("'x1'", "data row 2")),
     ("wide: duplicate dates", "date,AAA,BBB\n2015-01-02,1,2\n2015-01-02,1,3\n", ("duplicate dates", "2015-01-02")),
