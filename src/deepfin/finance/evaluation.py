@@ -20,6 +20,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from deepfin._ranking import auc_with_weights
+from deepfin.finance.journal import recorded
 from deepfin.finance.validation import Window
 
 
@@ -37,14 +38,12 @@ def walk_forward_predictions(model, X: pd.DataFrame, y: pd.Series, windows: list
     """
     keys = [None if journal is None else journal.key(("walk-forward window", model, list(X.columns),
                                                       *window.rows(X.index, realised))) for window in windows]
-    parts, todo = {}, []
-    for number, key in enumerate(keys):
-        found = None if journal is None else journal.get(key)
-        if found is None:
-            todo.append(number)
-        else:
-            parts[number] = _part(X, y, windows[number].rows(X.index, realised)[1], number, found["probability"])
-            advance()
+    found = recorded(journal, keys)
+    todo = [number for number in range(len(windows)) if number not in found]
+    parts = {}
+    for number, record in found.items():
+        parts[number] = _part(X, y, windows[number].rows(X.index, realised)[1], number, record["probability"])
+        advance()
     last = None
     jobs = (delayed(_fit_window)(model, X, y, windows[number], realised, number) for number in todo)
     for number, part, fitted in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs) if todo else ():
@@ -161,14 +160,12 @@ def shuffled_cv_auc(model, X: pd.DataFrame, y: pd.Series, n_splits: int = 5, see
     splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)  # split as needed, not held
     keys = [None] * n_splits if journal is None else [journal.key(("shuffled fold", model, list(X.columns), *fold))
                                                       for fold in splitter.split(X, y)]
-    scores, todo = {}, []
-    for number, key in enumerate(keys):
-        found = None if journal is None else journal.get(key)
-        if found is None:
-            todo.append(number)
-        else:
-            scores[number] = found["auc"]
-            advance()
+    found = recorded(journal, keys)
+    todo = [number for number in range(n_splits) if number not in found]
+    scores = {}
+    for number, record in found.items():
+        scores[number] = record["auc"]
+        advance()
     jobs = (delayed(_fold_auc)(model, X, y, train, test, number)
             for number, (train, test) in enumerate(splitter.split(X, y)) if number in todo)
     for number, score in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs) if todo else ():

@@ -115,6 +115,15 @@ class _Scoped:
         return _Scoped(self.journal, (*self.prefix, *prefix))
 
 
+def recorded(journal, keys: list) -> dict[int, dict]:
+    """The records ``journal`` holds for the units keyed ``keys``, by the unit's position (none without a
+    journal): the units not among them are still to be computed."""
+    if journal is None:
+        return {}
+    found = {number: journal.get(key) for number, key in enumerate(keys)}
+    return {number: record for number, record in found.items() if record is not None}
+
+
 def start(out: str | Path, config: RunConfig, plan) -> Journal:
     """A new run's journal in ``out/.journal``: its settings and fingerprints written first. Refuses a folder
     that holds an unfinished run's journal (``--resume`` continues it)."""

@@ -32,6 +32,7 @@ from deepfin.finance.console import progress, say
 from deepfin.finance.evaluation import labelled, realised_for
 from deepfin.finance.families import ENSEMBLES, Training
 from deepfin.finance.features import RECIPES
+from deepfin.finance.journal import recorded
 
 GINI_ROWS, IMPORTANCE_ROWS = 50_000, 10_000  # training rows (a random sample) each is measured on
 
@@ -160,11 +161,9 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
 def _journaled(plan, journal, keys: list) -> list[Period]:
     """The study periods the journal holds (none without one)."""
     periods = []
-    for number, key in enumerate(keys):
-        found = None if journal is None else journal.get(key)
-        if found is not None:
-            test = plan.test_windows[number].rows(plan.X.index, plan.rows["realised"].to_numpy())[1]
-            periods.append(_period_from(found, plan.X.index[test]))
+    for number, record in recorded(journal, keys).items():
+        test = plan.test_windows[number].rows(plan.X.index, plan.rows["realised"].to_numpy())[1]
+        periods.append(_period_from(record, plan.X.index[test]))
     return periods
 
 
