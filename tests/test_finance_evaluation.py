@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -27,9 +28,59 @@ from deepfin.finance import (
 )
 
 
-@parametrize_with_checks([QuantileClipper()])
+@parametrize_with_checks([QuantileClipper(), QuantileClipper(columns=[0])])
 def test_quantile_clipper_is_a_scikit_learn_transformer(estimator, check):
     check(estimator)
+
+
+def _returns_and_dummies(rng, rows: int) -> pd.DataFrame:
+    returns = pd.DataFrame(rng.standard_t(3, size=(rows, 4)).astype(np.float32), columns=[f"r{i}" for i in range(4)])
+    months = rng.integers(1, 4, rows)
+    dummies = pd.DataFrame({f"month_{m}": (months == m).astype(np.uint8) for m in (1, 2, 3)})
+    return returns.join(dummies)
+
+
+@pytest.mark.parametrize("columns", [["r0", "r1", "r2", "r3"], ["r1", "r3"], [3, 0],
+                                     make_column_selector(pattern=r"^(?!year_|month_)")])
+def test_clipping_some_columns_equals_scikit_learns_column_transformer(columns):
+    # the oracle: ColumnTransformer clipping the chosen columns with the plain clipper, the others passed through
+    rng = np.random.default_rng(1)
+    train, test = _returns_and_dummies(rng, 3000), _returns_and_dummies(rng, 500)
+    before = train.copy()
+    clipper = QuantileClipper(columns=columns)
+    out = clipper.fit_transform(train)
+    chosen = columns(train) if callable(columns) else [train.columns[c] if isinstance(c, int) else c for c in columns]
+    oracle = ColumnTransformer([("clip", QuantileClipper(), chosen)], remainder="passthrough",
+                               verbose_feature_names_out=False).fit(train)
+    order = [list(oracle.get_feature_names_out()).index(name) for name in train.columns]
+    np.testing.assert_array_equal(out, oracle.transform(train)[:, order])
+    np.testing.assert_array_equal(clipper.transform(test), oracle.transform(test)[:, order])
+    assert out.dtype == np.float32  # float32 returns and uint8 dummies make one float32 array
+    assert list(clipper.get_feature_names_out()) == list(train.columns)
+    assert [train.columns[i] for i in clipper.clipped_] == sorted(chosen, key=list(train.columns).index)
+    pd.testing.assert_frame_equal(train, before)  # clipped in its own array, never in the input
+
+
+@pytest.mark.parametrize("make", [lambda x: x, lambda x: pd.DataFrame(x)], ids=["array", "one-dtype frame"])
+def test_clipping_in_place_never_touches_the_input(make):
+    # a float32 array, or a DataFrame of one float32 block, converts to a view of itself: it must be copied
+    x = np.random.default_rng(2).standard_normal((1000, 3)).astype(np.float32)
+    original, rows = x.copy(), make(x)
+    clipper = QuantileClipper(0.1, 0.9)
+    out = clipper.fit_transform(rows)
+    clipper.transform(rows)
+    np.testing.assert_array_equal(x, original)
+    assert out.max() < original.max() and not np.shares_memory(out, x)
+
+
+def test_clipping_an_unknown_column_is_refused():
+    frame = _returns_and_dummies(np.random.default_rng(3), 50)
+    with pytest.raises(ValueError, match=r"column 'r9' is not among the 7 columns of X \(r0, r1"):
+        QuantileClipper(columns=["r9"]).fit(frame)
+    with pytest.raises(ValueError, match="column 'r0' is not among the 2 columns"):
+        QuantileClipper(columns=["r0"]).fit(np.zeros((5, 2)))  # names need a DataFrame
+    with pytest.raises(ValueError, match="column 7 is not among"):
+        QuantileClipper(columns=[7]).fit(frame)
 
 
 def test_clipping_uses_the_training_quantiles_only():

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import ClassifierMixin, is_classifier
-from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.compose import make_column_selector
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -123,10 +123,9 @@ def _logit(settings: dict, training: Training):
     return make_pipeline(_clip_returns(), StandardScaler(), LogisticRegression(**settings))
 
 
-def _clip_returns() -> ColumnTransformer:
+def _clip_returns() -> QuantileClipper:
     """Clip the return columns at their 1% and 99% quantiles; calendar dummies pass through."""
-    return ColumnTransformer([("returns", QuantileClipper(), make_column_selector(pattern=r"^(?!year_|month_)"))],
-                             remainder="passthrough", verbose_feature_names_out=False)
+    return QuantileClipper(columns=make_column_selector(pattern=r"^(?!year_|month_)"))
 
 
 DNN_PAPER = {"hidden": [31, 10, 5], "pieces": 2, "input_dropout": 0.1, "dropout": 0.5, "l1": 1e-5,

@@ -43,7 +43,7 @@ def daily_features(prices: pd.DataFrame, horizons=KRAUSS_HORIZONS) -> pd.DataFra
 
 
 def with_calendar_dummies(X: pd.DataFrame) -> pd.DataFrame:
-    """``X`` with one-hot float32 columns year_* and month_* of each row's date (the seed's dummies, in
+    """``X`` with one-hot uint8 columns year_* and month_* of each row's date (the seed's dummies, in
     ``pd.get_dummies``'s order: each prefix's values sorted as text, month_1, month_10, month_11, month_12,
     month_2, ...)."""
     dates = X.index.get_level_values("date")
@@ -89,11 +89,11 @@ def _known_rows(features: dict[str, Callable[[], pd.DataFrame]], tradable: pd.Da
 
 
 def _one_hot(prefix: str, values) -> pd.DataFrame:
-    """One float32 column ``{prefix}_{value}`` per distinct value, ordered as text (as ``pd.get_dummies``)."""
+    """One uint8 column ``{prefix}_{value}`` per distinct value, ordered as text (as ``pd.get_dummies``)."""
     codes, uniques = pd.factorize(np.asarray(values))
     order = sorted(range(len(uniques)), key=lambda i: str(uniques[i]))
     position = np.empty(len(order), dtype=np.intp)
     position[order] = np.arange(len(order))
-    one_hot = np.zeros((len(codes), len(order)), dtype=np.float32)
-    one_hot[np.arange(len(codes)), position[codes]] = 1.0
+    one_hot = np.zeros((len(codes), len(order)), dtype=np.uint8)
+    one_hot[np.arange(len(codes)), position[codes]] = 1
     return pd.DataFrame(one_hot, columns=[f"{prefix}_{uniques[i]}" for i in order], copy=False)

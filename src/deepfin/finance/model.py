@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -144,9 +143,7 @@ def estimator(return_columns: list[str], *, epochs: int, batch_size: int, patien
                               callbacks=[EarlyStopping(monitor="val_loss", patience=patience,
                                                        restore_best_weights=True)],
                               random_state=random_state, **params)
-    clip = ColumnTransformer([("returns", QuantileClipper(), return_columns)], remainder="passthrough",
-                             verbose_feature_names_out=False)
-    # the scaler works in place on the clipping's output, a fresh array, rather than on a third copy of the rows
-    scale = BlockwiseStandardScaler(copy=False)
+    # the clipping's output is the one copy of the rows: it is clipped, then standardised, in place
+    clip, scale = QuantileClipper(columns=return_columns), BlockwiseStandardScaler(copy=False)
     return DateHoldoutClassifier(Pipeline([("clip", clip), ("scale", scale)]), network,
                                  validation_split=validation_split, purge=purge)

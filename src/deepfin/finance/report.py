@@ -103,12 +103,11 @@ def write(result: Result, out: str | Path) -> dict:
 
 def preprocessing(model) -> dict:
     """The fitted clipping and standardisation, in the order the network's inputs come."""
-    clip = model.preprocess_.named_steps["clip"]
-    clipper = clip.named_transformers_["returns"]
-    scale = model.preprocess_.named_steps["scale"]
-    return {"inputs": list(clip.get_feature_names_out()),
-            "clip": {"columns": list(clip.transformers_[0][2]), "lower": clipper.lower_.tolist(),
-                     "upper": clipper.upper_.tolist()},
+    clip, scale = model.preprocess_.named_steps["clip"], model.preprocess_.named_steps["scale"]
+    inputs = list(clip.get_feature_names_out())
+    return {"inputs": inputs,
+            "clip": {"columns": [inputs[i] for i in clip.clipped_], "lower": clip.lower_.tolist(),
+                     "upper": clip.upper_.tolist()},
             "standardize": {"mean": scale.mean_.tolist(), "scale": scale.scale_.tolist()},
             "use": "x -> clip the 'clip' columns to [lower, upper] -> (x - mean) / scale, columns in 'inputs' order "
                    "-> model.predict"}
