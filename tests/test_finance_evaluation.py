@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from deepfin.finance import (
@@ -22,6 +24,7 @@ from deepfin.finance import (
     long_short,
     per_date_auc,
     performance,
+    shuffled_cv_auc,
     walk_forward,
     walk_forward_predictions,
     weighted_auc,
@@ -340,3 +343,16 @@ def test_performance_measures_match_their_formulas():
     assert p["max_drawdown"] == pytest.approx(np.max(1 - wealth / np.maximum.accumulate(np.r_[1, wealth])[1:]))
     assert p["hit_rate"] == pytest.approx(4 / 6) and p["turnover"] == 3.0
     assert 0.5 < p["probabilistic_sharpe"] < 1
+
+
+def test_shuffled_cv_auc_is_scikit_learns_cross_validated_auc_of_the_labelled_rows():
+    rng = np.random.default_rng(5)
+    index = pd.MultiIndex.from_product([pd.bdate_range("2021-01-01", periods=60), list("ABCDE")],
+                                       names=["date", "ticker"])
+    X = pd.DataFrame(rng.standard_normal((300, 3)), index=index, columns=["a", "b", "c"])
+    y = pd.Series((X["a"] + rng.standard_normal(300) > 0).astype(float), index=index)
+    y.iloc[-5:] = np.nan  # the last date's labels are not known yet: those rows take no part
+    known = y.notna().to_numpy()
+    oracle = cross_val_score(LogisticRegression(), X[known], y[known], scoring="roc_auc",
+                             cv=StratifiedKFold(4, shuffle=True, random_state=3)).mean()
+    assert shuffled_cv_auc(LogisticRegression(), X, y, n_splits=4, seed=3) == pytest.approx(oracle, abs=1e-12)

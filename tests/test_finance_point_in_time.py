@@ -138,6 +138,27 @@ def test_early_stopping_holds_out_whole_dates_after_a_purge_and_preprocessing_se
         model.fit(X.to_numpy(), y)
 
 
+def test_fitting_on_some_rows_equals_fitting_on_a_copy_of_them():
+    """fit_rows(X, y, rows) is fit(X.iloc[rows], ...) without the copy: the same split, the same preprocessing,
+    the same arrays for the network."""
+    dates = pd.bdate_range("2020-01-01", periods=50)
+    index = pd.MultiIndex.from_product([dates, ["A", "B", "C"]], names=["date", "ticker"])
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame({"x": rng.standard_normal(150), "z": rng.standard_normal(150)}, index=index)
+    y = pd.Series(rng.integers(0, 2, 150), index=index, dtype=float)
+    realised = pd.Series(index.get_level_values("date"), index=index).shift(-3).to_numpy()
+    rows = np.sort(rng.choice(150, 110, replace=False))  # a shuffled fold's training rows
+    copied = DateHoldoutClassifier(StandardScaler(), _SpyNetwork(), purge=2).fit(X.iloc[rows], y.iloc[rows],
+                                                                                  realised[rows])
+    seen = _SpyNetwork.seen
+    model = DateHoldoutClassifier(StandardScaler(), _SpyNetwork(), purge=2).fit_rows(X, y, rows, realised)
+    for part in ("fit", "validation"):
+        np.testing.assert_array_equal(_SpyNetwork.seen[part], seen[part])
+    assert (model.validation_start_, model.n_fit_rows_, model.n_validation_rows_) == \
+        (copied.validation_start_, copied.n_fit_rows_, copied.n_validation_rows_)
+    np.testing.assert_array_equal(model.preprocess_.mean_, copied.preprocess_.mean_)
+
+
 # ---------------------------------------------------------------- a simulated market whose truth is known
 BANKRUPT = {"n_names": 60, "years": 5, "signal": "reversal", "strength": 0.2, "failure_return": -1.0,
             "volatility": 0.03, "seed": 0}

@@ -21,14 +21,10 @@ _REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
 
 
 # ------------------------------------------------------------ per-sample functions
-def _logits_of(y_pred: Tensor, kind: str) -> Tensor | None:
-    return y_pred._logits[1] if y_pred._logits and y_pred._logits[0] == kind else None
-
-
 def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
     y_pred = as_tensor(y_pred)
     y = np.asarray(y_true, dtype=y_pred.dtype)
-    logits = y_pred if from_logits else _logits_of(y_pred, "sigmoid")
+    logits = y_pred if from_logits else y_pred.activation_input("sigmoid")
     if logits is not None:
         elementwise = ops.softplus(logits) - logits * y
     else:
@@ -41,7 +37,7 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
 def categorical_crossentropy(y_true, y_pred, from_logits: bool = False, axis: int = -1) -> Tensor:
     y_pred = as_tensor(y_pred)
     y = np.asarray(y_true, dtype=y_pred.dtype)
-    logits = y_pred if from_logits else _logits_of(y_pred, "softmax")
+    logits = y_pred if from_logits else y_pred.activation_input("softmax")
     if logits is not None:
         return -(ops.log_softmax(logits, axis) * y).sum(axis=axis)
     eps = backend.epsilon()
@@ -53,7 +49,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -
     y_pred = as_tensor(y_pred)
     labels = np.asarray(y_true).astype(np.intp).reshape(y_pred.shape[:-1])
     rows = np.indices(labels.shape)
-    logits = y_pred if from_logits else _logits_of(y_pred, "softmax")
+    logits = y_pred if from_logits else y_pred.activation_input("softmax")
     if logits is not None:
         return -ops.log_softmax(logits)[(*rows, labels)]
     eps = backend.epsilon()
@@ -164,7 +160,7 @@ class _Crossentropy(Loss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_pred = as_tensor(y_pred)
-        logits = y_pred if self.from_logits else _logits_of(y_pred, self.activation)
+        logits = y_pred if self.from_logits else y_pred.activation_input(self.activation)
         if logits is not None and self.reduction == "sum_over_batch_size":
             return self._fused(logits, y_true, sample_weight)
         return super().__call__(y_true, y_pred, sample_weight)

@@ -90,6 +90,11 @@ class Tensor:
         self._backward: Backward | None = None
         self._logits = None  # ('sigmoid' | 'softmax', pre-activation tensor) for fused losses
 
+    def activation_input(self, kind: str) -> Tensor | None:
+        """The tensor this one is the ``kind`` activation (``'sigmoid'`` or ``'softmax'``) of, when the op that
+        made it recorded so, else ``None``: a cross-entropy reads it to run as one stable op on the logits."""
+        return self._logits[1] if self._logits is not None and self._logits[0] == kind else None
+
     # ------------------------------------------------------------------ graph
     @staticmethod
     def _make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward) -> Tensor:

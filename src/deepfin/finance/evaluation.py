@@ -154,12 +154,18 @@ def ic_summary(ic: pd.Series) -> dict:
 
 def shuffled_cv_auc(model, X: pd.DataFrame, y: pd.Series, n_splits: int = 5, seed: int = 0,
                     advance: Callable[[], None] = lambda: None, n_jobs: int = 1, journal=None) -> float:
-    """The seed's evaluation: mean ROC AUC over shuffled stratified K-fold (rows of every date on both sides);
-    the folds are joblib jobs (``n_jobs``), ``advance()`` is called as each is scored. With a ``journal`` each
-    fold's AUC is recorded as it finishes and a fold already recorded is not fitted again."""
-    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)  # split as needed, not held
+    """The seed's evaluation: mean ROC AUC over shuffled stratified K-fold (rows of every date on both sides)
+    of the rows whose label ``y`` is known (not NaN); the folds are joblib jobs (``n_jobs``), ``advance()`` is
+    called as each is scored. With a ``journal`` each fold's AUC is recorded as it finishes and a fold already
+    recorded is not fitted again."""
+    labelled = np.flatnonzero(y.notna().to_numpy())
+
+    def folds():  # positions in X of each fold's training and test rows, made as needed rather than held
+        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        return ((labelled[train], labelled[test]) for train, test in splitter.split(labelled, y.iloc[labelled]))
+
     keys = [None] * n_splits if journal is None else [journal.key(("shuffled fold", model, list(X.columns), *fold))
-                                                      for fold in splitter.split(X, y)]
+                                                      for fold in folds()]
     found = recorded(journal, keys)
     todo = [number for number in range(n_splits) if number not in found]
     scores = {}
@@ -167,7 +173,7 @@ def shuffled_cv_auc(model, X: pd.DataFrame, y: pd.Series, n_splits: int = 5, see
         scores[number] = record["auc"]
         advance()
     jobs = (delayed(_fold_auc)(model, X, y, train, test, number)
-            for number, (train, test) in enumerate(splitter.split(X, y)) if number in todo)
+            for number, (train, test) in enumerate(folds()) if number in todo)
     for number, score in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs) if todo else ():
         if journal is not None:
             journal.put(keys[number], {"auc": score})
@@ -177,5 +183,9 @@ def shuffled_cv_auc(model, X: pd.DataFrame, y: pd.Series, n_splits: int = 5, see
 
 
 def _fold_auc(model, X: pd.DataFrame, y: pd.Series, train, test, number: int) -> tuple[int, float]:
-    fitted = clone(model).fit(X.iloc[train], y.iloc[train])
+    fitted = clone(model)
+    if hasattr(fitted, "fit_rows"):  # fits on X.iloc[train] without copying those rows first
+        fitted.fit_rows(X, y, train)
+    else:
+        fitted.fit(X.iloc[train], y.iloc[train])
     return number, float(roc_auc_score(y.iloc[test], fitted.predict_proba(X.iloc[test])[:, 1]))

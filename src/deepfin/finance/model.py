@@ -59,6 +59,12 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y, realised=None):
         return self._fit_nets([{}], X, y, realised)[0]
 
+    def fit_rows(self, X: pd.DataFrame, y, rows, realised=None):
+        """``fit(X.iloc[rows], y[rows], realised[rows])`` without copying those rows first: the rows the network
+        trains on and the validation rows are each taken out of ``X`` once (at scale, ``X.iloc[rows]`` is the
+        largest array of a shuffled fold's fit)."""
+        return self._fit_nets([{}], X, y, realised, np.asarray(rows))[0]
+
     def fit_many(self, param_sets: list[dict], X: pd.DataFrame, y, realised=None) -> list:
         """One fitted clone per parameter set, as ``fit`` would give each. When only the network's parameters
         (``net__...``) vary, the dates are split and the preprocessing fitted once, and the networks train
@@ -71,13 +77,13 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
         """The indices of ``param_sets`` that ``fit_many`` trains together, group by group."""
         if not _only_net_params(param_sets) or not hasattr(self.net, "group_candidates"):
             return [[i] for i in range(len(param_sets))]
-        fit, _, _ = self._split(X, realised)
+        fit, _, _ = self._split(_dates_of(X), realised)
         trained_on = clone(self.preprocess).fit_transform(X[fit])
         return self.net.group_candidates([_net_params(p) for p in param_sets], trained_on, np.asarray(y)[fit])
 
-    def _split(self, X: pd.DataFrame, realised) -> tuple[np.ndarray, np.ndarray, pd.Timestamp]:
-        """The rows the network trains on, the validation rows and the first validation date."""
-        dates = _dates_of(X)
+    def _split(self, dates: pd.DatetimeIndex, realised) -> tuple[np.ndarray, np.ndarray, pd.Timestamp]:
+        """Of the rows on ``dates``: those the network trains on, the validation rows and the first validation
+        date."""
         unique = dates.unique().sort_values()
         n_validation = max(1, int(round(self.validation_split * len(unique))))
         n_fit = len(unique) - n_validation - self.purge
@@ -90,13 +96,16 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
             fit &= np.asarray(pd.DatetimeIndex(realised) < start)
         return fit, np.asarray(dates >= start), start
 
-    def _fit_nets(self, param_sets, X, y, realised) -> list:
-        """Split the dates, fit the preprocessing, then one network per parameter set (together where they can)."""
-        y = np.asarray(y)
-        fit, validation, start = self._split(X, realised)
+    def _fit_nets(self, param_sets, X, y, realised, rows=None) -> list:
+        """Split the dates, fit the preprocessing, then one network per parameter set (together where they can);
+        on ``X``'s ``rows`` only, when given."""
+        rows = np.arange(len(X)) if rows is None else rows
+        y = np.asarray(y)[rows]
+        fit, validation, start = self._split(_dates_of(X)[rows],
+                                             None if realised is None else np.asarray(realised)[rows])
         preprocess = clone(self.preprocess)
-        trained_on = preprocess.fit_transform(X[fit])
-        validation_data = (preprocess.transform(X[validation]), y[validation].astype(float))
+        trained_on = preprocess.fit_transform(X.iloc[rows[fit]])
+        validation_data = (preprocess.transform(X.iloc[rows[validation]]), y[validation].astype(float))
         nets = _fit_networks(self.net, [_net_params(p) for p in param_sets], trained_on, y[fit], validation_data)
         fitted = []
         for params, net in zip(param_sets, nets):

@@ -259,7 +259,7 @@ def execute(plan: Plan, verbose: int = 1, journal=None) -> Result:
     say(verbose, f"  per-date AUC {date_auc.mean():.4f}, rank IC {ic.mean():+.4f}")
     say(verbose, f"Leakage report: the seed's shuffled {config.shuffled_folds}-fold evaluation, with and without "
                  "year/month dummies")
-    leakage = leakage_report(model_with, chosen, labelled_rows(plan), auc, config, verbose, journal)
+    leakage = leakage_report(model_with, chosen, (plan.X, plan.y), auc, config, verbose, journal)
     signals, weights, book = backtest(plan, predictions["probability"])
     selection = {**selection_bias(table),
                  "deflated_sharpe": deflated_sharpe(book["before_costs"], table.get("sharpe", [])),
@@ -352,12 +352,6 @@ def backtest(plan: Plan, probability: pd.Series):
     return strategy.run(probability, plan.outcomes, plan.k, config.cost_bps, config.seed, config.lag)
 
 
-def labelled_rows(plan: Plan) -> tuple[pd.DataFrame, pd.Series]:
-    """The rows whose label is known, and their labels."""
-    known = plan.y.notna().to_numpy()
-    return plan.X[known], plan.y[known]
-
-
 def window_table(plan: Plan, predictions: pd.DataFrame, date_auc: pd.Series, ic: pd.Series) -> pd.DataFrame:
     """Per test window: training rows and those left out (label not known before the test), test rows and
     labelled ones, pooled AUC, mean per-date AUC, mean rank IC."""
@@ -374,7 +368,8 @@ def window_table(plan: Plan, predictions: pd.DataFrame, date_auc: pd.Series, ic:
 
 def leakage_report(model_with, chosen: dict, data: tuple[pd.DataFrame, pd.Series], auc, config: RunConfig,
                    verbose: int, journal=None) -> dict:
-    """Shuffled K-fold AUC with and without calendar dummies next to the walk-forward AUC, and why they differ."""
+    """Shuffled K-fold AUC with and without calendar dummies next to the walk-forward AUC, and why they differ.
+    ``data`` is the rows and their labels; the rows whose label is not known (NaN) take no part."""
     X, y = data
     returns = return_columns(X)
     returns_only = X if list(X.columns) == returns else X[returns]  # no copy of the rows when it is all

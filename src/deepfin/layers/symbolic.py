@@ -28,6 +28,12 @@ class KerasTensor:
         return self._layer
 
     @property
+    def called_on(self):
+        """What the layer was called on, as it was given: a KerasTensor, a list of them, or ``None`` for a model
+        input."""
+        return self._inputs
+
+    @property
     def parents(self) -> list[KerasTensor]:
         """The symbolic tensors the layer was called on, in order (empty for a model input)."""
         if self._inputs is None:

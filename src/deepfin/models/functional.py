@@ -24,24 +24,24 @@ class Functional(Model):
         self.inputs = _as_list(inputs, "inputs")
         self.outputs = _as_list(outputs, "outputs")
         for kt in self.inputs:
-            if not isinstance(kt._layer, InputLayer):
+            if not isinstance(kt.layer, InputLayer):
                 raise ValueError(
                     f"Model inputs must come from deepfin.Input(...). Received {kt!r}, an output of "
-                    f"layer '{kt._layer.name}'."
+                    f"layer '{kt.layer.name}'."
                 )
         self._nodes = trace(self.outputs)
         given = {id(kt) for kt in self.inputs}
-        missing = [kt for kt in self._nodes if kt._inputs is None and id(kt) not in given]
+        missing = [kt for kt in self._nodes if kt.called_on is None and id(kt) not in given]
         if missing:
             raise ValueError(
                 f"The outputs depend on input '{missing[0].name}', which is not among the model's "
                 f"inputs {[kt.name for kt in self.inputs]}."
             )
-        self._steps = [kt for kt in self._nodes if kt._inputs is not None]
+        self._steps = [kt for kt in self._nodes if kt.called_on is not None]
         self._layers = []
         for kt in [*self.inputs, *self._nodes]:
-            if kt._layer not in self._layers:
-                self._layers.append(kt._layer)
+            if kt.layer not in self._layers:
+                self._layers.append(kt.layer)
         names = [layer.name for layer in self._layers]
         duplicate = next((n for n in names if names.count(n) > 1), None)
         if duplicate:
@@ -89,9 +89,9 @@ class Functional(Model):
             )
         values = {id(kt): x for kt, x in zip(self.inputs, inputs)}
         for kt in self._steps:
-            args = kt._inputs
+            args = kt.called_on
             x = [values[id(a)] for a in args] if isinstance(args, list) else values[id(args)]
-            values[id(kt)] = kt._layer(x, training=training)
+            values[id(kt)] = kt.layer(x, training=training)
         outputs = [values[id(kt)] for kt in self.outputs]
         if self._output_keys:
             return dict(zip(self._output_keys, outputs))
@@ -105,9 +105,9 @@ class Functional(Model):
 
         nodes = []
         for kt in self._nodes:
-            args = kt._inputs
+            args = kt.called_on
             nodes.append({
-                "layer": kt._layer.name,
+                "layer": kt.layer.name,
                 "inputs": None if args is None else [ref(a) for a in args] if isinstance(args, list) else ref(args),
             })
         return {

@@ -29,7 +29,7 @@ class Sequential(Model):
     def add(self, layer) -> None:
         """Append a layer (or an ``Input``, which must come first)."""
         if isinstance(layer, KerasTensor):
-            layer = layer._layer
+            layer = layer.layer
         if isinstance(layer, InputLayer):
             if self._layers or self._input_layer is not None:
                 raise ValueError("An Input can only be the first thing added to a Sequential model.")
