@@ -28,7 +28,9 @@ from deepfin.finance import (
     walk_forward,
     walk_forward_predictions,
     weighted_auc,
+    with_calendar_dummies,
 )
+from deepfin.finance.features import CalendarDummies
 
 
 @parametrize_with_checks([QuantileClipper(), QuantileClipper(columns=[0])])
@@ -356,3 +358,24 @@ def test_shuffled_cv_auc_is_scikit_learns_cross_validated_auc_of_the_labelled_ro
     oracle = cross_val_score(LogisticRegression(), X[known], y[known], scoring="roc_auc",
                              cv=StratifiedKFold(4, shuffle=True, random_state=3)).mean()
     assert shuffled_cv_auc(LogisticRegression(), X, y, n_splits=4, seed=3) == pytest.approx(oracle, abs=1e-12)
+
+
+def test_calendar_dummies_are_pandas_get_dummies_of_the_dates():
+    # the oracle: pd.get_dummies of the year and month over the whole sample, as text (the columns' order)
+    dates = pd.bdate_range("2009-11-20", "2011-02-10")
+    index = pd.MultiIndex.from_product([dates, ["A", "B"]], names=["date", "ticker"])
+    X = pd.DataFrame({"r1": np.arange(len(index), dtype=np.float32)}, index=index)
+    when = index.get_level_values("date")
+    seed = pd.concat([pd.get_dummies(pd.Series(when.year.astype(str)), prefix="year"),
+                      pd.get_dummies(pd.Series(when.month.astype(str)), prefix="month")], axis=1)
+    out = with_calendar_dummies(X)
+    assert list(out.columns) == ["r1", *seed.columns]  # month_1, month_10, month_11, month_12, month_2, ...
+    np.testing.assert_array_equal(out[seed.columns].to_numpy(), seed.to_numpy().astype(np.uint8))
+    step = CalendarDummies.of(X).fit(X)
+    assert list(step.get_feature_names_out()) == list(out.columns)
+    later = X[when.year == 2011]  # a fold's rows: the same columns, zeros for the years it does not have
+    pd.testing.assert_frame_equal(step.transform(later), out[when.year == 2011])
+    unseen = CalendarDummies(years=[2009, 2010]).transform(later)
+    assert not unseen.filter(like="year_").to_numpy().any() and (unseen.filter(like="month_").sum(axis=1) == 1).all()
+    with pytest.raises(ValueError, match=r"indexed by \(date, ticker\)"):
+        step.transform(X.reset_index(drop=True))

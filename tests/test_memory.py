@@ -1,6 +1,9 @@
 """Memory at scale: features in float32 without copies of the panel, and ``fit`` on a memory-mapped array that is
 never loaded whole (tracemalloc sees NumPy's allocations; the pages of a mapped file are not among them)."""
 
+import platform
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -130,3 +133,24 @@ def test_the_estimators_preprocessing_makes_one_copy_of_the_rows(panel):
     assert peak <= 1.1 * out.nbytes + block, f"peak {peak / 2**20:.1f} MB for a {out.nbytes / 2**20:.1f} MB output"
     out, peak = _peak(lambda: preprocess.transform(X))
     assert peak <= 1.1 * out.nbytes, f"peak {peak / 2**20:.1f} MB for a {out.nbytes / 2**20:.1f} MB output"
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def test_freed_heap_memory_goes_back_to_the_system():
+    """Arrays below glibc's mmap threshold are freed into the heap and stay in the process (the last one pins
+    the top of it) until release_free_memory."""
+    code = """if True:
+        import os, numpy as np
+        from deepfin._heap import release_free_memory
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        base = rss()
+        arrays = [np.ones(12_000) for _ in range(3000)]  # 96 kB each, 275 MB
+        last = arrays[-1]
+        del arrays
+        held = rss() - base
+        print(held, release_free_memory() and rss() - base)"""
+    held, after = map(int, subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                          check=True).stdout.split())
+    assert held > 200 * 2**20 and after < 50 * 2**20, f"held {held / 2**20:.0f} MB, then {after / 2**20:.0f} MB"

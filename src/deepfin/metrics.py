@@ -159,7 +159,9 @@ class RootMeanSquaredError(MeanSquaredError):
 
 
 class _Collecting(Metric):
-    """Keeps every target, score and weight of the epoch: exact, order-free statistics."""
+    """Keeps every target, score and weight of the epoch: exact, order-free statistics. Targets and scores are
+    kept in their own float dtype (a float32 model's scores and labels cost 8 bytes a row, not 24: the
+    statistics read the same values), weights only when given."""
 
     def __init__(self, name: str | None = None, dtype=None):
         super().__init__(name, dtype)
@@ -169,19 +171,23 @@ class _Collecting(Metric):
         self._true, self._pred, self._weight = [], [], []
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        y_pred = np.asarray(y_pred, dtype=np.float64)
-        y_true = np.asarray(y_true, dtype=np.float64)
+        y_pred, y_true = _float_copy(y_pred), _float_copy(y_true)
         if y_pred.shape[-1] > 1 and y_true.size * y_pred.shape[-1] == y_pred.size:  # class labels: one-hot
-            y_true = np.eye(y_pred.shape[-1])[y_true.astype(np.intp).reshape(y_pred.shape[:-1])]
-        y_true = y_true.reshape(y_pred.shape)
-        self._true.append(y_true.ravel())
+            y_true = np.eye(y_pred.shape[-1], dtype=y_pred.dtype)[y_true.astype(np.intp).reshape(y_pred.shape[:-1])]
+        self._true.append(y_true.reshape(y_pred.shape).ravel())
         self._pred.append(y_pred.ravel())
-        w = np.ones(y_pred.shape) if sample_weight is None else np.broadcast_to(
-            np.asarray(sample_weight, np.float64).reshape((-1,) + (1,) * (y_pred.ndim - 1)), y_pred.shape)
-        self._weight.append(np.asarray(w, np.float64).ravel())
+        self._weight.append(None if sample_weight is None else np.broadcast_to(
+            np.asarray(sample_weight, np.float64).reshape((-1,) + (1,) * (y_pred.ndim - 1)), y_pred.shape).ravel())
 
     def _arrays(self):
-        return np.concatenate(self._true), np.concatenate(self._pred), np.concatenate(self._weight)
+        weights = [np.ones(len(p)) if w is None else w for p, w in zip(self._pred, self._weight)]
+        return np.concatenate(self._true), np.concatenate(self._pred), np.concatenate(weights)
+
+
+def _float_copy(values) -> np.ndarray:
+    """A copy of ``values`` (the caller may reuse its buffers), float32 or float64 kept, anything else float64."""
+    array = np.asarray(values)
+    return np.array(array, dtype=array.dtype if array.dtype in (np.float32, np.float64) else np.float64)
 
 
 class AUC(_Collecting):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from deepfin.finance.periods import grid
 
@@ -43,12 +44,56 @@ def daily_features(prices: pd.DataFrame, horizons=KRAUSS_HORIZONS) -> pd.DataFra
 
 
 def with_calendar_dummies(X: pd.DataFrame) -> pd.DataFrame:
-    """``X`` with one-hot uint8 columns year_* and month_* of each row's date (the seed's dummies, in
-    ``pd.get_dummies``'s order: each prefix's values sorted as text, month_1, month_10, month_11, month_12,
-    month_2, ...)."""
-    dates = X.index.get_level_values("date")
-    parts = [_one_hot(prefix, values) for prefix, values in (("year", dates.year), ("month", dates.month))]
-    return X.join(pd.concat(parts, axis=1).set_axis(X.index))
+    """``X`` with one-hot uint8 columns year_* and month_* of each row's date, for the years and months of its
+    rows (the seed's ``pd.get_dummies`` over the whole sample; ``CalendarDummies.of(X)``)."""
+    return CalendarDummies.of(X).transform(X)
+
+
+class CalendarDummies(TransformerMixin, BaseEstimator):
+    """Append one-hot uint8 columns ``year_*`` and ``month_*`` of each row's date (the ``date`` level of its
+    index) to a DataFrame, for the ``years`` and ``months`` given, each prefix's values sorted as text
+    (month_1, month_10, month_11, month_12, month_2, ...; the seed's ``pd.get_dummies`` of numbers sorts them
+    as numbers, which only permutes the network's inputs). A row whose year or month is not among them has
+    zeros in those columns.
+
+    The categories are settings, not learned, so every set of rows gets the same columns: a model can carry
+    the step and make the dummies of the rows it is given (a shuffled fold's training rows, its test rows)
+    instead of holding them for the whole panel. ``of(X)`` takes the years and months of ``X``'s rows.
+    """
+
+    def __init__(self, years=(), months=tuple(range(1, 13))):
+        self.years, self.months = years, months
+
+    @classmethod
+    def of(cls, X: pd.DataFrame) -> CalendarDummies:
+        """The dummies of the years and months that ``X``'s rows have."""
+        dates = _dates(X)
+        return cls(years=sorted(set(dates.year)), months=sorted(set(dates.month)))
+
+    def fit(self, X: pd.DataFrame, y=None):
+        _dates(X)
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        dates = _dates(X)
+        parts = [_one_hot(prefix, values, categories) for prefix, values, categories in
+                 (("year", dates.year, self.years), ("month", dates.month, self.months))]
+        return X.join(pd.concat(parts, axis=1).set_axis(X.index))
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        names = list(self.feature_names_in_ if input_features is None else input_features)
+        for prefix, categories in (("year", self.years), ("month", self.months)):
+            names += [f"{prefix}_{value}" for value in sorted(categories, key=str)]
+        return np.asarray(names, dtype=object)
+
+
+def _dates(X) -> pd.DatetimeIndex:
+    if not isinstance(X, pd.DataFrame) or "date" not in (X.index.names or []):
+        raise ValueError("Calendar dummies need a DataFrame indexed by (date, ticker), to read each row's date. "
+                         f"Received: {type(X).__name__}")
+    return pd.DatetimeIndex(X.index.get_level_values("date"))
 
 
 @dataclass(frozen=True)
@@ -88,12 +133,12 @@ def _known_rows(features: dict[str, Callable[[], pd.DataFrame]], tradable: pd.Da
     return pd.DataFrame(values, index=index, columns=list(features), copy=False)
 
 
-def _one_hot(prefix: str, values) -> pd.DataFrame:
-    """One uint8 column ``{prefix}_{value}`` per distinct value, ordered as text (as ``pd.get_dummies``)."""
-    codes, uniques = pd.factorize(np.asarray(values))
-    order = sorted(range(len(uniques)), key=lambda i: str(uniques[i]))
-    position = np.empty(len(order), dtype=np.intp)
-    position[order] = np.arange(len(order))
-    one_hot = np.zeros((len(codes), len(order)), dtype=np.uint8)
-    one_hot[np.arange(len(codes)), position[codes]] = 1
-    return pd.DataFrame(one_hot, columns=[f"{prefix}_{uniques[i]}" for i in order], copy=False)
+def _one_hot(prefix: str, values, categories) -> pd.DataFrame:
+    """One uint8 column ``{prefix}_{category}`` per category, ordered as text (as ``pd.get_dummies``); a value
+    not among the categories gets zeros."""
+    ordered = sorted(categories, key=str)
+    position = pd.Index(ordered).get_indexer(np.asarray(values))
+    one_hot = np.zeros((len(position), len(ordered)), dtype=np.uint8)
+    known = position >= 0
+    one_hot[np.flatnonzero(known), position[known]] = 1
+    return pd.DataFrame(one_hot, columns=[f"{prefix}_{value}" for value in ordered], copy=False)

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from deepfin import optimizers
 from deepfin.callbacks import EarlyStopping
+from deepfin.finance.features import CalendarDummies
 from deepfin.finance.preprocessing import BlockwiseStandardScaler, QuantileClipper
 from deepfin.layers import Activation, Dense, Dropout
 from deepfin.metrics import AUC
@@ -146,13 +147,16 @@ def _dates_of(X) -> pd.DatetimeIndex:
 
 
 def estimator(return_columns: list[str], *, epochs: int, batch_size: int, patience: int, validation_split: float,
-              purge: int, random_state: int | None, **params) -> DateHoldoutClassifier:
-    """Clip the ``return_columns`` (dummies pass through) -> standardise -> network (``params``: make_model's)."""
+              purge: int, random_state: int | None, calendar: CalendarDummies | None = None,
+              **params) -> DateHoldoutClassifier:
+    """[Append the ``calendar`` dummies ->] clip the ``return_columns`` (dummies pass through) -> standardise ->
+    network (``params``: make_model's)."""
     network = KerasClassifier(make_model, epochs=epochs, batch_size=batch_size,
                               callbacks=[EarlyStopping(monitor="val_loss", patience=patience,
                                                        restore_best_weights=True)],
                               random_state=random_state, **params)
     # the clipping's output is the one copy of the rows: it is clipped, then standardised, in place
     clip, scale = QuantileClipper(columns=return_columns), BlockwiseStandardScaler(copy=False)
-    return DateHoldoutClassifier(Pipeline([("clip", clip), ("scale", scale)]), network,
+    steps = [("clip", clip), ("scale", scale)]
+    return DateHoldoutClassifier(Pipeline(steps if calendar is None else [("calendar", calendar), *steps]), network,
                                  validation_split=validation_split, purge=purge)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from deepfin._heap import release_free_memory
 from deepfin.finance import backtest as bt
 from deepfin.finance import narrative, strategy
 from deepfin.finance.config import PAPER_KS, RunConfig, fix
@@ -30,7 +31,7 @@ from deepfin.finance.evaluation import (
     shuffled_cv_auc,
     walk_forward_predictions,
 )
-from deepfin.finance.features import RECIPES, with_calendar_dummies
+from deepfin.finance.features import RECIPES, CalendarDummies, with_calendar_dummies
 from deepfin.finance.model import estimator
 from deepfin.finance.outcomes import Outcomes, delisting_assumption, label, next_period_outcomes
 from deepfin.finance.periods import Grid, grid
@@ -241,6 +242,7 @@ def execute(plan: Plan, verbose: int = 1, journal=None) -> Result:
     (``deepfin.finance.journal``) every fit, window and fold is recorded as it finishes, and those it already
     holds are not run again."""
     config = plan.config
+    release_free_memory()  # what building the plan freed: the stages' worker processes come on top of this one
 
     def model_with(**params):
         return estimator(return_columns(plan.X), epochs=config.epochs, batch_size=config.batch_size,
@@ -259,6 +261,7 @@ def execute(plan: Plan, verbose: int = 1, journal=None) -> Result:
     say(verbose, f"  per-date AUC {date_auc.mean():.4f}, rank IC {ic.mean():+.4f}")
     say(verbose, f"Leakage report: the seed's shuffled {config.shuffled_folds}-fold evaluation, with and without "
                  "year/month dummies")
+    release_free_memory()  # the leakage report's folds, on 80% of all rows, are the run's peak
     leakage = leakage_report(model_with, chosen, (plan.X, plan.y), auc, config, verbose, journal)
     signals, weights, book = backtest(plan, predictions["probability"])
     selection = {**selection_bias(table),
@@ -373,11 +376,12 @@ def leakage_report(model_with, chosen: dict, data: tuple[pd.DataFrame, pd.Series
     X, y = data
     returns = return_columns(X)
     returns_only = X if list(X.columns) == returns else X[returns]  # no copy of the rows when it is all
+    # the model makes the dummies of the rows each fold takes: the panel's returns are all it is sent
     with progress(2 * config.shuffled_folds, verbose, "fit") as advance:
-        figures = {name: shuffled_cv_auc(model_with(**chosen), rows, y, config.shuffled_folds, config.seed, advance,
-                                         config.n_jobs, journal)
-                   for name, rows in (("with_dummies", with_calendar_dummies(returns_only)),
-                                      ("without_dummies", returns_only))}
+        figures = {name: shuffled_cv_auc(model_with(calendar=calendar, **chosen), returns_only, y,
+                                         config.shuffled_folds, config.seed, advance, config.n_jobs, journal)
+                   for name, calendar in (("with_dummies", CalendarDummies.of(returns_only)),
+                                          ("without_dummies", None))}
     figures["walk_forward"] = auc[0]
     figures["walk_forward_interval"] = [auc[1], auc[2]]
     figures["explanation"] = narrative.leakage(figures)
