@@ -13,6 +13,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from deepfin.finance import (
+    CalendarDummies,
     QuantileClipper,
     against,
     book,
@@ -30,7 +31,6 @@ from deepfin.finance import (
     weighted_auc,
     with_calendar_dummies,
 )
-from deepfin.finance.features import CalendarDummies
 
 
 @parametrize_with_checks([QuantileClipper(), QuantileClipper(columns=[0])])

@@ -28,6 +28,7 @@ from deepfin.finance.evaluation import (
 from deepfin.finance.features import (
     KRAUSS_HORIZONS,
     RECIPES,
+    CalendarDummies,
     daily_features,
     monthly_features,
     with_calendar_dummies,
@@ -50,11 +51,11 @@ from deepfin.finance.universe import Universe, load_universe
 from deepfin.finance.validation import Window, walk_forward
 
 __all__ = [
-    "DateHoldoutClassifier", "KRAUSS_HORIZONS", "Outcomes", "Panel", "PriceReport", "QuantileClipper", "RECIPES",
-    "RunConfig", "SyntheticUniverse", "Universe", "Window", "against", "book", "book_returns", "bootstrap_auc",
-    "daily_features", "decile_returns", "equal_weight", "grid", "ic_summary", "information_coefficient", "label",
-    "load_delistings", "load_panel", "load_prices", "load_universe", "long_short", "make_model", "monthly_features",
-    "next_period_outcomes", "per_date_auc", "performance", "prices_from_returns", "shuffled_cv_auc",
-    "synthetic_prices", "synthetic_universe", "validate_prices", "walk_forward", "walk_forward_predictions",
-    "weighted_auc", "with_calendar_dummies",
+    "CalendarDummies", "DateHoldoutClassifier", "KRAUSS_HORIZONS", "Outcomes", "Panel", "PriceReport",
+    "QuantileClipper", "RECIPES", "RunConfig", "SyntheticUniverse", "Universe", "Window", "against", "book",
+    "book_returns", "bootstrap_auc", "daily_features", "decile_returns", "equal_weight", "grid", "ic_summary",
+    "information_coefficient", "label", "load_delistings", "load_panel", "load_prices", "load_universe", "long_short",
+    "make_model", "monthly_features", "next_period_outcomes", "per_date_auc", "performance", "prices_from_returns",
+    "shuffled_cv_auc", "synthetic_prices", "synthetic_universe", "validate_prices", "walk_forward",
+    "walk_forward_predictions", "weighted_auc", "with_calendar_dummies",
 ]
