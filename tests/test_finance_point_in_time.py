@@ -157,6 +157,9 @@ def test_fitting_on_some_rows_equals_fitting_on_a_copy_of_them():
     assert (model.validation_start_, model.n_fit_rows_, model.n_validation_rows_) == \
         (copied.validation_start_, copied.n_fit_rows_, copied.n_validation_rows_)
     np.testing.assert_array_equal(model.preprocess_.mean_, copied.preprocess_.mean_)
+    mask = np.isin(np.arange(150), rows)  # the same rows as a boolean mask
+    DateHoldoutClassifier(StandardScaler(), _SpyNetwork(), purge=2).fit_rows(X, y, mask, realised)
+    np.testing.assert_array_equal(_SpyNetwork.seen["fit"], seen["fit"])
 
 
 # ---------------------------------------------------------------- a simulated market whose truth is known

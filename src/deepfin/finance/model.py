@@ -63,8 +63,9 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
     def fit_rows(self, X: pd.DataFrame, y, rows, realised=None):
         """``fit(X.iloc[rows], y[rows], realised[rows])`` without copying those rows first: the rows the network
         trains on and the validation rows are each taken out of ``X`` once (at scale, ``X.iloc[rows]`` is the
-        largest array of a shuffled fold's fit)."""
-        return self._fit_nets([{}], X, y, realised, np.asarray(rows))[0]
+        largest array of a shuffled fold's fit). ``rows`` are positions, or a boolean mask of ``X``'s rows."""
+        rows = np.asarray(rows)
+        return self._fit_nets([{}], X, y, realised, np.flatnonzero(rows) if rows.dtype == bool else rows)[0]
 
     def fit_many(self, param_sets: list[dict], X: pd.DataFrame, y, realised=None) -> list:
         """One fitted clone per parameter set, as ``fit`` would give each. When only the network's parameters
