@@ -49,6 +49,9 @@ def with_calendar_dummies(X: pd.DataFrame) -> pd.DataFrame:
     return CalendarDummies.of(X).transform(X)
 
 
+_CALENDAR_DATES = ("Calendar dummies", "to read each row's date")  # row_dates's message
+
+
 class CalendarDummies(TransformerMixin, BaseEstimator):
     """Append one-hot uint8 columns ``year_*`` and ``month_*`` of each row's date (the ``date`` level of its
     index) to a DataFrame, for the ``years`` and ``months`` given, each prefix's values sorted as text
@@ -67,17 +70,17 @@ class CalendarDummies(TransformerMixin, BaseEstimator):
     @classmethod
     def of(cls, X: pd.DataFrame) -> CalendarDummies:
         """The dummies of the years and months that ``X``'s rows have."""
-        dates = _dates(X)
+        dates = row_dates(X, *_CALENDAR_DATES)
         return cls(years=sorted(set(dates.year)), months=sorted(set(dates.month)))
 
     def fit(self, X: pd.DataFrame, y=None):
-        _dates(X)
+        row_dates(X, *_CALENDAR_DATES)
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = X.shape[1]
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        dates = _dates(X)
+        dates = row_dates(X, *_CALENDAR_DATES)
         parts = [_one_hot(prefix, values, categories) for prefix, values, categories in
                  (("year", dates.year, self.years), ("month", dates.month, self.months))]
         return X.join(pd.concat(parts, axis=1).set_axis(X.index))
@@ -89,9 +92,11 @@ class CalendarDummies(TransformerMixin, BaseEstimator):
         return np.asarray(names, dtype=object)
 
 
-def _dates(X) -> pd.DatetimeIndex:
+def row_dates(X, needed_by: str, purpose: str) -> pd.DatetimeIndex:
+    """The date of each row of ``X``, a DataFrame indexed by (date, ticker); anything else is refused with a
+    message naming what ``needed_by`` wanted them for (``purpose``)."""
     if not isinstance(X, pd.DataFrame) or "date" not in (X.index.names or []):
-        raise ValueError("Calendar dummies need a DataFrame indexed by (date, ticker), to read each row's date. "
+        raise ValueError(f"{needed_by} needs a DataFrame indexed by (date, ticker), {purpose}. "
                          f"Received: {type(X).__name__}")
     return pd.DatetimeIndex(X.index.get_level_values("date"))
 

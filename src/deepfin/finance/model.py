@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from deepfin import optimizers
 from deepfin.callbacks import EarlyStopping
-from deepfin.finance.features import CalendarDummies
+from deepfin.finance.features import CalendarDummies, row_dates
 from deepfin.finance.preprocessing import BlockwiseStandardScaler, QuantileClipper
 from deepfin.layers import Activation, Dense, Dropout
 from deepfin.metrics import AUC
@@ -141,10 +141,7 @@ def _fit_networks(net, param_sets, X, y, validation_data) -> list:
 
 
 def _dates_of(X) -> pd.DatetimeIndex:
-    if not isinstance(X, pd.DataFrame) or "date" not in (X.index.names or []):
-        raise ValueError("DateHoldoutClassifier needs a DataFrame indexed by (date, ticker), to hold out whole "
-                         f"dates. Received: {type(X).__name__}")
-    return pd.DatetimeIndex(X.index.get_level_values("date"))
+    return row_dates(X, "DateHoldoutClassifier", "to hold out whole dates")
 
 
 def estimator(return_columns: list[str], *, epochs: int, batch_size: int, patience: int, validation_split: float,
