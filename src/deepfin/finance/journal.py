@@ -111,9 +111,6 @@ class _Scoped:
     def put(self, identity, record: dict) -> None:
         self.journal.put(self.key(identity), record)
 
-    def scoped(self, *prefix) -> _Scoped:
-        return _Scoped(self.journal, (*self.prefix, *prefix))
-
 
 def recorded(journal, keys: list) -> dict[int, dict]:
     """The records ``journal`` holds for the units keyed ``keys``, by the unit's position (none without a

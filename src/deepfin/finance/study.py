@@ -127,7 +127,7 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
     keys = [None if journal is None else journal.key(("study period", number, specs, vars(training), config.quick,
                                                       list(plan.X.columns), *window.rows(plan.X.index, realised)))
             for number, window in enumerate(plan.test_windows)]
-    periods = _journaled(plan, journal, keys)
+    periods = _journaled(plan, journal, keys, realised)
     todo = [number for number in range(n_periods) if number not in {p.number for p in periods}]
 
     def jobs():  # made as joblib asks for them: one period's rows in memory per worker, not all at once
@@ -158,11 +158,11 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
     return Study(plan, list(config.models), predictions, periods, books, weights, ensemble_weights, seconds)
 
 
-def _journaled(plan, journal, keys: list) -> list[Period]:
+def _journaled(plan, journal, keys: list, realised: np.ndarray) -> list[Period]:
     """The study periods the journal holds (none without one)."""
     periods = []
     for number, record in recorded(journal, keys).items():
-        test = plan.test_windows[number].rows(plan.X.index, plan.rows["realised"].to_numpy())[1]
+        test = plan.test_windows[number].rows(plan.X.index, realised)[1]
         periods.append(_period_from(record, plan.X.index[test]))
     return periods
 
