@@ -165,3 +165,33 @@ def test_the_callback_changes_nothing_about_training(rng):
         model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=extra)
         weights.append(model.get_weights())
     assert all(np.array_equal(a, b) for a, b in zip(*weights))
+
+
+class _CountedAUC(deepfin.metrics.AUC):
+    calls = 0
+
+    def result(self):
+        _CountedAUC.calls += 1
+        return super().result()
+
+
+@pytest.mark.parametrize("make", [lambda tmp: GradientFlow(), lambda tmp: callbacks.BackupAndRestore(tmp, save_freq=2)],
+                         ids=["GradientFlow", "BackupAndRestore"])
+def test_batch_hooks_that_read_no_logs_do_not_compute_the_metrics_every_batch(rng, tmp_path, make):
+    """An exact AUC sorts every row of the epoch so far: computed after each batch, an epoch is quadratic. Batch
+    logs are built only for a callback that reads them."""
+    x, y = _data(rng, n=64)
+
+    def fit(*extra):
+        deepfin.utils.set_random_seed(0)
+        model = Sequential([Input((x.shape[1],)), Dense(4, activation="relu"), Dense(1, activation="sigmoid")])
+        model.compile(SGD(0.1), "binary_crossentropy", metrics=[_CountedAUC()])
+        _CountedAUC.calls = 0
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[*extra])
+        return _CountedAUC.calls
+
+    alone = fit()
+    assert fit(make(tmp_path / "backup")) == alone == 2  # once an epoch
+    seen = []
+    reading = callbacks.LambdaCallback(on_batch_end=lambda batch, logs: seen.append(logs))
+    assert fit(make(tmp_path / "other"), reading) == alone + 2 * 8 and "auc" in seen[0]  # and after each batch

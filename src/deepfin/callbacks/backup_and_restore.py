@@ -37,6 +37,8 @@ class BackupAndRestore(Callback):
     their own generator, which the backup does not hold: leave the seed out for an exact resume.
     """
 
+    reads_batch_logs = False  # its batch hook counts batches
+
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint: bool = False,
                  delete_checkpoint: bool = True):
         super().__init__()

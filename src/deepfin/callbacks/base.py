@@ -14,8 +14,13 @@ _KERAS2_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end
 class Callback:
     """Base class with every Keras hook; ``self.model`` and ``self.params`` are set by fit.
 
-    Keras 2's ``on_batch_begin`` / ``on_batch_end`` are called as ``on_train_batch_*``.
+    Keras 2's ``on_batch_begin`` / ``on_batch_end`` are called as ``on_train_batch_*``. A callback whose batch
+    hooks never read their ``logs`` sets ``reads_batch_logs = False``: when no callback reads them, fit passes
+    empty batch logs instead of computing every metric after every batch (an exact AUC sorts all the epoch's
+    rows so far each time).
     """
+
+    reads_batch_logs = True
 
     def __init__(self):
         self.model = None
@@ -91,3 +96,8 @@ class CallbackList:
 
     def has(self, hook: str) -> bool:
         return bool(self._methods[hook])
+
+    def reads_batch_logs(self) -> bool:
+        """Whether a callback with a training batch hook reads that hook's ``logs``."""
+        return any(getattr(getattr(method, "__self__", None), "reads_batch_logs", True)
+                   for hook in ("on_train_batch_begin", "on_train_batch_end") for method in self._methods[hook])

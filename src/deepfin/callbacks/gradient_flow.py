@@ -47,6 +47,8 @@ class GradientFlow(Callback):
     that has it alone.
     """
 
+    reads_batch_logs = False  # its batch hook counts batches and reads the gradients
+
     def __init__(self, x=None):
         super().__init__()
         self.x = x

@@ -258,6 +258,7 @@ class Trainer:
         self.history = history
         self.stop_training = False
         batch_hooks = callback_list.has("on_train_batch_end") or callback_list.has("on_train_batch_begin")
+        batch_logs = callback_list.reads_batch_logs()
         tally = _LossTally(len(ys))
         progress_logs = functools.partial(self._logs, tally)  # called only when the bar is drawn
         self._resume, self._cursor = None, _Cursor(tally)
@@ -293,7 +294,7 @@ class Trainer:
                 cursor.step = step + 1
                 self._update_metrics(yb, preds, wb)
                 if batch_hooks:
-                    callback_list.call("on_train_batch_end", step, self._logs(tally))
+                    callback_list.call("on_train_batch_end", step, self._logs(tally) if batch_logs else {})
                 progbar.update(step + 1, progress_logs)
                 if self.stop_training:
                     break
