@@ -44,8 +44,9 @@ def _dtype(dtype) -> np.dtype:
     return np.dtype(dtype or backend.floatx())
 
 
-def _truncated_normal(rng: np.random.Generator, shape, mean: float, stddev: float) -> np.ndarray:
-    """Normal values redrawn until all lie within 2 standard deviations of the mean."""
+def truncated_normal_values(rng: np.random.Generator, shape, mean: float, stddev: float) -> np.ndarray:
+    """Normal values redrawn until all lie within 2 standard deviations of the mean (Keras's truncation), as a
+    float64 array; ``deepfin.random.truncated_normal`` draws with it too."""
     values = rng.standard_normal(shape)
     outside = np.abs(values) > 2
     while outside.any():
@@ -102,7 +103,7 @@ class TruncatedNormal(Initializer):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
     def __call__(self, shape, dtype=None):
-        values = _truncated_normal(self._generator(), shape, self.mean, self.stddev)
+        values = truncated_normal_values(self._generator(), shape, self.mean, self.stddev)
         return values.astype(_dtype(dtype))
 
     def get_config(self):
@@ -136,7 +137,7 @@ class VarianceScaling(Initializer):
             limit = math.sqrt(3.0 * variance)
             values = rng.uniform(-limit, limit, shape)
         elif self.distribution == "truncated_normal":
-            values = _truncated_normal(rng, shape, 0.0, math.sqrt(variance) / _TRUNCATED_STD)
+            values = truncated_normal_values(rng, shape, 0.0, math.sqrt(variance) / _TRUNCATED_STD)
         else:
             values = rng.normal(0.0, math.sqrt(variance), shape)
         return values.astype(_dtype(dtype))

@@ -13,8 +13,7 @@ import numpy as np
 from deepfin import backend
 from deepfin.engine import ops
 from deepfin.engine.tensor import Tensor
-
-_TRUNCATE_AT = 2.0  # standard deviations, as Keras
+from deepfin.initializers import truncated_normal_values
 
 
 class SeedGenerator:
@@ -89,13 +88,7 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None) -> Tensor:
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None) -> Tensor:
     """Normal draws, each redrawn until it lies within two standard deviations of ``mean``."""
-    rng, shape = _generator(seed), _shape(shape)
-    values = rng.standard_normal(shape)
-    outside = np.abs(values) > _TRUNCATE_AT
-    while outside.any():
-        values[outside] = rng.standard_normal(int(outside.sum()))
-        outside = np.abs(values) > _TRUNCATE_AT
-    return _float(values * float(stddev) + float(mean), dtype)
+    return _float(truncated_normal_values(_generator(seed), _shape(shape), float(mean), float(stddev)), dtype)
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None) -> Tensor:
