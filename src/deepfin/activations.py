@@ -78,6 +78,12 @@ def names() -> list[str]:
     return sorted(_ACTIVATIONS)
 
 
+def builtin_name(activation) -> str | None:
+    """The name of ``activation`` when it is one of the built-in activations (not a look-alike), else ``None``."""
+    name = getattr(activation, "__name__", None)
+    return name if _ACTIVATIONS.get(name) is activation else None
+
+
 def serialize(activation: Callable) -> str:
     """The name under which ``get`` finds ``activation`` (for configs)."""
     name = getattr(activation, "__name__", None)

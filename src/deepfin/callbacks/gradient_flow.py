@@ -125,11 +125,8 @@ def unit_kind(layer) -> str | None:
     """'relu', 'sigmoid' or 'tanh' for a layer whose output is that activation; None otherwise."""
     if isinstance(layer, ReLU):
         return "relu" if layer.negative_slope == 0 else None
-    function = getattr(layer, "activation", None)
-    for kind in ("relu", "sigmoid", "tanh"):
-        if function is getattr(activations, kind):
-            return kind
-    return None
+    kind = activations.builtin_name(getattr(layer, "activation", None))
+    return kind if kind in ("relu", "sigmoid", "tanh") else None
 
 
 def _layer_name(weight) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 
 from deepfin import __version__, activations
 from deepfin._files import atomic_write
+from deepfin.engine.graph import topological_order
 from deepfin.layers import (
     ELU,
     Activation,
@@ -173,10 +174,9 @@ class GraphBuilder:
         self.nodes.append(self.onnx.helper.make_node(op, list(inputs), [output], name=output, **attributes))
         return output
 
-    def add_input(self, name: str, shape, elem_type=None) -> str:
+    def add_input(self, name: str, shape) -> str:
         stored = self.fresh(name)
-        self.inputs.append(self.onnx.helper.make_tensor_value_info(stored, elem_type or self.elem_type,
-                                                                   _dims(stored, shape)))
+        self.inputs.append(self.onnx.helper.make_tensor_value_info(stored, self.elem_type, _dims(stored, shape)))
         return stored
 
     def add_output(self, name: str, shape, value: str) -> str:
@@ -205,25 +205,11 @@ def emit(graph: GraphBuilder, model, inputs: list[str], scope: str = "") -> list
     if len(inputs) != len(model_inputs):
         raise ValueError(f"Model '{model.name}' has {len(model_inputs)} inputs; received {len(inputs)}.")
     values = {id(kt): name for kt, name in zip(model_inputs, inputs)}
-    for kt in _in_order(model_outputs, values):
+    for kt in topological_order(model_outputs, lambda kt: kt.parents, stop=model_inputs):
         if not kt.parents:
             raise ValueError(f"Model '{model.name}' depends on input '{kt.name}', which is not among its inputs.")
         values[id(kt)] = emit_layer(graph, kt.layer, [values[id(p)] for p in kt.parents], scope)
     return [values[id(kt)] for kt in model_outputs]
-
-
-def _in_order(outputs: list, known: dict) -> list:
-    """The symbolic tensors that ``outputs`` depend on beyond those in ``known``, each after its parents."""
-    order, seen, stack = [], set(known), [(kt, False) for kt in reversed(outputs)]
-    while stack:
-        kt, parents_done = stack.pop()
-        if parents_done:
-            order.append(kt)
-        elif id(kt) not in seen:
-            seen.add(id(kt))
-            stack.append((kt, True))
-            stack.extend((p, False) for p in reversed(kt.parents))
-    return order
 
 
 def emit_layer(graph: GraphBuilder, layer, xs: list[str], scope: str) -> str:
@@ -349,8 +335,5 @@ def activation(graph: GraphBuilder, fn, x: str, name: str, layer_name: str) -> s
 
 def builtin_activation(fn) -> str | None:
     """The name of ``fn`` when it is one of deepfin's activations that ONNX export translates, else ``None``."""
-    try:
-        name = activations.serialize(fn)
-        return name if name in ACTIVATIONS and name in activations.names() and activations.get(name) is fn else None
-    except ValueError:
-        return None
+    name = activations.builtin_name(fn)
+    return name if name in ACTIVATIONS else None

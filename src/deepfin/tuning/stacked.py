@@ -125,8 +125,8 @@ def _blocks(layers) -> tuple[list[dict], str | None]:
 
 
 def _activation_name(function) -> str | None:
-    name = getattr(function, "__name__", None)
-    return name if name in ACTIVATIONS and activations.get(name) is function else None
+    name = activations.builtin_name(function)
+    return name if name in ACTIVATIONS else None
 
 
 def _penalty(regularizer) -> tuple:
