@@ -81,7 +81,7 @@ class BackupAndRestore(Callback):
     def _restore(self, state: dict, arrays: dict) -> None:
         backend.set_rng_state(state["rng"])
         rate = state["learning_rate"]
-        if rate is not None and isinstance(self.model.optimizer.get_config().get("learning_rate"), float):
+        if rate is not None and not self.model.optimizer.has_schedule:
             self.model.optimizer.learning_rate = rate
         self.model.resume_fit(state["epoch"], state["step"], arrays.get("order"), state["losses"])
 
@@ -105,9 +105,9 @@ class BackupAndRestore(Callback):
 
     def _save(self, position: dict, arrays: dict) -> None:
         self._batches = 0
-        rate = self.model.optimizer.get_config().get("learning_rate")
+        optimizer = self.model.optimizer  # a schedule follows the step count, saved with the optimizer state
         state = {**position, "rng": backend.get_rng_state(),
-                 "learning_rate": rate if isinstance(rate, float) else None}
+                 "learning_rate": None if optimizer.has_schedule else optimizer.learning_rate}
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._latest):
             os.replace(self._latest, self._previous)

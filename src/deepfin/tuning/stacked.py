@@ -140,10 +140,9 @@ def _penalty(regularizer) -> tuple:
 def _optimizer_reason(optimizer) -> str | None:
     if type(optimizer) not in OPTIMIZERS:
         return f"its optimizer is {type(optimizer).__name__}"
-    config = optimizer.get_config()
-    if not isinstance(config["learning_rate"], (int, float)):
+    if optimizer.has_schedule:
         return "its learning rate is a schedule"
-    if any(config[k] is not None for k in ("clipnorm", "clipvalue", "global_clipnorm")):
+    if any(getattr(optimizer, k) is not None for k in ("clipnorm", "clipvalue", "global_clipnorm")):
         return "its optimizer clips gradients"
     return None
 
