@@ -140,7 +140,7 @@ class Layer:
         """This layer's weights, then those of the layers kept as its attributes (each once)."""
         if not self._holds_layers:
             return list(self._weights)
-        return _unique([self._weights, *(layer.weights for layer in tracked_layers(self))])
+        return unique_variables([self._weights, *(layer.weights for layer in tracked_layers(self))])
 
     @property
     def trainable_weights(self) -> list[Variable]:
@@ -149,7 +149,7 @@ class Layer:
         own = [w for w in self._weights if w.trainable]
         if not self._holds_layers:
             return own
-        return _unique([own, *(layer.trainable_weights for layer in tracked_layers(self))])
+        return unique_variables([own, *(layer.trainable_weights for layer in tracked_layers(self))])
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
@@ -246,7 +246,8 @@ def tracked_layers(owner) -> list[Layer]:
     return found
 
 
-def _unique(groups) -> list[Variable]:
+def unique_variables(groups) -> list[Variable]:
+    """The variables of ``groups`` (iterables of them) in order, each once (a shared layer's appear again)."""
     seen, result = set(), []
     for group in groups:
         for w in group:

@@ -10,7 +10,7 @@ import numpy as np
 
 from deepfin.engine.tensor import Tensor, no_grad
 from deepfin.engine.variable import Variable
-from deepfin.layers.base import Layer, tracked_layers
+from deepfin.layers.base import Layer, tracked_layers, unique_variables
 from deepfin.models.trainer import Trainer
 
 
@@ -73,13 +73,7 @@ class Model(Trainer, Layer):
 
     # ------------------------------------------------------------ weights
     def _unique(self, attribute: str) -> list[Variable]:
-        seen, result = set(), []
-        for layer in self.layers:
-            for w in getattr(layer, attribute):
-                if id(w) not in seen:
-                    seen.add(id(w))
-                    result.append(w)
-        return result
+        return unique_variables(getattr(layer, attribute) for layer in self.layers)
 
     @property
     def weights(self) -> list[Variable]:
