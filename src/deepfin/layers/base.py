@@ -168,10 +168,11 @@ class Layer:
 
     def _flatten_layers(self) -> list[Layer]:
         """This layer and every layer inside it, each once (Keras's ``_flatten_layers``)."""
-        found, stack = [], [self]
+        found, seen, stack = [], set(), [self]
         while stack:
             layer = stack.pop()
-            if all(layer is not seen for seen in found):
+            if id(layer) not in seen:
+                seen.add(id(layer))
                 found.append(layer)
                 stack.extend(reversed(layer.layers if hasattr(layer, "layers") else tracked_layers(layer)))
         return found
