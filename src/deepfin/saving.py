@@ -49,10 +49,9 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
             "config": model.get_config(),
             "compile_config": _compile_config(model) if model.compiled else None,
         }),
-        "model.weights.npz": _npz({f"{i:04d}": w.data for i, w in enumerate(model.weights)}),
+        "model.weights.npz": _weights_npz(model.weights),
     }
-    if include_optimizer and model.compiled and model.optimizer.built and \
-            {id(v) for v in model.optimizer.model_variables} <= {id(w) for w in model.weights}:
+    if include_optimizer and model.compiled and _owns_optimizer_state(model):
         parts["optimizer.npz"] = _npz(_optimizer_state(model))
     _write_zip(filepath, parts, overwrite)
 
@@ -63,7 +62,7 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
     parts = {
         "metadata.json": _json({"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION,
                                 "paths": [w.path for w in weights]}),
-        "model.weights.npz": _npz({f"{i:04d}": w.data for i, w in enumerate(weights)}),
+        "model.weights.npz": _weights_npz(weights),
     }
     _write_zip(filepath, parts, overwrite)
 
@@ -79,12 +78,10 @@ def save_backup(model, filepath, state: dict, arrays: dict[str, np.ndarray] | No
         "metadata.json": _json({"format": BACKUP_FORMAT, "format_version": FORMAT_VERSION,
                                 "shapes": [list(w.shape) for w in weights]}),
         "state.json": _json(state),
-        "model.weights.npz": _npz({f"{i:04d}": w.data for i, w in enumerate(weights)}),
+        "model.weights.npz": _weights_npz(weights),
         "arrays.npz": _npz(arrays or {}),
     }
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None and optimizer.built and \
-            {id(v) for v in optimizer.model_variables} <= {id(w) for w in weights}:
+    if _owns_optimizer_state(model):
         parts["optimizer.npz"] = _npz(_optimizer_state(model))
     _write_zip(filepath, parts, overwrite=True)
 
@@ -97,17 +94,17 @@ def load_backup(model, filepath) -> tuple[dict, dict[str, np.ndarray]]:
     """
     path = os.fspath(filepath)
     parts = _read_zip(path, BACKUP_FORMAT)
-    saved = [tuple(shape) for shape in _parse_json(parts, "metadata.json", path).get("shapes", [])]
+    saved = [tuple(shape) for shape in _archive.parse_json(parts, "metadata.json", path).get("shapes", [])]
     shapes = [tuple(w.shape) for w in model.weights]
     if saved != shapes:
         raise ValueError(
             f"{path} was written by a model of another architecture: it holds {len(saved)} weights of "
             f"shapes {saved}; model '{model.name}' has {len(shapes)} weights of shapes {shapes}."
         )
-    state = _parse_json(parts, "state.json", path, allow_nan=True)  # a diverged fit's losses are NaN
-    weights = _parse_npz(parts, "model.weights.npz", path)
-    arrays = _parse_npz(parts, "arrays.npz", path)
-    optimizer = _parse_npz(parts, "optimizer.npz", path) if "optimizer.npz" in parts else None
+    state = _archive.parse_json(parts, "state.json", path, allow_nan=True)  # a diverged fit's losses are NaN
+    weights = _archive.parse_npz(parts, "model.weights.npz", path)
+    arrays = _archive.parse_npz(parts, "arrays.npz", path)
+    optimizer = _archive.parse_npz(parts, "optimizer.npz", path) if "optimizer.npz" in parts else None
     _assign(model, [weights[k] for k in sorted(weights)], path)
     if optimizer is not None:
         _restore_optimizer(model, optimizer, path)
@@ -133,6 +130,19 @@ def _npz(arrays: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
+
+
+def _weights_npz(weights) -> bytes:
+    """The weights' arrays, by position (``0000``, ``0001``, ...)."""
+    return _npz({f"{i:04d}": w.data for i, w in enumerate(weights)})
+
+
+def _owns_optimizer_state(model) -> bool:
+    """Whether the model has a built optimizer whose every variable is one of the model's weights (the state
+    can then be saved by weight position)."""
+    optimizer = getattr(model, "optimizer", None)
+    return optimizer is not None and optimizer.built and \
+        {id(v) for v in optimizer.model_variables} <= {id(w) for w in model.weights}
 
 
 def _version() -> str:
@@ -194,8 +204,8 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
 
     path = os.fspath(filepath)
     parts = _read_zip(path, MODEL_FORMAT)
-    config = _parse_json(parts, "config.json", path)
-    weights = _parse_npz(parts, "model.weights.npz", path)
+    config = _archive.parse_json(parts, "config.json", path)
+    weights = _archive.parse_npz(parts, "model.weights.npz", path)
     budget = sum(array.size for array in weights.values())  # the model saved has these weights, no more
     with _custom.custom_object_scope(custom_objects):
         try:
@@ -211,7 +221,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         if compile and config.get("compile_config"):
             _compile(model, config["compile_config"], path)
             if "optimizer.npz" in parts:
-                _restore_optimizer(model, _parse_npz(parts, "optimizer.npz", path), path)
+                _restore_optimizer(model, _archive.parse_npz(parts, "optimizer.npz", path), path)
     return model
 
 
@@ -219,10 +229,10 @@ def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = F
     """Set the model's weights from a weights file or a model file (by position, or by path)."""
     path = os.fspath(filepath)
     parts = _read_zip(path, (WEIGHTS_FORMAT, MODEL_FORMAT))
-    arrays = _parse_npz(parts, "model.weights.npz", path)
+    arrays = _archive.parse_npz(parts, "model.weights.npz", path)
     values = [arrays[k] for k in sorted(arrays)]
     if by_name:
-        metadata = _parse_json(parts, "metadata.json", path)
+        metadata = _archive.parse_json(parts, "metadata.json", path)
         paths = metadata.get("paths")
         if paths is None:
             raise ValueError(f"{path} does not record weight paths; load it by position (by_name=False).")
@@ -240,7 +250,7 @@ def _read_zip(path: str, expected) -> dict[str, bytes]:
     parts = _archive.read_zip(path)
     if "metadata.json" not in parts:
         raise ValueError(f"{path} is a zip archive but not a deepfin file: it has no metadata.json.")
-    metadata = _parse_json(parts, "metadata.json", path)
+    metadata = _archive.parse_json(parts, "metadata.json", path)
     found, version = metadata.get("format"), metadata.get("format_version", 0)
     if found not in expected:
         what = _WHAT_FORMATS.get(found)
@@ -264,14 +274,6 @@ _WHAT_FORMATS = {
                     "code with model.load_weights)",
     BACKUP_FORMAT: "a training backup ('deepfin.backup', written by BackupAndRestore)",
 }
-
-
-def _parse_json(parts: dict, name: str, path: str, allow_nan: bool = False) -> dict:
-    return _archive.parse_json(parts, name, path, allow_nan=allow_nan)
-
-
-def _parse_npz(parts: dict, name: str, path: str) -> dict[str, np.ndarray]:
-    return _archive.parse_npz(parts, name, path)
 
 
 def _assign(model, values: list[np.ndarray], path: str) -> None:
