@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepfin._text import unique_name
 from deepfin.engine.graph import op_attributes, tensors_behind
 from deepfin.engine.tensor import Tensor
 from deepfin.engine.variable import Variable
@@ -123,11 +124,7 @@ class _GraphWriter:
         """Add a ``NodeDef`` named ``name`` (made unique, TensorFlow style: ``_1``, ``_2``); its name."""
         from tensorboardX.proto import attr_value_pb2
 
-        unique, k = name, 0
-        while unique in self.taken:
-            k += 1
-            unique = f"{name}_{k}"
-        self.taken.add(unique)
+        unique = unique_name(name, self.taken)
         shape = _shape_proto(tensor, id(tensor) in self.batched)
         node = self.graph.node.add(name=unique, op=op, input=inputs)
         node.attr[dtype_attr].CopyFrom(attr_value_pb2.AttrValue(type=_dtype_enum(tensor.dtype)))

@@ -20,6 +20,7 @@ import numpy as np
 
 from deepfin import __version__, activations
 from deepfin._files import atomic_write
+from deepfin._text import unique_name
 from deepfin.engine.graph import topological_order
 from deepfin.layers import (
     ELU,
@@ -151,12 +152,7 @@ class GraphBuilder:
 
     def fresh(self, name: str) -> str:
         """``name``, or ``name_1``, ``name_2``... when it is taken."""
-        unique, n = name, 0
-        while unique in self._names:
-            n += 1
-            unique = f"{name}_{n}"
-        self._names.add(unique)
-        return unique
+        return unique_name(name, self._names)
 
     def constant(self, name: str, value) -> str:
         """An initializer holding ``value`` in the graph's float type; the same ``name`` again (a shared layer's
