@@ -4,7 +4,9 @@ scikit-learn's GridSearchCV."""
 import numpy as np
 import pytest
 from sklearn import model_selection
+from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import ParameterGrid
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -211,3 +213,103 @@ def test_fit_stack_checks_its_data_as_fit_does(data):
         fit_stack([network(), network()], X, y, validation_split=1.5)
     with pytest.raises(ValueError, match="Data cardinality is ambiguous"):
         fit_stack([network(), network()], X, y[:-1])
+
+
+BEST = ("best_index_", "best_params_", "best_score_", "best_estimator_", "refit_time_")
+
+
+def auc_of(estimator, X, y):
+    """A callable scorer returning one number: a single metric, like a scorer's name."""
+    return roc_auc_score(y, estimator.predict_proba(X)[:, 1])
+
+
+def last_candidate(results):
+    """A callable refit: scikit-learn's contract is the chosen candidate's index."""
+    return len(results["params"]) - 1
+
+
+def both_searches(kind: str, X, y, **settings):
+    """deepfin's and scikit-learn's GridSearchCV with the same settings, fitted on the same data: a logistic
+    regression over C, or two networks that stack (one stacked job per fold for deepfin)."""
+    if kind == "sklearn":
+        estimator, grid = LogisticRegression(), {"C": [0.01, 1.0, 100.0]}
+    else:
+        estimator = KerasClassifier(make_model, epochs=1, batch_size=64, random_state=1)
+        grid = {"dense_layers": [[8]], "activation": ["relu", "tanh"], "dropout": [0.0]}
+    ours = GridSearchCV(estimator, grid, cv=2, **settings).fit(X, y)
+    theirs = model_selection.GridSearchCV(estimator, grid, cv=2, **settings).fit(X, y)
+    if kind != "sklearn":
+        assert ours.stack_groups_ == [[0, 1]]
+    return ours, theirs
+
+
+def assert_same_best(ours, theirs, X) -> None:
+    """The same best_* attributes exist on both searches, and those that exist agree."""
+    assert ours.multimetric_ == theirs.multimetric_
+    assert list(ours.cv_results_) == list(theirs.cv_results_)
+    assert {name: hasattr(ours, name) for name in BEST} == {name: hasattr(theirs, name) for name in BEST}
+    assert isinstance(ours.scorer_, dict) == isinstance(theirs.scorer_, dict)
+    if hasattr(theirs, "best_index_"):
+        assert ours.best_index_ == theirs.best_index_
+        assert ours.best_params_ == theirs.best_params_
+    if hasattr(theirs, "best_score_"):
+        assert ours.best_score_ == pytest.approx(theirs.best_score_, abs=1e-4)
+    if hasattr(theirs, "best_estimator_"):
+        assert ours.best_estimator_.get_params() == theirs.best_estimator_.get_params()
+        np.testing.assert_array_equal(ours.best_estimator_.predict(X), theirs.best_estimator_.predict(X))
+
+
+@pytest.mark.parametrize("kind, scoring", [("sklearn", "roc_auc"), ("sklearn", None), ("sklearn", auc_of),
+                                           ("wrapper", "roc_auc")])
+def test_grid_search_without_refit_has_best_attributes_for_one_metric(data, kind, scoring):
+    """scikit-learn sets best_index_, best_params_ and best_score_ for a single metric even with refit=False
+    (only best_estimator_ needs refit); deepfin set none of them then: this test failed."""
+    X, y, _, _ = data
+    ours, theirs = both_searches(kind, X, y, scoring=scoring, refit=False)
+    assert hasattr(theirs, "best_score_") and not hasattr(theirs, "best_estimator_")
+    assert_same_best(ours, theirs, X)
+
+
+@pytest.mark.parametrize("kind", ["sklearn", "wrapper"])
+def test_grid_search_without_refit_has_no_best_attributes_for_several_metrics(data, kind):
+    X, y, _, _ = data
+    ours, theirs = both_searches(kind, X, y, scoring=["roc_auc", "accuracy"], refit=False)
+    assert ours.multimetric_
+    assert not any(hasattr(search, name) for search in (ours, theirs) for name in BEST)
+    assert_same_best(ours, theirs, X)
+
+
+@pytest.mark.parametrize("kind, scoring, refit", [
+    ("sklearn", "roc_auc", True), ("sklearn", None, True), ("wrapper", "roc_auc", True),
+    ("sklearn", ["roc_auc", "accuracy"], "accuracy"), ("sklearn", "roc_auc", last_candidate),
+    ("sklearn", ["roc_auc", "accuracy"], last_candidate)])
+def test_grid_search_with_refit_has_scikit_learns_best_attributes(data, kind, scoring, refit):
+    """refit=True (one metric), a metric's name (several) or a callable (either; no best_score_ then)."""
+    X, y, _, _ = data
+    ours, theirs = both_searches(kind, X, y, scoring=scoring, refit=refit)
+    assert hasattr(theirs, "best_estimator_")
+    assert_same_best(ours, theirs, X)
+    if callable(refit):
+        assert ours.best_index_ == 2 and not hasattr(ours, "best_score_")
+
+
+@pytest.mark.parametrize("returned, error", [(1.0, TypeError), (3, IndexError), (-1, IndexError)])
+def test_grid_search_refuses_a_callable_refits_bad_index_as_scikit_learn_does(data, returned, error):
+    X, y, _, _ = data
+    settings = dict(scoring="roc_auc", cv=2, refit=lambda results: returned)
+    for search in (GridSearchCV, model_selection.GridSearchCV):
+        with pytest.raises(error):
+            search(LogisticRegression(), {"C": [0.01, 1.0, 100.0]}, **settings).fit(X, y)
+
+
+def test_grid_search_sees_several_metrics_when_the_first_candidate_fails(data):
+    """A failed fit's cell holds the bare error_score: multimetric_ was read from the first cell only, so a failing
+    first candidate made several metrics look like one (and refit looked for rank_test_score)."""
+    X, y, _, _ = data
+    settings = dict(scoring=["roc_auc", "accuracy"], refit="roc_auc", cv=2, error_score=-1.0)
+    grid = {"C": [-1.0, 1.0]}  # a negative C fails LogisticRegression's parameter check
+    ours = GridSearchCV(LogisticRegression(), grid, **settings).fit(X, y)
+    with pytest.warns(FitFailedWarning):
+        theirs = model_selection.GridSearchCV(LogisticRegression(), grid, **settings).fit(X, y)
+    assert ours.multimetric_ and ours.cv_results_["mean_test_roc_auc"][0] == -1.0
+    assert_same_best(ours, theirs, X)

@@ -13,6 +13,7 @@ recorded is not run again (an interrupted search resumes).
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable
 
@@ -23,6 +24,7 @@ from scipy.stats import rankdata
 from sklearn import model_selection
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
+from sklearn.metrics._scorer import _MultimetricScorer
 from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
@@ -48,7 +50,15 @@ class GridSearchCV(model_selection.GridSearchCV):
         self.progress, self.journal = progress, journal
 
     def fit(self, X, y=None, **params):
-        """Score every candidate on every split, then (with ``refit``) fit the best on all of ``X``."""
+        """Score every candidate on every split, pick the best and (with ``refit``) fit it on all of ``X``.
+
+        The fitted attributes follow scikit-learn's rules. With one metric (``scoring`` None, a string, or a
+        callable that returns a number) ``best_index_``, ``best_params_`` and ``best_score_`` are set whatever
+        ``refit`` is, even False. With several metrics (a list, tuple or dict, or a callable that returns a
+        dict) they are set only for ``refit`` given as a metric name, for that metric; with ``refit=False`` none
+        is. A callable ``refit`` picks ``best_index_`` from ``cv_results_`` and then there is no
+        ``best_score_``. ``best_estimator_`` and ``refit_time_`` exist only when ``refit`` is truthy.
+        """
         groups = params.pop("groups", None)
         candidates = list(ParameterGrid(self.param_grid))
         estimator = self.estimator
@@ -59,10 +69,16 @@ class GridSearchCV(model_selection.GridSearchCV):
             print(f"Fitting {len(splits)} folds for each of {len(candidates)} candidates, totalling "
                   f"{len(splits) * len(candidates)} fits, in {len(self.stack_groups_)} groups")
         cells = self._score(estimator, X, y, splits, candidates, scorer, params)
-        self.multimetric_ = isinstance(cells[0, 0]["test"], dict)
-        self._refuse_bad_refit(cells[0, 0]["test"])
+        # several metrics when the scores are dicts; a failed fit's cell holds the bare error_score, so look past it
+        first = next((cell["test"] for cell in cells.values() if isinstance(cell["test"], dict)), None)
+        self.multimetric_ = first is not None
+        if self.multimetric_:
+            self._refuse_bad_refit(first)
         self.cv_results_ = _results(candidates, len(splits), cells, self.return_train_score)
-        self.n_splits_, self.scorer_ = len(splits), scorer
+        self.n_splits_ = len(splits)
+        # scikit-learn keeps the scorers of several metrics as a dict of them
+        self.scorer_ = scorer._scorers if isinstance(scorer, _MultimetricScorer) else scorer
+        self._select_best()
         self._refit_best(X, y, params)
         return self
 
@@ -99,26 +115,49 @@ class GridSearchCV(model_selection.GridSearchCV):
         if self.progress is not None:
             self.progress(len(group))
 
-    def _refuse_bad_refit(self, first_scores) -> None:
-        if self.multimetric_ and self.refit is not False and not callable(self.refit) \
-                and self.refit not in first_scores:
+    def _refuse_bad_refit(self, first_scores: dict) -> None:
+        """With several metrics, ``refit`` must name one of them, be a callable or be False."""
+        named = isinstance(self.refit, str) and self.refit in first_scores
+        if self.refit is not False and not named and not callable(self.refit):
             raise ValueError(f"For multi-metric scoring, refit must be a metric name ({sorted(first_scores)}), a "
                              f"callable or False. Received: refit={self.refit!r}")
 
-    def _refit_best(self, X, y, params) -> None:
-        if self.refit is False:
+    def _select_best(self) -> None:
+        """``best_index_``, ``best_params_`` and ``best_score_`` by scikit-learn's rule: with one metric always
+        (its ``score``), with several only when ``refit`` names one (that one) or is a callable (no
+        ``best_score_`` then: the callable's choice need not be the top of any metric)."""
+        if not self.refit and self.multimetric_:
             return
         metric = self.refit if self.multimetric_ else "score"
         if callable(self.refit):
-            self.best_index_ = int(self.refit(self.cv_results_))
+            self.best_index_ = _chosen_index(self.refit, self.cv_results_)
         else:
             self.best_index_ = int(self.cv_results_[f"rank_test_{metric}"].argmin())
             self.best_score_ = float(self.cv_results_[f"mean_test_{metric}"][self.best_index_])
         self.best_params_ = self.cv_results_["params"][self.best_index_]
+
+    def _refit_best(self, X, y, params) -> None:
+        """With a truthy ``refit``, ``best_estimator_``: the best candidate fitted on all of ``X``."""
+        if not self.refit:
+            return
         started = time.perf_counter()
         self.best_estimator_ = clone(self.estimator).set_params(**clone(self.best_params_, safe=False))
         self.best_estimator_.fit(X, y, **params)
         self.refit_time_ = time.perf_counter() - started
+        if hasattr(self.best_estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.best_estimator_.feature_names_in_
+
+
+def _chosen_index(refit: Callable, results: dict) -> int:
+    """The candidate index a callable ``refit`` picks from ``cv_results_``, checked as scikit-learn checks it."""
+    index = refit(results)
+    if not isinstance(index, numbers.Integral):
+        raise TypeError(f"refit, a callable, must return the best candidate's index as an integer; it returned "
+                        f"{index!r} ({type(index).__name__})")
+    if not 0 <= index < len(results["params"]):
+        raise IndexError(f"refit, a callable, returned the index {index}, outside the {len(results['params'])} "
+                         f"candidates (0 to {len(results['params']) - 1})")
+    return int(index)
 
 
 # ------------------------------------------------------------ groups and fits
