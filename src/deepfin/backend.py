@@ -6,6 +6,7 @@ Mirrors ``keras.backend``: ``floatx()``, ``set_floatx()``, ``epsilon()``, ``clea
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections import defaultdict
 
@@ -16,6 +17,7 @@ _EPSILON = 1e-7
 _ALLOWED_FLOATX = ("float16", "float32", "float64")
 _name_counts: defaultdict[str, int] = defaultdict(int)
 _rng = np.random.default_rng()
+_COMPILED = os.environ.get("DEEPFIN_COMPILED", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def floatx() -> str:
@@ -39,6 +41,22 @@ def epsilon() -> float:
 def set_epsilon(value: float) -> None:
     global _EPSILON
     _EPSILON = float(value)
+
+
+def compiled() -> bool:
+    """Whether models that fit a compiled pattern train on the compiled kernels (``deepfin.kernels``).
+
+    On by default; ``DEEPFIN_COMPILED=0`` in the environment turns it off for a process.
+    """
+    return _COMPILED
+
+
+def set_compiled(value: bool) -> None:
+    """Train on the compiled kernels where a model fits them (True) or always on the eager engine (False)."""
+    global _COMPILED
+    if not isinstance(value, bool):
+        raise TypeError(f"set_compiled takes True or False. Received: {value!r}")
+    _COMPILED = value
 
 
 def rng() -> np.random.Generator:

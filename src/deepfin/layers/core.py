@@ -154,10 +154,16 @@ class Dropout(Layer):
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)
 
+    @property
+    def generator(self) -> np.random.Generator:
+        """The generator the next training call draws its mask from: the layer's own (with a ``seed``) or
+        the library's (``deepfin.backend.rng()``)."""
+        return self._rng or backend.rng()
+
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        return ops.dropout(inputs, self.rate, self._rng or backend.rng(), self.noise_shape)
+        return ops.dropout(inputs, self.rate, self.generator, self.noise_shape)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed,

@@ -52,6 +52,11 @@ class Model(Trainer, Layer):
             return list(out.values())
         return list(out) if isinstance(out, (list, tuple)) else [out]
 
+    def layer_chain(self) -> list[Layer] | None:
+        """The layers in the order each feeds the next, when the model is nothing but that chain (its
+        ``call`` runs them one after another); None otherwise. The compiled kernels run such chains."""
+        return None
+
     def _pack_outputs(self, outputs: list):
         """Per-output results as ``predict`` returns them: one array, or a list (a dict for named outputs)."""
         return outputs[0] if len(outputs) == 1 else outputs

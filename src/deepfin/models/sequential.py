@@ -112,6 +112,10 @@ class Sequential(Model):
             raise ValueError(f"Model '{self.name}' has no input shape yet, so no output shape.")
         return self.compute_output_shape(self._input_layer.batch_shape)
 
+    def layer_chain(self) -> list[Layer] | None:
+        """The layers, unless a subclass runs them its own way (overrides ``call``)."""
+        return self.layers if type(self).call is Sequential.call else None
+
     def call(self, inputs, training=None):
         x = inputs
         for layer in self._layers:

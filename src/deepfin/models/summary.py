@@ -38,8 +38,10 @@ def summary_lines(model, line_length: int | None = None, positions=None) -> list
     total = sum(w.size for w in model.weights)
     trainable = sum(w.size for w in model.trainable_weights)
     lines += [f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-              f"Non-trainable params: {total - trainable:,}", "_" * line_length]
-    return lines
+              f"Non-trainable params: {total - trainable:,}"]
+    if getattr(model, "compiled", False):
+        lines.append(f"Training path: {model.training_path}")
+    return lines + ["_" * line_length]
 
 
 def _format(cells: list[str], stops: list[int]) -> str:

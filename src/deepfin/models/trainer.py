@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from deepfin import backend
+from deepfin import backend, kernels
 from deepfin import losses as losses_module
 from deepfin import metrics as metrics_module
 from deepfin import optimizers as optimizers_module
@@ -34,6 +34,7 @@ class Trainer:
     _metrics = None
     _resume: dict | None = None
     _cursor: _Cursor | None = None
+    _networks: dict | None = None
 
     # ------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -69,6 +70,7 @@ class Trainer:
             metrics_module.get(spec, (None, 1), (None, 1))
         self._metric_specs = per_output
         self._metrics = None
+        self._networks = None
         self.compiled = True
 
     def _require_compiled(self, what: str) -> None:
@@ -193,6 +195,31 @@ class Trainer:
     def _start_training(self) -> None:
         self._train_variables = self.trainable_weights
 
+    # ------------------------------------------------------------ the compiled kernels
+    def _network(self, training: bool) -> kernels.CompiledNetwork | None:
+        """The model's compiled twin for training or inference (``deepfin.kernels``), or None where the model
+        runs on the eager engine; kept while the layers, optimizer, loss and ``backend.compiled()`` stay."""
+        layers = self.layers
+        key = (backend.compiled(), self.built, self.trainable, id(self.optimizer), id(self.loss),
+               tuple(map(id, layers)), tuple(layer.trainable for layer in layers))
+        if self._networks is None:
+            self._networks = {}
+        cached = self._networks.get(training)
+        if cached is None or cached[0] != key:
+            cached = (key, kernels.network_for(self, training))
+            self._networks[training] = cached
+        network = cached[1]
+        return network if isinstance(network, kernels.CompiledNetwork) else None
+
+    def _train_chunk(self, network, xs, ys, sample_weight, batch_size: int, tally: _LossTally) -> list:
+        """Compiled training steps on the rows given (consecutive batches of ``batch_size``); their losses
+        into ``tally``; the training-mode outputs when metrics need them."""
+        losses, predictions = network.train(xs[0], ys[0], sample_weight, batch_size, predictions=bool(self._metrics))
+        rows = len(xs[0])
+        for step, value in enumerate(losses.tolist()):
+            tally.add(value, [], min(batch_size, rows - step * batch_size))
+        return [predictions]
+
     # ------------------------------------------------------------ resuming (BackupAndRestore)
     def fit_state(self) -> dict:
         """Where the running ``fit`` stands, for a callback that backs it up.
@@ -283,21 +310,36 @@ class Trainer:
             resume = None
             cursor = self._cursor
             cursor.epoch, cursor.step, cursor.order = epoch, first, order
-            for step, start in enumerate(range(first * batch_size, n, batch_size), first):
-                index = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+            network = self._network(training=True)
+            per_call = 1 if network is None or batch_hooks else _steps_per_chunk(xs[0], batch_size)
+            if network is not None and not batch_hooks:
+                network.load()
+            for step in range(first, steps, per_call):
+                start, stop = step * batch_size, min((step + per_call) * batch_size, n)
+                index = slice(start, stop) if order is None else order[start:stop]
                 xb, yb = [a[index] for a in xs], [a[index] for a in ys]
                 wb = None if sample_weight is None else sample_weight[index]
                 if batch_hooks:
                     callback_list.call("on_train_batch_begin", step, {})
-                loss_value, parts, preds = self._train_step(xb, yb, wb)
-                tally.add(loss_value, parts, len(xb[0]))
-                cursor.step = step + 1
-                self._update_metrics(yb, preds, wb)
+                if network is None:
+                    loss_value, parts, preds = self._train_step(xb, yb, wb)
+                    tally.add(loss_value, parts, len(xb[0]))
+                elif batch_hooks:  # the weights go back to the model for the callbacks after every batch
+                    network.load()
+                    preds = self._train_chunk(network, xb, yb, wb, batch_size, tally)
+                    network.store()
+                else:
+                    preds = self._train_chunk(network, xb, yb, wb, batch_size, tally)
+                cursor.step = step = min(step + per_call, steps)
+                if self._metrics:
+                    self._update_metrics(yb, preds, wb)
                 if batch_hooks:
-                    callback_list.call("on_train_batch_end", step, self._logs(tally) if batch_logs else {})
-                progbar.update(step + 1, progress_logs)
+                    callback_list.call("on_train_batch_end", step - 1, self._logs(tally) if batch_logs else {})
+                progbar.update(step, progress_logs)
                 if self.stop_training:
                     break
+            if network is not None and not batch_hooks:
+                network.store()
             logs = self._logs(tally, max(tally.seen, 1))  # an empty epoch reports zeros
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_arrays(*validation, batch_size=val_batch_size, callback_list=callback_list)
@@ -330,6 +372,13 @@ class Trainer:
         self.reset_metrics()
         tally = _LossTally(len(ys))
         callback_list.call("on_test_begin", {})
+        network = self._network(training=True)  # its loss; the optimizer's state is not loaded
+        if network is not None and not callback_list.has("on_test_batch_begin") \
+                and not callback_list.has("on_test_batch_end"):
+            self._evaluate_compiled(network, xs, ys, sample_weight, batch_size, tally)
+            logs = self._logs(tally)
+            callback_list.call("on_test_end", logs)
+            return logs
         with no_grad():
             for step, start in enumerate(range(0, len(xs[0]), batch_size)):
                 index = slice(start, start + batch_size)
@@ -345,11 +394,47 @@ class Trainer:
         callback_list.call("on_test_end", logs)
         return logs
 
+    def _evaluate_compiled(self, network, xs, ys, sample_weight, batch_size: int, tally: _LossTally) -> None:
+        """Losses and metrics on the compiled kernels, a chunk of batches at a time."""
+        network.load(training=False)
+        per_call = _steps_per_chunk(xs[0], batch_size) * batch_size
+        for start in range(0, len(xs[0]), per_call):
+            index = slice(start, start + per_call)
+            xb, yb = [a[index] for a in xs], [a[index] for a in ys]
+            wb = None if sample_weight is None else sample_weight[index]
+            losses, predictions = network.infer(xb[0], yb[0], wb, batch_size, predictions=bool(self._metrics))
+            rows = len(xb[0])
+            for step, value in enumerate(losses.tolist()):
+                tally.add(value, [], min(batch_size, rows - step * batch_size))
+            if self._metrics:
+                self._update_metrics(yb, [predictions], wb)
+
+    def _predict_compiled(self, network, xs, batch_size: int) -> list[np.ndarray]:
+        """The outputs of ``xs`` on the compiled kernels, a chunk of rows at a time."""
+        network.load(training=False)
+        per_call = _steps_per_chunk(xs[0], batch_size) * batch_size
+        parts = [network.infer(xs[0][start:start + per_call], batch_size=batch_size)[1]
+                 for start in range(0, len(xs[0]), per_call)]
+        return [parts[0] if len(parts) == 1 else np.concatenate(parts)]
+
+    @property
+    def training_path(self) -> str:
+        """Where ``fit`` trains this model: 'compiled' (the kernels of ``deepfin.kernels``) or 'eager: <why>'."""
+        return "compiled" if self._network(training=True) is not None else \
+            f"eager: {self._networks[True][1]}"
+
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for ``x`` as a NumPy array (a list of them for several outputs, a dict when named)."""
         batch_size = data.check_batch_size(batch_size)
         xs = self._prepare_inputs(x, what="predict")
         callback_list = CallbackList(callbacks, self, {}) if callbacks else _NO_CALLBACKS
+        network = self._network(training=False)
+        if network is not None and not callback_list.has("on_predict_batch_begin") \
+                and not callback_list.has("on_predict_batch_end"):
+            callback_list.call("on_predict_begin", {})
+            outputs = self._predict_compiled(network, xs, batch_size)
+            callback_list.call("on_predict_end", {})
+            return self._pack_outputs(outputs)
         callback_list.call("on_predict_begin", {})
         outputs = []
         with no_grad():
@@ -381,9 +466,16 @@ class Trainer:
             self.reset_metrics()
             self._batch_tally = _LossTally(len(ys))
         self._start_training()
-        loss_value, parts, preds = self._train_step(xs, ys, sample_weight)
-        self._update_metrics(ys, preds, sample_weight)
-        self._batch_tally.add(loss_value, parts, len(xs[0]))
+        network = self._network(training=True)
+        if network is None:
+            loss_value, parts, preds = self._train_step(xs, ys, sample_weight)
+            self._batch_tally.add(loss_value, parts, len(xs[0]))
+        else:
+            network.load()
+            preds = self._train_chunk(network, xs, ys, sample_weight, len(xs[0]), self._batch_tally)
+            network.store()
+        if self._metrics:
+            self._update_metrics(ys, preds, sample_weight)
         logs = self._logs(self._batch_tally)
         return logs if return_dict else _flatten(logs)
 
@@ -397,6 +489,9 @@ class Trainer:
     def predict_on_batch(self, x):
         """Outputs for one batch, computed at once."""
         xs = self._prepare_inputs(x)
+        network = self._network(training=False)
+        if network is not None:
+            return self._pack_outputs(self._predict_compiled(network, xs, len(xs[0])))
         with no_grad():
             preds = [p.data for p in self._call_arrays(xs, training=False)]
         return self._pack_outputs(preds)
@@ -469,6 +564,15 @@ def _check_resume(resume: dict, n: int, steps: int) -> None:
     if order is not None and (order.shape != (n,) or order.dtype.kind not in "iu"):
         raise ValueError(f"Cannot resume with a sample order of shape {order.shape} for {n} samples: "
                          "the data are not those of the interrupted fit.")
+
+
+_CHUNK_BYTES = 4 << 20  # input rows handed to the compiled kernels per call (and dropout draws held at once)
+
+
+def _steps_per_chunk(x: np.ndarray, batch_size: int) -> int:
+    """How many batches the compiled kernels take per call: about ``_CHUNK_BYTES`` of input rows."""
+    row_bytes = max(x[:1].nbytes, 1)
+    return max(1, _CHUNK_BYTES // (row_bytes * batch_size))
 
 
 def _flatten(logs: dict):

@@ -72,6 +72,11 @@ class Optimizer:
 
     lr = learning_rate  # Keras 2's name
 
+    def learning_rate_at(self, step: int) -> float:
+        """The learning rate at step count ``step`` (a schedule's value there), as a Python float."""
+        lr = self._learning_rate
+        return float(lr(step)) if callable(lr) else lr
+
     # ------------------------------------------------------------ applying
     def build(self, variables: Sequence[Variable]) -> None:
         """Create the optimizer's state for ``variables``.

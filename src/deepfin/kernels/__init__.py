@@ -1,0 +1,41 @@
+"""The compiled kernel tier: Numba kernels that train, evaluate and predict with the networks finance trains most.
+
+``Model.fit``, ``evaluate``, ``predict`` and the ``*_on_batch`` methods use it by themselves when a model fits a
+compiled pattern (``deepfin.kernels.program``: a ``Sequential`` model of Dense, Maxout, BatchNormalization,
+Activation, Dropout and Flatten layers, with a cross-entropy or squared-error loss, L1/L2 penalties and a
+built-in optimizer); every other model runs on the eager engine, which stays the reference the kernels are
+tested against. ``deepfin.backend.set_compiled(False)``, or ``DEEPFIN_COMPILED=0`` in the environment, turns
+the tier off; ``training_path(model)`` says which path a model takes and why.
+
+Kernels compile on first use and are cached on disk (Numba's ``cache=True``): only the first run on a machine
+pays for compilation.
+"""
+
+from __future__ import annotations
+
+from deepfin import backend
+from deepfin.kernels.network import CompiledNetwork
+from deepfin.kernels.program import layers_program, training_setup
+
+__all__ = ["CompiledNetwork", "network_for", "training_path"]
+
+
+def network_for(model, training: bool = True) -> CompiledNetwork | str:
+    """The compiled twin of ``model`` (for training when ``training``, else for inference), or why it has none."""
+    if not backend.compiled():
+        return "the compiled kernels are off (deepfin.backend.set_compiled(False) or DEEPFIN_COMPILED=0)"
+    program = layers_program(model)
+    if isinstance(program, str):
+        return program
+    if not training:
+        return CompiledNetwork(program, None)
+    setup = training_setup(model, program)
+    if isinstance(setup, str):
+        return setup
+    return CompiledNetwork(program, setup, model.optimizer)
+
+
+def training_path(model) -> str:
+    """'compiled' when ``fit`` runs ``model`` on the kernels, else 'eager: <why>'."""
+    network = network_for(model)
+    return "compiled" if isinstance(network, CompiledNetwork) else f"eager: {network}"

@@ -1,0 +1,158 @@
+"""A model's compiled twin: flat buffers, the copies between them and the model, and calls into the kernels.
+
+The model stays the owner of its weights and its optimizer's state: ``load()`` copies them into the flat
+buffers, ``store()`` copies them back. The trainer loads before a run of compiled steps and stores after it,
+before anything else can read or change the weights (a callback, validation, the end of ``fit``).
+
+Random draws: a Dropout layer draws from its generator what the eager ``Dropout`` would, in the same order (one
+uniform number per row and unit, batch by batch, layer by layer), for a chunk of batches at a time, so a seeded
+fit takes the same masks on either path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from deepfin.kernels import mlp
+from deepfin.kernels.program import Program, TrainingSetup
+
+
+class CompiledNetwork:
+    """Buffers and kernel calls for one model's ``Program`` (and, for training, its ``TrainingSetup``)."""
+
+    def __init__(self, program: Program, setup: TrainingSetup | None, optimizer=None):
+        self.program, self.setup, self.optimizer = program, setup, optimizer
+        dtype = program.dtype
+        self.params = np.zeros(program.n_params, dtype)
+        self.grads = np.zeros_like(self.params)
+        self.state = np.zeros(program.state_size, dtype)
+        self.slots = np.zeros((len(setup.slots) if setup else 0, program.n_params), dtype)
+        self._rows = 0
+        self._work: tuple = ()
+        self._uniforms = np.empty(0, dtype)
+
+    # ------------------------------------------------------------ the model's state in and out
+    def load(self, training: bool = True) -> None:
+        """Copy the model's weights and moving statistics into the buffers and, for ``training``, its
+        optimizer's state (building the optimizer first, as its first eager update would)."""
+        for variable, offset in self.program.variables:
+            self.params[offset:offset + variable.size] = variable.data.ravel()
+        for variable, offset in self.program.statistics:
+            self.state[offset:offset + variable.size] = variable.data.ravel()
+        if training and self.setup is not None:
+            if not self.optimizer.built:
+                self.optimizer.build([variable for variable, _ in self.program.variables])
+            for (variable, offset), slots in zip(self.program.variables, self._optimizer_slots()):
+                for row, name in enumerate(self.setup.slots):
+                    self.slots[row, offset:offset + variable.size] = slots[name].ravel()
+
+    def store(self) -> None:
+        """Copy the buffers back into the model's weights, moving statistics and optimizer state."""
+        for variable, offset in self.program.variables:
+            variable.data[...] = self.params[offset:offset + variable.size].reshape(variable.shape)
+        for variable, offset in self.program.statistics:
+            variable.data[...] = self.state[offset:offset + variable.size].reshape(variable.shape)
+        if self.setup is not None and self.setup.slots:
+            for (variable, offset), slots in zip(self.program.variables, self._optimizer_slots()):
+                for row, name in enumerate(self.setup.slots):
+                    slots[name][...] = self.slots[row, offset:offset + variable.size].reshape(variable.shape)
+
+    def _optimizer_slots(self) -> list[dict]:
+        """The optimizer's state arrays of each program variable, in program order; refuses variables the
+        optimizer was not built for, as its eager update does."""
+        built = {id(v): i for i, v in enumerate(self.optimizer.model_variables)}
+        state = self.optimizer.state_slots()
+        slots = []
+        for variable, _ in self.program.variables:
+            if id(variable) not in built:
+                raise ValueError(
+                    f"Variable '{variable.path}' is not one this optimizer was built for. Build "
+                    "a new optimizer (or call build()) for a new set of variables."
+                )
+            slots.append(state[built[id(variable)]])
+        return slots
+
+    # ------------------------------------------------------------ work areas
+    def _work_areas(self, rows: int) -> tuple:
+        """Per-operation pre-activations, outputs and their gradients for batches of up to ``rows`` rows."""
+        if rows > self._rows:
+            ops = self.program.ops
+            z_sizes, a_sizes = ops[:, mlp.OP_ZW] * rows, ops[:, mlp.OP_OUT] * rows
+            zoff = np.concatenate([[0], np.cumsum(z_sizes)[:-1]]).astype(np.int64)
+            aoff = np.concatenate([[0], np.cumsum(a_sizes)[:-1]]).astype(np.int64)
+            dtype = self.program.dtype
+            z, a = np.zeros(max(int(z_sizes.sum()), 1), dtype), np.zeros(max(int(a_sizes.sum()), 1), dtype)
+            self._work = (z, a, np.zeros_like(z), np.zeros_like(a), zoff, aoff)
+            self._rows = rows
+        return self._work
+
+    def _draw_uniforms(self, rows: int) -> np.ndarray:
+        """The dropout uniforms for a chunk of ``rows`` rows: each generator's draws, in the eager order."""
+        sources = self.program.dropout_sources
+        total = rows * sum(width for _, width in sources)
+        if self._uniforms.size < total:
+            self._uniforms = np.empty(total, self.program.dtype)
+        start = 0
+        for generator, width in sources:
+            generator().random(out=self._uniforms[start:start + rows * width], dtype=self.program.dtype)
+            start += rows * width
+        return self._uniforms
+
+    # ------------------------------------------------------------ training and inference
+    def learning_rates(self, steps: int) -> np.ndarray:
+        """The next ``steps`` steps' rates, in the model's dtype: the learning rate at each step count (a
+        schedule's value), for Adam its ``alpha = lr sqrt(1 - beta_2**t) / (1 - beta_1**t)``."""
+        optimizer = self.optimizer
+        first = optimizer.iterations
+        if optimizer.has_schedule:
+            rates = np.array([optimizer.learning_rate_at(first + s) for s in range(steps)])
+        else:
+            rates = np.full(steps, optimizer.learning_rate)
+        if self.setup.optimizer == mlp.ADAM:
+            b1, b2 = optimizer.beta_1, optimizer.beta_2
+            rates = np.array([lr * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
+                              for lr, t in zip(rates.tolist(), range(first + 1, first + steps + 1))])
+        return rates.astype(self.program.dtype)
+
+    def train(self, x: np.ndarray, y: np.ndarray, sample_weight, batch_size: int,
+              predictions: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """Train on the rows of ``x``, ``y`` in consecutive batches of ``batch_size``: one optimizer step a
+        batch. Returns each batch's loss and, with ``predictions``, the training-mode outputs of every row."""
+        dtype = self.program.dtype
+        rows = len(x)
+        steps = -(-rows // batch_size)
+        x, y, weights = self._flat_inputs(x, y, sample_weight)
+        rates = self.learning_rates(steps)
+        z, a, dz, da, zoff, aoff = self._work_areas(min(batch_size, rows))
+        uniforms = self._draw_uniforms(rows)
+        losses = np.empty(steps)
+        out = np.empty((rows if predictions else 0, self.program.output_width), dtype)
+        setup = self.setup
+        mlp.train(x, y, weights, uniforms, self.program.ops, self.program.fops, self.params, self.grads,
+                  self.slots, self.state, z, a, dz, da, zoff, aoff, setup.loss, setup.fused,
+                  self.program.penalties, setup.optimizer, setup.hp, rates, batch_size, losses, out)
+        self.optimizer.iterations += steps
+        return losses, (out if predictions else None)
+
+    def infer(self, x: np.ndarray, y=None, sample_weight=None, batch_size: int = 8192,
+              predictions: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Outputs (inference mode) of the rows of ``x`` and, given ``y``, each batch's loss."""
+        rows = len(x)
+        x, y, weights = self._flat_inputs(x, y, sample_weight)
+        work = self._work_areas(min(batch_size, rows))
+        losses = np.empty(-(-rows // batch_size))
+        out = np.empty((rows if predictions else 0, self.program.output_width), self.program.dtype)
+        loss, fused = (self.setup.loss, self.setup.fused) if self.setup else (0, False)
+        mlp.infer(x, y, weights, self.program.ops, self.program.fops, self.params, self.state, work[0], work[1],
+                  work[4], work[5], loss, fused, self.program.penalties, batch_size, losses, out)
+        return losses, (out if predictions else None)
+
+    def _flat_inputs(self, x, y, sample_weight) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        dtype = self.program.dtype
+        x = np.ascontiguousarray(x, dtype=dtype).reshape(-1)
+        y = np.empty(0, dtype) if y is None else np.ascontiguousarray(y, dtype=dtype).reshape(-1)
+        weights = np.empty(0, dtype) if sample_weight is None else \
+            np.ascontiguousarray(sample_weight, dtype=dtype).reshape(-1)
+        return x, y, weights
