@@ -30,7 +30,11 @@ test-slow: $(VENV)/.dev-installed   ## the long tests make test leaves out (kill
 test-floors:   ## the tests in a fresh .venv-floors with every dependency at its declared floor (.ci/floors)
 	PYTHON=$(PYTHON) bash .ci/floors
 
-bench: $(VENV)/.dev-installed   ## deepfin against the lean NumPy loop, PyTorch and scikit-learn
+$(VENV)/.bench-installed: $(VENV)/.dev-installed
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	touch $@
+
+bench: $(VENV)/.bench-installed   ## deepfin against the lean NumPy loop, PyTorch, scikit-learn, Keras and JAX
 	$(PY) benchmarks/peers.py
 	$(PY) benchmarks/overhead.py
 
