@@ -142,4 +142,4 @@ def test_functional_model_with_logits_and_metric_objects_trains_like_keras(rng):
         np.testing.assert_allclose(h_ours[key], h_theirs[key], rtol=1e-4, atol=1e-6)
     lines = []
     ours.summary(print_fn=lines.append)
-    assert "features (InputLayer)" in lines[4] and lines[-4] == "Total params: 75"
+    assert "features (InputLayer)" in lines[4] and "Total params: 75" in lines

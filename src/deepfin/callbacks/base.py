@@ -17,10 +17,13 @@ class Callback:
     Keras 2's ``on_batch_begin`` / ``on_batch_end`` are called as ``on_train_batch_*``. A callback whose batch
     hooks never read their ``logs`` sets ``reads_batch_logs = False``: when no callback reads them, fit passes
     empty batch logs instead of computing every metric after every batch (an exact AUC sorts all the epoch's
-    rows so far each time).
+    rows so far each time). A callback that reads the weights' gradients (``Variable.grad``) after each batch
+    sets ``needs_gradients = True``: the fit then runs on the eager engine, since the compiled kernels
+    (``deepfin.kernels``) keep their gradients to themselves.
     """
 
     reads_batch_logs = True
+    needs_gradients = False
 
     def __init__(self):
         self.model = None
@@ -96,6 +99,10 @@ class CallbackList:
 
     def has(self, hook: str) -> bool:
         return bool(self._methods[hook])
+
+    def needs_gradients(self) -> bool:
+        """Whether a callback reads the weights' gradients (so the fit must run on the eager engine)."""
+        return any(cb.needs_gradients for cb in self.callbacks)
 
     def reads_batch_logs(self) -> bool:
         """Whether a callback with a training batch hook reads that hook's ``logs``."""

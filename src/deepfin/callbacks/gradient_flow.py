@@ -48,6 +48,7 @@ class GradientFlow(Callback):
     """
 
     reads_batch_logs = False  # its batch hook counts batches and reads the gradients
+    needs_gradients = True  # so the fit runs on the eager engine
 
     def __init__(self, x=None):
         super().__init__()

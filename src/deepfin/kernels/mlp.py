@@ -163,6 +163,24 @@ def _affine(x, P, op, z):
 
 
 @njit(**_JIT)
+def _affine_by_row(x, P, op, z):
+    """``z = x @ kernel + bias`` summed in a fixed order per row, so that a row's output does not depend on
+    the rows computed with it (BLAS's blocking does): inference gives each row the same result in any batch."""
+    rows, width = x.shape[1], op[OP_ZW]
+    kernel = _rows(P, op[OP_W], rows, width)
+    for r in range(z.shape[0]):
+        for j in range(width):
+            z[r, j] = 0
+        for k in range(rows):
+            factor = x[r, k]
+            for j in range(width):
+                z[r, j] += factor * kernel[k, j]
+        if op[OP_B] >= 0:
+            for j in range(width):
+                z[r, j] += P[op[OP_B] + j]
+
+
+@njit(**_JIT)
 def _batch_norm(x, P, NT, op, fop, z, a, training):
     """Normalize each column with the batch's statistics (training, moving ones updated) or the moving ones."""
     n, width = x.shape
@@ -221,11 +239,14 @@ def _forward(x, ops, fops, P, NT, U, u_start, u_rows, Z, A, zoff, aoff, training
         a = _rows(A, aoff[i], n, width)
         z = _rows(Z, zoff[i], n, op[OP_ZW])
         kind = op[OP_KIND]
+        if kind == DENSE or kind == MAXOUT:
+            if training:
+                _affine(x, P, op, z)
+            else:
+                _affine_by_row(x, P, op, z)
         if kind == DENSE:
-            _affine(x, P, op, z)
             _activate(op[OP_CODE], fop[0], z, a)
         elif kind == MAXOUT:
-            _affine(x, P, op, z)
             pieces = op[OP_CODE]
             for r in range(n):
                 for j in range(width):

@@ -73,6 +73,11 @@ class Trainer:
         self._networks = None
         self.compiled = True
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_networks", None)  # the compiled twins: rebuilt when next needed
+        return state
+
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
             raise RuntimeError(f"You must call compile() before calling {what}().")
@@ -286,6 +291,7 @@ class Trainer:
         self.stop_training = False
         batch_hooks = callback_list.has("on_train_batch_end") or callback_list.has("on_train_batch_begin")
         batch_logs = callback_list.reads_batch_logs()
+        eager_only = callback_list.needs_gradients()
         tally = _LossTally(len(ys))
         progress_logs = functools.partial(self._logs, tally)  # called only when the bar is drawn
         self._resume, self._cursor = None, _Cursor(tally)
@@ -310,7 +316,7 @@ class Trainer:
             resume = None
             cursor = self._cursor
             cursor.epoch, cursor.step, cursor.order = epoch, first, order
-            network = self._network(training=True)
+            network = None if eager_only else self._network(training=True)
             per_call = 1 if network is None or batch_hooks else _steps_per_chunk(xs[0], batch_size)
             if network is not None and not batch_hooks:
                 network.load()
@@ -566,7 +572,7 @@ def _check_resume(resume: dict, n: int, steps: int) -> None:
                          "the data are not those of the interrupted fit.")
 
 
-_CHUNK_BYTES = 4 << 20  # input rows handed to the compiled kernels per call (and dropout draws held at once)
+_CHUNK_BYTES = 1 << 20  # input rows handed to the compiled kernels per call (and dropout draws held at once)
 
 
 def _steps_per_chunk(x: np.ndarray, batch_size: int) -> int:
