@@ -10,7 +10,8 @@ Peers (every one starts from the same weights, drawn once per task with the lean
 sqrt(2/fan_in), zero biases -- but scikit-learn, which draws its own):
   lean_numpy   a lean hand-fused NumPy loop (the yardstick of shared/bench/peers_bench.py, with Keras's optimizer
                formulas), weights and optimizer state kept across epochs
-  deepfin      deepfin's Keras-style ``model.fit(x, y, batch_size, epochs=1, verbose=0)``, one call per epoch
+  deepfin      deepfin's Keras-style ``model.fit(x, y, batch_size, epochs=1, verbose=0)``, one call per epoch, on the
+               compiled kernels; deepfin_eager: the same with ``deepfin.backend.set_compiled(False)``
   torch        PyTorch without a DataLoader (randperm + indexing), torch.optim's Adam/RMSprop
   sklearn_mlp  scikit-learn's MLPClassifier (Adam on both tasks), ``partial_fit``: one epoch per call
   keras_jax    Keras 3 on JAX, ``compile(steps_per_execution=100)`` (100 calls of its one-step jitted function per
@@ -215,7 +216,8 @@ def _loss_name(task) -> str:
     return "binary_crossentropy" if task["sizes"][-1] == 1 else "sparse_categorical_crossentropy"
 
 
-def deepfin_fit(task, x, y, init, seed):
+def deepfin_fit(task, x, y, init, seed, compiled: bool = True):
+    """deepfin's ``fit``: on the compiled kernels, or with ``compiled=False`` on the eager engine."""
     import deepfin
 
     deepfin.utils.set_random_seed(seed)
@@ -224,9 +226,17 @@ def deepfin_fit(task, x, y, init, seed):
     model.set_weights(_flat(init))
 
     def epoch():
-        model.fit(x, y, batch_size=task["batch"], epochs=1, verbose=0)
+        deepfin.backend.set_compiled(compiled)
+        try:
+            model.fit(x, y, batch_size=task["batch"], epochs=1, verbose=0)
+        finally:
+            deepfin.backend.set_compiled(True)
 
     return epoch, lambda: _unflat(model.get_weights())
+
+
+def deepfin_eager(task, x, y, init, seed):
+    return deepfin_fit(task, x, y, init, seed, compiled=False)
 
 
 def deepfin_stack(task, x, y, init, seed):
@@ -321,6 +331,7 @@ def keras_fit(task, x, y, init, seed):
 KERAS = "keras_jax" if KERAS_ON_JAX else "keras"
 # name: (make, the modules it needs, models it trains at once, checked: the same model from the shared start)
 PEERS = {"lean_numpy": (lean_numpy, (), 1, True), "deepfin": (deepfin_fit, ("deepfin",), 1, True),
+         "deepfin_eager": (deepfin_eager, ("deepfin",), 1, True),
          "torch": (torch_lean, ("torch",), 1, True), "sklearn_mlp": (sklearn_mlp, ("sklearn",), 1, False),
          KERAS: (keras_fit, ("keras",), 1, True),
          "jax_jit": (make_jax_jit, ("jax", "optax"), 1, True), "jax_scan": (make_jax_scan, ("jax", "optax"), 1, True)}

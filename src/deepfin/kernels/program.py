@@ -1,11 +1,12 @@
 """A model as the kernels' tables, or the reason it cannot be one.
 
-``layers_program(model)`` reads a model that is one chain of layers (``Model.layer_chain()``: a ``Sequential``) of Dense, Maxout, BatchNormalization, Activation,
-Dropout and Flatten layers into a ``Program``: one row per operation for ``deepfin.kernels.mlp``, where each
-trainable variable and each moving statistic sits in the flat buffers, and which generator each Dropout draws
-from. ``training_setup(model, program)`` adds what training needs: the loss (binary cross-entropy on a sigmoid
-output or on logits, categorical and sparse categorical cross-entropy on a softmax output or on logits, mean
-squared error on any output), the L1/L2 penalties and the optimizer. Anything else returns a sentence saying
+``layers_program(model)`` reads a model that is one chain of layers (``Model.layer_chain()``: a
+``Sequential``) of Dense, Maxout, BatchNormalization, Activation, Dropout and Flatten layers into a ``Program``:
+one row per operation for ``deepfin.kernels.mlp``, where each trainable variable and each moving statistic sits
+in the flat buffers, and which generator each Dropout draws from. ``training_setup(model, program)`` adds what
+training needs: the loss (binary cross-entropy on a sigmoid output or on logits, categorical and sparse
+categorical cross-entropy on a softmax output or on logits, mean squared error on any output), the L1/L2
+penalties and the optimizer. Anything else returns a sentence saying
 why, and the model runs on the eager engine.
 """
 
