@@ -20,11 +20,12 @@ from deepfin.kernels.program import layers_program, training_setup
 __all__ = ["CompiledNetwork", "network_for", "training_path"]
 
 
-def network_for(model, training: bool = True) -> CompiledNetwork | str:
-    """The compiled twin of ``model`` (for training when ``training``, else for inference), or why it has none."""
+def network_for(model, training: bool = True, one_stream: bool = False) -> CompiledNetwork | str:
+    """The compiled twin of ``model`` (for training when ``training``, else for inference), or why it has none;
+    ``one_stream``: every Dropout layer draws from one stream of uniforms (see ``layers_program``)."""
     if not backend.compiled():
         return "the compiled kernels are off (deepfin.backend.set_compiled(False) or DEEPFIN_COMPILED=0)"
-    program = layers_program(model)
+    program = layers_program(model, one_stream)
     if isinstance(program, str):
         return program
     if not training:

@@ -15,7 +15,7 @@ optimizer loops vectorize (the default "python" model checks every division for 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 _JIT = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
 
@@ -518,3 +518,15 @@ def infer(X, Y, W, ops, fops, P, NT, Z, A, zoff, aoff, loss, fused, reg, batch, 
             predictions[start:start + n] = out
         start += n
         step += 1
+
+
+@njit(parallel=True, **_JIT)
+def train_stack(X, Y, U, ops, fops, P, G, S, NT, Z, A, DZ, DA, zoff, aoff, loss, fused, reg, optimizer, hp, rates,
+                batch, losses):
+    """``train`` for K networks of one shape on the same batches and uniforms, member ``k`` in row ``k`` of every
+    stacked argument, the members spread over the cores (each runs its whole chunk: no step waits for another)."""
+    no_weights = X[0:0]
+    no_predictions = Z[0, 0:0].reshape((0, 1))
+    for k in prange(P.shape[0]):
+        train(X, Y, no_weights, U, ops[k], fops[k], P[k], G[k], S[k], NT[k], Z[k], A[k], DZ[k], DA[k], zoff, aoff,
+              loss, fused, reg[k], optimizer[k], hp[k], rates[k], batch, losses[k], no_predictions)

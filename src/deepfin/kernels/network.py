@@ -75,7 +75,7 @@ class CompiledNetwork:
         return slots
 
     # ------------------------------------------------------------ work areas
-    def _work_areas(self, rows: int) -> tuple:
+    def work_areas(self, rows: int) -> tuple:
         """Per-operation pre-activations, outputs and their gradients for batches of up to ``rows`` rows."""
         if rows > self._rows:
             ops = self.program.ops
@@ -125,7 +125,7 @@ class CompiledNetwork:
         steps = -(-rows // batch_size)
         x, y, weights = self._flat_inputs(x, y, sample_weight)
         rates = self.learning_rates(steps)
-        z, a, dz, da, zoff, aoff = self._work_areas(min(batch_size, rows))
+        z, a, dz, da, zoff, aoff = self.work_areas(min(batch_size, rows))
         uniforms = self._draw_uniforms(rows)
         losses = np.empty(steps)
         out = np.empty((rows if predictions else 0, self.program.output_width), dtype)
@@ -141,7 +141,7 @@ class CompiledNetwork:
         """Outputs (inference mode) of the rows of ``x`` and, given ``y``, each batch's loss."""
         rows = len(x)
         x, y, weights = self._flat_inputs(x, y, sample_weight)
-        work = self._work_areas(min(batch_size, rows))
+        work = self.work_areas(min(batch_size, rows))
         losses = np.empty(-(-rows // batch_size))
         out = np.empty((rows if predictions else 0, self.program.output_width), self.program.dtype)
         loss, fused = (self.setup.loss, self.setup.fused) if self.setup else (0, False)

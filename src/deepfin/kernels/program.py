@@ -74,7 +74,8 @@ class TrainingSetup:
 class _Builder:
     """Rows of the tables, and the offsets handed out so far."""
 
-    def __init__(self):
+    def __init__(self, one_stream: bool = False):
+        self.one_stream = one_stream
         self.ops, self.fops = [], []
         self.variables, self.statistics, self.penalties = [], [], []
         self.n_params = self.state_size = 0
@@ -105,7 +106,7 @@ class _Builder:
     def dropout_columns(self, layer: Dropout, width: int) -> tuple[int, int, int]:
         """(group width, place in the group, group index) of a Dropout layer; the group width is final only
         once every layer is added, so the first and third are fixed up in ``program``."""
-        key = None if layer.seed is None else id(layer)  # unseeded layers share the library's generator
+        key = None if layer.seed is None or self.one_stream else id(layer)  # unseeded: the library's generator
         for index, source in enumerate(self.sources):
             if source[2] == key:
                 place = source[1]
@@ -115,8 +116,9 @@ class _Builder:
         return 0, 0, len(self.sources) - 1
 
 
-def layers_program(model) -> Program | str:
-    """The model's ``Program``, or why it has none."""
+def layers_program(model, one_stream: bool = False) -> Program | str:
+    """The model's ``Program``, or why it has none. With ``one_stream`` every Dropout layer takes its uniforms
+    from one stream, seeded layers too (a stack draws them all from its own generator)."""
     chain = model.layer_chain()
     if chain is None:
         return f"it is a {type(model).__name__} model whose layers are not one chain"
@@ -128,7 +130,7 @@ def layers_program(model) -> Program | str:
     dtype = str(model.dtype)
     if dtype not in _DTYPES:
         return f"its dtype is {dtype}; the kernels run {' and '.join(_DTYPES)}"
-    builder = _Builder()
+    builder = _Builder(one_stream)
     width = int(shape[1])
     for layer in chain:
         if str(layer.dtype) != dtype:

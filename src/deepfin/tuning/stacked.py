@@ -6,16 +6,15 @@ tanh, sigmoid, elu), dropout rates, L1/L2 penalties, optimizer (``SGD`` with mom
 ``Adam``, ``Adadelta``, each with its own settings) and learning rate, and each keeps its own callbacks, so its
 own early stopping. Every member sees the same batches in the same order.
 
-Layout (member-major): all of a member's weights sit in one row of a (K, P) buffer, each kernel transposed to
-(units, inputs), so activations run feature-major, (K, units, batch), contiguous per member. The first layer,
-whose input every member shares, is one (K * units, inputs) @ (inputs, batch) product, not K small ones. The
-members with the same optimizer settings are a contiguous block of rows, updated by one call of the optimizer's
-own ``update_step`` (Keras's formula) with one learning rate per row.
+Computing: each member is a compiled network (``deepfin.kernels``), its weights, optimizer state and work areas
+one row of the stack's arrays; one kernel call (``mlp.train_stack``) trains every member on a chunk of batches,
+the members spread over the cores, each with one BLAS thread. So a member runs the very kernels ``fit`` runs it
+on alone. With the kernels off (``deepfin.backend.set_compiled(False)``) each member is fitted alone instead.
 
-Stopping: after each epoch the stack writes every member's weights into its model and runs its callbacks
-(``History``, ``EarlyStopping``...) with its own logs (``loss`` and ``val_loss``: compiled metrics are not
-computed in a stack). A member whose callbacks stop it gets its ``on_train_end`` (where EarlyStopping restores
-its best weights) and leaves the stack at once: it is updated no more and its optimizer state goes with it.
+Stopping: after each epoch the stack writes every member's weights and optimizer state into its model and runs
+its callbacks (``History``, ``EarlyStopping``...) with its own logs (``loss`` and ``val_loss``: compiled metrics
+are not computed in a stack). A member whose callbacks stop it gets its ``on_train_end`` (where EarlyStopping
+restores its best weights) and leaves the stack at once: it is updated no more.
 
 Randomness: ``rng`` draws what ``Model.fit`` draws from the library's generator, in the same order: a
 permutation of the rows each epoch and, on each step, one uniform number per row and unit for each Dropout layer
@@ -31,11 +30,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
-from deepfin import activations, backend, losses, optimizers, regularizers
+from deepfin import activations, backend, kernels, losses, optimizers, regularizers
 from deepfin.callbacks import BackupAndRestore, CallbackList, History
+from deepfin.kernels import mlp
 from deepfin.layers import Activation, Dense, Dropout
 from deepfin.models import Sequential, data
 
@@ -43,6 +42,7 @@ ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "elu")
 OPTIMIZERS = (optimizers.SGD, optimizers.Adagrad, optimizers.RMSprop, optimizers.Adam, optimizers.Adadelta)
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
 _VALIDATION_CHUNK = 8192  # rows per forward pass when scoring the validation data
+_CHUNK_STEPS = 256  # batches per kernel call (the dropout uniforms of that many batches are held at once)
 
 
 @dataclass(frozen=True)
@@ -173,243 +173,107 @@ def stack_reason(fit_arguments: dict, sample_weight=None) -> str | None:
     return None
 
 
-def optimizer_settings(optimizer) -> tuple:
-    """What members must share to be updated as one block: the optimizer's class and settings but the rate."""
-    config = {k: v for k, v in optimizer.get_config().items() if k not in ("learning_rate", "name")}
-    return (type(optimizer).__name__, tuple(sorted(config.items())))
-
-
 class Member:
-    """One network of a stack: its model, pattern, optimizer, callbacks and history."""
+    """One network of a stack: its model, pattern, callbacks and history."""
 
     def __init__(self, model, pattern_: Pattern, callbacks, params: dict):
         self.model, self.pattern = model, pattern_
-        self.optimizer = model.optimizer
         self.history = History()
         self.callbacks = CallbackList([*callbacks, self.history], model, params)
 
-    @property
-    def order(self) -> tuple:
-        """Members sort by optimizer settings, then activations: each block of equal ones is contiguous."""
-        return optimizer_settings(self.optimizer), self.pattern.activations
-
 
 class Stack:
-    """The weights, gradients and optimizer states of the members still training, one row each."""
+    """The members still training, each as a compiled network (``deepfin.kernels``) whose buffers are one row
+    of the stack's arrays, so that one kernel call trains them all (``mlp.train_stack``)."""
 
-    def __init__(self, members: list[Member], dtype):
-        self.members = sorted(members, key=lambda m: m.order)
-        self.dtype = np.dtype(dtype)
-        first = self.members[0].pattern.variables
-        self.shapes = [(kernel.shape[1], kernel.shape[0], bias is not None) for kernel, bias in first]
-        self.params = np.stack([self._row(m) for m in self.members])
-        self.states = {}
-        self._layout()
+    def __init__(self, members: list[Member]):
+        self.members = list(members)
+        self.networks = []
+        for member in self.members:
+            network = kernels.network_for(member.model, one_stream=True)
+            if isinstance(network, str):
+                raise ValueError(f"Model '{member.model.name}' cannot train on the compiled kernels: {network}.")
+            network.load()
+            self.networks.append(network)
+        self._pack()
 
-    # ------------------------------------------------------------ layout
-    def _row(self, member: Member) -> np.ndarray:
-        parts = []
-        for kernel, bias in member.pattern.variables:
-            parts.append(kernel.data.T.ravel())
-            if bias is not None:
-                parts.append(bias.data.ravel())
-        return np.concatenate(parts).astype(self.dtype, copy=False)
+    def _pack(self) -> None:
+        """Stack the members' buffers and tables, and make each network's buffers views of its row."""
+        networks = self.networks
+        first = networks[0].program
+        self.dtype = first.dtype
+        self.params = np.stack([n.params for n in networks])
+        self.grads = np.zeros_like(self.params)
+        self.state = np.stack([n.state for n in networks])
+        slot_rows = max(len(n.setup.slots) for n in networks)
+        self.slots = np.zeros((len(networks), max(slot_rows, 1), self.params.shape[1]), self.dtype)
+        hp_width = max(n.setup.hp.size for n in networks)
+        self.hp = np.zeros((len(networks), hp_width), self.dtype)
+        penalty_rows = max(len(n.program.penalties) for n in networks)
+        self.penalties = np.zeros((len(networks), penalty_rows, 4))
+        for k, network in enumerate(networks):
+            rows = len(network.setup.slots)
+            self.slots[k, :rows] = network.slots
+            self.hp[k, :network.setup.hp.size] = network.setup.hp
+            self.penalties[k, :len(network.program.penalties)] = network.program.penalties
+            network.params, network.state, network.slots = self.params[k], self.state[k], self.slots[k, :rows]
+        self.ops = np.stack([n.program.ops for n in networks])
+        self.fops = np.stack([n.program.fops for n in networks])
+        self.optimizers = np.array([n.setup.optimizer for n in networks], dtype=np.int64)
+        self.dropout_width = sum(width for _, width in first.dropout_sources)
+        self.setup = networks[0].setup
+        self._rows = 0
 
-    def _layout(self) -> None:
-        """Views, per-member settings and optimizer blocks for the current members."""
-        k = len(self.members)
-        self.grads = np.empty_like(self.params)
-        self.kernels, self.biases, self.kernel_grads, self.bias_grads = [], [], [], []
-        offset = 0
-        for units, inputs, has_bias in self.shapes:
-            views = []
-            for buffer in (self.params, self.grads):
-                views.append(buffer[:, offset:offset + units * inputs].reshape(k, units, inputs))
-            self.kernels.append(views[0])
-            self.kernel_grads.append(views[1])
-            offset += units * inputs
-            if has_bias:
-                self.biases.append(self.params[:, offset:offset + units])
-                self.bias_grads.append(self.grads[:, offset:offset + units])
-                offset += units
-            else:
-                self.biases.append(None)
-                self.bias_grads.append(None)
-        units, inputs, _ = self.shapes[0]
-        self.first = np.empty((k * units, inputs), self.dtype)
-        self.first_grad = np.empty_like(self.first)
-        self._refresh_first()
-        self.runs = [_runs([m.pattern.activations[i] for m in self.members]) for i in range(len(self.shapes) - 1)]
-        self.rates = [self._column([m.pattern.dropout[i] for m in self.members]) for i in range(len(self.shapes) - 1)]
-        self.keep_scale = [np.where(r < 1, 1 / (1 - r), 0).astype(self.dtype) for r in self.rates]
-        self.dropout = [bool(r.any()) for r in self.rates]
-        self.penalized = self._penalized()
-        self.blocks = []
-        for start, stop, settings in _runs([optimizer_settings(m.optimizer) for m in self.members]):
-            if settings not in self.states:
-                optimizer = type(self.members[start].optimizer).from_config(self.members[start].optimizer.get_config())
-                self.states[settings] = (optimizer, optimizer.create_slots(self.params[start:stop]))
-            self.blocks.append((start, stop, *self.states[settings]))
-
-    def _column(self, values) -> np.ndarray:
-        return np.asarray(values, dtype=self.dtype).reshape(-1, 1, 1)
-
-    def _refresh_first(self) -> None:
-        units, inputs, _ = self.shapes[0]
-        np.copyto(self.first.reshape(-1, units, inputs), self.kernels[0])
+    def _work_areas(self, rows: int) -> tuple:
+        """The members' work areas (one row each) for batches of up to ``rows`` rows, and their offsets."""
+        if rows > self._rows:
+            self._work = self.networks[0].work_areas(rows)
+            k = len(self.networks)
+            self._stacked_work = tuple(np.zeros((k, a.size), self.dtype) for a in self._work[:4])
+            self._rows = rows
+        return (*self._stacked_work, *self._work[4:])
 
     def drop(self, leaving: list[Member]) -> None:
-        """Take ``leaving`` out of the stack (their rows, and their optimizer state with them)."""
+        """Take ``leaving`` out of the stack (their networks' state has gone back to their models)."""
         keep = [i for i, m in enumerate(self.members) if m not in leaving]
-        old_blocks = [(start, stop, optimizer) for start, stop, optimizer, _ in self.blocks]
         self.members = [self.members[i] for i in keep]
-        self.params = self.params[keep]
-        states = {}
-        for start, stop, optimizer in old_blocks:
-            rows = [i - start for i in keep if start <= i < stop]
-            if rows:
-                settings = optimizer_settings(optimizer)
-                states[settings] = (optimizer, {name: a[rows] for name, a in self.states[settings][1].items()})
-        self.states = states
-        if self.members:
-            self._layout()
+        self.networks = [self.networks[i] for i in keep]
+        if self.networks:
+            self._pack()
 
-    # ------------------------------------------------------------ computing
-    def forward(self, x: np.ndarray, rng: np.random.Generator | None):
-        """Outputs (K, out, batch) and, for the backward pass, each hidden layer's output and its gradient
-        factor (the activation's derivative times the dropout mask); without ``rng``, no dropout."""
-        k, n = len(self.members), len(x)
-        units = self.shapes[0][0]
-        z = (self.first @ x.T).reshape(k, units, n)
-        hidden, factors = [], []
-        for i in range(len(self.shapes)):
-            if self.biases[i] is not None:
-                z += self.biases[i][:, :, None]
-            if i == len(self.shapes) - 1:
-                return z, hidden, factors
-            factor = _activate(z, self.runs[i])
-            if rng is not None and self.dropout[i]:
-                mask = rng.random((n, z.shape[1]), dtype=self.dtype).T >= self.rates[i]
-                mask = np.multiply(mask, self.keep_scale[i], dtype=self.dtype)
-                z *= mask
-                factor = mask if factor is None else np.multiply(factor, mask, out=factor)
-            hidden.append(z)
-            factors.append(factor)
-            z = np.matmul(self.kernels[i + 1], z)
+    def train(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, batch_size: int) -> np.ndarray:
+        """Train every member on the rows of ``x``, ``y`` in consecutive batches; their mean losses (with
+        penalties) times the rows, summed over the batches."""
+        rows = len(x)
+        steps = -(-rows // batch_size)
+        uniforms = rng.random(rows * self.dropout_width, dtype=self.dtype) if self.dropout_width else \
+            np.empty(0, self.dtype)
+        rates = np.stack([n.learning_rates(steps) for n in self.networks])
+        z, a, dz, da, zoff, aoff = self._work_areas(min(batch_size, rows))
+        losses = np.empty((len(self.networks), steps))
+        flat_x = np.ascontiguousarray(x, self.dtype).reshape(-1)
+        flat_y = np.ascontiguousarray(y, self.dtype).reshape(-1)
+        mlp.train_stack(flat_x, flat_y, uniforms, self.ops, self.fops, self.params, self.grads, self.slots,
+                        self.state, z, a, dz, da, zoff, aoff, self.setup.loss, self.setup.fused, self.penalties,
+                        self.optimizers, self.hp, rates, batch_size, losses)
+        for network in self.networks:
+            network.optimizer.iterations += steps
+        sizes = np.minimum(batch_size, rows - batch_size * np.arange(steps))
+        return losses @ sizes
 
-    def losses(self, z: np.ndarray, y: np.ndarray, loss: str) -> tuple[np.ndarray, np.ndarray]:
-        """Each member's mean loss on the batch and its gradient with respect to the outputs ``z``."""
-        scale = 1.0 / (z.shape[1] * z.shape[2])
-        if loss == "MeanSquaredError":
-            diff = z - y
-            return np.einsum("kij,kij->k", diff, diff) * scale, diff * (2 * scale)
-        elementwise = np.logaddexp(0, z) - z * y
-        grad = expit(z) - y
-        grad *= scale
-        return elementwise.sum(axis=(1, 2)) * scale, grad
-
-    def _penalized(self) -> list[tuple]:
-        """(weights, gradients, l1, l2) of every kernel and bias some member penalizes, the coefficients one per
-        member (zero for the others), shaped to broadcast against the weights."""
-        terms = []
-        for i in range(len(self.shapes)):
-            pairs = ((self.kernels[i], self.kernel_grads[i], 0), (self.biases[i], self.bias_grads[i], 2))
-            for weights, grads, first in pairs:
-                l1, l2 = (self._column([m.pattern.penalties[i][first + j] for m in self.members]) for j in (0, 1))
-                if weights is not None and (l1.any() or l2.any()):
-                    shape = (-1,) + (1,) * (weights.ndim - 1)
-                    terms.append((weights, grads, l1.reshape(shape), l2.reshape(shape)))
-        return terms
-
-    def penalty(self) -> np.ndarray:
-        """Each member's L1/L2 penalty on its weights."""
-        total = np.zeros(len(self.members), dtype=np.float64)
-        for weights, _, l1, l2 in self.penalized:
-            flat = weights.reshape(len(self.members), -1)
-            total += l1.ravel() * np.abs(flat).sum(axis=1) + l2.ravel() * np.einsum("kp,kp->k", flat, flat)
-        return total
-
-    def train_step(self, x: np.ndarray, y: np.ndarray, loss: str, rng, learning_rates) -> np.ndarray:
-        """One update of every member on the batch ``x`` (batch, inputs), ``y`` (out, batch); their losses."""
-        z, hidden, factors = self.forward(x, rng)
-        values, grad = self.losses(z, y, loss)
-        values = values + self.penalty()
-        for i in range(len(self.shapes) - 1, 0, -1):
-            np.matmul(grad, hidden[i - 1].transpose(0, 2, 1), out=self.kernel_grads[i])
-            if self.bias_grads[i] is not None:
-                np.sum(grad, axis=2, out=self.bias_grads[i])
-            grad = np.matmul(self.kernels[i].transpose(0, 2, 1), grad)
-            if factors[i - 1] is not None:
-                grad *= factors[i - 1]
-        units, inputs, _ = self.shapes[0]
-        np.matmul(grad.reshape(-1, len(x)), x, out=self.first_grad)
-        np.copyto(self.kernel_grads[0], self.first_grad.reshape(-1, units, inputs))
-        if self.bias_grads[0] is not None:
-            np.sum(grad, axis=2, out=self.bias_grads[0])
-        self._penalty_gradients()
-        for start, stop, optimizer, slots in self.blocks:
-            optimizer.iterations += 1
-            optimizer.update_step(self.grads[start:stop], self.params[start:stop], learning_rates[start:stop], slots)
-        self._refresh_first()
-        return values
-
-    def _penalty_gradients(self) -> None:
-        for weights, grads, l1, l2 in self.penalized:
-            grads += l1 * np.sign(weights)
-            grads += (2 * l2) * weights
-
-    def mean_losses(self, x: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray:
-        """Each member's loss (with its penalty) on ``x``, ``y`` (out, rows), without dropout."""
-        total = np.zeros(len(self.members))
-        for start in range(0, len(x), _VALIDATION_CHUNK):
-            part = slice(start, start + _VALIDATION_CHUNK)
-            z, _, _ = self.forward(x[part], None)
-            total += self.losses(z, y[:, part], loss)[0] * z.shape[2]
-        return total / len(x) + self.penalty()
+    def mean_losses(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Each member's loss (with its penalty) on ``x``, ``y``, without dropout."""
+        totals = []
+        for network in self.networks:
+            losses, _ = network.infer(x, y, batch_size=_VALIDATION_CHUNK, predictions=False)
+            sizes = np.minimum(_VALIDATION_CHUNK, len(x) - _VALIDATION_CHUNK * np.arange(len(losses)))
+            totals.append(float(losses @ sizes) / len(x))
+        return np.array(totals)
 
     def write_back(self, members: list[Member]) -> None:
-        """Copy the weights of ``members`` into their models."""
+        """Copy the weights and optimizer state of ``members`` into their models."""
         for member in members:
-            row = self.members.index(member)
-            for i, (kernel, bias) in enumerate(member.pattern.variables):
-                np.copyto(kernel.data, self.kernels[i][row].T)
-                if bias is not None:
-                    np.copyto(bias.data, self.biases[i][row])
-
-
-def _runs(values: list) -> list[tuple[int, int, object]]:
-    """Maximal runs of equal consecutive values: (start, stop, value)."""
-    runs, start = [], 0
-    for i in range(1, len(values) + 1):
-        if i == len(values) or values[i] != values[start]:
-            runs.append((start, i, values[start]))
-            start = i
-    return runs
-
-
-def _activate(z: np.ndarray, runs) -> np.ndarray | None:
-    """Apply each run's activation to its members' rows of ``z`` in place; the derivative, or None if linear."""
-    if all(name == "linear" for _, _, name in runs):
-        return None
-    factor = np.ones_like(z)
-    for start, stop, name in runs:
-        a, f = z[start:stop], factor[start:stop]
-        if name == "relu":
-            np.maximum(a, 0, out=a)
-            np.greater(a, 0, out=f, casting="unsafe")
-        elif name == "tanh":
-            np.tanh(a, out=a)
-            np.multiply(a, a, out=f)
-            np.subtract(1, f, out=f)
-        elif name == "sigmoid":
-            expit(a, out=a)
-            np.subtract(1, a, out=f)
-            f *= a
-        elif name == "elu":
-            negative = a <= 0
-            np.expm1(a, out=a, where=negative)
-            np.add(a, 1, out=f, where=negative)
-    return factor
+            self.networks[self.members.index(member)].store()
 
 
 # ------------------------------------------------------------ training
@@ -418,7 +282,9 @@ def fit_stack(models: list, x, y, *, batch_size: int | None = None, epochs: int 
               rng: np.random.Generator | None = None) -> list[History]:
     """Train ``models`` (compiled, built, sharing one ``pattern`` key) together on ``x``, ``y``, as ``fit`` would
     train each; returns one ``History`` per model, in order. ``callbacks`` holds one list per model (each needs
-    its own EarlyStopping); ``rng`` draws the batch order (by default the library's generator)."""
+    its own EarlyStopping); ``rng`` draws the batch order (by default the library's generator). With the
+    compiled kernels off (``deepfin.backend.set_compiled(False)``) each model is fitted alone on the eager
+    engine, starting from ``rng``'s state, which then takes the state the last model's fit left."""
     patterns = [pattern(m) for m in models]
     reasons = [p for p in patterns if isinstance(p, str)]
     if reasons:
@@ -430,43 +296,54 @@ def fit_stack(models: list, x, y, *, batch_size: int | None = None, epochs: int 
     if len(callbacks) != len(models):
         raise ValueError(f"callbacks needs one list per model: {len(callbacks)} lists for {len(models)} models.")
     rng = rng if rng is not None else backend.rng()
-    loss = patterns[0].key[3]
     x, y, validation = _data(models[0], x, y, validation_split, validation_data)
     batch_size = batch_size or 32
+    if not backend.compiled():
+        return _fit_each(models, x, y, batch_size, epochs, callbacks, validation, shuffle, rng)
     steps = -(-len(x) // batch_size)
     params = {"epochs": epochs, "steps": steps, "verbose": 0}
     members = [Member(m, p, cbs, params) for m, p, cbs in zip(models, patterns, callbacks)]
-    stack = Stack(members, models[0].dtype)
     for member in members:
         member.model.stop_training = False
         member.model.history = member.history
         member.callbacks.call("on_train_begin", {})
-    with threadpool_limits(limits=1, user_api="blas"):  # small products: a second BLAS thread only waits
+    stack = Stack(members)
+    with threadpool_limits(limits=1, user_api="blas"):  # the members share the cores: one BLAS thread each
         for epoch in range(epochs):
             if not stack.members:
                 break
-            _train_epoch(stack, epoch, x, y, validation, loss, batch_size, shuffle, rng)
+            _train_epoch(stack, epoch, x, y, validation, batch_size, shuffle, rng)
     stack.write_back(stack.members)
     for member in stack.members:
         member.callbacks.call("on_train_end", {})
     return [m.history for m in members]
 
 
-def _train_epoch(stack: Stack, epoch: int, x, y, validation, loss: str, batch_size: int, shuffle: bool,
-                 rng) -> None:
+def _fit_each(models, x, y, batch_size, epochs, callbacks, validation, shuffle, rng) -> list[History]:
+    """Each model fitted alone (the eager reference of a stack), the library's generator in ``rng``'s state."""
+    start, histories = rng.bit_generator.state, []
+    with backend.seeded(0):
+        for model, model_callbacks in zip(models, callbacks):
+            backend.set_rng_state(start)
+            histories.append(model.fit(x, y, batch_size=batch_size, epochs=epochs, callbacks=model_callbacks,
+                                       validation_data=validation, shuffle=shuffle, verbose=0))
+        rng.bit_generator.state = backend.get_rng_state()
+    return histories
+
+
+def _train_epoch(stack: Stack, epoch: int, x, y, validation, batch_size: int, shuffle: bool, rng) -> None:
     for member in stack.members:
         member.callbacks.call("on_epoch_begin", epoch, {})
-    rates = np.array([m.optimizer.learning_rate for m in stack.members], dtype=stack.dtype).reshape(-1, 1)
     n = len(x)
     order = rng.permutation(n) if shuffle else None
     totals = np.zeros(len(stack.members))
-    for start in range(0, n, batch_size):
-        index = order[start:start + batch_size] if shuffle else slice(start, start + batch_size)
-        xb = x[index]
-        totals += stack.train_step(xb, y[:, index], loss, rng, rates) * len(xb)
+    per_call = _CHUNK_STEPS * batch_size
+    for start in range(0, n, per_call):
+        index = order[start:start + per_call] if shuffle else slice(start, start + per_call)
+        totals += stack.train(x[index], y[index], rng, batch_size)
     logs = [{"loss": float(t / n)} for t in totals]
     if validation is not None:
-        for log, value in zip(logs, stack.mean_losses(*validation, loss)):
+        for log, value in zip(logs, stack.mean_losses(*validation)):
             log["val_loss"] = float(value)
     stack.write_back(stack.members)
     for member, log in zip(list(stack.members), logs):
@@ -479,7 +356,7 @@ def _train_epoch(stack: Stack, epoch: int, x, y, validation, loss: str, batch_si
 
 
 def _data(model, x, y, validation_split: float, validation_data):
-    """Inputs (rows, inputs) and targets (out, rows) in the model's dtype, and the validation pair, checked as
+    """Inputs (rows, inputs) and targets (rows, out) in the model's dtype, and the validation pair, checked as
     ``fit`` checks them."""
     x, y = _inputs(model, x, "x"), _targets(model, y, "y")
     data.check_not_empty(data.check_same_length([x, y], ["x", "y"]), "x", "fit")
@@ -492,8 +369,8 @@ def _data(model, x, y, validation_split: float, validation_data):
         vx, vy = _inputs(model, vx, "validation_x"), _targets(model, vy, "validation_y")
         data.check_not_empty(data.check_same_length([vx, vy], ["validation_x", "validation_y"]), "validation_x", "fit")
     else:
-        return x, _feature_major(y), None
-    return x, _feature_major(y), (vx, _feature_major(vy))
+        return x, y, None
+    return x, y, (vx, vy)
 
 
 def _inputs(model, x, label: str) -> np.ndarray:
@@ -504,8 +381,3 @@ def _inputs(model, x, label: str) -> np.ndarray:
 def _targets(model, y, label: str) -> np.ndarray:
     shape = model.compute_output_shape(model.input_shape)
     return np.asarray(model.loss.validate_targets(np.asarray(y), shape), dtype=model.dtype)
-
-
-def _feature_major(y: np.ndarray) -> np.ndarray:
-    """Targets (rows, out) as (out, rows), the stack's layout."""
-    return np.ascontiguousarray(y.T)
