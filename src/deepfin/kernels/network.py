@@ -1,5 +1,10 @@
 """A model's compiled twin: flat buffers, the copies between them and the model, and calls into the kernels.
 
+BLAS threads: a batch of a small network is over in microseconds, far too soon for a second BLAS thread to
+help, and idle BLAS threads that spin while waiting for work (OpenBLAS's do) take the core from the one that
+works. Products of a batch under ``_THREADED_FLOPS`` run on one thread (measured: ``deepfin run``'s training,
+35 s with two BLAS threads against 7.8 s with one); larger ones (MNIST-size) keep every core.
+
 The model stays the owner of its weights and its optimizer's state: ``load()`` copies them into the flat
 buffers, ``store()`` copies them back. The trainer loads before a run of compiled steps and stores after it,
 before anything else can read or change the weights (a callback, validation, the end of ``fit``).
@@ -11,12 +16,18 @@ fit takes the same masks on either path.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
+import scipy.linalg  # noqa: F401  (loads the BLAS that Numba's np.dot calls, for the controller below)
+from threadpoolctl import ThreadpoolController
 
 from deepfin.kernels import mlp
 from deepfin.kernels.program import Program, TrainingSetup
+
+_BLAS = ThreadpoolController()
+_THREADED_FLOPS = 20e6  # a batch's forward products below this run on one BLAS thread
 
 
 class CompiledNetwork:
@@ -100,6 +111,12 @@ class CompiledNetwork:
             start += rows * width
         return self._uniforms
 
+    def _blas_threads(self, rows: int):
+        """A context that keeps BLAS to one thread when a batch of ``rows`` rows is small (see the module)."""
+        ops = self.program.ops
+        flops = 2.0 * rows * float(np.sum(ops[:, mlp.OP_IN] * ops[:, mlp.OP_ZW] * (ops[:, mlp.OP_W] >= 0)))
+        return _BLAS.limit(limits=1, user_api="blas") if flops < _THREADED_FLOPS else contextlib.nullcontext()
+
     # ------------------------------------------------------------ training and inference
     def learning_rates(self, steps: int) -> np.ndarray:
         """The next ``steps`` steps' rates, in the model's dtype: the learning rate at each step count (a
@@ -130,9 +147,10 @@ class CompiledNetwork:
         losses = np.empty(steps)
         out = np.empty((rows if predictions else 0, self.program.output_width), dtype)
         setup = self.setup
-        mlp.train(x, y, weights, uniforms, self.program.ops, self.program.fops, self.params, self.grads,
-                  self.slots, self.state, z, a, dz, da, zoff, aoff, setup.loss, setup.fused,
-                  self.program.penalties, setup.optimizer, setup.hp, rates, batch_size, losses, out)
+        with self._blas_threads(min(batch_size, rows)):
+            mlp.train(x, y, weights, uniforms, self.program.ops, self.program.fops, self.params, self.grads,
+                      self.slots, self.state, z, a, dz, da, zoff, aoff, setup.loss, setup.fused,
+                      self.program.penalties, setup.optimizer, setup.hp, rates, batch_size, losses, out)
         self.optimizer.iterations += steps
         return losses, (out if predictions else None)
 
