@@ -293,3 +293,21 @@ def test_dropout_draws_are_held_for_a_chunk_not_the_data():
     tracemalloc.stop()
     draws_for_the_data = len(x) * 13 * 4  # a float32 uniform per row and unit of both Dropout layers: 62 MB
     assert peak < draws_for_the_data / 2
+
+
+def test_optimizer_settings_changed_between_fits_are_used():
+    weights = {}
+    for compiled in (True, False):
+        backend.set_compiled(compiled)
+        try:
+            backend.set_seed(2)
+            model = Sequential(_dense_net())
+            model.compile(optimizer=optimizers.Adam(0.01), loss="binary_crossentropy")
+            model.fit(X, Y_BINARY, epochs=1, verbose=0)
+            model.optimizer.beta_1, model.optimizer.learning_rate = 0.5, 0.05
+            model.fit(X, Y_BINARY, epochs=1, verbose=0)
+            weights[compiled] = model.get_weights()
+        finally:
+            backend.set_compiled(True)
+    for a, b in zip(weights[True], weights[False]):
+        _close(a, b, 1e-5)

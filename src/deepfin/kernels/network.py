@@ -24,7 +24,7 @@ import scipy.linalg  # noqa: F401  (loads the BLAS that Numba's np.dot calls, fo
 from threadpoolctl import ThreadpoolController
 
 from deepfin.kernels import mlp
-from deepfin.kernels.program import Program, TrainingSetup
+from deepfin.kernels.program import Program, TrainingSetup, optimizer_settings
 
 _BLAS = ThreadpoolController()
 _THREADED_FLOPS = 20e6  # a batch's forward products below this run on one BLAS thread
@@ -53,6 +53,7 @@ class CompiledNetwork:
         for variable, offset in self.program.statistics:
             self.state[offset:offset + variable.size] = variable.data.ravel()
         if training and self.setup is not None:
+            self.setup.hp = optimizer_settings(self.optimizer, self.program.dtype)
             if not self.optimizer.built:
                 self.optimizer.build([variable for variable, _ in self.program.variables])
             for (variable, offset), slots in zip(self.program.variables, self._optimizer_slots()):

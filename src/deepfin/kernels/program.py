@@ -251,6 +251,12 @@ def training_setup(model, program: Program) -> TrainingSetup | str:
     return TrainingSetup(loss=code, fused=fused, optimizer=kind, slots=slots, hp=np.array(hp, dtype=program.dtype))
 
 
+def optimizer_settings(optimizer, dtype) -> np.ndarray:
+    """The optimizer's settings as ``mlp._update`` reads them, in ``dtype`` (read afresh before each run of
+    steps: a callback may have changed them)."""
+    return np.array(_optimizer_tables(optimizer)[1], dtype=dtype)
+
+
 def _optimizer_tables(optimizer) -> tuple[tuple[str, ...], list[float]]:
     """The optimizer's slot names in the kernel's order and its settings as ``mlp._update`` reads them."""
     if isinstance(optimizer, optimizers.SGD):
