@@ -312,6 +312,8 @@ def dense(x, kernel: Tensor, bias: Tensor | None = None, activation: str | None 
             gx = unbroadcast(g @ _transpose(kernel.data), x.shape)
         if kernel.requires_grad:
             gk = unbroadcast(_transpose(x.data) @ g, kernel.shape)
+        if bias is not None and bias.ndim == 1 and g.ndim == 2:
+            return gx, gk, g.sum(axis=0)  # Dense's bias: the sum unbroadcast would take, without its shape checks
         return gx, gk, g
 
     parents = (x, kernel) if bias is None else (x, kernel, bias)

@@ -90,9 +90,12 @@ class Layer:
         Called on symbolic inputs (``deepfin.Input`` and what layers made of it), it returns a
         symbolic output and records the connection, to build functional models.
         """
-        if _is_symbolic(inputs):
+        if isinstance(inputs, Tensor):  # the common case, first: every layer of a model passes a Tensor on
+            x = inputs
+        elif _is_symbolic(inputs):
             return self._call_symbolic(inputs)
-        x = _as_tensors(inputs, self.dtype)
+        else:
+            x = _as_tensors(inputs, self.dtype)
         if not self.built:
             self._maybe_build(_batch_shapes(x))
         if self._call_losses:
