@@ -103,6 +103,12 @@ class _Builder:
         self.ops.append((kind, n_in, n_out, z_width, w, b, code, x1, x2, x3))
         self.fops.append(floats)
 
+    def fold_activation(self, code: int, floats: tuple) -> None:
+        """Give the last operation, a linear Dense, the activation of the Activation layer after it."""
+        row = list(self.ops[-1])
+        row[mlp.OP_CODE] = code
+        self.ops[-1], self.fops[-1] = tuple(row), floats
+
     def dropout_columns(self, layer: Dropout, width: int) -> tuple[int, int, int]:
         """(group width, place in the group, group index) of a Dropout layer; the group width is final only
         once every layer is added, so the first and third are fixed up in ``program``."""
@@ -182,8 +188,12 @@ def _add_layer(builder: _Builder, layer, width: int) -> str | None:
         name = activations.builtin_name(layer.activation)
         if name not in ACTIVATION_CODES:
             return f"layer '{layer.name}' has the activation {name or layer.activation!r}, which the kernels lack"
-        builder.add(mlp.ACTIVATION, width, width, width, code=ACTIVATION_CODES[name],
-                    floats=(_ACTIVATION_PARAMETER.get(name, 0.0), 0.0))
+        floats = (_ACTIVATION_PARAMETER.get(name, 0.0), 0.0)
+        last = builder.ops[-1] if builder.ops else None
+        if last is not None and last[mlp.OP_KIND] == mlp.DENSE and last[mlp.OP_CODE] == mlp.LINEAR:
+            builder.fold_activation(ACTIVATION_CODES[name], floats)  # Dense + Activation: one operation
+        else:
+            builder.add(mlp.ACTIVATION, width, width, width, code=ACTIVATION_CODES[name], floats=floats)
     elif kind is Dropout:
         if layer.noise_shape is not None:
             return f"layer '{layer.name}' has a noise_shape"
