@@ -258,8 +258,9 @@ def _batch_norm_backward(P, G, NT, op, z, da, dx):
 
 
 @njit(**_JIT)
-def _forward(x, ops, fops, P, NT, U, u_start, u_rows, Z, A, zoff, aoff, training):
-    """Run every operation on the batch ``x``; returns the last operation's output."""
+def _forward(x, ops, fops, P, NT, U, u_start, u_rows, Z, A, zoff, aoff, training, by_row):
+    """Run every operation on the batch ``x``; returns the last operation's output. ``by_row``: products
+    summed row by row in a fixed order (a row's output then does not depend on the rows beside it)."""
     n = x.shape[0]
     for i in range(ops.shape[0]):
         op, fop = ops[i], fops[i]
@@ -268,10 +269,10 @@ def _forward(x, ops, fops, P, NT, U, u_start, u_rows, Z, A, zoff, aoff, training
         z = _rows(Z, zoff[i], n, op[OP_ZW])
         kind = op[OP_KIND]
         if kind == DENSE or kind == MAXOUT:
-            if training:
-                _affine(x, P, op, z)
-            else:
+            if by_row:
                 _affine_by_row(x, P, op, z)
+            else:
+                _affine(x, P, op, z)
         if kind == DENSE:
             _activate(op[OP_CODE], fop[0], z, a)
         elif kind == MAXOUT:
@@ -562,7 +563,7 @@ def train(X, Y, W, U, ops, fops, P, G, S, NT, Z, A, DZ, DA, zoff, aoff, loss, fu
         x = _rows(X, start * n_in, n, n_in)
         y = _rows(Y, start * y_width, n, y_width)
         w = W[start:start + n] if W.size else W
-        out = _forward(x, ops, fops, P, NT, U, start, rows, Z, A, zoff, aoff, True)
+        out = _forward(x, ops, fops, P, NT, U, start, rows, Z, A, zoff, aoff, True, False)
         if fused:
             logits, grad = _rows(Z, zoff[last], n, n_out), _rows(DZ, zoff[last], n, n_out)
         else:
@@ -577,9 +578,9 @@ def train(X, Y, W, U, ops, fops, P, G, S, NT, Z, A, DZ, DA, zoff, aoff, loss, fu
 
 
 @njit(**_JIT)
-def infer(X, Y, W, ops, fops, P, NT, Z, A, zoff, aoff, loss, fused, reg, batch, losses, predictions):
+def infer(X, Y, W, ops, fops, P, NT, Z, A, zoff, aoff, loss, fused, reg, batch, by_row, losses, predictions):
     """Inference on consecutive batches of ``batch`` rows: outputs into ``predictions`` (when it has rows)
-    and, when ``Y`` has rows, each batch's loss with penalties into ``losses``."""
+    and, when ``Y`` has rows, each batch's loss with penalties into ``losses``; ``by_row``: see ``_forward``."""
     n_in, n_out = ops[0, OP_IN], ops[ops.shape[0] - 1, OP_OUT]
     rows = X.size // n_in
     y_width = Y.size // rows
@@ -590,7 +591,7 @@ def infer(X, Y, W, ops, fops, P, NT, Z, A, zoff, aoff, loss, fused, reg, batch, 
     while start < rows:
         n = min(batch, rows - start)
         x = _rows(X, start * n_in, n, n_in)
-        out = _forward(x, ops, fops, P, NT, Z[0:0], 0, 0, Z, A, zoff, aoff, False)
+        out = _forward(x, ops, fops, P, NT, Z[0:0], 0, 0, Z, A, zoff, aoff, False, by_row)
         if Y.size:
             logits = _rows(Z, zoff[last], n, n_out) if fused else out
             w = W[start:start + n] if W.size else W

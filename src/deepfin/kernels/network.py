@@ -157,15 +157,21 @@ class CompiledNetwork:
 
     def infer(self, x: np.ndarray, y=None, sample_weight=None, batch_size: int = 8192,
               predictions: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-        """Outputs (inference mode) of the rows of ``x`` and, given ``y``, each batch's loss."""
-        rows = len(x)
+        """Outputs (inference mode) of the rows of ``x`` and, given ``y``, each batch's loss.
+
+        Without ``y`` (``predict``) each row's products are summed in a fixed order, so that a row's output
+        does not depend on the rows predicted with it (scikit-learn's estimator checks ask this); with ``y``
+        (``evaluate``) they go to BLAS."""
+        rows, by_row = len(x), y is None
         x, y, weights = self._flat_inputs(x, y, sample_weight)
         work = self.work_areas(min(batch_size, rows))
         losses = np.empty(-(-rows // batch_size))
         out = np.empty((rows if predictions else 0, self.program.output_width), self.program.dtype)
         loss, fused = (self.setup.loss, self.setup.fused) if self.setup else (0, False)
-        mlp.infer(x, y, weights, self.program.ops, self.program.fops, self.params, self.state, work[0], work[1],
-                  work[4], work[5], loss, fused, self.program.penalties, batch_size, losses, out)
+        with self._blas_threads(min(batch_size, rows)):
+            mlp.infer(x, y, weights, self.program.ops, self.program.fops, self.params, self.state, work[0],
+                      work[1], work[4], work[5], loss, fused, self.program.penalties, batch_size, by_row, losses,
+                      out)
         return losses, (out if predictions else None)
 
     def _flat_inputs(self, x, y, sample_weight) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
