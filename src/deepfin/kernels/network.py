@@ -26,8 +26,22 @@ from threadpoolctl import ThreadpoolController
 from deepfin.kernels import mlp
 from deepfin.kernels.program import Program, TrainingSetup, optimizer_settings
 
-_BLAS = ThreadpoolController()
+_BLAS_LIBRARIES = [library for library in ThreadpoolController().lib_controllers if library.user_api == "blas"]
 _THREADED_FLOPS = 20e6  # a batch's forward products below this run on one BLAS thread
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """BLAS on one thread for the block (each library set directly: a few microseconds, where
+    ``threadpoolctl.threadpool_limits`` takes hundreds and a controller's ``limit`` about 13)."""
+    before = [library.get_num_threads() for library in _BLAS_LIBRARIES]
+    for library in _BLAS_LIBRARIES:
+        library.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for library, threads in zip(_BLAS_LIBRARIES, before):
+            library.set_num_threads(threads)
 
 
 class CompiledNetwork:
@@ -43,6 +57,9 @@ class CompiledNetwork:
         self._rows = 0
         self._work: tuple = ()
         self._uniforms = np.empty(0, dtype)
+        self._loaded_slots: list[dict] = []
+        ops = program.ops
+        self._flops_per_row = 2.0 * float(np.sum(ops[:, mlp.OP_IN] * ops[:, mlp.OP_ZW] * (ops[:, mlp.OP_W] >= 0)))
 
     # ------------------------------------------------------------ the model's state in and out
     def load(self, training: bool = True) -> None:
@@ -56,7 +73,8 @@ class CompiledNetwork:
             self.setup.hp = optimizer_settings(self.optimizer, self.program.dtype)
             if not self.optimizer.built:
                 self.optimizer.build([variable for variable, _ in self.program.variables])
-            for (variable, offset), slots in zip(self.program.variables, self._optimizer_slots()):
+            self._loaded_slots = self._optimizer_slots()
+            for (variable, offset), slots in zip(self.program.variables, self._loaded_slots):
                 for row, name in enumerate(self.setup.slots):
                     self.slots[row, offset:offset + variable.size] = slots[name].ravel()
 
@@ -66,8 +84,8 @@ class CompiledNetwork:
             variable.data[...] = self.params[offset:offset + variable.size].reshape(variable.shape)
         for variable, offset in self.program.statistics:
             variable.data[...] = self.state[offset:offset + variable.size].reshape(variable.shape)
-        if self.setup is not None and self.setup.slots:
-            for (variable, offset), slots in zip(self.program.variables, self._optimizer_slots()):
+        if self.setup is not None and self.setup.slots:  # into the arrays the last load read
+            for (variable, offset), slots in zip(self.program.variables, self._loaded_slots):
                 for row, name in enumerate(self.setup.slots):
                     slots[name][...] = self.slots[row, offset:offset + variable.size].reshape(variable.shape)
 
@@ -114,9 +132,7 @@ class CompiledNetwork:
 
     def _blas_threads(self, rows: int):
         """A context that keeps BLAS to one thread when a batch of ``rows`` rows is small (see the module)."""
-        ops = self.program.ops
-        flops = 2.0 * rows * float(np.sum(ops[:, mlp.OP_IN] * ops[:, mlp.OP_ZW] * (ops[:, mlp.OP_W] >= 0)))
-        return _BLAS.limit(limits=1, user_api="blas") if flops < _THREADED_FLOPS else contextlib.nullcontext()
+        return _one_blas_thread() if rows * self._flops_per_row < _THREADED_FLOPS else contextlib.nullcontext()
 
     # ------------------------------------------------------------ training and inference
     def learning_rates(self, steps: int) -> np.ndarray:
@@ -168,7 +184,7 @@ class CompiledNetwork:
         losses = np.empty(-(-rows // batch_size))
         out = np.empty((rows if predictions else 0, self.program.output_width), self.program.dtype)
         loss, fused = (self.setup.loss, self.setup.fused) if self.setup else (0, False)
-        with self._blas_threads(min(batch_size, rows)):
+        with contextlib.nullcontext() if by_row else self._blas_threads(min(batch_size, rows)):
             mlp.infer(x, y, weights, self.program.ops, self.program.fops, self.params, self.state, work[0],
                       work[1], work[4], work[5], loss, fused, self.program.penalties, batch_size, by_row, losses,
                       out)
