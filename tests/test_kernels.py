@@ -8,6 +8,7 @@ rate 1 in float64 (the step is minus the gradient) and must equal the engine's a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -72,6 +73,19 @@ PATTERNS = {
 }
 
 
+@contextlib.contextmanager
+def _engine(compiled: bool, floatx: str = "float32"):
+    """Models built and trained in the block run on the kernels (``compiled``) or the eager engine, in
+    ``floatx``; both settings go back to their defaults after it."""
+    backend.set_compiled(compiled)
+    backend.set_floatx(floatx)
+    try:
+        yield
+    finally:
+        backend.set_compiled(True)
+        backend.set_floatx("float32")
+
+
 def _loss(spec):
     from deepfin import losses
     if spec.endswith("(from_logits)"):
@@ -81,9 +95,7 @@ def _loss(spec):
 
 def _train(pattern: str, compiled: bool, dtype: str, epochs: int = 3, extra_callbacks=()):
     make_layers, loss, y, make_optimizer, extras = PATTERNS[pattern]
-    backend.set_compiled(compiled)
-    backend.set_floatx(dtype)
-    try:
+    with _engine(compiled, dtype):
         backend.set_seed(3)
         model = Sequential(make_layers())
         model.compile(optimizer=make_optimizer(), loss=_loss(loss), metrics=["accuracy"] if y is not Y_REAL else [])
@@ -91,9 +103,6 @@ def _train(pattern: str, compiled: bool, dtype: str, epochs: int = 3, extra_call
         history = model.fit(X, y, batch_size=32, epochs=epochs, validation_split=0.2, verbose=0,
                             callbacks=list(extra_callbacks), **extras)
         return model, history.history, path
-    finally:
-        backend.set_compiled(True)
-        backend.set_floatx("float32")
 
 
 def _close(a, b, rtol):
@@ -139,15 +148,12 @@ def test_batch_callbacks_see_every_step_and_change_nothing():
 def test_train_on_batch_and_predict_on_batch_are_the_same_on_both_paths():
     results = {}
     for compiled in (True, False):
-        backend.set_compiled(compiled)
-        try:
+        with _engine(compiled):
             backend.set_seed(11)
             model = Sequential(_dense_net())
             model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
             logs = [model.train_on_batch(X[i:i + 50], Y_BINARY[i:i + 50], return_dict=True) for i in range(0, 300, 50)]
             results[compiled] = (logs, model.predict_on_batch(X), model.test_on_batch(X, Y_BINARY), model.get_weights())
-        finally:
-            backend.set_compiled(True)
     (logs_c, pred_c, test_c, weights_c), (logs_e, pred_e, test_e, weights_e) = results[True], results[False]
     for a, b in zip(logs_c, logs_e):
         _close([a["loss"], a["accuracy"]], [b["loss"], b["accuracy"]], 1e-5)
@@ -159,18 +165,13 @@ def test_train_on_batch_and_predict_on_batch_are_the_same_on_both_paths():
 
 def _gradients_by_sgd_step(net_layers, loss, y, compiled: bool):
     """The gradient of every trainable weight, as minus one SGD step of rate 1 (float64)."""
-    backend.set_compiled(compiled)
-    backend.set_floatx("float64")
-    try:
+    with _engine(compiled, "float64"):
         backend.set_seed(5)
         model = Sequential(net_layers())
         model.compile(optimizer=optimizers.SGD(1.0), loss=loss)
         before = [w.data.copy() for w in model.trainable_weights]
         model.train_on_batch(X[:40], y[:40])
         return model, before, [b - w.data for w, b in zip(model.trainable_weights, before)]
-    finally:
-        backend.set_compiled(True)
-        backend.set_floatx("float32")
 
 
 def _torch_gradients(model, before, y, loss):
@@ -298,8 +299,7 @@ def test_dropout_draws_are_held_for_a_chunk_not_the_data():
 def test_optimizer_settings_changed_between_fits_are_used():
     weights = {}
     for compiled in (True, False):
-        backend.set_compiled(compiled)
-        try:
+        with _engine(compiled):
             backend.set_seed(2)
             model = Sequential(_dense_net())
             model.compile(optimizer=optimizers.Adam(0.01), loss="binary_crossentropy")
@@ -307,7 +307,5 @@ def test_optimizer_settings_changed_between_fits_are_used():
             model.optimizer.beta_1, model.optimizer.learning_rate = 0.5, 0.05
             model.fit(X, Y_BINARY, epochs=1, verbose=0)
             weights[compiled] = model.get_weights()
-        finally:
-            backend.set_compiled(True)
     for a, b in zip(weights[True], weights[False]):
         _close(a, b, 1e-5)

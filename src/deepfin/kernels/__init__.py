@@ -5,7 +5,7 @@ compiled pattern (``deepfin.kernels.program``: a ``Sequential`` model of Dense, 
 Activation, Dropout and Flatten layers, with a cross-entropy or squared-error loss, L1/L2 penalties and a
 built-in optimizer); every other model runs on the eager engine, which stays the reference the kernels are
 tested against. ``deepfin.backend.set_compiled(False)``, or ``DEEPFIN_COMPILED=0`` in the environment, turns
-the tier off; ``training_path(model)`` says which path a model takes and why.
+the tier off; ``model.training_path`` says which path a model takes and why.
 
 Kernels compile on first use and are cached on disk (Numba's ``cache=True``): only the first run on a machine
 pays for compilation.
@@ -17,7 +17,7 @@ from deepfin import backend
 from deepfin.kernels.network import CompiledNetwork
 from deepfin.kernels.program import layers_program, training_setup
 
-__all__ = ["CompiledNetwork", "network_for", "training_path"]
+__all__ = ["CompiledNetwork", "network_for"]
 
 
 def network_for(model, training: bool = True, one_stream: bool = False) -> CompiledNetwork | str:
@@ -35,8 +35,3 @@ def network_for(model, training: bool = True, one_stream: bool = False) -> Compi
         return setup
     return CompiledNetwork(program, setup, model.optimizer)
 
-
-def training_path(model) -> str:
-    """'compiled' when ``fit`` runs ``model`` on the kernels, else 'eager: <why>'."""
-    network = network_for(model)
-    return "compiled" if isinstance(network, CompiledNetwork) else f"eager: {network}"
