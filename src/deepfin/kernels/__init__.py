@@ -14,10 +14,10 @@ pays for compilation.
 from __future__ import annotations
 
 from deepfin import backend
-from deepfin.kernels.network import CompiledNetwork
+from deepfin.kernels.network import CompiledNetwork, batch_sizes
 from deepfin.kernels.program import layers_program, training_setup
 
-__all__ = ["CompiledNetwork", "network_for"]
+__all__ = ["CompiledNetwork", "batch_sizes", "network_for"]
 
 
 def network_for(model, training: bool = True, one_stream: bool = False) -> CompiledNetwork | str:

@@ -44,6 +44,12 @@ def _one_blas_thread():
             library.set_num_threads(threads)
 
 
+def batch_sizes(rows: int, batch_size: int) -> np.ndarray:
+    """The sizes of the consecutive batches of ``batch_size`` that ``rows`` rows make (the last may be short):
+    the weights of the per-batch losses the kernels return."""
+    return np.minimum(batch_size, rows - batch_size * np.arange(-(-rows // batch_size)))
+
+
 class CompiledNetwork:
     """Buffers and kernel calls for one model's ``Program`` (and, for training, its ``TrainingSetup``)."""
 

@@ -220,9 +220,8 @@ class Trainer:
         """Compiled training steps on the rows given (consecutive batches of ``batch_size``); their losses
         into ``tally``; the training-mode outputs when metrics need them."""
         losses, predictions = network.train(xs[0], ys[0], sample_weight, batch_size, predictions=bool(self._metrics))
-        rows = len(xs[0])
-        for step, value in enumerate(losses.tolist()):
-            tally.add(value, [], min(batch_size, rows - step * batch_size))
+        for value, size in zip(losses.tolist(), kernels.batch_sizes(len(xs[0]), batch_size).tolist()):
+            tally.add(value, [], size)
         return [predictions]
 
     # ------------------------------------------------------------ resuming (BackupAndRestore)
@@ -409,9 +408,8 @@ class Trainer:
             xb, yb = [a[index] for a in xs], [a[index] for a in ys]
             wb = None if sample_weight is None else sample_weight[index]
             losses, predictions = network.infer(xb[0], yb[0], wb, batch_size, predictions=bool(self._metrics))
-            rows = len(xb[0])
-            for step, value in enumerate(losses.tolist()):
-                tally.add(value, [], min(batch_size, rows - step * batch_size))
+            for value, size in zip(losses.tolist(), kernels.batch_sizes(len(xb[0]), batch_size).tolist()):
+                tally.add(value, [], size)
             if self._metrics:
                 self._update_metrics(yb, [predictions], wb)
 

@@ -258,16 +258,14 @@ class Stack:
                         self.optimizers, self.hp, rates, batch_size, losses)
         for network in self.networks:
             network.optimizer.iterations += steps
-        sizes = np.minimum(batch_size, rows - batch_size * np.arange(steps))
-        return losses @ sizes
+        return losses @ kernels.batch_sizes(rows, batch_size)
 
     def mean_losses(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Each member's loss (with its penalty) on ``x``, ``y``, without dropout."""
         totals = []
         for network in self.networks:
             losses, _ = network.infer(x, y, batch_size=_VALIDATION_CHUNK, predictions=False)
-            sizes = np.minimum(_VALIDATION_CHUNK, len(x) - _VALIDATION_CHUNK * np.arange(len(losses)))
-            totals.append(float(losses @ sizes) / len(x))
+            totals.append(float(losses @ kernels.batch_sizes(len(x), _VALIDATION_CHUNK)) / len(x))
         return np.array(totals)
 
     def write_back(self, members: list[Member]) -> None:
