@@ -3,6 +3,7 @@ tuning = "per_window" re-tunes before every test window on folds that end before
 
 import numpy as np
 import pytest
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import roc_auc_score
 
 from deepfin.finance import RunConfig, synthetic_prices, workflow
@@ -51,6 +52,20 @@ def test_grid_search_ranks_as_one_fit_per_candidate(rows):
                                purge=1, random_state=1).set_params(**params).fit(X.iloc[train], y.iloc[train])
             aucs.append(roc_auc_score(y.iloc[test], fitted.predict_proba(X.iloc[test])[:, 1]))
         assert row["mean_auc"] == pytest.approx(np.mean(aucs), abs=1e-4)
+
+
+def test_a_fold_of_one_class_scores_nan_as_scikit_learn_does(rows):
+    X, y = rows
+    window = walk_forward(X.index.get_level_values("date").unique(), 48, 12, True, 1, 0)[0]
+    test = window.rows(X.index)[1]
+    one_class = y.copy()
+    one_class.iloc[test] = 1.0
+    with pytest.warns(UndefinedMetricWarning):
+        assert np.isnan(roc_auc_score(one_class.iloc[test], np.linspace(0, 1, len(test))))
+    model = estimator(list(X.columns), epochs=1, batch_size=32, patience=1, validation_split=0.2, purge=1,
+                      random_state=1)
+    table = results_table(grid_search(model, {"dense_layers": [[4]]}, X, one_class, [window]))
+    assert np.isnan(table["mean_auc"].iloc[0])
 
 
 def test_per_window_tuning_uses_only_folds_before_each_window(tmp_path):
