@@ -110,6 +110,32 @@ class TruncatedNormal(Initializer):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
+class OrthogonalInitializer(Initializer):
+    """A (semi-)orthogonal matrix times ``gain``, Keras's formula: the QR decomposition of a normal matrix of
+    shape (rows, columns), rows being the product of every axis but the last, with ``q``'s columns signed by
+    ``r``'s diagonal (the recurrent layers' default for their recurrent kernels)."""
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape, dtype=None):
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(f"The orthogonal initializer needs a shape of 2 or more axes. Received: {shape}")
+        rows, columns = math.prod(shape[:-1]), shape[-1]
+        q, r = np.linalg.qr(self._generator().standard_normal((max(rows, columns), min(rows, columns))))
+        q *= np.sign(np.diag(r))
+        if rows < columns:
+            q = q.T
+        return (self.gain * q.reshape(shape)).astype(_dtype(dtype))
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+Orthogonal = OrthogonalInitializer
+
+
 class VarianceScaling(Initializer):
     """Scale / fan: the family behind Glorot, He and LeCun initialization."""
 
@@ -172,10 +198,11 @@ _BY_NAME: dict[str, type[Initializer]] = {
     "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
     "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
     "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
-    "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
+    "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal, "orthogonal": OrthogonalInitializer,
 }
 for _cls in set(_BY_NAME.values()):
     _BY_NAME[_cls.__name__] = _cls
+_BY_NAME["Orthogonal"] = OrthogonalInitializer
 
 
 def get(identifier) -> Initializer:

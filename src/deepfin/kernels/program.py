@@ -19,7 +19,9 @@ import numpy as np
 from deepfin import activations, losses, optimizers, regularizers
 from deepfin.engine.variable import Variable
 from deepfin.kernels import mlp
-from deepfin.layers import Activation, BatchNormalization, Dense, Dropout, Flatten, Maxout
+from deepfin.layers.core import Activation, Dense, Dropout, Flatten
+from deepfin.layers.maxout import Maxout
+from deepfin.layers.normalization import BatchNormalization
 
 ACTIVATION_CODES = {"linear": mlp.LINEAR, "relu": mlp.RELU, "tanh": mlp.TANH, "sigmoid": mlp.SIGMOID,
                     "elu": mlp.ELU, "softplus": mlp.SOFTPLUS, "leaky_relu": mlp.LEAKY_RELU,

@@ -3,16 +3,20 @@
 from deepfin import _custom
 from deepfin.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
 from deepfin.layers.base import Layer
+from deepfin.layers.convolutional import (AveragePooling1D, Conv1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
+                                          MaxPooling1D)
 from deepfin.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
 from deepfin.layers.maxout import Maxout, MaxoutDense
 from deepfin.layers.merging import Add, Concatenate, Multiply, Subtract, add, concatenate
 from deepfin.layers.normalization import BatchNormalization
+from deepfin.layers.recurrent import GRU, LSTM, SimpleRNN
 from deepfin.layers.symbolic import KerasTensor
 
 __all__ = [
-    "ELU", "Activation", "Add", "BatchNormalization", "Concatenate", "Dense", "Dropout", "Flatten", "Input",
-    "InputLayer", "KerasTensor", "Layer", "LeakyReLU", "Maxout", "MaxoutDense", "Multiply", "ReLU", "Softmax",
-    "Subtract", "add", "concatenate", "deserialize", "serialize",
+    "ELU", "GRU", "LSTM", "Activation", "Add", "AveragePooling1D", "Conv1D", "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D", "MaxPooling1D", "BatchNormalization", "Concatenate", "Dense", "Dropout", "Flatten",
+    "Input", "InputLayer", "KerasTensor", "Layer", "LeakyReLU", "Maxout", "MaxoutDense", "Multiply", "ReLU",
+    "SimpleRNN", "Softmax", "Subtract", "add", "concatenate", "deserialize", "serialize",
 ]
 
 
@@ -25,8 +29,9 @@ def deserialize(spec: dict, custom_objects: dict | None = None) -> Layer:
     from deepfin.models import Functional, Sequential
 
     known = {cls.__name__: cls for cls in (
-        Activation, Add, BatchNormalization, Concatenate, Dense, Dropout, ELU, Flatten, InputLayer, LeakyReLU,
-        Maxout, Multiply, ReLU, Softmax, Subtract, Sequential, Functional)}
+        Activation, Add, AveragePooling1D, Conv1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D,
+        BatchNormalization, Concatenate, Dense, Dropout, ELU, Flatten, GRU, InputLayer, LSTM,
+        LeakyReLU, Maxout, Multiply, ReLU, SimpleRNN, Softmax, Subtract, Sequential, Functional)}
     name = spec.get("class_name") if isinstance(spec, dict) else None
     cls = (custom_objects or {}).get(name) or _custom.lookup(name) or known.get(name)
     if cls is None:

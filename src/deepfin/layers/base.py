@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
@@ -120,6 +121,8 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:  # as in Keras 3, a layer whose build() ran is built: calling it builds no more
+            cls.build = _marking_built(cls.__dict__["build"])
         cls._call_takes_training = "training" in inspect.signature(cls.call).parameters
         # deepfin's own layers keep no layers inside them, so their weights need no search for nested ones
         # (which cost 30 us per train_on_batch); any other class, a subclass of Dense too, is searched
@@ -236,6 +239,15 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _marking_built(build):
+    @functools.wraps(build)
+    def build_and_mark(self, *args, **kwargs):
+        build(self, *args, **kwargs)
+        self.built = True
+
+    return build_and_mark
 
 
 def tracked_layers(owner) -> list[Layer]:

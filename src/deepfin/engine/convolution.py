@@ -1,0 +1,93 @@
+"""Convolution and pooling over time as single graph nodes, channels last (batch, steps, channels).
+
+Both work tap by tap: a kernel of ``k`` taps is ``k`` matrix products of the strided input steps that each tap
+sees, so the cost is that of the products whatever the length, with no copy of the input per window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepfin.engine.tensor import Tensor, as_tensor
+
+
+def output_length(steps: int, size: int, stride: int, dilation: int, padding: str) -> tuple[int, int, int]:
+    """Keras's output length of a window of ``size`` taps ``dilation`` apart, moved by ``stride``, over
+    ``steps`` steps with ``padding`` ('valid', 'same' or 'causal'), and the zero steps added before and after."""
+    span = dilation * (size - 1) + 1
+    if padding == "valid":
+        return max((steps - span) // stride + 1, 0), 0, 0
+    if padding == "causal":
+        return (steps - 1) // stride + 1, span - 1, 0
+    length = -(-steps // stride)
+    total = max((length - 1) * stride + span - steps, 0)
+    return length, total // 2, total - total // 2
+
+
+def _tap(length: int, stride: int, start: int) -> slice:
+    return slice(start, start + stride * (length - 1) + 1, stride)
+
+
+def conv1d(x, kernel: Tensor, bias: Tensor | None, stride: int = 1, dilation: int = 1,
+           padding: str = "valid") -> Tensor:
+    """``x`` (batch, steps, in) convolved with ``kernel`` (taps, in, out), plus ``bias``: (batch, length, out)."""
+    x = as_tensor(x)
+    size = kernel.shape[0]
+    length, before, after = output_length(x.shape[1], size, stride, dilation, padding)
+    if length < 1:
+        raise ValueError(f"A window of {size} taps with dilation {dilation} does not fit in {x.shape[1]} steps "
+                         "with padding='valid'.")
+    padded = np.pad(x.data, ((0, 0), (before, after), (0, 0))) if before or after else x.data
+    out = np.zeros((x.shape[0], length, kernel.shape[2]), np.result_type(x.data, kernel.data))
+    for i in range(size):
+        out += padded[:, _tap(length, stride, i * dilation)] @ kernel.data[i]
+    if bias is not None:
+        out += bias.data
+
+    def backward(g):
+        flat_g = g.reshape(-1, g.shape[2])
+        dkernel = np.empty_like(kernel.data)
+        dpadded = np.zeros_like(padded) if x.requires_grad else None
+        for i in range(size):
+            taps = _tap(length, stride, i * dilation)
+            dkernel[i] = padded[:, taps].reshape(-1, padded.shape[2]).T @ flat_g
+            if dpadded is not None:
+                dpadded[:, taps] += g @ kernel.data[i].T
+        dx = None if dpadded is None else dpadded[:, before:before + x.shape[1]]
+        return (dx, dkernel) if bias is None else (dx, dkernel, flat_g.sum(axis=0))
+
+    return Tensor._make(out, (x, kernel) if bias is None else (x, kernel, bias), backward)
+
+
+def pool1d(x, size: int, stride: int, padding: str, kind: str) -> Tensor:
+    """Max (``kind='max'``) or mean (``'average'``) of windows of ``size`` steps moved by ``stride``; with
+    ``padding='same'`` the padded steps take no part (a mean divides by the steps the window covers)."""
+    x = as_tensor(x)
+    length, before, after = output_length(x.shape[1], size, stride, 1, padding)
+    if length < 1:
+        raise ValueError(f"A pool of {size} steps does not fit in {x.shape[1]} steps with padding='valid'.")
+    fill = -np.inf if kind == "max" else 0.0
+    padded = np.pad(x.data, ((0, 0), (before, after), (0, 0)), constant_values=fill) if before or after else x.data
+    windows = [padded[:, _tap(length, stride, i)] for i in range(size)]
+    if kind == "max":
+        out = np.maximum.reduce(windows)
+        chosen = [w == out for w in windows]
+        first = np.zeros(out.shape, bool)
+        for i in range(size):  # the gradient goes to the first maximum of each window only
+            chosen[i] &= ~first
+            first |= chosen[i]
+    else:
+        valid = np.ones((1, padded.shape[1], 1))
+        if before or after:
+            valid[:, :before] = valid[:, padded.shape[1] - after:] = 0
+        counts = sum(valid[:, _tap(length, stride, i)] for i in range(size))
+        out = sum(windows) / counts
+
+    def backward(g):
+        dpadded = np.zeros(padded.shape, g.dtype)
+        for i in range(size):
+            taps = _tap(length, stride, i)
+            dpadded[:, taps] += g * chosen[i] if kind == "max" else g / counts
+        return (dpadded[:, before:before + x.shape[1]],)
+
+    return Tensor._make(out.astype(x.data.dtype, copy=False), (x,), backward)

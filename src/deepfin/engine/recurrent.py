@@ -1,0 +1,133 @@
+"""Recurrent layers' whole sequences as single graph nodes, their loops through time run by the compiled
+kernels (``deepfin.kernels.recurrent``).
+
+Each function takes batch-major inputs ``x`` (batch, steps, features) and the layer's weights, and returns the
+states at every step, batch-major: ``lstm`` the hidden and carry states side by side (batch, steps,
+2 units), ``gru`` and ``simple_rnn`` the hidden states (batch, steps, units). The products that involve every
+step at once (inputs by the kernel, their gradients, the recurrent kernel's gradient) are single NumPy products
+here; the kernels run what must go step by step. The layers fall back on a step-by-step graph of the engine's
+operations (the reference) wherever these do not apply.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepfin.engine.tensor import Tensor, as_tensor
+from deepfin.kernels import recurrent as kernels
+
+
+def _time_major(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a.transpose(1, 0, 2))
+
+
+def _projected(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """``x`` (steps, batch, features) times ``kernel``, plus ``bias``: (steps, batch, gates x units)."""
+    steps, batch, features = x.shape
+    xw = (x.reshape(steps * batch, features) @ kernel).reshape(steps, batch, kernel.shape[1])
+    if bias is not None:
+        xw += bias
+    return xw
+
+
+def _input_grads(x: np.ndarray, kernel: np.ndarray, dxw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The gradients of the batch-major inputs, of the kernel and of the input bias, from those of the
+    projections ``dxw`` (steps, batch, gates x units)."""
+    steps, batch, features = x.shape
+    flat = dxw.reshape(steps * batch, -1)
+    dx = (flat @ kernel.T).reshape(steps, batch, features).transpose(1, 0, 2)
+    return dx, x.reshape(steps * batch, features).T @ flat, flat.sum(axis=0)
+
+
+def _previous(h0: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """The state each step starts from, flattened: (steps x batch, units)."""
+    return np.concatenate([h0[None], H[:-1]]).reshape(-1, H.shape[2])
+
+
+def _states(initial, batch: int, units: int, dtype) -> Tensor:
+    return Tensor(np.zeros((batch, units), dtype)) if initial is None else as_tensor(initial, dtype)
+
+
+def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None, c0=None) -> Tensor:
+    """The LSTM's hidden and carry states at every step, (batch, steps, 2 units): ``[..., :units]`` is ``h``."""
+    x = as_tensor(x)
+    units = recurrent_kernel.shape[0]
+    dtype = kernel.data.dtype
+    h0, c0 = (_states(s, x.shape[0], units, dtype) for s in (h0, c0))
+    xt = _time_major(x.data.astype(dtype, copy=False))
+    U = np.ascontiguousarray(recurrent_kernel.data)
+    xw = _projected(xt, kernel.data, None if bias is None else bias.data)
+    steps, batch = xt.shape[:2]
+    H, C = np.empty((steps, batch, units), dtype), np.empty((steps, batch, units), dtype)
+    gates = np.empty((steps, batch, 4 * units), dtype)
+    h_start, c_start = np.ascontiguousarray(h0.data, dtype), np.ascontiguousarray(c0.data, dtype)
+    kernels.lstm_forward(xw, U, h_start, c_start, H, C, gates)
+
+    def backward(g):
+        g = g.astype(dtype, copy=False)
+        dH, dC = _time_major(g[..., :units]), _time_major(g[..., units:])
+        dZ = np.empty_like(gates)
+        dh0, dc0 = kernels.lstm_backward(np.ascontiguousarray(U.T), c_start, C, gates, dH, dC, dZ)
+        dx, dkernel, dbias = _input_grads(xt, kernel.data, dZ)
+        drecurrent = _previous(h_start, H).T @ dZ.reshape(steps * batch, -1)
+        grads = [dx, dkernel, drecurrent] + ([] if bias is None else [dbias])
+        return (*grads, dh0, dc0)
+
+    parents = (x, kernel, recurrent_kernel, *(() if bias is None else (bias,)), h0, c0)
+    return Tensor._make(np.concatenate([H, C], axis=2).transpose(1, 0, 2), parents, backward)
+
+
+def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None) -> Tensor:
+    """The GRU's (``reset_after=True``) hidden states at every step, (batch, steps, units); ``bias`` is Keras's
+    (2, 3 units): the input bias, then the recurrent one."""
+    x = as_tensor(x)
+    units = recurrent_kernel.shape[0]
+    dtype = kernel.data.dtype
+    h0 = _states(h0, x.shape[0], units, dtype)
+    xt = _time_major(x.data.astype(dtype, copy=False))
+    U = np.ascontiguousarray(recurrent_kernel.data)
+    xw = _projected(xt, kernel.data, None if bias is None else bias.data[0])
+    recurrent_bias = np.zeros(3 * units, dtype) if bias is None else np.ascontiguousarray(bias.data[1])
+    steps, batch = xt.shape[:2]
+    H, gates = np.empty((steps, batch, units), dtype), np.empty((steps, batch, 4 * units), dtype)
+    h_start = np.ascontiguousarray(h0.data, dtype)
+    kernels.gru_forward(xw, U, recurrent_bias, h_start, H, gates)
+
+    def backward(g):
+        dH = _time_major(g.astype(dtype, copy=False))
+        dX, dR = np.empty_like(xw), np.empty_like(xw)
+        dh0 = kernels.gru_backward(np.ascontiguousarray(U.T), h_start, H, gates, dH, dX, dR)
+        dx, dkernel, dinput_bias = _input_grads(xt, kernel.data, dX)
+        flat_r = dR.reshape(steps * batch, -1)
+        drecurrent = _previous(h_start, H).T @ flat_r
+        grads = [dx, dkernel, drecurrent] + ([] if bias is None else [np.stack([dinput_bias, flat_r.sum(axis=0)])])
+        return (*grads, dh0)
+
+    parents = (x, kernel, recurrent_kernel, *(() if bias is None else (bias,)), h0)
+    return Tensor._make(H.transpose(1, 0, 2), parents, backward)
+
+
+def simple_rnn(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None) -> Tensor:
+    """The simple RNN's (tanh) hidden states at every step, (batch, steps, units)."""
+    x = as_tensor(x)
+    units = recurrent_kernel.shape[0]
+    dtype = kernel.data.dtype
+    h0 = _states(h0, x.shape[0], units, dtype)
+    xt = _time_major(x.data.astype(dtype, copy=False))
+    U = np.ascontiguousarray(recurrent_kernel.data)
+    xw = _projected(xt, kernel.data, None if bias is None else bias.data)
+    steps, batch = xt.shape[:2]
+    H = np.empty((steps, batch, units), dtype)
+    h_start = np.ascontiguousarray(h0.data, dtype)
+    kernels.simple_rnn_forward(xw, U, h_start, H)
+
+    def backward(g):
+        dH = _time_major(g.astype(dtype, copy=False))
+        dZ = np.empty_like(xw)
+        dh0 = kernels.simple_rnn_backward(np.ascontiguousarray(U.T), H, dH, dZ)
+        dx, dkernel, dbias = _input_grads(xt, kernel.data, dZ)
+        drecurrent = _previous(h_start, H).T @ dZ.reshape(steps * batch, -1)
+        return (dx, dkernel, drecurrent, *(() if bias is None else (dbias,)), dh0)
+
+    parents = (x, kernel, recurrent_kernel, *(() if bias is None else (bias,)), h0)
+    return Tensor._make(H.transpose(1, 0, 2), parents, backward)

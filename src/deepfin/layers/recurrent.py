@@ -1,0 +1,342 @@
+"""Recurrent layers with Keras 3's names, arguments, weights and formulas: ``SimpleRNN``, ``LSTM`` and ``GRU``.
+
+Each takes inputs of shape (batch, steps, features) and returns the last hidden state (batch, units), or every
+step's (batch, steps, units) with ``return_sequences=True``; ``return_state=True`` adds the final states
+(``[output, h]``, for the LSTM ``[output, h, c]``). Their weights are Keras's, in Keras's order and gate order
+(``kernel`` (features, gates x units), ``recurrent_kernel`` (units, gates x units), ``bias``; LSTM gates
+``[i, f, c, o]``, GRU ``[z, r, h]`` with a (2, 3 units) bias when ``reset_after``), so ``set_weights`` takes
+what Keras's ``get_weights`` gives.
+
+Two ways to run, one result: with the default activations (tanh, sigmoid gates) and no recurrent dropout in
+training, the whole sequence is one graph node whose loops through time run on the compiled kernels
+(``deepfin.engine.recurrent``); otherwise, or with the kernels off (``deepfin.backend.set_compiled(False)``),
+a graph of the engine's operations step by step, the reference the kernels are tested against.
+
+Dropout follows Keras: ``dropout`` draws one mask of the inputs' features per sequence, the same at every step;
+with ``recurrent_dropout`` (Keras's "implementation 1"), each gate gets its own masks of the inputs and of the
+previous hidden state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepfin import activations, backend, initializers, regularizers
+from deepfin._text import shape_str
+from deepfin.engine import ops
+from deepfin.engine import recurrent as fused
+from deepfin.engine.tensor import Tensor, as_tensor
+from deepfin.layers.base import Layer
+from deepfin.layers.symbolic import KerasTensor
+
+
+def _symbolic(value) -> bool:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return any(isinstance(v, KerasTensor) for v in values)
+
+
+class _Recurrent(Layer):
+    """What the three layers share: arguments, weights, masks, the loop over the steps and the outputs."""
+
+    _gates = 1  # blocks of units in the kernels
+    _state_count = 1
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, dropout: float = 0.0, recurrent_dropout: float = 0.0, seed: int | None = None,
+                 return_sequences: bool = False, return_state: bool = False, go_backwards: bool = False,
+                 stateful: bool = False, unroll: bool = False, use_cudnn="auto", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(
+                f"Received an invalid value for argument `units`, expected a positive integer, got {units!r}."
+            )
+        for name, value in (("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
+                            ("recurrent_constraint", recurrent_constraint), ("bias_constraint", bias_constraint)):
+            if value is not None:
+                raise ValueError(f"{type(self).__name__} does not support {name} in deepfin; received {value!r}.")
+        if stateful:
+            raise ValueError(f"{type(self).__name__}(stateful=True) is not supported: deepfin's recurrent layers "
+                             "start each batch from zero states or from the initial_state given.")
+        for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+                raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={rate!r}")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
+        self.seed = seed
+        self._rng = None if seed is None else np.random.default_rng(seed)
+        self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
+        self.go_backwards, self.unroll = bool(go_backwards), bool(unroll)
+        self.use_cudnn = use_cudnn
+        self.kernel = self.recurrent_kernel = self.bias = None
+
+    # ------------------------------------------------------------ building
+    def build(self, input_shape):
+        if len(input_shape) != 3 or input_shape[-1] is None:
+            raise ValueError(f"{type(self).__name__} takes inputs of shape (batch, steps, features) with a known "
+                             f"number of features. Received input_shape={shape_str(input_shape)}.")
+        width = self._gates * self.units
+        self.kernel = self.add_weight((input_shape[-1], width), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, name="kernel")
+        self.recurrent_kernel = self.add_weight((self.units, width), self.recurrent_initializer,
+                                                regularizer=self.recurrent_regularizer, name="recurrent_kernel")
+        if self.use_bias:
+            self.bias = self.add_weight(self._bias_shape(), self._bias_initializer(),
+                                        regularizer=self.bias_regularizer, name="bias")
+
+    def _bias_shape(self) -> tuple:
+        return (self._gates * self.units,)
+
+    def _bias_initializer(self):
+        return self.bias_initializer
+
+    def _check_input_shape(self, input_shape):
+        if len(input_shape) != 3 or (input_shape[-1] is not None and input_shape[-1] != self.kernel.shape[0]):
+            raise ValueError(f"Input of shape {shape_str(input_shape)} is incompatible with layer '{self.name}': "
+                             f"expected (batch, steps, {self.kernel.shape[0]}).")
+
+    def compute_output_shape(self, input_shape):
+        batch, steps = input_shape[0], input_shape[1]
+        output = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
+        if not self.return_state:
+            return output
+        return [output, *[(batch, self.units)] * self._state_count]
+
+    # ------------------------------------------------------------ calling
+    @property
+    def generator(self) -> np.random.Generator:
+        """The generator the dropout masks are drawn from: the layer's own (with a ``seed``) or the library's."""
+        return self._rng or backend.rng()
+
+    def __call__(self, inputs, initial_state=None, training: bool | None = None):
+        """Run the layer on ``inputs`` (batch, steps, features), from ``initial_state`` (a list of
+        (batch, units) arrays or tensors: ``[h]``, for the LSTM ``[h, c]``; zeros when not given)."""
+        if initial_state is None:
+            return super().__call__(inputs, training=training)
+        if _symbolic(inputs) or _symbolic(initial_state):
+            raise NotImplementedError(f"{type(self).__name__}: initial_state in a functional model is not supported "
+                                      "yet; call the layer on arrays or tensors, or leave initial_state out.")
+        self._initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        try:
+            return super().__call__(inputs, training=training)
+        finally:
+            self._initial_state = None
+
+    _initial_state = None
+
+    def call(self, inputs, training=None):
+        if inputs.ndim != 3 or inputs.shape[-1] != self.kernel.shape[0]:
+            raise ValueError(f"Input of shape {inputs.shape} is incompatible with layer '{self.name}': expected "
+                             f"(batch, steps, {self.kernel.shape[0]}).")
+        if inputs.shape[1] == 0:
+            raise ValueError(f"Layer '{self.name}' received sequences of 0 steps.")
+        states = self._initial_states(inputs.shape[0])
+        x = inputs[:, ::-1] if self.go_backwards else inputs
+        per_gate = bool(training) and self.recurrent_dropout > 0
+        if bool(training) and self.dropout > 0 and not per_gate:
+            x = x * self._mask((x.shape[0], 1, x.shape[2]), self.dropout)
+        if not per_gate and backend.compiled() and self._fusable():
+            sequence, final = self._fused(x, states)
+        else:
+            masks = self._gate_masks(x.shape[0], x.shape[2]) if per_gate else None
+            sequence, final = self._stepwise(x, states, masks)
+        output = sequence if self.return_sequences else final[0]
+        return [output, *final] if self.return_state else output
+
+    def _initial_states(self, batch: int) -> list:
+        if self._initial_state is None:
+            return [None] * self._state_count
+        if len(self._initial_state) != self._state_count:
+            raise ValueError(f"Layer '{self.name}' takes {self._state_count} initial state(s); received "
+                             f"{len(self._initial_state)}.")
+        states = [as_tensor(s, self.dtype) for s in self._initial_state]
+        for s in states:
+            if s.shape != (batch, self.units):
+                raise ValueError(f"Each initial state of layer '{self.name}' must have shape ({batch}, "
+                                 f"{self.units}). Received {s.shape}.")
+        return states
+
+    def _fusable(self) -> bool:
+        return activations.builtin_name(self.activation) == "tanh" and \
+            activations.builtin_name(self.recurrent_activation) == "sigmoid" and self._fused_variant()
+
+    def _fused_variant(self) -> bool:
+        return True
+
+    def _mask(self, shape, rate: float) -> np.ndarray:
+        keep = self.generator.random(shape) >= rate
+        return (keep / (1.0 - rate)).astype(self.dtype)
+
+    def _gate_masks(self, batch: int, features: int) -> tuple[list, list]:
+        """Per gate: a mask of the inputs (ones without ``dropout``) and one of the previous hidden state."""
+        inputs = [self._mask((batch, features), self.dropout) if self.dropout > 0 else None
+                  for _ in range(self._gates)]
+        hidden = [self._mask((batch, self.units), self.recurrent_dropout) for _ in range(self._gates)]
+        return inputs, hidden
+
+    def _gate(self, weights: Tensor, gate: int) -> Tensor:
+        return weights[..., gate * self.units:(gate + 1) * self.units]
+
+    def _projections(self, x_t: Tensor, h: Tensor, masks, recurrent_bias=None) -> tuple[list, list]:
+        """Per gate, the input's and the previous state's projections (masked per gate when ``masks``)."""
+        if masks is None:
+            xw, hu = x_t @ self.kernel, h @ self.recurrent_kernel
+            return [self._gate(xw, g) for g in range(self._gates)], [self._gate(hu, g) for g in range(self._gates)]
+        inputs, hidden = masks
+        xs = [(x_t if m is None else x_t * m) @ self._gate(self.kernel, g) for g, m in enumerate(inputs)]
+        hs = [(h * m) @ self._gate(self.recurrent_kernel, g) for g, m in enumerate(hidden)]
+        return xs, hs
+
+    def _stepwise(self, x: Tensor, states: list, masks) -> tuple[Tensor, list]:
+        batch = x.shape[0]
+        states = [Tensor(np.zeros((batch, self.units), self.dtype)) if s is None else s for s in states]
+        outputs = []
+        for t in range(x.shape[1]):
+            states = self._step(x[:, t], states, masks)
+            outputs.append(states[0])
+        return ops.stack(outputs, axis=1), states
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
+                "recurrent_activation": activations.serialize(self.recurrent_activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
+                "return_sequences": self.return_sequences, "return_state": self.return_state,
+                "go_backwards": self.go_backwards, "stateful": False, "unroll": self.unroll}
+
+
+class SimpleRNN(_Recurrent):
+    """``h_t = activation(x_t @ kernel + bias + h_(t-1) @ recurrent_kernel)``, Keras's fully connected RNN."""
+
+    def __init__(self, units: int, activation="tanh", **kwargs):
+        if "recurrent_activation" in kwargs:
+            raise TypeError("SimpleRNN takes no recurrent_activation.")
+        super().__init__(units, activation=activation, **kwargs)
+
+    def _gate_masks(self, batch: int, features: int):
+        # Keras's SimpleRNN masks the inputs and the previous state once each, whatever the implementation
+        return ([self._mask((batch, features), self.dropout) if self.dropout > 0 else None],
+                [self._mask((batch, self.units), self.recurrent_dropout)])
+
+    def _fusable(self) -> bool:
+        return activations.builtin_name(self.activation) == "tanh"
+
+    def _fused(self, x, states):
+        sequence = fused.simple_rnn(x, self.kernel, self.recurrent_kernel, self.bias, states[0])
+        return sequence, [sequence[:, -1]]
+
+    def _step(self, x_t, states, masks):
+        (xw,), (hu,) = self._projections(x_t, states[0], masks)
+        z = xw + hu
+        return [self.activation(z + self.bias if self.use_bias else z)]
+
+    def get_config(self):
+        config = super().get_config()
+        del config["recurrent_activation"]
+        return config
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory (Hochreiter and Schmidhuber, 1997), Keras's formulas: gates ``i, f, o`` =
+    ``recurrent_activation(x_t @ kernel + h_(t-1) @ recurrent_kernel + bias)``, candidate with ``activation``,
+    ``c_t = f c_(t-1) + i candidate``, ``h_t = o activation(c_t)``. ``unit_forget_bias`` starts the forget
+    gate's bias at 1."""
+
+    _gates = 4
+    _state_count = 2
+
+    def __init__(self, units: int, unit_forget_bias: bool = True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def _bias_initializer(self):
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        units, initializer = self.units, self.bias_initializer
+
+        def with_forget_ones(shape, dtype=None):
+            return np.concatenate([initializer((units,), dtype), np.ones(units, dtype or self.dtype),
+                                   initializer((2 * units,), dtype)]).astype(dtype or self.dtype)
+
+        return with_forget_ones
+
+    def _fused(self, x, states):
+        both = fused.lstm(x, self.kernel, self.recurrent_kernel, self.bias, *states)
+        units = self.units
+        return both[..., :units], [both[:, -1, :units], both[:, -1, units:]]
+
+    def _step(self, x_t, states, masks):
+        h, c = states
+        xs, hs = self._projections(x_t, h, masks)
+        z = [a + b for a, b in zip(xs, hs)]
+        if self.use_bias:
+            z = [zg + self._gate(self.bias, g) for g, zg in enumerate(z)]
+        i, f, o = (self.recurrent_activation(z[g]) for g in (0, 1, 3))
+        c = f * c + i * self.activation(z[2])
+        return [o * self.activation(c), c]
+
+    def get_config(self):
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+
+
+class GRU(_Recurrent):
+    """Gated recurrent unit (Cho et al., 2014), Keras's formulas: ``z, r`` = ``recurrent_activation(x_t @ kernel +
+    h_(t-1) @ recurrent_kernel + biases)``; with ``reset_after`` (the default, cuDNN's and PyTorch's variant) the
+    candidate is ``activation(x_t @ kernel_h + input_bias_h + r (h_(t-1) @ recurrent_kernel_h +
+    recurrent_bias_h))``, else ``activation(x_t @ kernel_h + (r h_(t-1)) @ recurrent_kernel_h + bias_h)``;
+    ``h_t = z h_(t-1) + (1 - z) candidate``."""
+
+    _gates = 3
+
+    def __init__(self, units: int, reset_after: bool = True, **kwargs):
+        super().__init__(units, **kwargs)
+        self.reset_after = bool(reset_after)
+
+    def _bias_shape(self) -> tuple:
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def _fused_variant(self) -> bool:
+        return self.reset_after
+
+    def _fused(self, x, states):
+        sequence = fused.gru(x, self.kernel, self.recurrent_kernel, self.bias, states[0])
+        return sequence, [sequence[:, -1]]
+
+    def _step(self, x_t, states, masks):
+        (h,) = states
+        n = self.units
+        input_bias = recurrent_bias = None
+        if self.use_bias:
+            input_bias, recurrent_bias = (self.bias[0], self.bias[1]) if self.reset_after else (self.bias, None)
+        xs, hs = self._projections(x_t, h, masks)
+        if input_bias is not None:
+            xs = [xg + input_bias[g * n:(g + 1) * n] for g, xg in enumerate(xs)]
+        if recurrent_bias is not None:
+            hs = [hg + recurrent_bias[g * n:(g + 1) * n] for g, hg in enumerate(hs)]
+        z = self.recurrent_activation(xs[0] + hs[0])
+        r = self.recurrent_activation(xs[1] + hs[1])
+        if self.reset_after:
+            candidate = self.activation(xs[2] + r * hs[2])
+        else:
+            h_masked = h if masks is None else h * masks[1][2]
+            candidate = self.activation(xs[2] + (r * h_masked) @ self._gate(self.recurrent_kernel, 2))
+        return [z * h + (1 - z) * candidate]
+
+    def get_config(self):
+        return {**super().get_config(), "reset_after": self.reset_after}
