@@ -8,8 +8,7 @@ import pytest
 
 import deepfin
 from deepfin.engine.tensor import Tensor
-from deepfin.layers import (AveragePooling1D, Conv1D, Dense, GlobalAveragePooling1D, GlobalMaxPooling1D,
-                            MaxPooling1D)
+from deepfin.layers import AveragePooling1D, Conv1D, Dense, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

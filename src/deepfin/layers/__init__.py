@@ -3,8 +3,13 @@
 from deepfin import _custom
 from deepfin.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
 from deepfin.layers.base import Layer
-from deepfin.layers.convolutional import (AveragePooling1D, Conv1D, GlobalAveragePooling1D, GlobalMaxPooling1D,
-                                          MaxPooling1D)
+from deepfin.layers.convolutional import (
+    AveragePooling1D,
+    Conv1D,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    MaxPooling1D,
+)
 from deepfin.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
 from deepfin.layers.maxout import Maxout, MaxoutDense
 from deepfin.layers.merging import Add, Concatenate, Multiply, Subtract, add, concatenate
