@@ -15,6 +15,8 @@ import numpy as np
 
 from deepfin.engine.tensor import Tensor, as_tensor
 from deepfin.kernels import recurrent as kernels
+from deepfin.kernels.elementwise import subnormal_floor
+from deepfin.kernels.threads import one_blas_thread
 
 
 def _time_major(a: np.ndarray) -> np.ndarray:
@@ -61,13 +63,16 @@ def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None
     H, C = np.empty((steps, batch, units), dtype), np.empty((steps, batch, units), dtype)
     gates = np.empty((steps, batch, 4 * units), dtype)
     h_start, c_start = np.ascontiguousarray(h0.data, dtype), np.ascontiguousarray(c0.data, dtype)
-    kernels.lstm_forward(xw, U, h_start, c_start, H, C, gates)
+    with one_blas_thread():  # one step's products are far too small for two
+        kernels.lstm_forward(xw, U, h_start, c_start, H, C, gates)
 
     def backward(g):
         g = g.astype(dtype, copy=False)
         dH, dC = _time_major(g[..., :units]), _time_major(g[..., units:])
         dZ = np.empty_like(gates)
-        dh0, dc0 = kernels.lstm_backward(np.ascontiguousarray(U.T), c_start, C, gates, dH, dC, dZ)
+        with one_blas_thread():
+            dh0, dc0 = kernels.lstm_backward(np.ascontiguousarray(U.T), c_start, C, gates, dH, dC, dZ,
+                                             subnormal_floor(dtype))
         dx, dkernel, dbias = _input_grads(xt, kernel.data, dZ)
         drecurrent = _previous(h_start, H).T @ dZ.reshape(steps * batch, -1)
         grads = [dx, dkernel, drecurrent] + ([] if bias is None else [dbias])
@@ -91,12 +96,14 @@ def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None,
     steps, batch = xt.shape[:2]
     H, gates = np.empty((steps, batch, units), dtype), np.empty((steps, batch, 4 * units), dtype)
     h_start = np.ascontiguousarray(h0.data, dtype)
-    kernels.gru_forward(xw, U, recurrent_bias, h_start, H, gates)
+    with one_blas_thread():
+        kernels.gru_forward(xw, U, recurrent_bias, h_start, H, gates)
 
     def backward(g):
         dH = _time_major(g.astype(dtype, copy=False))
         dX, dR = np.empty_like(xw), np.empty_like(xw)
-        dh0 = kernels.gru_backward(np.ascontiguousarray(U.T), h_start, H, gates, dH, dX, dR)
+        with one_blas_thread():
+            dh0 = kernels.gru_backward(np.ascontiguousarray(U.T), h_start, H, gates, dH, dX, dR, subnormal_floor(dtype))
         dx, dkernel, dinput_bias = _input_grads(xt, kernel.data, dX)
         flat_r = dR.reshape(steps * batch, -1)
         drecurrent = _previous(h_start, H).T @ flat_r
@@ -119,12 +126,14 @@ def simple_rnn(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None 
     steps, batch = xt.shape[:2]
     H = np.empty((steps, batch, units), dtype)
     h_start = np.ascontiguousarray(h0.data, dtype)
-    kernels.simple_rnn_forward(xw, U, h_start, H)
+    with one_blas_thread():
+        kernels.simple_rnn_forward(xw, U, h_start, H)
 
     def backward(g):
         dH = _time_major(g.astype(dtype, copy=False))
         dZ = np.empty_like(xw)
-        dh0 = kernels.simple_rnn_backward(np.ascontiguousarray(U.T), H, dH, dZ)
+        with one_blas_thread():
+            dh0 = kernels.simple_rnn_backward(np.ascontiguousarray(U.T), H, dH, dZ, subnormal_floor(dtype))
         dx, dkernel, dbias = _input_grads(xt, kernel.data, dZ)
         drecurrent = _previous(h_start, H).T @ dZ.reshape(steps * batch, -1)
         return (dx, dkernel, drecurrent, *(() if bias is None else (dbias,)), dh0)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from deepfin.kernels.elementwise import tanh_rows
+
 _JIT = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
 
 # operation kinds
@@ -57,36 +59,6 @@ def _softplus(z):
     return max(z, 0) + np.log1p(np.exp(-abs(z)))
 
 
-# tanh for float32 as Eigen (and so XLA, JAX's CPU backend) computes it: a rational function of odd and even
-# polynomials on inputs clamped to [-7.9053, 7.9053], within 6 ulps of the exact value (mean 0.66; NumPy's: 1.4).
-# It vectorizes, which a call of libm's tanhf per number does not: 3x faster for a stack of [64, 64] tanh nets.
-_TANH_CLAMP = np.float32(7.90531110763549805)
-_TANH_ODD = np.array([4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05, 5.12229709037114e-08,
-                      -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16], dtype=np.float32)
-_TANH_EVEN = np.array([4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04, 1.19825839466702e-06],
-                      dtype=np.float32)
-
-
-@njit(**_JIT)
-def _tanh_rows(z, a):
-    """``a = tanh(z)``: NumPy's function for float64, the vectorizing rational one above for float32."""
-    n, width = z.shape
-    if z.itemsize != 4:
-        for r in range(n):
-            for j in range(width):
-                a[r, j] = np.tanh(z[r, j])
-        return
-    odd, even, clamp = _TANH_ODD, _TANH_EVEN, _TANH_CLAMP
-    for r in range(n):
-        for j in range(width):
-            x = min(max(z[r, j], -clamp), clamp)
-            x2 = x * x
-            p = ((((((odd[6] * x2 + odd[5]) * x2 + odd[4]) * x2 + odd[3]) * x2 + odd[2]) * x2 + odd[1]) * x2
-                 + odd[0]) * x
-            q = ((even[3] * x2 + even[2]) * x2 + even[1]) * x2 + even[0]
-            a[r, j] = x if abs(x) < 0.0004 else p / q
-
-
 @njit(**_JIT)
 def _activate(code, param, z, a):
     """``a = activation(z)`` row by row."""
@@ -98,7 +70,7 @@ def _activate(code, param, z, a):
             for j in range(width):
                 a[r, j] = z[r, j] if z[r, j] > 0 else 0
     elif code == TANH:
-        _tanh_rows(z, a)
+        tanh_rows(z, a)
     elif code == SIGMOID:
         for r in range(n):
             for j in range(width):

@@ -20,28 +20,12 @@ import contextlib
 import math
 
 import numpy as np
-import scipy.linalg  # noqa: F401  (loads the BLAS that Numba's np.dot calls, for the controller below)
-from threadpoolctl import ThreadpoolController
 
 from deepfin.kernels import mlp
 from deepfin.kernels.program import Program, TrainingSetup, optimizer_settings
+from deepfin.kernels.threads import one_blas_thread
 
-_BLAS_LIBRARIES = [library for library in ThreadpoolController().lib_controllers if library.user_api == "blas"]
 _THREADED_FLOPS = 20e6  # a batch's forward products below this run on one BLAS thread
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """BLAS on one thread for the block (each library set directly: a few microseconds, where
-    ``threadpoolctl.threadpool_limits`` takes hundreds and a controller's ``limit`` about 13)."""
-    before = [library.get_num_threads() for library in _BLAS_LIBRARIES]
-    for library in _BLAS_LIBRARIES:
-        library.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for library, threads in zip(_BLAS_LIBRARIES, before):
-            library.set_num_threads(threads)
 
 
 def batch_sizes(rows: int, batch_size: int) -> np.ndarray:
@@ -138,7 +122,7 @@ class CompiledNetwork:
 
     def _blas_threads(self, rows: int):
         """A context that keeps BLAS to one thread when a batch of ``rows`` rows is small (see the module)."""
-        return _one_blas_thread() if rows * self._flops_per_row < _THREADED_FLOPS else contextlib.nullcontext()
+        return one_blas_thread() if rows * self._flops_per_row < _THREADED_FLOPS else contextlib.nullcontext()
 
     # ------------------------------------------------------------ training and inference
     def learning_rates(self, steps: int) -> np.ndarray:

@@ -17,12 +17,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from deepfin.kernels.elementwise import flush_rows, sigmoid_vec, tanh_vec
+
 _JIT = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
-
-
-@njit(**_JIT)
-def _sigmoid(v):
-    return 1.0 / (1.0 + np.exp(-v))
 
 
 @njit(**_JIT)
@@ -33,44 +30,54 @@ def lstm_forward(xw, recurrent_kernel, h0, c0, H, C, gates):
     n = four // 4
     h, c = h0.copy(), c0.copy()
     z = np.empty((batch, four), xw.dtype)
+    tanh_c = np.empty((batch, n), xw.dtype)
     for t in range(steps):
         np.dot(h, recurrent_kernel, z)
+        z += xw[t]
         for b in range(batch):
+            zb, g, cb, tc = z[b], gates[t, b], c[b], tanh_c[b]
+            sigmoid_vec(zb[:2 * n], g[:2 * n])
+            tanh_vec(zb[2 * n:3 * n], g[2 * n:3 * n])
+            sigmoid_vec(zb[3 * n:], g[3 * n:])
             for j in range(n):
-                i = _sigmoid(xw[t, b, j] + z[b, j])
-                f = _sigmoid(xw[t, b, n + j] + z[b, n + j])
-                g = np.tanh(xw[t, b, 2 * n + j] + z[b, 2 * n + j])
-                o = _sigmoid(xw[t, b, 3 * n + j] + z[b, 3 * n + j])
-                carry = f * c[b, j] + i * g
-                c[b, j] = carry
-                h[b, j] = o * np.tanh(carry)
-                gates[t, b, j], gates[t, b, n + j], gates[t, b, 2 * n + j], gates[t, b, 3 * n + j] = i, f, g, o
+                cb[j] = g[n + j] * cb[j] + g[j] * g[2 * n + j]
+            tanh_vec(cb, tc)
+            hb = h[b]
+            for j in range(n):
+                hb[j] = g[3 * n + j] * tc[j]
         H[t] = h
         C[t] = c
 
 
 @njit(**_JIT)
-def lstm_backward(recurrent_kernel_t, c0, C, gates, dH, dC, dZ):
+def lstm_backward(recurrent_kernel_t, c0, C, gates, dH, dC, dZ, floor):
     """Backward through time: ``dH``, ``dC`` (steps, batch, units) are the gradients reaching each step's states
     from outside the loop; fills ``dZ`` (steps, batch, 4 units), the gradients of the gates' pre-activations
-    (which are also those of ``xw``); returns the gradients of ``h0`` and ``c0``."""
+    (which are also those of ``xw``); returns the gradients of ``h0`` and ``c0``. The carried gradients are
+    flushed to zero below ``floor`` (``elementwise.subnormal_floor``) at each step."""
     steps, batch, n = dH.shape
     dh = np.zeros((batch, n), dH.dtype)
     dc = np.zeros((batch, n), dH.dtype)
+    tanh_c = np.empty((batch, n), dH.dtype)
     for t in range(steps - 1, -1, -1):
         for b in range(batch):
+            tanh_vec(C[t, b], tanh_c[b])
+        g, d = gates[t], dZ[t]
+        before = C[t - 1] if t > 0 else c0
+        for b in range(batch):
             for j in range(n):
-                i, f, g, o = gates[t, b, j], gates[t, b, n + j], gates[t, b, 2 * n + j], gates[t, b, 3 * n + j]
-                tanh_c = np.tanh(C[t, b, j])
+                i, f, cand, o = g[b, j], g[b, n + j], g[b, 2 * n + j], g[b, 3 * n + j]
+                tc = tanh_c[b, j]
                 dh_t = dh[b, j] + dH[t, b, j]
-                dc_t = dc[b, j] + dC[t, b, j] + dh_t * o * (1.0 - tanh_c * tanh_c)
-                c_before = C[t - 1, b, j] if t > 0 else c0[b, j]
-                dZ[t, b, j] = dc_t * g * i * (1.0 - i)
-                dZ[t, b, n + j] = dc_t * c_before * f * (1.0 - f)
-                dZ[t, b, 2 * n + j] = dc_t * i * (1.0 - g * g)
-                dZ[t, b, 3 * n + j] = dh_t * tanh_c * o * (1.0 - o)
+                dc_t = dc[b, j] + dC[t, b, j] + dh_t * o * (1 - tc * tc)
+                d[b, j] = dc_t * cand * i * (1 - i)
+                d[b, n + j] = dc_t * before[b, j] * f * (1 - f)
+                d[b, 2 * n + j] = dc_t * i * (1 - cand * cand)
+                d[b, 3 * n + j] = dh_t * tc * o * (1 - o)
                 dc[b, j] = dc_t * f
-        np.dot(dZ[t], recurrent_kernel_t, dh)
+        np.dot(d, recurrent_kernel_t, dh)
+        flush_rows(dh, floor)
+        flush_rows(dc, floor)
     return dh, dc
 
 
@@ -83,42 +90,53 @@ def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, H, gates):
     n = three // 3
     h = h0.copy()
     inner = np.empty((batch, three), xw.dtype)
+    pre = np.empty((batch, n), xw.dtype)
     for t in range(steps):
         np.dot(h, recurrent_kernel, inner)
+        inner += recurrent_bias
+        g, x = gates[t], xw[t]
+        for b in range(batch):
+            for j in range(2 * n):
+                inner[b, j] += x[b, j]
+        for b in range(batch):
+            gb = g[b]
+            sigmoid_vec(inner[b, :2 * n], gb[:2 * n])
+            for j in range(n):
+                gb[3 * n + j] = inner[b, 2 * n + j]
+                pre[b, j] = x[b, 2 * n + j] + gb[n + j] * inner[b, 2 * n + j]
+            tanh_vec(pre[b], gb[2 * n:3 * n])
         for b in range(batch):
             for j in range(n):
-                z = _sigmoid(xw[t, b, j] + inner[b, j] + recurrent_bias[j])
-                r = _sigmoid(xw[t, b, n + j] + inner[b, n + j] + recurrent_bias[n + j])
-                projected = inner[b, 2 * n + j] + recurrent_bias[2 * n + j]
-                candidate = np.tanh(xw[t, b, 2 * n + j] + r * projected)
-                h[b, j] = z * h[b, j] + (1.0 - z) * candidate
-                gates[t, b, j], gates[t, b, n + j] = z, r
-                gates[t, b, 2 * n + j], gates[t, b, 3 * n + j] = candidate, projected
+                z = g[b, j]
+                h[b, j] = z * h[b, j] + (1 - z) * g[b, 2 * n + j]
         H[t] = h
 
 
 @njit(**_JIT)
-def gru_backward(recurrent_kernel_t, h0, H, gates, dH, dX, dR):
+def gru_backward(recurrent_kernel_t, h0, H, gates, dH, dX, dR, floor):
     """Backward through time of ``gru_forward``: fills ``dX`` (the gradients of ``xw``) and ``dR`` (those of
-    the recurrent projection, bias included), each (steps, batch, 3 units); returns the gradient of ``h0``."""
+    the recurrent projection, bias included), each (steps, batch, 3 units); returns the gradient of ``h0``
+    (carried gradients flushed below ``floor``, as in ``lstm_backward``)."""
     steps, batch, n = dH.shape
     dh = np.zeros((batch, n), dH.dtype)
     through = np.empty((batch, n), dH.dtype)
     for t in range(steps - 1, -1, -1):
+        g, dx, dr_ = gates[t], dX[t], dR[t]
+        before = H[t - 1] if t > 0 else h0
         for b in range(batch):
             for j in range(n):
-                z, r = gates[t, b, j], gates[t, b, n + j]
-                candidate, projected = gates[t, b, 2 * n + j], gates[t, b, 3 * n + j]
-                h_before = H[t - 1, b, j] if t > 0 else h0[b, j]
+                z, r = g[b, j], g[b, n + j]
+                candidate, projected = g[b, 2 * n + j], g[b, 3 * n + j]
                 dh_t = dh[b, j] + dH[t, b, j]
-                d_candidate = dh_t * (1.0 - z) * (1.0 - candidate * candidate)
-                dz = dh_t * (h_before - candidate) * z * (1.0 - z)
-                dr = d_candidate * projected * r * (1.0 - r)
-                dX[t, b, j], dX[t, b, n + j], dX[t, b, 2 * n + j] = dz, dr, d_candidate
-                dR[t, b, j], dR[t, b, n + j], dR[t, b, 2 * n + j] = dz, dr, d_candidate * r
+                d_candidate = dh_t * (1 - z) * (1 - candidate * candidate)
+                dz = dh_t * (before[b, j] - candidate) * z * (1 - z)
+                dr = d_candidate * projected * r * (1 - r)
+                dx[b, j], dx[b, n + j], dx[b, 2 * n + j] = dz, dr, d_candidate
+                dr_[b, j], dr_[b, n + j], dr_[b, 2 * n + j] = dz, dr, d_candidate * r
                 through[b, j] = dh_t * z
-        np.dot(dR[t], recurrent_kernel_t, dh)
+        np.dot(dr_, recurrent_kernel_t, dh)
         dh += through
+        flush_rows(dh, floor)
     return dh
 
 
@@ -130,22 +148,23 @@ def simple_rnn_forward(xw, recurrent_kernel, h0, H):
     inner = np.empty((batch, n), xw.dtype)
     for t in range(steps):
         np.dot(h, recurrent_kernel, inner)
+        inner += xw[t]
         for b in range(batch):
-            for j in range(n):
-                h[b, j] = np.tanh(xw[t, b, j] + inner[b, j])
+            tanh_vec(inner[b], h[b])
         H[t] = h
 
 
 @njit(**_JIT)
-def simple_rnn_backward(recurrent_kernel_t, H, dH, dZ):
+def simple_rnn_backward(recurrent_kernel_t, H, dH, dZ, floor):
     """Backward through time of ``simple_rnn_forward``: fills ``dZ`` (the gradients of ``xw``); returns that
-    of ``h0``."""
+    of ``h0`` (carried gradients flushed below ``floor``, as in ``lstm_backward``)."""
     steps, batch, n = dH.shape
     dh = np.zeros((batch, n), dH.dtype)
     for t in range(steps - 1, -1, -1):
+        d, h = dZ[t], H[t]
         for b in range(batch):
             for j in range(n):
-                h = H[t, b, j]
-                dZ[t, b, j] = (dh[b, j] + dH[t, b, j]) * (1.0 - h * h)
-        np.dot(dZ[t], recurrent_kernel_t, dh)
+                d[b, j] = (dh[b, j] + dH[t, b, j]) * (1 - h[b, j] * h[b, j])
+        np.dot(d, recurrent_kernel_t, dh)
+        flush_rows(dh, floor)
     return dh
