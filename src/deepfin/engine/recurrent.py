@@ -11,6 +11,7 @@ operations (the reference) wherever these do not apply.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from deepfin.engine.tensor import Tensor, as_tensor
@@ -46,6 +47,11 @@ def _previous(h0: np.ndarray, H: np.ndarray) -> np.ndarray:
     return np.concatenate([h0[None], H[:-1]]).reshape(-1, H.shape[2])
 
 
+def _chunks(batch: int) -> int:
+    """Blocks of batch rows run on separate cores: one per Numba thread, of at least 32 rows each."""
+    return max(1, min(numba.get_num_threads(), batch // 32))
+
+
 def _states(initial, batch: int, units: int, dtype) -> Tensor:
     return Tensor(np.zeros((batch, units), dtype)) if initial is None else as_tensor(initial, dtype)
 
@@ -57,29 +63,26 @@ def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None
     dtype = kernel.data.dtype
     h0, c0 = (_states(s, x.shape[0], units, dtype) for s in (h0, c0))
     xt = _time_major(x.data.astype(dtype, copy=False))
-    U = np.ascontiguousarray(recurrent_kernel.data)
-    xw = _projected(xt, kernel.data, None if bias is None else bias.data)
-    steps, batch = xt.shape[:2]
-    H, C = np.empty((steps, batch, units), dtype), np.empty((steps, batch, units), dtype)
-    gates = np.empty((steps, batch, 4 * units), dtype)
+    weights = [np.ascontiguousarray(w) for w in (kernel.data, recurrent_kernel.data)]
+    b = np.zeros(4 * units, dtype) if bias is None else np.ascontiguousarray(bias.data)
     h_start, c_start = np.ascontiguousarray(h0.data, dtype), np.ascontiguousarray(c0.data, dtype)
+    HC = np.empty((xt.shape[0], xt.shape[1], 2 * units), dtype)
+    chunks = _chunks(xt.shape[1])
     with one_blas_thread():  # one step's products are far too small for two
-        kernels.lstm_forward(xw, U, h_start, c_start, H, C, gates)
+        kernels.lstm_forward(xt, *weights, b, h_start, c_start, HC, chunks)
 
     def backward(g):
-        g = g.astype(dtype, copy=False)
-        dH, dC = _time_major(g[..., :units]), _time_major(g[..., units:])
-        dZ = np.empty_like(gates)
+        dx = np.empty_like(xt)
+        dkernel, drecurrent, dbias = np.empty_like(weights[0]), np.empty_like(weights[1]), np.empty_like(b)
+        dh0, dc0 = np.empty_like(h_start), np.empty_like(c_start)
         with one_blas_thread():
-            dh0, dc0 = kernels.lstm_backward(np.ascontiguousarray(U.T), c_start, C, gates, dH, dC, dZ,
-                                             subnormal_floor(dtype))
-        dx, dkernel, dbias = _input_grads(xt, kernel.data, dZ)
-        drecurrent = _previous(h_start, H).T @ dZ.reshape(steps * batch, -1)
-        grads = [dx, dkernel, drecurrent] + ([] if bias is None else [dbias])
+            kernels.lstm_backward(xt, *weights, b, h_start, c_start, HC, g.astype(dtype, copy=False).transpose(1, 0, 2),
+                                  dx, dkernel, drecurrent, dbias, dh0, dc0, subnormal_floor(dtype), chunks)
+        grads = [dx.transpose(1, 0, 2), dkernel, drecurrent] + ([] if bias is None else [dbias])
         return (*grads, dh0, dc0)
 
     parents = (x, kernel, recurrent_kernel, *(() if bias is None else (bias,)), h0, c0)
-    return Tensor._make(np.concatenate([H, C], axis=2).transpose(1, 0, 2), parents, backward)
+    return Tensor._make(HC.transpose(1, 0, 2), parents, backward)
 
 
 def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None) -> Tensor:

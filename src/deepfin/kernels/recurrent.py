@@ -15,7 +15,7 @@ Gate orders are Keras's: LSTM ``[i, f, c, o]``, GRU ``[z, r, h]``.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from deepfin.kernels.elementwise import flush_rows, sigmoid_vec, tanh_vec
 
@@ -23,62 +23,131 @@ _JIT = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
 
 
 @njit(**_JIT)
-def lstm_forward(xw, recurrent_kernel, h0, c0, H, C, gates):
-    """Run the LSTM over ``xw`` (steps, batch, 4 units) from states ``h0``, ``c0`` (batch, units): fills the
-    hidden and carry states ``H``, ``C`` (steps, batch, units) and the activated gates (steps, batch, 4 units)."""
-    steps, batch, four = xw.shape
-    n = four // 4
-    h, c = h0.copy(), c0.copy()
-    z = np.empty((batch, four), xw.dtype)
-    tanh_c = np.empty((batch, n), xw.dtype)
-    for t in range(steps):
-        np.dot(h, recurrent_kernel, z)
-        z += xw[t]
-        for b in range(batch):
-            zb, g, cb, tc = z[b], gates[t, b], c[b], tanh_c[b]
-            sigmoid_vec(zb[:2 * n], g[:2 * n])
-            tanh_vec(zb[2 * n:3 * n], g[2 * n:3 * n])
-            sigmoid_vec(zb[3 * n:], g[3 * n:])
-            for j in range(n):
-                cb[j] = g[n + j] * cb[j] + g[j] * g[2 * n + j]
-            tanh_vec(cb, tc)
-            hb = h[b]
-            for j in range(n):
-                hb[j] = g[3 * n + j] * tc[j]
-        H[t] = h
-        C[t] = c
+def _lstm_gates(x_t, h, kernel, recurrent_kernel, bias, z, gates):
+    """One step's activated gates ``[i, f, c, o]`` (batch, 4 units) into ``gates``, ``z`` a work area."""
+    n = recurrent_kernel.shape[0]
+    np.dot(x_t, kernel, gates)
+    np.dot(h, recurrent_kernel, z)
+    for b in range(z.shape[0]):
+        zb, g = z[b], gates[b]
+        for j in range(4 * n):
+            zb[j] += g[j] + bias[j]
+        sigmoid_vec(zb[:2 * n], g[:2 * n])
+        tanh_vec(zb[2 * n:3 * n], g[2 * n:3 * n])
+        sigmoid_vec(zb[3 * n:], g[3 * n:])
+
+
+def _bounds(rows: int, chunks: int, k: int) -> tuple[int, int]:
+    return rows * k // chunks, rows * (k + 1) // chunks
+
+
+_bounds = njit(**_JIT)(_bounds)
 
 
 @njit(**_JIT)
-def lstm_backward(recurrent_kernel_t, c0, C, gates, dH, dC, dZ, floor):
-    """Backward through time: ``dH``, ``dC`` (steps, batch, units) are the gradients reaching each step's states
-    from outside the loop; fills ``dZ`` (steps, batch, 4 units), the gradients of the gates' pre-activations
-    (which are also those of ``xw``); returns the gradients of ``h0`` and ``c0``. The carried gradients are
-    flushed to zero below ``floor`` (``elementwise.subnormal_floor``) at each step."""
-    steps, batch, n = dH.shape
-    dh = np.zeros((batch, n), dH.dtype)
-    dc = np.zeros((batch, n), dH.dtype)
-    tanh_c = np.empty((batch, n), dH.dtype)
-    for t in range(steps - 1, -1, -1):
-        for b in range(batch):
-            tanh_vec(C[t, b], tanh_c[b])
-        g, d = gates[t], dZ[t]
-        before = C[t - 1] if t > 0 else c0
-        for b in range(batch):
+def _lstm_forward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, lo, hi):
+    """``lstm_forward`` on the batch rows ``lo:hi`` (rows are independent: each chunk runs on its own core)."""
+    steps, features = x.shape[0], x.shape[2]
+    rows, n = hi - lo, recurrent_kernel.shape[0]
+    h, c = h0[lo:hi].copy(), c0[lo:hi].copy()
+    x_t = np.empty((rows, features), x.dtype)
+    z, gates = np.empty((rows, 4 * n), x.dtype), np.empty((rows, 4 * n), x.dtype)
+    tanh_c = np.empty(n, x.dtype)
+    for t in range(steps):
+        x_t[:] = x[t, lo:hi]
+        _lstm_gates(x_t, h, kernel, recurrent_kernel, bias, z, gates)
+        for b in range(rows):
+            g, cb, hb, out = gates[b], c[b], h[b], HC[t, lo + b]
             for j in range(n):
-                i, f, cand, o = g[b, j], g[b, n + j], g[b, 2 * n + j], g[b, 3 * n + j]
-                tc = tanh_c[b, j]
-                dh_t = dh[b, j] + dH[t, b, j]
-                dc_t = dc[b, j] + dC[t, b, j] + dh_t * o * (1 - tc * tc)
-                d[b, j] = dc_t * cand * i * (1 - i)
-                d[b, n + j] = dc_t * before[b, j] * f * (1 - f)
-                d[b, 2 * n + j] = dc_t * i * (1 - cand * cand)
-                d[b, 3 * n + j] = dh_t * tc * o * (1 - o)
+                cb[j] = g[n + j] * cb[j] + g[j] * g[2 * n + j]
+            tanh_vec(cb, tanh_c)
+            for j in range(n):
+                hb[j] = g[3 * n + j] * tanh_c[j]
+                out[j], out[n + j] = hb[j], cb[j]
+
+
+@njit(parallel=True, **_JIT)
+def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, HC, chunks):
+    """Run the LSTM over ``x`` (steps, batch, features) from states ``h0``, ``c0`` (batch, units): fills ``HC``
+    (steps, batch, 2 units) with each step's hidden state and carry side by side. The inputs are projected step
+    by step, and the gates are not kept (the backward pass recomputes them): memory is the states alone. The
+    batch is cut into ``chunks`` blocks of rows that run on as many cores, each through the whole sequence."""
+    for k in prange(chunks):
+        lo, hi = _bounds(x.shape[1], chunks, k)
+        _lstm_forward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, lo, hi)
+
+
+@njit(**_JIT)
+def _lstm_backward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, dHC, dx, dkernel, drecurrent, dbias,
+                        dh0, dc0, floor, lo, hi):
+    """``lstm_backward`` on the batch rows ``lo:hi``, adding their part of the weights' gradients."""
+    steps, features = x.shape[0], x.shape[2]
+    rows, n = hi - lo, recurrent_kernel.shape[0]
+    kernel_t, recurrent_t = np.ascontiguousarray(kernel.T), np.ascontiguousarray(recurrent_kernel.T)
+    dh, dc = np.zeros((rows, n), x.dtype), np.zeros((rows, n), x.dtype)
+    h_before, c_before = np.empty((rows, n), x.dtype), np.empty((rows, n), x.dtype)
+    z, gates, dz = np.empty((rows, 4 * n), x.dtype), np.empty((rows, 4 * n), x.dtype), \
+        np.empty((rows, 4 * n), x.dtype)
+    x_t, dx_t = np.empty((rows, features), x.dtype), np.empty((rows, features), x.dtype)
+    dk, du = np.empty_like(dkernel), np.empty_like(drecurrent)
+    tanh_c = np.empty(n, x.dtype)
+    for t in range(steps - 1, -1, -1):
+        if t > 0:
+            for b in range(rows):
+                state = HC[t - 1, lo + b]
+                h_before[b] = state[:n]
+                c_before[b] = state[n:]
+        else:
+            h_before[:] = h0[lo:hi]
+            c_before[:] = c0[lo:hi]
+        x_t[:] = x[t, lo:hi]
+        _lstm_gates(x_t, h_before, kernel, recurrent_kernel, bias, z, gates)
+        for b in range(rows):
+            g, d, grad = gates[b], dz[b], dHC[t, lo + b]
+            tanh_vec(HC[t, lo + b, n:], tanh_c)
+            for j in range(n):
+                i, f, cand, o = g[j], g[n + j], g[2 * n + j], g[3 * n + j]
+                tc = tanh_c[j]
+                dh_t = dh[b, j] + grad[j]
+                dc_t = dc[b, j] + grad[n + j] + dh_t * o * (1 - tc * tc)
+                d[j] = dc_t * cand * i * (1 - i)
+                d[n + j] = dc_t * c_before[b, j] * f * (1 - f)
+                d[2 * n + j] = dc_t * i * (1 - cand * cand)
+                d[3 * n + j] = dh_t * tc * o * (1 - o)
                 dc[b, j] = dc_t * f
-        np.dot(d, recurrent_kernel_t, dh)
+            for j in range(4 * n):
+                dbias[j] += d[j]
+        np.dot(dz, recurrent_t, dh)
+        np.dot(dz, kernel_t, dx_t)
+        dx[t, lo:hi] = dx_t
+        np.dot(x_t.T, dz, dk)
+        dkernel += dk
+        np.dot(h_before.T, dz, du)
+        drecurrent += du
         flush_rows(dh, floor)
         flush_rows(dc, floor)
-    return dh, dc
+    dh0[lo:hi] = dh
+    dc0[lo:hi] = dc
+
+
+@njit(parallel=True, **_JIT)
+def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, HC, dHC, dx, dkernel, drecurrent, dbias, dh0, dc0,
+                  floor, chunks):
+    """Backward through time of ``lstm_forward``: ``dHC`` (steps, batch, 2 units) holds the gradients reaching
+    each step's hidden state and carry from outside the loop. Fills ``dx`` (steps, batch, features), the
+    weights' gradients ``dkernel``, ``drecurrent``, ``dbias`` and those of the initial states ``dh0``, ``dc0``,
+    the ``chunks`` blocks of rows on as many cores. The carried gradients are flushed to zero below ``floor``
+    (``elementwise.subnormal_floor``) at each step."""
+    parts_k = np.zeros((chunks, dkernel.shape[0], dkernel.shape[1]), dkernel.dtype)
+    parts_u = np.zeros((chunks, drecurrent.shape[0], drecurrent.shape[1]), drecurrent.dtype)
+    parts_b = np.zeros((chunks, dbias.shape[0]), dbias.dtype)
+    for k in prange(chunks):
+        lo, hi = _bounds(x.shape[1], chunks, k)
+        _lstm_backward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, dHC, dx, parts_k[k], parts_u[k],
+                            parts_b[k], dh0, dc0, floor, lo, hi)
+    dkernel[:] = parts_k.sum(axis=0)
+    drecurrent[:] = parts_u.sum(axis=0)
+    dbias[:] = parts_b.sum(axis=0)
 
 
 @njit(**_JIT)
