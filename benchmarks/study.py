@@ -4,7 +4,11 @@ one study period at the paper's settings (a 1,000-tree forest of full bootstrap 
 to 400 epochs), measured on part of it and scaled up, so the paper-settings study's time can be stated.
 
     python benchmarks/study.py [--names 500] [--years 25] [--signal reversal] [--strength 0.1] [--n-jobs 2]
-                               [--out runs/bench-study] [--paper-period] [--skip-study]
+                               [--models dnn,gbt,raf,ens1,ens2,ens3] [--out runs/bench-study] [--paper-period]
+                               [--skip-study]
+
+``--models`` may add ``lstm`` (Fischer and Krauss's network); ``--paper-period`` times one epoch of it at the
+paper's settings too.
 
 Prints one JSON object: seconds per phase, per family, peak resident memory, the k = 10 figures per model.
 """
@@ -18,8 +22,9 @@ import time
 
 from deepfin.finance import families, study, study_report, synthetic, workflow
 from deepfin.finance.config import RunConfig
+from deepfin.finance.sequences import DailyReturns
 
-MODELS = ["dnn", "gbt", "raf", "ens1", "ens2", "ens3"]
+MODELS = "dnn,gbt,raf,ens1,ens2,ens3"
 
 
 def peak_mb() -> float:
@@ -32,7 +37,7 @@ def whole_study(args) -> dict:
     started = time.perf_counter()
     universe = synthetic.synthetic_universe(args.names, args.years, signal=args.signal, strength=args.strength)
     made = time.perf_counter()
-    plan = workflow.plan(RunConfig(recipe="daily", models=MODELS, n_jobs=args.n_jobs), universe)
+    plan = workflow.plan(RunConfig(recipe="daily", models=args.models.split(","), n_jobs=args.n_jobs), universe)
     planned = time.perf_counter()
     result = study.execute(plan)
     fitted = time.perf_counter()
@@ -69,6 +74,11 @@ def paper_period(args) -> dict:
     start = time.perf_counter()
     network.fit(X, y, realised=realised[train])
     out["dnn_seconds_per_epoch_batch_32"] = time.perf_counter() - start
+    lstm = families.build("lstm", {**families.LSTM_PAPER, "epochs": 1}, training,
+                          returns=DailyReturns(plan.panel.prices))
+    start = time.perf_counter()
+    lstm.fit(X, y, realised=realised[train])
+    out["lstm_seconds_per_epoch_batch_512"] = time.perf_counter() - start
     gbt = families.build("gbt", families.GBT_PAPER, training)
     start = time.perf_counter()
     gbt.fit(X, y)
@@ -83,6 +93,7 @@ def main() -> None:
     parser.add_argument("--signal", default="reversal", help="reversal, momentum or none")
     parser.add_argument("--strength", type=float, default=0.1)
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--models", default=MODELS, help="the study's models, comma-separated")
     parser.add_argument("--out", default="runs/bench-study")
     parser.add_argument("--paper-period", action="store_true", help="also time one period at the paper's settings")
     parser.add_argument("--skip-study", action="store_true", help="only the paper-settings period")

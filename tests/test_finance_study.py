@@ -159,7 +159,7 @@ def test_the_paper_network_has_its_published_shape():
 
 
 @pytest.mark.parametrize("settings, message", [
-    ({"models": ["dnn", "xgb"]}, "Unknown model 'xgb'. Known models: dnn, gbt, raf, mlp, logit, ens1"),
+    ({"models": ["dnn", "xgb"]}, "Unknown model 'xgb'. Known models: dnn, gbt, raf, lstm, mlp, logit, ens1"),
     ({"models": ["dnn", "ens1"]}, "ens1 averages dnn, gbt, raf, but gbt, raf are not among"),
     ({"models": ["dnn", "gbt", "ens2"], "model": {"ens2": {"members": ["dnn"]}}}, "ens2 needs at least two members"),
     ({"models": ["raf"], "model": {"raf": {"trees": 5}}}, "model.raf does not take trees"),

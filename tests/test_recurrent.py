@@ -192,3 +192,45 @@ def test_bad_arguments_are_refused_before_any_work():
         layer(np.zeros((2, 5, 3), np.float32))
     with pytest.raises(ValueError, match="initial state"):
         layer(np.zeros((2, 5, 4), np.float32), initial_state=[np.zeros((2, 3))])
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])
+@pytest.mark.parametrize("sequences", [True, False], ids=["sequences", "last"])
+def test_bidirectional_equals_keras_with_its_weights(merge_mode, sequences, rng):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    x = rng.standard_normal((3, 7, 2)).astype(np.float32)
+    theirs = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=sequences, return_state=True),
+                                        merge_mode=merge_mode)
+    expected = [keras.ops.convert_to_numpy(o) for o in theirs(x)]
+    ours = deepfin.layers.Bidirectional(LSTM(4, return_sequences=sequences, return_state=True),
+                                        merge_mode=merge_mode)
+    ours.build((None, 7, 2))
+    ours.set_weights(theirs.get_weights())
+    got = ours(x)
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a.numpy(), b, rtol=1e-5, atol=1e-6)
+    shapes = ours.compute_output_shape((None, 7, 2))
+    assert [tuple(s) for s in shapes] == [tuple(s) for s in theirs.compute_output_shape((None, 7, 2))]
+
+
+def test_time_distributed_equals_keras_and_a_bidirectional_model_saves(tmp_path, rng):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    x = rng.standard_normal((3, 5, 4)).astype(np.float32)
+    theirs = keras.layers.TimeDistributed(keras.layers.Dense(2, activation="tanh"))
+    expected = keras.ops.convert_to_numpy(theirs(x))
+    ours = deepfin.layers.TimeDistributed(Dense(2, activation="tanh"))
+    ours.build((None, 5, 4))
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours(x).numpy(), expected, rtol=1e-5, atol=1e-6)
+    model = deepfin.Sequential([deepfin.Input((5, 4)), deepfin.layers.Bidirectional(GRU(3, return_sequences=True)),
+                                deepfin.layers.TimeDistributed(Dense(1)), deepfin.layers.Flatten()])
+    assert model.count_params() == 2 * (3 * (3 * 4 + 3 * 3) + 2 * 3 * 3) + (6 + 1)
+    assert model.output_shape == (None, 5)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, rng.standard_normal((3, 5)).astype(np.float32), epochs=2, verbose=0)
+    model.save(tmp_path / "bi.keras")
+    loaded = deepfin.models.load_model(tmp_path / "bi.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)

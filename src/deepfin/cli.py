@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--recipe", choices=["monthly", "daily"],
                      help="monthly: the seed's 24 monthly returns; daily: Krauss et al.'s 31 returns (default monthly)")
     run.add_argument("--models", metavar="NAMES", help="run Krauss, Do and Huck's study instead of the tuned "
-                     "network: comma-separated models from dnn, gbt, raf, mlp, logit, ens1, ens2, ens3 (and any "
+                     "network: comma-separated models from dnn, gbt, raf, lstm, mlp, logit, ens1, ens2, ens3 (and any "
                      "[model.NAME] of the config), e.g. --models dnn,gbt,raf,ens1,ens2,ens3")
     run.add_argument("--n-jobs", type=int, metavar="N", dest="n_jobs",
                      help="jobs run at once: grid stacks, windows, folds, study periods (joblib; default -1: every "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 
 NAMES = ("logistic", "moons", "circles", "classification", "spiral", "universal", "digits", "bank",
-         "learning-rates", "vanishing-gradients")
+         "learning-rates", "vanishing-gradients", "sequence-memory")
 
 
 def module(name: str):

@@ -184,6 +184,11 @@ class RunConfig:
         if not isinstance(self.model, dict):
             raise ValueError(f"model must be a table of [model.NAME] settings. Received: model={self.model!r}")
         families.check_models(self.models, self.model)
+        sequence_models = [m for m in self.models if m in families.FAMILIES and families.FAMILIES[m].sequences
+                           and "estimator" not in self.model.get(m, {})]
+        if sequence_models and self.recipe != "daily":
+            raise ValueError(f"{', '.join(sequence_models)} reads windows of daily returns: it needs "
+                             f"recipe = \"daily\". Received: recipe={self.recipe!r}")
         if self.ks is not None and (not isinstance(self.ks, list) or not self.ks or not all(
                 isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in self.ks)):
             raise ValueError(f"ks must be a non-empty list of positive integers, such as [10, 50, 100]. "

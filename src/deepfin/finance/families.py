@@ -11,6 +11,12 @@ Krauss, Do and Huck (2017) feed the same 31 lagged returns to three families, ea
 - ``raf``: a random forest, 1,000 trees of depth 20, floor(sqrt(31)) = 5 features per split: scikit-learn's
   ``RandomForestClassifier``.
 
+Fischer and Krauss (2018), the paper's sequel, add ``lstm``: an LSTM of 25 units over each row's last 240 daily
+returns, standardised with the training rows' mean and standard deviation (``deepfin.finance.sequences``),
+input dropout 0.1, a two-unit softmax, RMSprop, early stopping on held-out dates with patience 10 (at most
+1,000 epochs); its rows, periods and book are the other families'. The paper does not give a batch size that
+deepfin could cite; deepfin's is 512.
+
 Two more join by name: ``mlp`` (the seed's network, ``deepfin.finance.model``) and ``logit`` (a logistic
 regression on standardised returns, the linear baseline a network has to beat). Any scikit-learn classifier
 joins with ``[model.NAME] estimator = "sklearn.module.Class"`` and its parameters.
@@ -44,7 +50,8 @@ from deepfin.callbacks import EarlyStopping
 from deepfin.finance import model as seed_model
 from deepfin.finance.model import DateHoldoutClassifier
 from deepfin.finance.preprocessing import BlockwiseStandardScaler, QuantileClipper
-from deepfin.layers import Dense, Dropout, Maxout
+from deepfin.finance.sequences import DailyReturns, ReturnWindows, ScalarStandardScaler
+from deepfin.layers import LSTM, Dense, Dropout, Input, Maxout, Reshape
 from deepfin.models import Sequential
 from deepfin.regularizers import L1
 from deepfin.wrappers.scikit_learn import KerasClassifier
@@ -65,10 +72,11 @@ class Family:
 
     name: str
     description: str
-    build: Callable[[dict, Training], ClassifierMixin]
+    build: Callable[..., ClassifierMixin]
     fast: dict
     paper: dict
     quick: dict
+    sequences: bool = False  # reads windows of daily returns (``deepfin.finance.sequences``), not the row's features
 
     def settings(self, given: dict | None = None, quick: bool = False) -> dict:
         """The fast settings (scaled down when ``quick``) with ``given`` on top."""
@@ -90,6 +98,17 @@ def krauss_network(hidden=(31, 10, 5), pieces=2, input_dropout=0.1, dropout=0.5,
     return model
 
 
+def fischer_krauss_network(steps=240, units=25, dropout=0.1, optimizer="RMSprop", learning_rate=0.001,
+                           meta=None) -> Sequential:
+    """Fischer and Krauss's network: an LSTM of ``units`` over ``steps`` standardised daily returns (input
+    ``dropout``), a two-unit softmax, compiled."""
+    model = Sequential([Input((steps,)), Reshape((steps, 1)), LSTM(units, dropout=dropout),
+                        Dense(2, activation="softmax")])
+    model.compile(loss="sparse_categorical_crossentropy",
+                  optimizer=type(optimizers.get(optimizer))(learning_rate=learning_rate))
+    return model
+
+
 def _network(build_fn, settings: dict, training: Training) -> DateHoldoutClassifier:
     """``build_fn``'s network behind clipping and standardising, early-stopped on held-out whole dates."""
     settings = dict(settings)
@@ -99,6 +118,18 @@ def _network(build_fn, settings: dict, training: Training) -> DateHoldoutClassif
         EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)], **settings)
     return DateHoldoutClassifier(make_pipeline(_clip_returns(), BlockwiseStandardScaler(copy=False)), network,
                                  validation_split=training.validation_split, purge=training.purge)
+
+
+def _lstm(settings: dict, training: Training, returns: DailyReturns | None = None) -> DateHoldoutClassifier:
+    """The LSTM behind its inputs: each row's last ``steps`` daily returns, standardised with the training rows'
+    mean and standard deviation, early-stopped on held-out whole dates."""
+    settings = dict(settings)
+    fit = {name: settings.pop(name) for name in ("epochs", "batch_size")}
+    patience = settings.pop("patience")
+    network = KerasClassifier(fischer_krauss_network, **fit, random_state=training.seed, callbacks=[
+        EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)], **settings)
+    inputs = make_pipeline(ReturnWindows(returns, settings["steps"]), ScalarStandardScaler())
+    return DateHoldoutClassifier(inputs, network, validation_split=training.validation_split, purge=training.purge)
 
 
 def _dnn(settings: dict, training: Training):
@@ -134,6 +165,8 @@ DNN_PAPER = {"hidden": [31, 10, 5], "pieces": 2, "input_dropout": 0.1, "dropout"
 GBT_PAPER = {"n_estimators": 100, "max_depth": 3, "learning_rate": 0.1, "max_features": 15 / 31}
 RAF_PAPER = {"n_estimators": 1000, "max_depth": 20, "max_features": 5, "max_samples": 1.0, "min_samples_leaf": 1,
              "n_jobs": 1}
+LSTM_PAPER = {"steps": 240, "units": 25, "dropout": 0.1, "optimizer": "RMSprop", "learning_rate": 0.001,
+              "epochs": 1000, "patience": 10, "batch_size": 512}
 MLP_SEED = {"dense_layers": [64, 64], "activation": "relu", "dropout": 0.5, "optimizer": "Adam",
             "learning_rate": 0.001, "epochs": 30, "patience": 3, "batch_size": 1024}
 
@@ -146,6 +179,9 @@ FAMILIES = {family.name: family for family in (
     Family("raf", "random forest (scikit-learn)", _raf,
            {**RAF_PAPER, "n_estimators": 100, "max_samples": 0.1, "min_samples_leaf": 200},
            RAF_PAPER, {"n_estimators": 20, "max_depth": 10, "max_samples": 0.2}),
+    Family("lstm", "Fischer and Krauss's LSTM(25) on 240 standardised daily returns, RMSprop", _lstm,
+           {**LSTM_PAPER, "epochs": 30, "patience": 3}, LSTM_PAPER, {"epochs": 5, "patience": 1, "steps": 60},
+           sequences=True),
     Family("mlp", "the seed's network (dense, Adam), at fixed settings", _mlp, MLP_SEED, MLP_SEED,
            {"epochs": 4, "patience": 1, "batch_size": 256}),
     Family("logit", "logistic regression on standardised returns (the linear baseline)", _logit,
@@ -177,8 +213,10 @@ def estimator_class(path: str) -> type:
     return cls
 
 
-def build(name: str, settings: dict | None, training: Training, quick: bool = False):
-    """An unfitted estimator for model ``name`` (a family, or a named scikit-learn class in ``settings``)."""
+def build(name: str, settings: dict | None, training: Training, quick: bool = False,
+          returns: DailyReturns | None = None):
+    """An unfitted estimator for model ``name`` (a family, or a named scikit-learn class in ``settings``);
+    ``returns`` are the daily returns a sequence family reads its windows from."""
     settings = dict(settings or {})
     if "estimator" in settings:
         cls = estimator_class(settings.pop("estimator"))
@@ -186,6 +224,8 @@ def build(name: str, settings: dict | None, training: Training, quick: bool = Fa
             settings.setdefault("random_state", training.seed)
         return cls(**settings)
     family = FAMILIES[name]
+    if family.sequences:
+        return family.build(family.settings(settings, quick), training, returns)
     return family.build(family.settings(settings, quick), training)
 
 

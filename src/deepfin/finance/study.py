@@ -33,6 +33,7 @@ from deepfin.finance.evaluation import labelled, realised_for
 from deepfin.finance.families import ENSEMBLES, Training
 from deepfin.finance.features import RECIPES
 from deepfin.finance.journal import recorded
+from deepfin.finance.sequences import DailyReturns
 
 GINI_ROWS, IMPORTANCE_ROWS = 50_000, 10_000  # training rows (a random sample) each is measured on
 
@@ -65,13 +66,14 @@ class Study:
 
 
 def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised, X_test: pd.DataFrame,
-               specs: dict[str, dict], training: Training, quick: bool) -> Period:
-    """Fit each single model on one study period's training rows and predict its trading rows."""
+               specs: dict[str, dict], training: Training, quick: bool, returns: DailyReturns | None = None) -> Period:
+    """Fit each single model on one study period's training rows and predict its trading rows; ``returns`` are
+    the daily returns the sequence families read their windows from."""
     probabilities, gini, importance, seconds = {}, {}, {}, {}
     sample = np.random.default_rng(training.seed + number).permutation(len(X_train))[:GINI_ROWS]
     for name, settings in specs.items():
         started = time.perf_counter()
-        model = families.build(name, settings, training, quick)
+        model = families.build(name, settings, training, quick, returns)
         model.fit(X_train, y_train, **realised_for(model, realised))
         probabilities[name] = probability_up(model, X_test)
         gini[name] = training_gini(model, X_train.iloc[sample], y_train.iloc[sample], sample)
@@ -121,6 +123,7 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
     training = Training(config.validation_split, config.purge, config.seed)
     realised = plan.rows["realised"].to_numpy()
     n_periods = len(plan.test_windows)
+    returns = _daily_returns(plan, specs)
     say(verbose, f"Study: {', '.join(config.models)} on {n_periods} study periods of {config.train_size} training "
                  f"and {config.test_size} trading {RECIPES[config.recipe].period}s"
                  f"{' (quick settings)' if config.quick else ''}, {parallel.describe(n_jobs or config.n_jobs)}")
@@ -134,7 +137,7 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
         for number in todo:
             train, test = plan.test_windows[number].rows(plan.X.index, realised)
             yield delayed(fit_period)(number, plan.X.iloc[train], plan.y.iloc[train], realised[train],
-                                      plan.X.iloc[test], specs, training, config.quick)
+                                      plan.X.iloc[test], specs, training, config.quick, returns)
 
     with progress(n_periods, verbose, "study period") as advance:
         advance(len(periods))
@@ -156,6 +159,14 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
     seconds = {name: float(sum(p.seconds[name] for p in periods)) for name in singles}
     say(verbose, "  seconds per family: " + ", ".join(f"{name} {s:.0f}" for name, s in seconds.items()))
     return Study(plan, list(config.models), predictions, periods, books, weights, ensemble_weights, seconds)
+
+
+def _daily_returns(plan, specs: dict) -> DailyReturns | None:
+    """The price panel's daily returns when a sequence family is among ``specs`` (``RunConfig`` has checked
+    that the recipe is daily, so that every row's date is a trading day of the panel)."""
+    wanted = [name for name in specs if name in families.FAMILIES and families.FAMILIES[name].sequences
+              and "estimator" not in specs[name]]
+    return DailyReturns(plan.panel.prices) if wanted else None
 
 
 def _journaled(plan, journal, keys: list, realised: np.ndarray) -> list[Period]:

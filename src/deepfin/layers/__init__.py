@@ -10,19 +10,35 @@ from deepfin.layers.convolutional import (
     GlobalMaxPooling1D,
     MaxPooling1D,
 )
-from deepfin.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
+from deepfin.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda
+from deepfin.layers.embedding import Embedding
 from deepfin.layers.maxout import Maxout, MaxoutDense
 from deepfin.layers.merging import Add, Concatenate, Multiply, Subtract, add, concatenate
-from deepfin.layers.normalization import BatchNormalization
+from deepfin.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
+from deepfin.layers.normalization import BatchNormalization, LayerNormalization
+from deepfin.layers.preprocessing import Normalization, Rescaling
 from deepfin.layers.recurrent import GRU, LSTM, SimpleRNN
+from deepfin.layers.reshaping import Permute, RepeatVector, Reshape
+from deepfin.layers.sequence_wrappers import Bidirectional, TimeDistributed
 from deepfin.layers.symbolic import KerasTensor
 
 __all__ = [
-    "ELU", "GRU", "LSTM", "Activation", "Add", "AveragePooling1D", "Conv1D", "GlobalAveragePooling1D",
-    "GlobalMaxPooling1D", "MaxPooling1D", "BatchNormalization", "Concatenate", "Dense", "Dropout", "Flatten",
-    "Input", "InputLayer", "KerasTensor", "Layer", "LeakyReLU", "Maxout", "MaxoutDense", "Multiply", "ReLU",
-    "SimpleRNN", "Softmax", "Subtract", "add", "concatenate", "deserialize", "serialize",
+    "AlphaDropout", "Activation", "Add", "AveragePooling1D", "BatchNormalization", "Bidirectional", "Concatenate",
+    "Conv1D", "Dense", "Dropout", "ELU", "Embedding", "Flatten", "GRU", "GaussianDropout", "GaussianNoise",
+    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Input", "InputLayer", "KerasTensor", "LSTM", "Lambda", "Layer",
+    "LayerNormalization", "LeakyReLU", "Maxout", "MaxoutDense", "MaxPooling1D", "Multiply", "Normalization", "Permute",
+    "ReLU", "RepeatVector", "Rescaling", "Reshape", "SimpleRNN", "Softmax", "Subtract", "TimeDistributed", "add",
+    "concatenate", "deserialize", "serialize",
 ]
+
+
+# the layer classes a saved model may name (Lambda is left out: its code cannot be saved)
+_LAYER_CLASSES = (
+    Activation, Add, AlphaDropout, AveragePooling1D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Dense,
+    Dropout, ELU, Embedding, Flatten, GRU, GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D,
+    InputLayer, LSTM, LayerNormalization, LeakyReLU, Maxout, MaxPooling1D, Multiply, Normalization, Permute, ReLU,
+    RepeatVector, Rescaling, Reshape, SimpleRNN, Softmax, Subtract, TimeDistributed,
+)
 
 
 def serialize(layer: Layer) -> dict:
@@ -33,10 +49,7 @@ def deserialize(spec: dict, custom_objects: dict | None = None) -> Layer:
     """A layer (or model) from ``{"class_name": ..., "config": ...}``; only known classes are built."""
     from deepfin.models import Functional, Sequential
 
-    known = {cls.__name__: cls for cls in (
-        Activation, Add, AveragePooling1D, Conv1D, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D,
-        BatchNormalization, Concatenate, Dense, Dropout, ELU, Flatten, GRU, InputLayer, LSTM,
-        LeakyReLU, Maxout, Multiply, ReLU, SimpleRNN, Softmax, Subtract, Sequential, Functional)}
+    known = {cls.__name__: cls for cls in (*_LAYER_CLASSES, Sequential, Functional)}
     name = spec.get("class_name") if isinstance(spec, dict) else None
     cls = (custom_objects or {}).get(name) or _custom.lookup(name) or known.get(name)
     if cls is None:

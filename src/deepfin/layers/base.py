@@ -125,8 +125,9 @@ class Layer:
             cls.build = _marking_built(cls.__dict__["build"])
         cls._call_takes_training = "training" in inspect.signature(cls.call).parameters
         # deepfin's own layers keep no layers inside them, so their weights need no search for nested ones
-        # (which cost 30 us per train_on_batch); any other class, a subclass of Dense too, is searched
-        cls._holds_layers = not cls.__module__.startswith("deepfin.layers.")
+        # (which cost 30 us per train_on_batch); any other class, a subclass of Dense too, is searched, and so
+        # are deepfin's wrappers of layers (``_wraps_layers``)
+        cls._holds_layers = not cls.__module__.startswith("deepfin.layers.") or cls.__dict__.get("_wraps_layers", False)
 
     # ------------------------------------------------------------ weights
     @property

@@ -1,7 +1,8 @@
-"""Core layers: Input, InputLayer, Dense, Activation, Dropout, Flatten."""
+"""Core layers: Input, InputLayer, Dense, Activation, Dropout, Flatten, Lambda."""
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -179,3 +180,35 @@ class Flatten(Layer):
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
         return (input_shape[0], None if None in rest else math.prod(rest))
+
+
+class Lambda(Layer):
+    """``function(inputs, **arguments)`` as a layer (it may take ``training``). Its output shape is found by
+    calling it, or given as ``output_shape`` (without the batch axis, or a function of the input shape). A Lambda
+    layer cannot be saved: loading it would mean running code read from a file; write a ``Layer`` subclass and
+    pass it as ``custom_objects`` instead."""
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda needs a callable. Received: {function!r}")
+        if mask is not None:
+            raise ValueError("Lambda(mask=...) needs masks, which deepfin's layers do not carry yet.")
+        self.function, self.output_shape_given, self.arguments = function, output_shape, dict(arguments or {})
+        self._takes_training = "training" in inspect.signature(function).parameters
+
+    def call(self, inputs, training=None):
+        if self._takes_training:
+            return self.function(inputs, training=training, **self.arguments)
+        return self.function(inputs, **self.arguments)
+
+    def compute_output_shape(self, input_shape):
+        if self.output_shape_given is None:
+            return super().compute_output_shape(input_shape)
+        if callable(self.output_shape_given):
+            return tuple(self.output_shape_given(input_shape))
+        return (input_shape[0], *tuple(self.output_shape_given))
+
+    def get_config(self):
+        raise ValueError(f"Lambda layer '{self.name}' cannot be saved: loading it would run code read from the "
+                         "file. Write the function as a Layer subclass and load it with custom_objects.")

@@ -1,4 +1,4 @@
-"""BatchNormalization with Keras 3's defaults and semantics."""
+"""BatchNormalization and LayerNormalization with Keras 3's defaults and semantics."""
 
 from __future__ import annotations
 
@@ -92,3 +92,67 @@ class BatchNormalization(Layer):
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
         }
+
+
+class LayerNormalization(Layer):
+    """Normalize each sample over ``axis`` (the last by default; an int or a list of ints) to zero mean and unit
+    (biased) variance, then scale by ``gamma`` and shift by ``beta``, Keras 3's formula. With ``rms_scaling``,
+    divide by the square root of the variance plus ``epsilon`` and scale by ``gamma``, without centring (as
+    Keras 3 computes it)."""
+
+    _same_shape_out = True
+
+    def __init__(self, axis=-1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
+                 rms_scaling: bool = False, beta_initializer="zeros", gamma_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if beta_constraint is not None or gamma_constraint is not None:
+            raise ValueError("LayerNormalization does not support constraints in deepfin.")
+        if epsilon <= 0:
+            raise ValueError(f"epsilon must be positive. Received: epsilon={epsilon}")
+        self.axis = axis
+        self.epsilon, self.center, self.scale, self.rms_scaling = float(epsilon), bool(center), bool(scale), \
+            bool(rms_scaling)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        axes = list(self.axis) if isinstance(self.axis, (list, tuple)) else [self.axis]
+        if any(not -ndim <= a < ndim for a in axes) or any(a % ndim == 0 for a in axes):
+            raise ValueError(f"Layer '{self.name}' cannot normalize axis {self.axis} of inputs of shape "
+                             f"{shape_str(input_shape)} (the batch axis is not one).")
+        self._axes = sorted(a % ndim for a in axes)
+        shape = tuple(input_shape[a] for a in self._axes)
+        if None in shape:
+            raise ValueError(f"Layer '{self.name}' needs known sizes on the axes it normalizes. Received "
+                             f"input_shape={shape_str(input_shape)}.")
+        self._broadcast = tuple(input_shape[a] if a in self._axes else 1 for a in range(1, ndim))
+        if self.scale or self.rms_scaling:
+            self.gamma = self.add_weight(shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
+                                         name="gamma")
+        if self.center and not self.rms_scaling:
+            self.beta = self.add_weight(shape, self.beta_initializer, regularizer=self.beta_regularizer, name="beta")
+
+    def call(self, inputs):
+        axes = tuple(self._axes)
+        centred = inputs - inputs.mean(axis=axes, keepdims=True)
+        variance = (centred * centred).mean(axis=axes, keepdims=True)
+        outputs = (inputs if self.rms_scaling else centred) / ops.sqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            outputs = outputs * self.gamma.reshape(self._broadcast)
+        if self.beta is not None:
+            outputs = outputs + self.beta.reshape(self._broadcast)
+        return outputs
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+                "scale": self.scale, "rms_scaling": self.rms_scaling,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer)}
