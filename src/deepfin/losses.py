@@ -74,6 +74,62 @@ def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
     return (quadratic * quadratic * 0.5 + (error - quadratic) * float(delta)).mean(axis=-1)
 
 
+def log_cosh(y_true, y_pred) -> Tensor:
+    """log(cosh(e)) of the error e, as Keras computes it (e + softplus(-2 e) - log 2), averaged over the last
+    axis: about e**2 / 2 for small errors and |e| - log 2 for large ones."""
+    y_pred = as_tensor(y_pred)
+    error = y_pred - np.asarray(y_true, dtype=y_pred.dtype)
+    return (error + ops.softplus(error * -2.0) - float(np.log(2.0))).mean(axis=-1)
+
+
+def poisson(y_true, y_pred) -> Tensor:
+    """``y_pred - y_true log(y_pred + epsilon)``, averaged over the last axis (counts: trades, defaults)."""
+    y_pred = as_tensor(y_pred)
+    y = np.asarray(y_true, dtype=y_pred.dtype)
+    return (y_pred - ops.log(y_pred + backend.epsilon()) * y).mean(axis=-1)
+
+
+def kl_divergence(y_true, y_pred) -> Tensor:
+    """``sum(y_true log(y_true / y_pred))`` over the last axis, both clipped to [epsilon, 1] as in Keras."""
+    y_pred = as_tensor(y_pred)
+    eps = backend.epsilon()
+    y = np.clip(np.asarray(y_true, dtype=y_pred.dtype), eps, 1.0)
+    return (ops.log(ops.clip(y_pred, eps, 1.0) * (1.0 / y)) * -y).sum(axis=-1)
+
+
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing: bool = False, alpha: float = 0.25,
+                              gamma: float = 2.0, from_logits: bool = False, label_smoothing: float = 0.0) -> Tensor:
+    """Binary cross-entropy times ``(1 - p_t) ** gamma`` (Lin et al., 2017: confident, right predictions count
+    less), and with ``apply_class_balancing`` times ``alpha`` for positives and ``1 - alpha`` for negatives;
+    averaged over the last axis, Keras's formula."""
+    y_pred = as_tensor(y_pred)
+    y = np.asarray(y_true, dtype=y_pred.dtype)
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    p = ops.sigmoid(y_pred) if from_logits else y_pred
+    eps = backend.epsilon()
+    clipped = ops.clip(p, eps, 1.0 - eps)
+    bce = -(ops.log(clipped) * y + ops.log(1.0 - clipped) * (1.0 - y))
+    p_t = p * y + (1.0 - p) * (1.0 - y)
+    focal = (1.0 - p_t) ** gamma * bce
+    if apply_class_balancing:
+        focal = focal * (y * alpha + (1.0 - y) * (1.0 - alpha))
+    return focal.mean(axis=-1)
+
+
+def categorical_focal_crossentropy(y_true, y_pred, alpha: float = 0.25, gamma: float = 2.0,
+                                   from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1) -> Tensor:
+    """Categorical cross-entropy with each class's term times ``alpha (1 - p) ** gamma``, Keras's formula."""
+    y_pred = as_tensor(y_pred)
+    y = np.asarray(y_true, dtype=y_pred.dtype)
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + label_smoothing / y.shape[axis]
+    p = ops.softmax(y_pred, axis) if from_logits else y_pred
+    eps = backend.epsilon()
+    p = ops.clip(p / p.sum(axis=axis, keepdims=True), eps, 1.0 - eps)
+    return ((1.0 - p) ** gamma * alpha * ops.log(p) * -y).sum(axis=axis)
+
+
 # ------------------------------------------------------------ Loss objects
 class Loss:
     """Base loss: ``call(y_true, y_pred)`` gives per-sample losses (``y_true`` a Tensor of ``y_pred``'s
@@ -286,6 +342,46 @@ class Huber(Loss):
         return {**super().get_config(), "delta": self.delta}
 
 
+class _Wrapped(Loss):
+    """A built-in per-sample function with its settings (the losses below)."""
+
+    _function: Callable = None
+    _defaults: dict = {}
+
+    def __init__(self, name: str | None = None, reduction="sum_over_batch_size", **settings):
+        super().__init__(name or self._function.__name__, reduction)
+        unknown = sorted(set(settings) - set(self._defaults))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} takes no {', '.join(unknown)}.")
+        self.settings = {**self._defaults, **settings}
+        for key in ("alpha", "label_smoothing"):
+            if key in self.settings and not 0 <= self.settings[key] <= 1:
+                raise ValueError(f"{key} must be in [0, 1]. Received: {key}={self.settings[key]!r}")
+        if self.settings.get("gamma", 0) < 0:
+            raise ValueError(f"gamma must be non-negative. Received: gamma={self.settings['gamma']!r}")
+
+    def call(self, y_true, y_pred):
+        return type(self)._function(y_true, y_pred, **self.settings)
+
+    def get_config(self):
+        return {**super().get_config(), **self.settings}
+
+
+def _loss_class(function: Callable, name: str, doc: str, **defaults) -> type[Loss]:
+    return type(name, (_Wrapped,), {"_function": staticmethod(function), "_defaults": defaults, "__doc__": doc})
+
+
+LogCosh = _loss_class(log_cosh, "LogCosh", "Mean log(cosh(error)): squared for small errors, absolute for large.")
+Poisson = _loss_class(poisson, "Poisson", "Mean Poisson deviance term, for counts.")
+KLDivergence = _loss_class(kl_divergence, "KLDivergence", "Kullback-Leibler divergence of y_pred from y_true.")
+BinaryFocalCrossentropy = _loss_class(
+    binary_focal_crossentropy, "BinaryFocalCrossentropy", "Focal binary cross-entropy (Lin et al., 2017).",
+    apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0)
+CategoricalFocalCrossentropy = _loss_class(
+    categorical_focal_crossentropy, "CategoricalFocalCrossentropy", "Focal categorical cross-entropy.",
+    alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0)
+
+
 class LossFunctionWrapper(Loss):
     """A Loss around a user function ``fn(y_true, y_pred)`` that returns per-sample losses or one number.
 
@@ -310,7 +406,10 @@ _BY_NAME: dict[str, type[Loss]] = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
-    "huber": Huber, "huber_loss": Huber,
+    "huber": Huber, "huber_loss": Huber, "log_cosh": LogCosh, "logcosh": LogCosh, "poisson": Poisson,
+    "kl_divergence": KLDivergence, "kld": KLDivergence, "kullback_leibler_divergence": KLDivergence,
+    "binary_focal_crossentropy": BinaryFocalCrossentropy,
+    "categorical_focal_crossentropy": CategoricalFocalCrossentropy,
 }
 for _cls in set(_BY_NAME.values()):
     _BY_NAME[_cls.__name__] = _cls
@@ -318,6 +417,8 @@ _BY_FUNCTION = {
     binary_crossentropy: BinaryCrossentropy, categorical_crossentropy: CategoricalCrossentropy,
     sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
     mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError, huber: Huber,
+    log_cosh: LogCosh, poisson: Poisson, kl_divergence: KLDivergence,
+    binary_focal_crossentropy: BinaryFocalCrossentropy, categorical_focal_crossentropy: CategoricalFocalCrossentropy,
 }
 
 

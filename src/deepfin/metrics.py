@@ -276,6 +276,92 @@ FalseNegatives = _count(2, "false_negatives", "Weighted count of positives predi
 TrueNegatives = _count(3, "true_negatives", "Weighted count of negatives predicted negative.")
 
 
+class Mean(Metric):
+    """The (weighted) mean of the values given to ``update_state(values, sample_weight=None)``: the loss tracker
+    of a custom training step (``keras.metrics.Mean(name="loss")``)."""
+
+    def __init__(self, name: str = "mean", dtype=None):
+        super().__init__(name, dtype)
+
+    def update_state(self, values, sample_weight=None) -> None:
+        values = np.asarray(values.data if hasattr(values, "data") else values, dtype=np.float64)
+        weights = np.ones_like(values) if sample_weight is None else np.broadcast_to(
+            np.asarray(sample_weight, np.float64), values.shape)
+        self.total += float((values * weights).sum())
+        self.count += float(weights.sum())
+
+    def __call__(self, values, sample_weight=None) -> float:
+        self.update_state(values, sample_weight)
+        return self.result()
+
+
+class Sum(Mean):
+    """The (weighted) sum of the values given to ``update_state(values, sample_weight=None)``."""
+
+    def __init__(self, name: str = "sum", dtype=None):
+        super().__init__(name, dtype)
+
+    def result(self) -> float:
+        return self.total
+
+
+class R2Score(Metric):
+    """The coefficient of determination of all the samples seen, per output, then averaged as
+    ``class_aggregation`` says: 'uniform_average' (the default), 'variance_weighted_average' (weights: each
+    output's variance of the targets) or None (one value per output); adjusted for ``num_regressors``
+    (Keras's and scikit-learn's ``r2_score``)."""
+
+    _AGGREGATIONS = ("uniform_average", "variance_weighted_average", None)
+
+    def __init__(self, class_aggregation="uniform_average", num_regressors: int = 0, name: str = "r2_score",
+                 dtype=None):
+        super().__init__(name, dtype)
+        if class_aggregation not in self._AGGREGATIONS:
+            raise ValueError(f"class_aggregation must be one of {self._AGGREGATIONS}. Received: {class_aggregation!r}")
+        if isinstance(num_regressors, bool) or not isinstance(num_regressors, int) or num_regressors < 0:
+            raise ValueError(f"num_regressors must be a non-negative integer. Received: {num_regressors!r}")
+        self.class_aggregation, self.num_regressors = class_aggregation, num_regressors
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        super().reset_state()
+        self._sums = None  # per output: weight, weighted targets, their squares, squared residuals
+        self._samples = 0
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        y_pred = np.asarray(y_pred.data if hasattr(y_pred, "data") else y_pred, dtype=np.float64)
+        y_true = np.asarray(y_true, dtype=np.float64).reshape(y_pred.shape)
+        y_true, y_pred = y_true.reshape(len(y_true), -1), y_pred.reshape(len(y_pred), -1)
+        w = np.ones((len(y_true), 1)) if sample_weight is None else \
+            np.asarray(sample_weight, np.float64).reshape(len(y_true), -1)
+        w = np.broadcast_to(w, y_true.shape)
+        sums = np.stack([w.sum(axis=0), (w * y_true).sum(axis=0), (w * y_true ** 2).sum(axis=0),
+                         (w * (y_true - y_pred) ** 2).sum(axis=0)])
+        self._sums = sums if self._sums is None else self._sums + sums
+        self._samples += len(y_true)
+
+    def result(self):
+        if self._sums is None:
+            return 0.0
+        weight, total, squares, residual = self._sums
+        variance = squares - total ** 2 / weight
+        raw = 1.0 - residual / variance
+        if self.num_regressors:
+            if self._samples - self.num_regressors - 1 <= 0:
+                raise ValueError(f"R2Score needs more than num_regressors + 1 = {self.num_regressors + 1} samples "
+                                 f"for the adjusted score; it has seen {self._samples}.")
+            raw = 1.0 - (1.0 - raw) * (self._samples - 1) / (self._samples - self.num_regressors - 1)
+        if self.class_aggregation is None:
+            return raw
+        if self.class_aggregation == "variance_weighted_average":
+            return float((raw * variance).sum() / variance.sum())
+        return float(raw.mean())
+
+    def get_config(self):
+        return {**super().get_config(), "class_aggregation": self.class_aggregation,
+                "num_regressors": self.num_regressors}
+
+
 _BY_NAME: dict[str, Callable] = {
     "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
@@ -288,9 +374,9 @@ _BY_NAME: dict[str, Callable] = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "auc": AUC, "precision": Precision, "recall": Recall,
     "true_positives": TruePositives, "false_positives": FalsePositives,
-    "false_negatives": FalseNegatives, "true_negatives": TrueNegatives,
+    "false_negatives": FalseNegatives, "true_negatives": TrueNegatives, "r2_score": R2Score,
 }
-_CLASSES = {cls.__name__: cls for cls in set(_BY_NAME.values())}
+_CLASSES = {cls.__name__: cls for cls in (*set(_BY_NAME.values()), Mean, Sum)}
 _ACCURACY = ("accuracy", "acc")
 
 

@@ -18,7 +18,7 @@ from deepfin import metrics as metrics_module
 from deepfin import optimizers as optimizers_module
 from deepfin.callbacks import CallbackList, History
 from deepfin.engine.tensor import Tensor, no_grad
-from deepfin.models import data
+from deepfin.models import batches, data
 from deepfin.utils.progbar import Progbar, resolve_verbose
 
 
@@ -259,8 +259,10 @@ class Trainer:
             validation_batch_size=None, validation_freq=1):
         """Train for ``epochs`` epochs of mini-batches; returns the ``History``.
 
-        ``steps_per_epoch`` and ``validation_steps`` are accepted for compatibility: with
-        in-memory arrays an epoch is always one pass over the data.
+        ``x`` may also give batches: a ``PyDataset`` or a Python iterator of ``(x, y)`` or ``(x, y,
+        sample_weight)`` batches; ``steps_per_epoch`` then says how many batches make an epoch (by default a
+        PyDataset's ``len``, or all an iterator has left), and ``validation_data`` may give batches too
+        (``validation_steps`` of them). With in-memory arrays an epoch is always one pass over the data.
         """
         self._require_compiled("fit")
         batch_size = data.check_batch_size(batch_size)
@@ -269,6 +271,13 @@ class Trainer:
         data.check_int("initial_epoch", initial_epoch, minimum=0)
         data.check_int("validation_freq", validation_freq, minimum=1)
         verbose = resolve_verbose(verbose)
+        if batches.is_batch_source(x):
+            if y is not None or sample_weight is not None or validation_split:
+                raise ValueError("When x gives batches (a PyDataset or an iterator), its batches hold the targets "
+                                 "and sample weights: pass no y, sample_weight or validation_split.")
+            return self._fit_batches(batches.BatchSource(x, steps_per_epoch), epochs, verbose, callbacks,
+                                     validation_data, validation_steps, val_batch_size, class_weight, initial_epoch,
+                                     validation_freq)
         xs, ys, sample_weight = self._prepare_data(x, y, sample_weight)
         sample_weight = self._with_class_weight(class_weight, ys, sample_weight)
         if validation_data is not None and validation_split:
@@ -357,6 +366,96 @@ class Trainer:
         self._cursor = None
         return history
 
+    def _fit_batches(self, source, epochs, verbose, callbacks, validation_data, validation_steps, val_batch_size,
+                     class_weight, initial_epoch, validation_freq) -> History:
+        """``fit`` on batches that arrive one by one (``deepfin.models.batches``): each is checked as arrays
+        are, then trained on (on the compiled kernels where the model fits them); validation on arrays or on
+        another batch source (``validation_steps`` batches of it)."""
+        history = History()
+        callback_list = CallbackList([*(callbacks or []), history], self,
+                                     {"epochs": epochs, "steps": source.steps, "verbose": verbose})
+        self._start_training()
+        self.history, self.stop_training = history, False
+        tally = None
+        callback_list.call("on_train_begin", {})
+        for epoch in range(initial_epoch, epochs):
+            callback_list.call("on_epoch_begin", epoch, {})
+            self.reset_metrics()
+            if verbose:
+                print(f"Epoch {epoch + 1}/{epochs}", flush=True)
+            progbar = Progbar(source.steps, verbose)
+            step = 0
+            for x, y, sample_weight in source.epoch():
+                xs, ys, weights = self._prepare_data(x, y, sample_weight)
+                weights = self._with_class_weight(class_weight, ys, weights)
+                self._ensure_metrics(xs, ys)
+                tally = tally or _LossTally(len(ys))
+                if step == 0:
+                    tally.reset()
+                callback_list.call("on_train_batch_begin", step, {})
+                network = None if callback_list.needs_gradients() else self._network(training=True)
+                if network is None:
+                    loss_value, parts, preds = self._train_step(xs, ys, weights)
+                    tally.add(loss_value, parts, len(xs[0]))
+                else:
+                    network.load()
+                    preds = self._train_chunk(network, xs, ys, weights, len(xs[0]), tally)
+                    network.store()
+                if self._metrics:
+                    self._update_metrics(ys, preds, weights)
+                step += 1
+                callback_list.call("on_train_batch_end", step - 1, self._logs(tally))
+                progbar.update(step, functools.partial(self._logs, tally))
+                if self.stop_training:
+                    break
+            source.end_epoch()
+            if step == 0:
+                print(f"Your input ran out of data at epoch {epoch + 1}: give steps_per_epoch for an iterator that "
+                      "does not end, or a PyDataset, which starts again each epoch.", flush=True)
+                break
+            logs = self._logs(tally)
+            if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_any(validation_data, validation_steps, val_batch_size, callback_list)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            callback_list.call("on_epoch_end", epoch, logs)
+            progbar.finish(logs)
+            if self.stop_training:
+                break
+        callback_list.call("on_train_end", {})
+        return history
+
+    def _evaluate_any(self, validation_data, steps, batch_size, callback_list) -> dict:
+        if batches.is_batch_source(validation_data):
+            return self._evaluate_batches(batches.BatchSource(validation_data, steps, "validation_data"),
+                                          callback_list)
+        return self._evaluate_arrays(*self._prepare_data(*data.unpack_validation(validation_data),
+                                                         prefix="validation_"),
+                                     batch_size=batch_size, callback_list=callback_list)
+
+    def _evaluate_batches(self, source, callback_list=None) -> dict:
+        """Loss and metrics over the batches of ``source``, on the engine, one batch at a time."""
+        callback_list = callback_list or _NO_CALLBACKS
+        self.reset_metrics()
+        tally = None
+        callback_list.call("on_test_begin", {})
+        with no_grad():
+            for step, (x, y, sample_weight) in enumerate(source.epoch()):
+                xs, ys, weights = self._prepare_data(x, y, sample_weight, what="evaluate")
+                self._ensure_metrics(xs, ys)
+                tally = tally or _LossTally(len(ys))
+                callback_list.call("on_test_batch_begin", step, {})
+                preds = self._call_arrays(xs, training=False)
+                loss, parts = self._compute_loss(ys, preds, weights)
+                tally.add(float(loss.data), [float(p.data) for p in parts], len(xs[0]))
+                self._update_metrics(ys, [p.data for p in preds], weights)
+                callback_list.call("on_test_batch_end", step, {})
+        source.end_epoch()
+        if tally is None:
+            raise ValueError(f"{source.label} gave no batches to evaluate.")
+        logs = self._logs(tally)
+        callback_list.call("on_test_end", logs)
+        return logs
+
     # ------------------------------------------------------------ evaluate / predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
@@ -364,6 +463,13 @@ class Trainer:
         self._require_compiled("evaluate")
         batch_size = data.check_batch_size(batch_size)
         verbose = resolve_verbose(verbose)
+        if batches.is_batch_source(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError("When x gives batches (a PyDataset or an iterator), its batches hold the targets "
+                                 "and sample weights: pass no y or sample_weight.")
+            logs = self._evaluate_batches(batches.BatchSource(x, steps),
+                                          CallbackList(callbacks or [], self, {"verbose": verbose}))
+            return logs if return_dict else _flatten(logs)
         xs, ys, sample_weight = self._prepare_data(x, y, sample_weight, what="evaluate")
         callback_list = CallbackList(callbacks or [], self, {"verbose": verbose})
         progbar = Progbar(-(-len(xs[0]) // batch_size), verbose)
@@ -430,6 +536,17 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for ``x`` as a NumPy array (a list of them for several outputs, a dict when named)."""
         batch_size = data.check_batch_size(batch_size)
+        if batches.is_batch_source(x):
+            source = batches.BatchSource(x, steps)
+            parts = [self.predict(xb, batch_size=batch_size, verbose=0) for xb, _, _ in source.epoch()]
+            source.end_epoch()
+            if not parts:
+                raise ValueError("x gave no batches to predict.")
+            if isinstance(parts[0], dict):
+                return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+            if isinstance(parts[0], list):
+                return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+            return np.concatenate(parts)
         xs = self._prepare_inputs(x, what="predict")
         callback_list = CallbackList(callbacks, self, {}) if callbacks else _NO_CALLBACKS
         network = self._network(training=False)

@@ -8,6 +8,7 @@ import numpy as np
 
 from deepfin import backend
 from deepfin.utils.gradient_check import check_gradients
+from deepfin.utils.py_dataset import PyDataset, Sequence
 
 
 def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.ndarray:
@@ -60,4 +61,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'deepfin.utils' has no attribute {name!r}")
 
 
-__all__ = ["check_gradients", "draw_graph", "normalize", "plot_model", "set_random_seed", "to_categorical"]
+__all__ = ["PyDataset", "Sequence", "check_gradients", "draw_graph", "normalize", "plot_model", "set_random_seed",
+           "to_categorical"]
