@@ -2,6 +2,7 @@
 
 from deepfin import _custom
 from deepfin.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
+from deepfin.layers.attention import MultiHeadAttention
 from deepfin.layers.base import Layer
 from deepfin.layers.convolutional import (
     AveragePooling1D,
@@ -26,9 +27,9 @@ __all__ = [
     "AlphaDropout", "Activation", "Add", "AveragePooling1D", "BatchNormalization", "Bidirectional", "Concatenate",
     "Conv1D", "Dense", "Dropout", "ELU", "Embedding", "Flatten", "GRU", "GaussianDropout", "GaussianNoise",
     "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Input", "InputLayer", "KerasTensor", "LSTM", "Lambda", "Layer",
-    "LayerNormalization", "LeakyReLU", "Maxout", "MaxoutDense", "MaxPooling1D", "Multiply", "Normalization", "Permute",
-    "ReLU", "RepeatVector", "Rescaling", "Reshape", "SimpleRNN", "Softmax", "Subtract", "TimeDistributed", "add",
-    "concatenate", "deserialize", "serialize",
+    "LayerNormalization", "LeakyReLU", "Maxout", "MaxoutDense", "MaxPooling1D", "MultiHeadAttention", "Multiply",
+    "Normalization", "Permute", "ReLU", "RepeatVector", "Rescaling", "Reshape", "SimpleRNN", "Softmax", "Subtract",
+    "TimeDistributed", "add", "concatenate", "deserialize", "serialize",
 ]
 
 
@@ -36,8 +37,8 @@ __all__ = [
 _LAYER_CLASSES = (
     Activation, Add, AlphaDropout, AveragePooling1D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Dense,
     Dropout, ELU, Embedding, Flatten, GRU, GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D,
-    InputLayer, LSTM, LayerNormalization, LeakyReLU, Maxout, MaxPooling1D, Multiply, Normalization, Permute, ReLU,
-    RepeatVector, Rescaling, Reshape, SimpleRNN, Softmax, Subtract, TimeDistributed,
+    InputLayer, LSTM, LayerNormalization, LeakyReLU, Maxout, MaxPooling1D, MultiHeadAttention, Multiply, Normalization,
+    Permute, ReLU, RepeatVector, Rescaling, Reshape, SimpleRNN, Softmax, Subtract, TimeDistributed,
 )
 
 

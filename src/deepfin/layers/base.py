@@ -10,7 +10,7 @@ import numpy as np
 from deepfin import _budget, backend, initializers, regularizers
 from deepfin.engine.tensor import Tensor, as_tensor, no_grad
 from deepfin.engine.variable import Variable
-from deepfin.layers.symbolic import KerasTensor
+from deepfin.layers.symbolic import KerasTensor, is_symbolic
 
 
 class Layer:
@@ -93,7 +93,7 @@ class Layer:
         """
         if isinstance(inputs, Tensor):  # the common case, first: every layer of a model passes a Tensor on
             x = inputs
-        elif _is_symbolic(inputs):
+        elif is_symbolic(inputs):
             return self._call_symbolic(inputs)
         else:
             x = _as_tensors(inputs, self.dtype)
@@ -272,12 +272,6 @@ def unique_variables(groups) -> list[Variable]:
                 seen.add(id(w))
                 result.append(w)
     return result
-
-
-def _is_symbolic(inputs) -> bool:
-    if isinstance(inputs, (list, tuple)):
-        return any(isinstance(i, KerasTensor) for i in inputs)
-    return isinstance(inputs, KerasTensor)
 
 
 def _as_tensors(inputs, dtype):

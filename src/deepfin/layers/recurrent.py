@@ -27,12 +27,7 @@ from deepfin.engine import ops
 from deepfin.engine import recurrent as fused
 from deepfin.engine.tensor import Tensor, as_tensor
 from deepfin.layers.base import Layer
-from deepfin.layers.symbolic import KerasTensor
-
-
-def _symbolic(value) -> bool:
-    values = value if isinstance(value, (list, tuple)) else [value]
-    return any(isinstance(v, KerasTensor) for v in values)
+from deepfin.layers.symbolic import is_symbolic
 
 
 class _Recurrent(Layer):
@@ -124,7 +119,7 @@ class _Recurrent(Layer):
         (batch, units) arrays or tensors: ``[h]``, for the LSTM ``[h, c]``; zeros when not given)."""
         if initial_state is None:
             return super().__call__(inputs, training=training)
-        if _symbolic(inputs) or _symbolic(initial_state):
+        if is_symbolic(inputs) or is_symbolic(initial_state):
             raise NotImplementedError(f"{type(self).__name__}: initial_state in a functional model is not supported "
                                       "yet; call the layer on arrays or tensors, or leave initial_state out.")
         self._initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]

@@ -47,3 +47,11 @@ class KerasTensor:
 def trace(outputs: list[KerasTensor]) -> list[KerasTensor]:
     """Every KerasTensor that ``outputs`` depend on, inputs before what is computed from them."""
     return topological_order(outputs, lambda kt: kt.parents)
+
+
+def is_symbolic(inputs) -> bool:
+    """Whether ``inputs`` (a value, or a list or tuple of them) holds a KerasTensor: a call that builds a
+    functional model rather than computes."""
+    if isinstance(inputs, (list, tuple)):
+        return any(isinstance(i, KerasTensor) for i in inputs)
+    return isinstance(inputs, KerasTensor)

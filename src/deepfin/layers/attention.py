@@ -1,0 +1,161 @@
+"""``MultiHeadAttention`` with Keras 3's arguments, weights and formulas (Vaswani et al., 2017)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from deepfin import backend, initializers, regularizers
+from deepfin.engine import ops
+from deepfin.engine.tensor import Tensor
+from deepfin.layers.base import Layer
+from deepfin.layers.symbolic import is_symbolic
+
+_LARGE_NEGATIVE = -1e9  # what Keras's masked softmax puts in masked positions
+
+
+class MultiHeadAttention(Layer):
+    """Scaled dot-product attention with ``num_heads`` heads: ``layer(query, value, key=None,
+    attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False)`` on inputs
+    (batch, steps, features). Query, key and value are projected to (steps, heads, key_dim / value_dim) by
+    kernels of Keras's shapes, the scores ``softmax(q k / sqrt(key_dim))`` (masked positions get -1e9 first, as
+    Keras's masked softmax does) drop out at ``dropout`` in training, and the heads' weighted values are
+    projected to ``output_shape`` (default: the query's features). ``attention_mask`` (batch, query steps,
+    value steps) is 1 or True where a query may attend; ``use_causal_mask`` lets step t attend to steps up to
+    t. ``return_attention_scores=True`` also returns the scores (batch, heads, query steps, value steps)."""
+
+    def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
+                 use_bias: bool = True, output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        for name, value in (("num_heads", num_heads), ("key_dim", key_dim), ("value_dim", value_dim or key_dim)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+        if attention_axes not in (None, 1, (1,), [1]):
+            raise ValueError("MultiHeadAttention attends over the steps axis only (attention_axes=None or 1).")
+        for name, value in (("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
+                            ("bias_constraint", bias_constraint)):
+            if value is not None:
+                raise ValueError(f"MultiHeadAttention does not support {name} in deepfin; received {value!r}.")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
+        self.num_heads, self.key_dim = int(num_heads), int(key_dim)
+        self.value_dim = int(value_dim or key_dim)
+        self.dropout, self.use_bias, self.seed = float(dropout), bool(use_bias), seed
+        self.output_shape_given = None if output_shape is None else (
+            (int(output_shape),) if isinstance(output_shape, (int, np.integer)) else tuple(output_shape))
+        if self.output_shape_given is not None and len(self.output_shape_given) != 1:
+            raise ValueError("MultiHeadAttention's output_shape must be one number of features.")
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self._rng = None if seed is None else np.random.default_rng(seed)
+        self._options: dict = {}
+
+    # ------------------------------------------------------------ building
+    def _projection(self, name: str, features: int, width: int) -> tuple:
+        kernel = self.add_weight((features, self.num_heads, width), self.kernel_initializer,
+                                 regularizer=self.kernel_regularizer, name=f"{name}_kernel")
+        bias = self.add_weight((self.num_heads, width), self.bias_initializer, regularizer=self.bias_regularizer,
+                               name=f"{name}_bias") if self.use_bias else None
+        return kernel, bias
+
+    def build(self, input_shape):
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        query, value = shapes[0], shapes[1] if len(shapes) > 1 else shapes[0]
+        key = shapes[2] if len(shapes) > 2 and shapes[2] is not None else value
+        for shape in (query, value, key):
+            if len(shape) != 3 or shape[-1] is None:
+                raise ValueError(f"MultiHeadAttention takes inputs of shape (batch, steps, features) with known "
+                                 f"features. Received shapes {shapes}.")
+        self.query_kernel, self.query_bias = self._projection("query", query[-1], self.key_dim)
+        self.key_kernel, self.key_bias = self._projection("key", key[-1], self.key_dim)
+        self.value_kernel, self.value_bias = self._projection("value", value[-1], self.value_dim)
+        out = self.output_shape_given[0] if self.output_shape_given else query[-1]
+        self.output_kernel = self.add_weight((self.num_heads, self.value_dim, out), self.kernel_initializer,
+                                             regularizer=self.kernel_regularizer, name="attention_output_kernel")
+        self.output_bias = self.add_weight((out,), self.bias_initializer, regularizer=self.bias_regularizer,
+                                           name="attention_output_bias") if self.use_bias else None
+
+    # ------------------------------------------------------------ calling
+    def __call__(self, query, value=None, key=None, attention_mask=None, return_attention_scores: bool = False,
+                 training=None, use_causal_mask: bool = False, query_mask=None, value_mask=None, key_mask=None):
+        if value is None and isinstance(query, (list, tuple)) and len(query) in (2, 3):  # a functional model's replay
+            query, value, key = (*query, None)[:3]
+        if value is None:
+            raise TypeError("MultiHeadAttention needs value (the query itself for self-attention).")
+        if any(m is not None for m in (query_mask, value_mask, key_mask)):
+            raise ValueError("query_mask, value_mask and key_mask need masks, which deepfin's layers do not carry "
+                             "yet; pass attention_mask instead.")
+        inputs = [query, value] if key is None else [query, value, key]
+        if is_symbolic(inputs) and (attention_mask is not None or return_attention_scores):
+            raise NotImplementedError("In a functional model MultiHeadAttention takes no attention_mask and does "
+                                      "not return scores yet; use_causal_mask works.")
+        self._options = {"attention_mask": attention_mask, "scores": return_attention_scores,
+                         "causal": use_causal_mask}
+        try:
+            return super().__call__(inputs, training=training)
+        finally:
+            self._options = {}
+
+    def call(self, inputs, training=None):
+        query, value = inputs[0], inputs[1]
+        key = inputs[2] if len(inputs) > 2 else value
+        q = self._project(query, self.query_kernel, self.query_bias) * (1.0 / math.sqrt(self.key_dim))
+        k = self._project(key, self.key_kernel, self.key_bias)
+        v = self._project(value, self.value_kernel, self.value_bias)
+        scores = q @ k.transpose(0, 1, 3, 2)  # (batch, heads, query steps, value steps)
+        mask = self._mask(query.shape[1], value.shape[1])
+        if mask is not None:
+            scores = ops.where(mask, scores, _LARGE_NEGATIVE)
+        scores = ops.softmax(scores, axis=-1)
+        weights = ops.dropout(scores, self.dropout, self._rng or backend.rng()) if training and self.dropout \
+            else scores
+        heads = (weights @ v).transpose(0, 2, 1, 3)  # (batch, query steps, heads, value_dim)
+        flat = heads.reshape((heads.shape[0], heads.shape[1], self.num_heads * self.value_dim))
+        out = flat @ self.output_kernel.reshape((self.num_heads * self.value_dim, self.output_kernel.shape[2]))
+        if self.output_bias is not None:
+            out = out + self.output_bias
+        return [out, scores] if self._options.get("scores") else out
+
+    def _project(self, x: Tensor, kernel, bias) -> Tensor:
+        """(batch, steps, features) to (batch, heads, steps, width)."""
+        features, heads, width = kernel.shape
+        projected = x @ kernel.reshape((features, heads * width))
+        if bias is not None:
+            projected = projected + bias.reshape((heads * width,))
+        return projected.reshape((x.shape[0], x.shape[1], heads, width)).transpose(0, 2, 1, 3)
+
+    def _mask(self, query_steps: int, value_steps: int) -> np.ndarray | None:
+        """Where each query may attend, (batch or 1, 1, query steps, value steps), or None."""
+        mask = None
+        given = self._options.get("attention_mask")
+        if given is not None:
+            mask = np.asarray(given.data if isinstance(given, Tensor) else given)
+            mask = (mask > 0.5) if mask.dtype != bool else mask
+            if mask.ndim != 3 or mask.shape[1:] != (query_steps, value_steps):
+                raise ValueError(f"attention_mask must have shape (batch, {query_steps}, {value_steps}). Received "
+                                 f"{mask.shape}.")
+            mask = mask[:, None]
+        if self._options.get("causal"):
+            causal = np.tril(np.ones((query_steps, value_steps), bool))[None, None]
+            mask = causal if mask is None else mask & causal
+        return mask
+
+    def compute_output_shape(self, input_shape):
+        query = input_shape[0] if isinstance(input_shape, list) else input_shape
+        out = self.output_shape_given[0] if self.output_shape_given else query[-1]
+        return (query[0], query[1], out)
+
+    def get_config(self):
+        return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
+                "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
+                "output_shape": None if self.output_shape_given is None else list(self.output_shape_given),
+                "attention_axes": None, "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer), "seed": self.seed}
+

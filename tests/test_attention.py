@@ -1,0 +1,103 @@
+"""MultiHeadAttention: forward equal to real Keras 3's with Keras's weights (self- and cross-attention, masks,
+the causal mask, the scores, output_shape), gradients equal to finite differences (float64), and a small
+transformer block that trains and saves in a functional model."""
+
+import os
+
+import numpy as np
+import pytest
+
+import deepfin
+from deepfin.engine.tensor import Tensor
+from deepfin.layers import Dense, LayerNormalization, MultiHeadAttention
+
+CASES = [
+    ({}, {}, "self"),
+    ({"value_dim": 3, "output_shape": 5}, {}, "cross"),
+    ({}, {"use_causal_mask": True}, "self"),
+    ({"use_bias": False}, {"attention_mask": "random"}, "cross"),
+    ({}, {"attention_mask": "random", "use_causal_mask": True, "return_attention_scores": True}, "self"),
+]
+
+
+@pytest.mark.parametrize("options, call, kind", CASES, ids=[f"{kind}-{sorted(o)}-{sorted(c)}"
+                                                             for o, c, kind in CASES])
+def test_forward_equals_keras_with_its_weights(options, call, kind, rng):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    query = rng.standard_normal((2, 5, 6)).astype(np.float32)
+    value = query if kind == "self" else rng.standard_normal((2, 4, 3)).astype(np.float32)
+    if call.get("attention_mask") == "random":
+        call = {**call, "attention_mask": rng.random((2, 5, value.shape[1])) > 0.3}
+        call["attention_mask"][:, :, 0] = True  # every query attends to something
+    theirs = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4, bias_initializer="random_normal", **options)
+    expected = theirs(query, value, **call)
+    expected = [keras.ops.convert_to_numpy(e) for e in expected] if isinstance(expected, tuple) else \
+        [keras.ops.convert_to_numpy(expected)]
+    ours = MultiHeadAttention(num_heads=2, key_dim=4, **options)
+    ours.build([(None, 5, 6), (None, *value.shape[1:])])
+    assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    ours.set_weights(theirs.get_weights())
+    got = ours(query, value, **call)
+    got = got if isinstance(got, list) else [got]
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a.numpy(), b, rtol=1e-5, atol=1e-6)
+
+
+def test_gradients_equal_finite_differences(rng):
+    layer = MultiHeadAttention(num_heads=2, key_dim=3, dtype="float64", bias_initializer="random_normal")
+    x = rng.standard_normal((2, 4, 5))
+    weights = rng.standard_normal((2, 4, 5))
+
+    def loss(values):
+        return float((layer(values, values, use_causal_mask=True).numpy() * weights).sum())
+
+    inputs = Tensor(x, requires_grad=True)
+    (layer(inputs, inputs, use_causal_mask=True) * weights).sum().backward()
+    numeric = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += 1e-6
+        down[index] -= 1e-6
+        numeric[index] = (loss(up) - loss(down)) / 2e-6
+    np.testing.assert_allclose(inputs.grad, numeric, rtol=1e-5, atol=1e-8)
+    kernel = layer.query_kernel
+    analytic = kernel.grad.copy()
+    for index in [(0, 0, 0), (4, 1, 2)]:
+        original = kernel.data[index]
+        kernel.data[index] = original + 1e-6
+        up = loss(x)
+        kernel.data[index] = original - 1e-6
+        down = loss(x)
+        kernel.data[index] = original
+        assert analytic[index] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-8)
+
+
+def test_a_transformer_block_trains_and_saves_in_a_functional_model(tmp_path, rng):
+    """Does the last step's sign repeat the sign of step 3? Attention must find step 3."""
+    x = rng.standard_normal((512, 8, 4)).astype(np.float32)
+    y = (x[:, 3, 0] > 0).astype(np.float32)
+    inputs = deepfin.Input((8, 4))
+    attended = MultiHeadAttention(num_heads=2, key_dim=8)(inputs, inputs)
+    block = LayerNormalization()(deepfin.layers.Add()([inputs, attended]))
+    outputs = Dense(1, activation="sigmoid")(deepfin.layers.Flatten()(block))
+    model = deepfin.Model(inputs, outputs)
+    model.compile(optimizer=deepfin.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=15, batch_size=64, verbose=0)
+    assert history.history["accuracy"][-1] > 0.9
+    model.save(tmp_path / "transformer.keras")
+    loaded = deepfin.models.load_model(tmp_path / "transformer.keras")
+    np.testing.assert_allclose(loaded.predict(x[:16], verbose=0), model.predict(x[:16], verbose=0), rtol=1e-6)
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="num_heads"):
+        MultiHeadAttention(0, 4)
+    with pytest.raises(ValueError, match="steps axis"):
+        MultiHeadAttention(2, 4, attention_axes=(1, 2))
+    layer = MultiHeadAttention(2, 4)
+    x = np.zeros((1, 3, 4), np.float32)
+    with pytest.raises(ValueError, match="attention_mask must have shape"):
+        layer(x, x, attention_mask=np.ones((1, 2, 3)))
+    with pytest.raises(ValueError, match="pass attention_mask instead"):
+        layer(x, x, query_mask=np.ones((1, 3)))
