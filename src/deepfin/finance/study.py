@@ -4,12 +4,12 @@ ranked daily into long-short books of k names, and the paper's tables of what th
 A study period is a walk-forward window of the plan (750 training and 250 trading days in the daily recipe):
 every single model (``deepfin.finance.families``) is fitted on the training rows whose label is known before
 the first trading date, predicts every trading row, and reports its Gini coefficient on (up to 50,000 rows of)
-the training period (out of bag for a forest, as H2O reports its forests' training figures), the permutation
-importance of each
-feature (AUC lost when the feature's values are shuffled, on a sample of training rows) and the seconds it
-took. Study periods are independent jobs run through joblib (``n_jobs``; inside ``deepfin.parallel.cluster``
-on a Dask cluster's workers, on this machine or several). The ensembles are averaged afterwards from the
-members' probabilities.
+the training period (out of bag for a forest, as H2O reports its forests' training figures), the
+permutation importance of each feature (AUC lost when the feature's values are shuffled, on a sample of
+training rows; not for a sequence family such as ``lstm``, which reads its own windows of daily returns
+rather than the row's features) and the seconds it took. Study periods are independent jobs run through
+joblib (``n_jobs``; inside ``deepfin.parallel.cluster`` on a Dask cluster's workers, on this machine or
+several). The ensembles are averaged afterwards from the members' probabilities.
 
 ``execute(plan)`` returns a ``Study``; ``tables`` turns its books into the paper's measures.
 """
@@ -78,9 +78,12 @@ def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised,
         probabilities[name] = probability_up(model, X_test)
         gini[name] = training_gini(model, X_train.iloc[sample], y_train.iloc[sample], sample)
         few = sample[:IMPORTANCE_ROWS]
-        importance[name] = permutation_importance(model, X_train.iloc[few], y_train.iloc[few],
-                                                  scoring="roc_auc", n_repeats=1,
-                                                  random_state=training.seed).importances_mean
+        if _reads_sequences(name, settings):  # it reads its own windows, not the row's features: no importance
+            importance[name] = np.zeros(X_train.shape[1])
+        else:
+            importance[name] = permutation_importance(model, X_train.iloc[few], y_train.iloc[few],
+                                                      scoring="roc_auc", n_repeats=1,
+                                                      random_state=training.seed).importances_mean
         seconds[name] = time.perf_counter() - started
     return Period(number, pd.DataFrame(probabilities, index=X_test.index), gini, importance, seconds, len(X_train))
 
@@ -161,12 +164,15 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
     return Study(plan, list(config.models), predictions, periods, books, weights, ensemble_weights, seconds)
 
 
+def _reads_sequences(name: str, settings: dict) -> bool:
+    """Whether model ``name`` is a sequence family (its inputs are windows of daily returns, not the row)."""
+    return name in families.FAMILIES and families.FAMILIES[name].sequences and "estimator" not in settings
+
+
 def _daily_returns(plan, specs: dict) -> DailyReturns | None:
     """The price panel's daily returns when a sequence family is among ``specs`` (``RunConfig`` has checked
     that the recipe is daily, so that every row's date is a trading day of the panel)."""
-    wanted = [name for name in specs if name in families.FAMILIES and families.FAMILIES[name].sequences
-              and "estimator" not in specs[name]]
-    return DailyReturns(plan.panel.prices) if wanted else None
+    return DailyReturns(plan.panel.prices) if any(_reads_sequences(name, s) for name, s in specs.items()) else None
 
 
 def _journaled(plan, journal, keys: list, realised: np.ndarray) -> list[Period]:
@@ -291,7 +297,8 @@ def tables(study: Study) -> dict:
             figures["mean_weights"] = study.ensemble_weights[name].mean().to_dict()
         else:
             figures["training_gini"] = float(np.mean([p.gini[name] for p in study.periods]))
-            figures["importance"] = importance(study, name)
+            if not _reads_sequences(name, config.model.get(name, {})):
+                figures["importance"] = importance(study, name)
             figures["seconds"] = study.seconds[name]
         out[name] = figures
     return out

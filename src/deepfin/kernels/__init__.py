@@ -25,6 +25,8 @@ def network_for(model, training: bool = True, one_stream: bool = False) -> Compi
     ``one_stream``: every Dropout layer draws from one stream of uniforms (see ``layers_program``)."""
     if not backend.compiled():
         return "the compiled kernels are off (deepfin.backend.set_compiled(False) or DEEPFIN_COMPILED=0)"
+    if training and model.computes_own_loss:
+        return "the model overrides compute_loss"
     program = layers_program(model, one_stream)
     if isinstance(program, str):
         return program

@@ -172,12 +172,38 @@ class Trainer:
                 total = total + added
         return total, parts
 
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training: bool = True):
+        """The loss of one batch, Keras 3's hook: the compiled losses (weighted across outputs), the weights'
+        penalties and what layers added with ``add_loss``, as a scalar Tensor. ``y`` and ``y_pred`` are one
+        array and one Tensor for a single-output model, lists otherwise. A subclass may override it (e.g. to
+        add a penalty on ``y_pred``); ``fit`` then trains on the eager engine."""
+        ys = list(y) if isinstance(y, (list, tuple)) and len(self._loss_fns) > 1 else [y]
+        preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
+        return self._compute_loss(ys, preds, sample_weight)[0]
+
+    @property
+    def computes_own_loss(self) -> bool:
+        """Whether this model's class overrides ``compute_loss`` (the compiled kernels then do not train it)."""
+        return type(self).compute_loss is not Trainer.compute_loss
+
+    def _batch_loss(self, xs, ys, y_preds, sample_weight, training: bool) -> tuple[Tensor, list]:
+        """The loss and per-output losses of one batch: ``compute_loss`` where a subclass overrides it."""
+        if not self.computes_own_loss:
+            return self._compute_loss(ys, y_preds, sample_weight)
+        single = len(y_preds) == 1
+        loss = self.compute_loss(x=xs[0] if len(xs) == 1 else xs, y=ys[0] if single else ys,
+                                 y_pred=y_preds[0] if single else y_preds, sample_weight=sample_weight,
+                                 training=training)
+        if not isinstance(loss, Tensor) or loss.size != 1:
+            raise ValueError(f"{type(self).__name__}.compute_loss must return a scalar Tensor. Received: {loss!r:.80}")
+        return loss.reshape(()), []
+
     def _train_step(self, xs, ys, sample_weight=None) -> tuple[float, list, list]:
         variables = self._train_variables
         for v in variables:
             v.grad = None
         y_preds = self._call_arrays(xs, training=True)
-        loss, parts = self._compute_loss(ys, y_preds, sample_weight)
+        loss, parts = self._batch_loss(xs, ys, y_preds, sample_weight, training=True)
         loss.backward()
         grads = [v.grad for v in variables]
         if any(g is None for g in grads):  # weights the loss does not reach are left alone
@@ -445,7 +471,7 @@ class Trainer:
                 tally = tally or _LossTally(len(ys))
                 callback_list.call("on_test_batch_begin", step, {})
                 preds = self._call_arrays(xs, training=False)
-                loss, parts = self._compute_loss(ys, preds, weights)
+                loss, parts = self._batch_loss(xs, ys, preds, weights, training=False)
                 tally.add(float(loss.data), [float(p.data) for p in parts], len(xs[0]))
                 self._update_metrics(ys, [p.data for p in preds], weights)
                 callback_list.call("on_test_batch_end", step, {})
@@ -497,7 +523,7 @@ class Trainer:
                 wb = None if sample_weight is None else sample_weight[index]
                 callback_list.call("on_test_batch_begin", step, {})
                 preds = self._call_arrays(xb, training=False)
-                loss, parts = self._compute_loss(yb, preds, wb)
+                loss, parts = self._batch_loss(xb, yb, preds, wb, training=False)
                 tally.add(float(loss.data), [float(p.data) for p in parts], len(xb[0]))
                 self._update_metrics(yb, [p.data for p in preds], wb)
                 callback_list.call("on_test_batch_end", step, {})
