@@ -32,10 +32,11 @@ def test_lstm_on_return_windows():
         history = model.fit(x, y, epochs=20, batch_size=32, verbose=0)
         params = model.count_params()
         out = model.predict(x[:5], verbose=0)
-    """, x=RETURNS, y=REVERSAL)
+    """, x=RETURNS / RETURNS.std(), y=REVERSAL)  # standardised returns, as Fischer and Krauss feed them
     assert ours["params"] == theirs["params"] == 4 * (16 + 16 * 16 + 16) + 17
     _same(ours, theirs, "out")
-    assert ours["history"].history["accuracy"][-1] > 0.8
+    assert ours["history"].history["accuracy"][-1] > 0.9
+    assert ours["history"].history["accuracy"][-1] >= theirs["history"].history["accuracy"][-1] - 0.05
 
 
 def test_stacked_grus_with_dropout():
