@@ -17,28 +17,37 @@ from deepfin.layers.maxout import Maxout, MaxoutDense
 from deepfin.layers.merging import Add, Concatenate, Multiply, Subtract, add, concatenate
 from deepfin.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from deepfin.layers.normalization import BatchNormalization, LayerNormalization
-from deepfin.layers.preprocessing import Normalization, Rescaling
+from deepfin.layers.preprocessing import (
+    CategoryEncoding,
+    Discretization,
+    IntegerLookup,
+    Normalization,
+    Rescaling,
+    StringLookup,
+)
 from deepfin.layers.recurrent import GRU, LSTM, SimpleRNN
 from deepfin.layers.reshaping import Permute, RepeatVector, Reshape
 from deepfin.layers.sequence_wrappers import Bidirectional, TimeDistributed
 from deepfin.layers.symbolic import KerasTensor
 
 __all__ = [
-    "AlphaDropout", "Activation", "Add", "AveragePooling1D", "BatchNormalization", "Bidirectional", "Concatenate",
-    "Conv1D", "Dense", "Dropout", "ELU", "Embedding", "Flatten", "GRU", "GaussianDropout", "GaussianNoise",
-    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Input", "InputLayer", "KerasTensor", "LSTM", "Lambda", "Layer",
-    "LayerNormalization", "LeakyReLU", "Maxout", "MaxoutDense", "MaxPooling1D", "MultiHeadAttention", "Multiply",
-    "Normalization", "Permute", "ReLU", "RepeatVector", "Rescaling", "Reshape", "SimpleRNN", "Softmax", "Subtract",
-    "TimeDistributed", "add", "concatenate", "deserialize", "serialize",
+    "Activation", "Add", "AlphaDropout", "AveragePooling1D", "BatchNormalization", "Bidirectional", "CategoryEncoding",
+    "Concatenate", "Conv1D", "Dense", "Discretization", "Dropout", "ELU", "Embedding", "Flatten", "GRU",
+    "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Input", "InputLayer",
+    "IntegerLookup", "KerasTensor", "LSTM", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "MaxPooling1D",
+    "Maxout", "MaxoutDense", "MultiHeadAttention", "Multiply", "Normalization", "Permute", "ReLU", "RepeatVector",
+    "Rescaling", "Reshape", "SimpleRNN", "Softmax", "StringLookup", "Subtract", "TimeDistributed", "add",
+    "concatenate", "deserialize", "serialize",
 ]
 
 
 # the layer classes a saved model may name (Lambda is left out: its code cannot be saved)
 _LAYER_CLASSES = (
-    Activation, Add, AlphaDropout, AveragePooling1D, BatchNormalization, Bidirectional, Concatenate, Conv1D, Dense,
-    Dropout, ELU, Embedding, Flatten, GRU, GaussianDropout, GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D,
-    InputLayer, LSTM, LayerNormalization, LeakyReLU, Maxout, MaxPooling1D, MultiHeadAttention, Multiply, Normalization,
-    Permute, ReLU, RepeatVector, Rescaling, Reshape, SimpleRNN, Softmax, Subtract, TimeDistributed,
+    Activation, Add, AlphaDropout, AveragePooling1D, BatchNormalization, Bidirectional, CategoryEncoding, Concatenate,
+    Conv1D, Dense, Discretization, Dropout, ELU, Embedding, Flatten, GRU, GaussianDropout, GaussianNoise,
+    GlobalAveragePooling1D, GlobalMaxPooling1D, InputLayer, IntegerLookup, LSTM, LayerNormalization, LeakyReLU,
+    MaxPooling1D, Maxout, MultiHeadAttention, Multiply, Normalization, Permute, ReLU, RepeatVector, Rescaling, Reshape,
+    SimpleRNN, Softmax, StringLookup, Subtract, TimeDistributed,
 )
 
 

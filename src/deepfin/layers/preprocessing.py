@@ -1,10 +1,14 @@
-"""Preprocessing layers with Keras 3's names and arguments: ``Rescaling``, ``Normalization``."""
+"""Preprocessing layers with Keras 3's names and arguments: ``Rescaling``, ``Normalization``, ``Discretization``,
+``CategoryEncoding``, ``IntegerLookup``, ``StringLookup``. Their state (statistics, boundaries, vocabularies)
+is saved with the model: Normalization's as weights, the others' in their config."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from deepfin.engine.tensor import Tensor
 from deepfin.layers.base import Layer
+from deepfin.layers.symbolic import is_symbolic
 
 
 class Rescaling(Layer):
@@ -114,3 +118,216 @@ def _iterable(data) -> bool:
     except TypeError:
         return False
     return True
+
+
+_OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
+
+
+def _encode(indices: np.ndarray, output_mode: str, depth: int) -> np.ndarray:
+    """Keras's encodings of integer ``indices`` in [0, depth): themselves ('int'), one column per index
+    ('one_hot', for one index a sample), or per sample which indices occur ('multi_hot') and how often
+    ('count')."""
+    if output_mode == "int":
+        return indices.astype(np.int64)
+    if output_mode == "one_hot":
+        if indices.ndim > 1 and indices.shape[-1] != 1:
+            return np.eye(depth, dtype=np.float32)[indices]
+        return np.eye(depth, dtype=np.float32)[indices.reshape(indices.shape[0])] if indices.ndim > 1 else \
+            np.eye(depth, dtype=np.float32)[indices]
+    rows = indices.reshape(len(indices), -1) if indices.ndim > 1 else indices.reshape(1, -1)
+    counts = np.zeros((len(rows), depth), np.float32)
+    np.add.at(counts, (np.arange(len(rows))[:, None], rows), 1.0)
+    counts = counts if indices.ndim > 1 else counts[0]
+    return counts if output_mode == "count" else (counts > 0).astype(np.float32)
+
+
+def _check_output_mode(output_mode) -> str:
+    if output_mode not in _OUTPUT_MODES:
+        raise ValueError(f"output_mode must be one of {_OUTPUT_MODES}. Received: output_mode={output_mode!r}")
+    return output_mode
+
+
+class _Raw(Layer):
+    """A preprocessing layer whose inputs are not the model's floats (strings, identifiers): called on arrays,
+    it takes them as they are; its outputs are constants (nothing to differentiate)."""
+
+    def __call__(self, inputs, training=None):
+        if is_symbolic(inputs):
+            return super().__call__(inputs, training=training)
+        values = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)
+        if not self.built:
+            self.build((None, *values.shape[1:]))
+        output = self.call(values)
+        return Tensor(output, dtype=output.dtype)
+
+
+class Discretization(_Raw):
+    """Bucket indices of real values: ``bin_boundaries`` given, or ``num_bins`` buckets of equal counts learned
+    by ``adapt(data)`` (exact quantiles; Keras's are approximate, within ``epsilon``), encoded by
+    ``output_mode`` ('int', 'one_hot', 'multi_hot', 'count')."""
+
+    def __init__(self, bin_boundaries=None, num_bins: int | None = None, epsilon: float = 0.01,
+                 output_mode: str = "int", sparse: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if (bin_boundaries is None) == (num_bins is None):
+            raise ValueError("Discretization takes bin_boundaries or num_bins (then call adapt), not both.")
+        if sparse:
+            raise ValueError("Discretization(sparse=True) is not supported: deepfin's outputs are dense.")
+        self.bin_boundaries = None if bin_boundaries is None else [float(b) for b in bin_boundaries]
+        self.num_bins, self.epsilon = num_bins, epsilon
+        self.output_mode = _check_output_mode(output_mode)
+
+    def adapt(self, data, steps: int | None = None) -> None:
+        """Learn ``num_bins - 1`` boundaries: the quantiles of every value of ``data`` (an array or batches)."""
+        if self.num_bins is None:
+            raise ValueError("This Discretization was given bin_boundaries; use num_bins to adapt.")
+        batches = [np.asarray(data)] if isinstance(data, np.ndarray) or not _iterable(data) else \
+            [np.asarray(b) for i, b in enumerate(data) if steps is None or i < steps]
+        values = np.concatenate([b.reshape(-1) for b in batches]).astype(np.float64)
+        self.bin_boundaries = np.quantile(values, np.arange(1, self.num_bins) / self.num_bins).tolist()
+
+    def call(self, inputs):
+        if self.bin_boundaries is None:
+            raise ValueError("Discretization needs bin_boundaries, or adapt(data) first.")
+        indices = np.digitize(np.asarray(inputs, np.float64), self.bin_boundaries)
+        return _encode(indices, self.output_mode, len(self.bin_boundaries) + 1)
+
+    def get_config(self):
+        return {**super().get_config(), "bin_boundaries": self.bin_boundaries, "num_bins": self.num_bins,
+                "epsilon": self.epsilon, "output_mode": self.output_mode, "sparse": False}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if config.get("bin_boundaries") is not None:
+            config["num_bins"] = None  # an adapted layer comes back with its boundaries
+        return cls(**config)
+
+
+class CategoryEncoding(_Raw):
+    """Integer categories in [0, num_tokens) encoded as 'one_hot', 'multi_hot' (the default) or 'count'."""
+
+    def __init__(self, num_tokens: int | None = None, output_mode: str = "multi_hot", sparse: bool = False,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(num_tokens, bool) or not isinstance(num_tokens, int) or num_tokens < 1:
+            raise ValueError(f"num_tokens must be a positive integer. Received: num_tokens={num_tokens!r}")
+        if output_mode == "int" or sparse:
+            raise ValueError("CategoryEncoding's output_mode is 'one_hot', 'multi_hot' or 'count', dense.")
+        self.num_tokens, self.output_mode = num_tokens, _check_output_mode(output_mode)
+
+    def call(self, inputs):
+        values = np.asarray(inputs)
+        indices = values.astype(np.int64)
+        if values.size and (not np.array_equal(indices, values) or indices.min() < 0
+                            or indices.max() >= self.num_tokens):
+            raise ValueError(f"CategoryEncoding takes whole numbers in [0, {self.num_tokens}); received values "
+                             f"from {values.min()} to {values.max()}.")
+        return _encode(indices, self.output_mode, self.num_tokens)
+
+    def get_config(self):
+        return {**super().get_config(), "num_tokens": self.num_tokens, "output_mode": self.output_mode,
+                "sparse": False}
+
+
+class _Lookup(_Raw):
+    """A vocabulary of tokens to indices: the mask token (if any) at 0, then ``num_oov_indices`` (0 or 1) for
+    tokens not in the vocabulary, then the vocabulary, given or learned by ``adapt`` (most frequent first,
+    ties in descending order of the token, as Keras orders them)."""
+
+    def __init__(self, max_tokens: int | None, num_oov_indices: int, mask_token, oov_token, vocabulary,
+                 invert: bool, output_mode: str, **kwargs):
+        super().__init__(**kwargs)
+        if num_oov_indices not in (0, 1):
+            raise ValueError("num_oov_indices must be 0 or 1 in deepfin (Keras hashes unknown tokens over more).")
+        if invert and output_mode != "int":
+            raise ValueError("invert=True needs output_mode='int'.")
+        self.max_tokens, self.num_oov_indices = max_tokens, num_oov_indices
+        self.mask_token, self.oov_token, self.invert = mask_token, oov_token, bool(invert)
+        self.output_mode = _check_output_mode(output_mode)
+        self.vocabulary = None if vocabulary is None else list(vocabulary)
+
+    def adapt(self, data, steps: int | None = None) -> None:
+        """Learn the vocabulary from ``data`` (an array or batches): its tokens, most frequent first."""
+        batches = [np.asarray(data)] if isinstance(data, np.ndarray) or not _iterable(data) else \
+            [np.asarray(b) for i, b in enumerate(data) if steps is None or i < steps]
+        tokens, counts = np.unique(np.concatenate([b.reshape(-1) for b in batches]), return_counts=True)
+        ordered = sorted(zip(counts.tolist(), tokens.tolist()), reverse=True)
+        vocabulary = [token for _, token in ordered if token != self.mask_token]
+        if self.max_tokens is not None:
+            vocabulary = vocabulary[:self.max_tokens - self.num_oov_indices - (self.mask_token is not None)]
+        self.vocabulary = vocabulary
+
+    def get_vocabulary(self, include_special_tokens: bool = True) -> list:
+        """The tokens by index: the mask and OOV tokens first (with ``include_special_tokens``)."""
+        if self.vocabulary is None:
+            raise ValueError(f"{type(self).__name__} has no vocabulary: give one, or call adapt(data).")
+        special = ([] if self.mask_token is None else [self.mask_token]) + [self.oov_token] * self.num_oov_indices
+        return special + self.vocabulary if include_special_tokens else list(self.vocabulary)
+
+    def vocabulary_size(self) -> int:
+        return len(self.get_vocabulary())
+
+    def call(self, inputs):
+        tokens = self.get_vocabulary()
+        if self.invert:
+            indices = np.asarray(inputs).astype(np.int64)
+            if indices.size and (indices.min() < 0 or indices.max() >= len(tokens)):
+                raise ValueError(f"{type(self).__name__}(invert=True) takes indices in [0, {len(tokens)}).")
+            return np.asarray(tokens, dtype=object if self._strings else np.int64)[indices]
+        first = len(tokens) - len(self.vocabulary)
+        table = {token: first + i for i, token in enumerate(self.vocabulary)}
+        if self.mask_token is not None:
+            table[self.mask_token] = 0
+        values = np.asarray(inputs)
+        unknown = -1 if self.num_oov_indices == 0 else first - 1
+        indices = np.array([table.get(self._key(v), unknown) for v in values.reshape(-1)],
+                           dtype=np.int64).reshape(values.shape)
+        if (indices < 0).any():
+            raise ValueError(f"{type(self).__name__} met tokens outside its vocabulary and has no OOV index "
+                             "(num_oov_indices=0).")
+        return _encode(indices, self.output_mode, len(tokens))
+
+    def get_config(self):
+        return {**super().get_config(), "max_tokens": self.max_tokens, "num_oov_indices": self.num_oov_indices,
+                "mask_token": self.mask_token, "oov_token": self.oov_token, "vocabulary": self.vocabulary,
+                "invert": self.invert, "output_mode": self.output_mode}
+
+
+class IntegerLookup(_Lookup):
+    """Integer identifiers (PERMNOs, sector codes) to contiguous indices, Keras 3's defaults: OOV token -1 at
+    index 0, no mask token."""
+
+    _strings = False
+
+    def __init__(self, max_tokens: int | None = None, num_oov_indices: int = 1, mask_token=None, oov_token=-1,
+                 vocabulary=None, vocabulary_dtype="int64", idf_weights=None, invert: bool = False,
+                 output_mode: str = "int", sparse: bool = False, pad_to_max_tokens: bool = False, **kwargs):
+        if idf_weights is not None or sparse or pad_to_max_tokens:
+            raise ValueError("IntegerLookup does not support idf_weights, sparse or pad_to_max_tokens in deepfin.")
+        super().__init__(max_tokens, num_oov_indices, mask_token, oov_token,
+                         None if vocabulary is None else [int(v) for v in vocabulary], invert, output_mode, **kwargs)
+
+    @staticmethod
+    def _key(value):
+        return int(value)
+
+
+class StringLookup(_Lookup):
+    """Strings (tickers, sector names) to contiguous indices, Keras 3's defaults: OOV token '[UNK]' at index
+    0, no mask token. Called on arrays of strings (outside a model's float inputs)."""
+
+    _strings = True
+
+    def __init__(self, max_tokens: int | None = None, num_oov_indices: int = 1, mask_token=None,
+                 oov_token: str = "[UNK]", vocabulary=None, idf_weights=None, invert: bool = False,
+                 output_mode: str = "int", pad_to_max_tokens: bool = False, sparse: bool = False,
+                 encoding: str = "utf-8", **kwargs):
+        if idf_weights is not None or sparse or pad_to_max_tokens:
+            raise ValueError("StringLookup does not support idf_weights, sparse or pad_to_max_tokens in deepfin.")
+        super().__init__(max_tokens, num_oov_indices, mask_token, oov_token,
+                         None if vocabulary is None else [str(v) for v in vocabulary], invert, output_mode, **kwargs)
+
+    @staticmethod
+    def _key(value):
+        return value.decode() if isinstance(value, bytes) else str(value)
