@@ -16,20 +16,35 @@ from deepfin import activations
 from deepfin.cli import main
 from deepfin.layers import (
     ELU,
+    GRU,
+    LSTM,
     Activation,
     Add,
+    AlphaDropout,
+    AveragePooling1D,
     BatchNormalization,
     Concatenate,
+    Conv1D,
     Dense,
     Dropout,
+    Embedding,
     Flatten,
+    GaussianNoise,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
     Input,
     Layer,
+    LayerNormalization,
     LeakyReLU,
     Maxout,
     MaxoutDense,
+    MaxPooling1D,
     Multiply,
+    Permute,
     ReLU,
+    Rescaling,
+    Reshape,
+    SimpleRNN,
     Softmax,
     Subtract,
 )
@@ -288,3 +303,40 @@ def test_export_without_onnx_says_how_to_install_it(finished_run, tmp_path, monk
     assert "pip install deepfin[onnx]" in capsys.readouterr().err
     assert not (tmp_path / "m.onnx").exists()
 
+
+
+SEQUENCE_MODELS = {
+    "lstm": lambda: [LSTM(5), Dense(1)],
+    "lstm_sequences": lambda: [LSTM(4, return_sequences=True), GRU(3)],
+    "gru": lambda: [GRU(5, bias_initializer="random_normal"), Dense(2)],
+    "gru_no_bias": lambda: [GRU(4, use_bias=False)],
+    "simple_rnn": lambda: [SimpleRNN(6, return_sequences=True), Flatten()],
+    "conv_causal": lambda: [Conv1D(4, 3, padding="causal", dilation_rate=2, activation="relu"),
+                            MaxPooling1D(2), GlobalAveragePooling1D()],
+    "conv_valid_strided": lambda: [Conv1D(3, 2, strides=2), AveragePooling1D(3, strides=1), GlobalMaxPooling1D()],
+    "conv_same": lambda: [Conv1D(2, 4, padding="same"), LayerNormalization(), Flatten()],
+    "shapes": lambda: [Permute((2, 1)), Reshape((-1,)), Rescaling(0.5, offset=1.0), GaussianNoise(0.1),
+                       AlphaDropout(0.1), Dense(2)],
+}
+
+
+@pytest.mark.parametrize("name", list(SEQUENCE_MODELS))
+def test_sequence_layers_round_trip(name, tmp_path):
+    model = Sequential([Input((8, 3)), *SEQUENCE_MODELS[name]()])
+    assert_round_trip(model, tmp_path, [(8, 3)], atol=1e-5)
+
+
+def test_an_embedding_model_round_trips(tmp_path):
+    ids = Input((2,))
+    model = Model(ids, Dense(1)(Flatten()(Embedding(10, 3)(ids))))
+    path = tmp_path / "embedding.onnx"
+    model.export(path, format="onnx")
+    x = np.array([[1, 9], [0, 4], [3, 3]], dtype=np.float32)
+    np.testing.assert_allclose(run_onnx(path, {model.inputs[0].name: x})[0], model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_recurrent_export_refuses_what_onnx_cannot_say(tmp_path):
+    for layer in (LSTM(3, go_backwards=True), GRU(3, reset_after=False), LSTM(3, activation="relu")):
+        model = Sequential([Input((4, 2)), layer])
+        with pytest.raises(ValueError, match="ONNX export takes"):
+            model.export(tmp_path / "refused.onnx", format="onnx")

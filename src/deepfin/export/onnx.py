@@ -24,17 +24,33 @@ from deepfin._text import unique_name
 from deepfin.engine.graph import topological_order
 from deepfin.layers import (
     ELU,
+    GRU,
+    LSTM,
     Activation,
     Add,
+    AlphaDropout,
+    AveragePooling1D,
     BatchNormalization,
     Concatenate,
+    Conv1D,
     Dense,
     Dropout,
+    Embedding,
     Flatten,
+    GaussianDropout,
+    GaussianNoise,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    LayerNormalization,
     LeakyReLU,
     Maxout,
+    MaxPooling1D,
     Multiply,
+    Permute,
     ReLU,
+    Rescaling,
+    Reshape,
+    SimpleRNN,
     Softmax,
     Subtract,
 )
@@ -85,7 +101,7 @@ def to_onnx(model, opset_version: int | None = None):
     """The ``onnx.ModelProto`` of ``model``'s inference graph (see the module's docstring)."""
     opset = check_opset(opset_version)
     inputs, outputs = symbolic_graph(model)
-    graph = GraphBuilder(export_dtype(model, inputs))
+    graph = GraphBuilder(export_dtype(model, inputs), opset)
     names = [graph.add_input(kt.name, kt.shape) for kt in inputs]
     for name, kt, value in zip(output_names(model, outputs), outputs, emit(graph, model, names)):
         graph.add_output(name, kt.shape, value)
@@ -142,8 +158,8 @@ def output_names(model, outputs) -> list[str]:
 class GraphBuilder:
     """The nodes, weights, inputs and outputs of one ONNX graph in one float type, every tensor name unique."""
 
-    def __init__(self, dtype):
-        self.onnx = require_onnx()
+    def __init__(self, dtype, opset: int = DEFAULT_OPSET):
+        self.onnx, self.opset = require_onnx(), opset
         self.dtype = np.dtype(dtype)
         self.elem_type = self.onnx.helper.np_dtype_to_tensor_dtype(self.dtype)
         self.nodes, self.initializers, self.inputs, self.outputs = [], [], [], []
@@ -163,6 +179,21 @@ class GraphBuilder:
             self.initializers.append(self.onnx.numpy_helper.from_array(array, stored))
             self._constants[name] = stored
         return self._constants[name]
+
+    def integers(self, name: str, value) -> str:
+        """An int64 initializer (axes, shapes, indices) holding ``value``."""
+        key = f"int64:{name}:{np.asarray(value).tolist()}"
+        if key not in self._constants:
+            stored = self.fresh(name)
+            self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(value, dtype=np.int64), stored))
+            self._constants[key] = stored
+        return self._constants[key]
+
+    def reduce(self, op: str, x: str, axes: list[int], name: str, keepdims: int = 1) -> str:
+        """A ``Reduce*`` node over ``axes``: an attribute up to opset 17, an input from 18."""
+        if self.opset >= 18:
+            return self.node(op, [x, self.integers(f"{name}/axes", axes)], name, keepdims=keepdims)
+        return self.node(op, [x], name, axes=axes, keepdims=keepdims)
 
     def node(self, op: str, inputs: list[str], name: str, **attributes) -> str:
         """Add an ``op`` node; the name of its one output (also the node's name)."""
@@ -284,6 +315,114 @@ def _chain(op: str):
     return convert
 
 
+def _time_major(graph, x: str, name: str) -> str:
+    return graph.node("Transpose", [x], f"{name}/TimeMajor", perm=[1, 0, 2])
+
+
+_ONNX_GATES = {"LSTM": ([0, 3, 1, 2], 4), "GRU": ([0, 1, 2], 3), "SimpleRNN": ([0], 1)}  # Keras's gates, in ONNX's
+
+
+def _recurrent(graph, layer, xs, name):
+    """ONNX's LSTM, GRU (``linear_before_reset`` for Keras's ``reset_after``) or RNN op, from Keras's weights:
+    kernels transposed, LSTM gates reordered from Keras's [i, f, c, o] to ONNX's [i, o, f, c]."""
+    kind = type(layer).__name__
+    if layer.return_state or layer.go_backwards:
+        raise ValueError(f"Layer '{layer.name}': ONNX export takes recurrent layers without return_state or "
+                         "go_backwards.")
+    if activations.builtin_name(layer.activation) != "tanh" or (
+            kind != "SimpleRNN" and activations.builtin_name(layer.recurrent_activation) != "sigmoid"):
+        raise ValueError(f"Layer '{layer.name}': ONNX export takes the default activations (tanh, sigmoid gates).")
+    order, gates = _ONNX_GATES[kind]
+    units = layer.units
+
+    def reorder(matrix):  # (rows, gates x units) to ONNX's (1, gates x units, rows)
+        blocks = [matrix[..., g * units:(g + 1) * units] for g in order]
+        return np.concatenate(blocks, axis=-1).T[None]
+
+    kernel, recurrent = layer.kernel.numpy(), layer.recurrent_kernel.numpy()
+    width = gates * units
+    if layer.bias is None:
+        bias = np.zeros(2 * width)
+    elif layer.bias.ndim == 2:  # GRU with reset_after: input bias, recurrent bias
+        input_bias, recurrent_bias = layer.bias.numpy()
+        bias = np.concatenate([reorder(input_bias[None])[0, :, 0], reorder(recurrent_bias[None])[0, :, 0]])
+    else:
+        bias = np.concatenate([reorder(layer.bias.numpy()[None])[0, :, 0], np.zeros(width)])
+    op = {"LSTM": "LSTM", "GRU": "GRU", "SimpleRNN": "RNN"}[kind]
+    attributes = {"hidden_size": units}
+    if kind == "GRU":
+        if not layer.reset_after:
+            raise ValueError(f"Layer '{layer.name}': ONNX export takes GRU(reset_after=True).")
+        attributes["linear_before_reset"] = 1
+    if kind == "SimpleRNN":
+        attributes["activations"] = ["Tanh"]
+    inputs = [_time_major(graph, xs[0], name), graph.constant(f"{name}/W", reorder(kernel)),
+              graph.constant(f"{name}/R", reorder(recurrent)), graph.constant(f"{name}/B", bias[None])]
+    sequence = graph.node(op, inputs, f"{name}/{op}", **attributes)  # (steps, 1, batch, units)
+    sequence = graph.node("Squeeze", [sequence, graph.integers(f"{name}/axis1", [1])], f"{name}/Squeeze")
+    if layer.return_sequences:
+        return _time_major(graph, sequence, f"{name}/BatchMajor")
+    last = graph.node("Gather", [sequence, graph.integers(f"{name}/last", -1)], f"{name}/Last", axis=0)
+    return last
+
+
+def _conv1d(graph, layer, xs, name):
+    """ONNX's Conv on (batch, channels, steps): Keras's (taps, in, filters) kernel as (filters, in, taps)."""
+    if layer.padding == "same" and layer.strides > 1:
+        raise ValueError(f"Layer '{layer.name}': ONNX export takes padding='same' with strides 1.")
+    span = layer.dilation_rate * (layer.kernel_size - 1)
+    before, after = {"valid": (0, 0), "causal": (span, 0), "same": (span // 2, span - span // 2)}[layer.padding]
+    x = graph.node("Transpose", [xs[0]], f"{name}/ChannelsFirst", perm=[0, 2, 1])
+    inputs = [x, graph.constant(f"{name}/kernel", layer.kernel.numpy().transpose(2, 1, 0))]
+    if layer.bias is not None:
+        inputs.append(graph.constant(f"{name}/bias", layer.bias.numpy()))
+    out = graph.node("Conv", inputs, f"{name}/Conv", strides=[layer.strides], dilations=[layer.dilation_rate],
+                     pads=[before, after], kernel_shape=[layer.kernel_size])
+    out = graph.node("Transpose", [out], f"{name}/ChannelsLast", perm=[0, 2, 1])
+    return activation(graph, layer.activation, out, name, layer.name)
+
+
+def _pooling(op: str):
+    def convert(graph, layer, xs, name):
+        if layer.padding != "valid":
+            raise ValueError(f"Layer '{layer.name}': ONNX export takes 1-D pooling with padding='valid'.")
+        x = graph.node("Transpose", [xs[0]], f"{name}/ChannelsFirst", perm=[0, 2, 1])
+        out = graph.node(op, [x], f"{name}/{op}", kernel_shape=[layer.pool_size], strides=[layer.strides])
+        return graph.node("Transpose", [out], f"{name}/ChannelsLast", perm=[0, 2, 1])
+    return convert
+
+
+def _global_pooling(op: str):
+    def convert(graph, layer, xs, name):
+        return graph.reduce(op, xs[0], [1], f"{name}/{op}", keepdims=int(layer.keepdims))
+    return convert
+
+
+def _embedding(graph, layer, xs, name):
+    ids = graph.node("Cast", [xs[0]], f"{name}/Identifiers", to=graph.onnx.TensorProto.INT64)
+    return graph.node("Gather", [graph.constant(f"{name}/embeddings", layer.embeddings.numpy()), ids],
+                      f"{name}/Gather", axis=0)
+
+
+def _layer_normalization(graph, layer, xs, name):
+    """``(x - mean) / sqrt(variance + epsilon) * gamma + beta`` over the layer's axes, as ``call`` computes it."""
+    axes = list(layer.normalized_axes)
+    mean = graph.reduce("ReduceMean", xs[0], axes, f"{name}/Mean")
+    centred = graph.node("Sub", [xs[0], mean], f"{name}/Centred")
+    variance = graph.reduce("ReduceMean", graph.node("Mul", [centred, centred], f"{name}/Square"), axes,
+                            f"{name}/Variance")
+    deviation = graph.node("Sqrt", [graph.node("Add", [variance, graph.constant(f"{name}/epsilon", layer.epsilon)],
+                                               f"{name}/PlusEpsilon")], f"{name}/Deviation")
+    out = graph.node("Div", [xs[0] if layer.rms_scaling else centred, deviation], f"{name}/Normalized")
+    if layer.gamma is not None:
+        gamma = layer.gamma.numpy().reshape(layer.parameter_shape)
+        out = graph.node("Mul", [out, graph.constant(f"{name}/gamma", gamma)], f"{name}/Scale")
+    if layer.beta is not None:
+        beta = layer.beta.numpy().reshape(layer.parameter_shape)
+        out = graph.node("Add", [out, graph.constant(f"{name}/beta", beta)], f"{name}/Shift")
+    return out
+
+
 CONVERTERS = {
     Dense: _dense,
     Maxout: _maxout,
@@ -300,6 +439,25 @@ CONVERTERS = {
     Subtract: _chain("Sub"),
     Multiply: _chain("Mul"),
     Concatenate: lambda graph, layer, xs, name: graph.node("Concat", xs, f"{name}/Concat", axis=layer.axis),
+    LSTM: _recurrent,
+    GRU: _recurrent,
+    SimpleRNN: _recurrent,
+    Conv1D: _conv1d,
+    MaxPooling1D: _pooling("MaxPool"),
+    AveragePooling1D: _pooling("AveragePool"),
+    GlobalAveragePooling1D: _global_pooling("ReduceMean"),
+    GlobalMaxPooling1D: _global_pooling("ReduceMax"),
+    Embedding: _embedding,
+    LayerNormalization: _layer_normalization,
+    Reshape: lambda graph, layer, xs, name: graph.node(
+        "Reshape", [xs[0], graph.integers(f"{name}/shape", [0, *layer.target_shape])], f"{name}/Reshape"),
+    Permute: lambda graph, layer, xs, name: graph.node("Transpose", xs, f"{name}/Transpose", perm=[0, *layer.dims]),
+    Rescaling: lambda graph, layer, xs, name: graph.node(
+        "Add", [graph.node("Mul", [xs[0], graph.constant(f"{name}/scale", layer.scale)], f"{name}/Scale"),
+                graph.constant(f"{name}/offset", layer.offset)], f"{name}/Offset"),
+    GaussianNoise: lambda graph, layer, xs, name: graph.node("Identity", xs, f"{name}/Identity"),
+    GaussianDropout: lambda graph, layer, xs, name: graph.node("Identity", xs, f"{name}/Identity"),
+    AlphaDropout: lambda graph, layer, xs, name: graph.node("Identity", xs, f"{name}/Identity"),
 }
 
 

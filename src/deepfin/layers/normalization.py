@@ -138,6 +138,16 @@ class LayerNormalization(Layer):
         if self.center and not self.rms_scaling:
             self.beta = self.add_weight(shape, self.beta_initializer, regularizer=self.beta_regularizer, name="beta")
 
+    @property
+    def normalized_axes(self) -> tuple[int, ...]:
+        """The axes each sample is normalized over (non-negative, batch axis 0), once built."""
+        return tuple(self._axes)
+
+    @property
+    def parameter_shape(self) -> tuple[int, ...]:
+        """``gamma`` and ``beta`` shaped to broadcast against a sample (the batch axis left out), once built."""
+        return self._broadcast
+
     def call(self, inputs):
         axes = tuple(self._axes)
         centred = inputs - inputs.mean(axis=axes, keepdims=True)
