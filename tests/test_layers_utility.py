@@ -145,8 +145,6 @@ def test_shape_layers_refuse_impossible_shapes():
         Embedding(3, 2)(np.array([[0, 3]]))
     with pytest.raises(ValueError, match="whole numbers"):
         Embedding(3, 2)(np.array([[0.5]]))
-    with pytest.raises(ValueError, match="mask"):
-        Embedding(3, 2, mask_zero=True)
     with pytest.raises(ValueError, match="scale"):
         Rescaling("x")
 

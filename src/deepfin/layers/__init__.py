@@ -11,7 +11,7 @@ from deepfin.layers.convolutional import (
     GlobalMaxPooling1D,
     MaxPooling1D,
 )
-from deepfin.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda
+from deepfin.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Masking
 from deepfin.layers.embedding import Embedding
 from deepfin.layers.maxout import Maxout, MaxoutDense
 from deepfin.layers.merging import Add, Concatenate, Multiply, Subtract, add, concatenate
@@ -34,10 +34,10 @@ __all__ = [
     "Activation", "Add", "AlphaDropout", "AveragePooling1D", "BatchNormalization", "Bidirectional", "CategoryEncoding",
     "Concatenate", "Conv1D", "Dense", "Discretization", "Dropout", "ELU", "Embedding", "Flatten", "GRU",
     "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Input", "InputLayer",
-    "IntegerLookup", "KerasTensor", "LSTM", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "MaxPooling1D",
-    "Maxout", "MaxoutDense", "MultiHeadAttention", "Multiply", "Normalization", "Permute", "ReLU", "RepeatVector",
-    "Rescaling", "Reshape", "SimpleRNN", "Softmax", "StringLookup", "Subtract", "TimeDistributed", "add",
-    "concatenate", "deserialize", "serialize",
+    "IntegerLookup", "KerasTensor", "LSTM", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "Masking",
+    "MaxPooling1D", "Maxout", "MaxoutDense", "MultiHeadAttention", "Multiply", "Normalization", "Permute", "ReLU",
+    "RepeatVector", "Rescaling", "Reshape", "SimpleRNN", "Softmax", "StringLookup", "Subtract", "TimeDistributed",
+    "add", "concatenate", "deserialize", "serialize",
 ]
 
 
@@ -46,8 +46,8 @@ _LAYER_CLASSES = (
     Activation, Add, AlphaDropout, AveragePooling1D, BatchNormalization, Bidirectional, CategoryEncoding, Concatenate,
     Conv1D, Dense, Discretization, Dropout, ELU, Embedding, Flatten, GRU, GaussianDropout, GaussianNoise,
     GlobalAveragePooling1D, GlobalMaxPooling1D, InputLayer, IntegerLookup, LSTM, LayerNormalization, LeakyReLU,
-    MaxPooling1D, Maxout, MultiHeadAttention, Multiply, Normalization, Permute, ReLU, RepeatVector, Rescaling, Reshape,
-    SimpleRNN, Softmax, StringLookup, Subtract, TimeDistributed,
+    Masking, MaxPooling1D, Maxout, MultiHeadAttention, Multiply, Normalization, Permute, ReLU, RepeatVector, Rescaling,
+    Reshape, SimpleRNN, Softmax, StringLookup, Subtract, TimeDistributed,
 )
 
 

@@ -21,6 +21,8 @@ class Layer:
     """
 
     _call_takes_training = True
+    _call_takes_mask = False
+    supports_masking = False  # Keras's flag: the layer passes its input's mask on (``compute_mask``)
     _call_losses: tuple | list = ()  # what add_loss recorded during the latest call
     _holds_layers = True
     _same_shape_out = False  # True for built-in layers whose output has their input's shape: no call to find it
@@ -85,7 +87,7 @@ class Layer:
     def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} must implement call().")
 
-    def __call__(self, inputs, training: bool | None = None):
+    def __call__(self, inputs, training: bool | None = None, mask=None):
         """Run the layer on a Tensor or array (a list of them for layers with several inputs).
 
         Called on symbolic inputs (``deepfin.Input`` and what layers made of it), it returns a
@@ -101,9 +103,16 @@ class Layer:
             self._maybe_build(_batch_shapes(x))
         if self._call_losses:
             self._call_losses = ()
+        kwargs = {"mask": mask} if mask is not None and self._call_takes_mask else {}
         if self._call_takes_training:
-            return self.call(x, training=training)
-        return self.call(x)
+            return self.call(x, training=training, **kwargs)
+        return self.call(x, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of this layer's output (which steps of a sequence are real, True): by default the input's
+        mask passed on where the layer ``supports_masking``, else none. ``Masking`` and ``Embedding(mask_zero=
+        True)`` make masks; recurrent layers read them (a masked step keeps the previous state)."""
+        return mask if self.supports_masking else None
 
     def _call_symbolic(self, inputs):
         shapes = _batch_shapes(inputs)
@@ -123,7 +132,8 @@ class Layer:
         super().__init_subclass__(**kwargs)
         if "build" in cls.__dict__:  # as in Keras 3, a layer whose build() ran is built: calling it builds no more
             cls.build = _marking_built(cls.__dict__["build"])
-        cls._call_takes_training = "training" in inspect.signature(cls.call).parameters
+        parameters = inspect.signature(cls.call).parameters
+        cls._call_takes_training, cls._call_takes_mask = "training" in parameters, "mask" in parameters
         # deepfin's own layers keep no layers inside them, so their weights need no search for nested ones
         # (which cost 30 us per train_on_batch); any other class, a subclass of Dense too, is searched, and so
         # are deepfin's wrappers of layers (``_wraps_layers``)

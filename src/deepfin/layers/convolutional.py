@@ -167,10 +167,16 @@ class _GlobalPooling1D(Layer):
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
-    """The mean over every step: (batch, channels), or (batch, 1, channels) with ``keepdims``."""
+    """The mean over every step (over the unmasked ones, given a mask, as Keras): (batch, channels), or
+    (batch, 1, channels) with ``keepdims``."""
 
-    def call(self, inputs):
-        return inputs.mean(axis=1, keepdims=self.keepdims)
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return inputs.mean(axis=1, keepdims=self.keepdims)
+        weights = np.asarray(mask.data if hasattr(mask, "data") else mask, dtype=inputs.dtype)[..., None]
+        total = (inputs * weights).sum(axis=1, keepdims=self.keepdims)
+        count = weights.sum(axis=1, keepdims=self.keepdims)
+        return total * (1.0 / np.maximum(count, 1.0))
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):

@@ -1,4 +1,4 @@
-"""Core layers: Input, InputLayer, Dense, Activation, Dropout, Flatten, Lambda."""
+"""Core layers: Input, InputLayer, Dense, Activation, Dropout, Flatten, Lambda, Masking."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None) 
 
 class Dense(Layer):
     """``activation(inputs @ kernel + bias)``, the densely connected layer."""
+
+    supports_masking = True
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -127,6 +129,7 @@ class Activation(Layer):
     """Applies an activation function by name or callable."""
 
     _same_shape_out = True
+    supports_masking = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -143,6 +146,7 @@ class Dropout(Layer):
     """Inverted dropout: in training, zero a fraction ``rate`` of units and scale the rest."""
 
     _same_shape_out = True
+    supports_masking = True
 
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -212,3 +216,26 @@ class Lambda(Layer):
     def get_config(self):
         raise ValueError(f"Lambda layer '{self.name}' cannot be saved: loading it would run code read from the "
                          "file. Write the function as a Layer subclass and load it with custom_objects.")
+
+
+class Masking(Layer):
+    """Marks the steps of (batch, steps, features) inputs whose every feature equals ``mask_value`` as padding:
+    they are zeroed, and the layers after it that read masks (recurrent ones, ``GlobalAveragePooling1D``) skip
+    them, as Keras's ``Masking`` does."""
+
+    _same_shape_out = True
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = float(mask_value)
+
+    def compute_mask(self, inputs, mask=None):
+        values = inputs.data if hasattr(inputs, "data") else np.asarray(inputs)
+        return np.any(values != self.mask_value, axis=-1)
+
+    def call(self, inputs):
+        keep = self.compute_mask(inputs)
+        return inputs * keep[..., None].astype(inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}

@@ -13,7 +13,8 @@ from deepfin.layers.base import Layer
 class Embedding(Layer):
     """Row ``i`` of ``embeddings`` (input_dim, output_dim) for each integer ``i`` of the inputs: inputs of any
     shape give that shape plus ``output_dim``. Inputs must be whole numbers in [0, input_dim); they may arrive
-    as floats (a model's inputs are cast to its dtype), exact up to 2**24 in float32."""
+    as floats (a model's inputs are cast to its dtype), exact up to 2**24 in float32. With ``mask_zero`` identifier 0
+is padding, and the layers after it (recurrent ones, ``GlobalAveragePooling1D``) skip its steps."""
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero: bool = False, weights=None,
@@ -24,14 +25,11 @@ class Embedding(Layer):
                 raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
         if embeddings_constraint is not None or lora_rank is not None:
             raise ValueError("Embedding does not support embeddings_constraint or lora_rank in deepfin.")
-        if mask_zero:
-            raise ValueError("Embedding(mask_zero=True) needs masks, which deepfin's layers do not carry yet; "
-                             "pad with an identifier of its own instead.")
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = initializers.get(
             initializers.RandomUniform() if embeddings_initializer == "uniform" else embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.mask_zero = False
+        self.mask_zero = bool(mask_zero)
         self.embeddings = None
         self._initial_weights = weights
 
@@ -53,6 +51,12 @@ class Embedding(Layer):
                              f"values from {index.min()} to {index.max()}.")
         return self.embeddings[index]
 
+    def compute_mask(self, inputs, mask=None):
+        """With ``mask_zero``, identifier 0 is padding: the mask is False there."""
+        if not self.mask_zero:
+            return None
+        return np.asarray(inputs.data if isinstance(inputs, Tensor) else inputs) != 0
+
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape), self.output_dim)
 
@@ -60,4 +64,4 @@ class Embedding(Layer):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
                 "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
-                "mask_zero": False}
+                "mask_zero": self.mask_zero}

@@ -13,6 +13,7 @@ from deepfin.layers.base import Layer
 
 class _Noise(Layer):
     _same_shape_out = True
+    supports_masking = True
 
     def __init__(self, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)

@@ -101,6 +101,7 @@ class LayerNormalization(Layer):
     Keras 3 computes it)."""
 
     _same_shape_out = True
+    supports_masking = True
 
     def __init__(self, axis=-1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
                  rms_scaling: bool = False, beta_initializer="zeros", gamma_initializer="ones",

@@ -151,7 +151,7 @@ class _Raw(Layer):
     """A preprocessing layer whose inputs are not the model's floats (strings, identifiers): called on arrays,
     it takes them as they are; its outputs are constants (nothing to differentiate)."""
 
-    def __call__(self, inputs, training=None):
+    def __call__(self, inputs, training=None, mask=None):
         if is_symbolic(inputs):
             return super().__call__(inputs, training=training)
         values = inputs.data if isinstance(inputs, Tensor) else np.asarray(inputs)

@@ -12,6 +12,9 @@ training, the whole sequence is one graph node whose loops through time run on t
 (``deepfin.engine.recurrent``); otherwise, or with the kernels off (``deepfin.backend.set_compiled(False)``),
 a graph of the engine's operations step by step, the reference the kernels are tested against.
 
+A mask (from ``Masking`` or ``Embedding(mask_zero=True)``, or ``mask=`` given) marks the real steps: a row keeps
+its states over a masked step, as in Keras; masked sequences run on the engine's step-by-step path.
+
 Dropout follows Keras: ``dropout`` draws one mask of the inputs' features per sequence, the same at every step;
 with ``recurrent_dropout`` (Keras's "implementation 1"), each gate gets its own masks of the inputs and of the
 previous hidden state.
@@ -114,23 +117,29 @@ class _Recurrent(Layer):
         """The generator the dropout masks are drawn from: the layer's own (with a ``seed``) or the library's."""
         return self._rng or backend.rng()
 
-    def __call__(self, inputs, initial_state=None, training: bool | None = None):
+    supports_masking = True
+
+    def __call__(self, inputs, initial_state=None, training: bool | None = None, mask=None):
         """Run the layer on ``inputs`` (batch, steps, features), from ``initial_state`` (a list of
         (batch, units) arrays or tensors: ``[h]``, for the LSTM ``[h, c]``; zeros when not given)."""
         if initial_state is None:
-            return super().__call__(inputs, training=training)
+            return super().__call__(inputs, training=training, mask=mask)
         if is_symbolic(inputs) or is_symbolic(initial_state):
             raise NotImplementedError(f"{type(self).__name__}: initial_state in a functional model is not supported "
                                       "yet; call the layer on arrays or tensors, or leave initial_state out.")
         self._initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
         try:
-            return super().__call__(inputs, training=training)
+            return super().__call__(inputs, training=training, mask=mask)
         finally:
             self._initial_state = None
 
     _initial_state = None
 
-    def call(self, inputs, training=None):
+    def compute_mask(self, inputs, mask=None):
+        """The input's mask for the whole sequence of outputs (``return_sequences``), else none."""
+        return mask if self.return_sequences else None
+
+    def call(self, inputs, training=None, mask=None):
         if inputs.ndim != 3 or inputs.shape[-1] != self.kernel.shape[0]:
             raise ValueError(f"Input of shape {inputs.shape} is incompatible with layer '{self.name}': expected "
                              f"(batch, steps, {self.kernel.shape[0]}).")
@@ -138,14 +147,21 @@ class _Recurrent(Layer):
             raise ValueError(f"Layer '{self.name}' received sequences of 0 steps.")
         states = self._initial_states(inputs.shape[0])
         x = inputs[:, ::-1] if self.go_backwards else inputs
+        steps = None
+        if mask is not None:
+            steps = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
+            if steps.shape != tuple(inputs.shape[:2]):
+                raise ValueError(f"Layer '{self.name}' received a mask of shape {steps.shape} for inputs of shape "
+                                 f"{inputs.shape}: expected (batch, steps).")
+            steps = steps[:, ::-1] if self.go_backwards else steps
         per_gate = bool(training) and self.recurrent_dropout > 0
         if bool(training) and self.dropout > 0 and not per_gate:
             x = x * self._mask((x.shape[0], 1, x.shape[2]), self.dropout)
-        if not per_gate and backend.compiled() and self._fusable():
+        if not per_gate and steps is None and backend.compiled() and self._fusable():
             sequence, final = self._fused(x, states)
-        else:
+        else:  # the reference, and the path of masked sequences
             masks = self._gate_masks(x.shape[0], x.shape[2]) if per_gate else None
-            sequence, final = self._stepwise(x, states, masks)
+            sequence, final = self._stepwise(x, states, masks, steps)
         output = sequence if self.return_sequences else final[0]
         return [output, *final] if self.return_state else output
 
@@ -193,12 +209,18 @@ class _Recurrent(Layer):
         hs = [(h * m) @ self._gate(self.recurrent_kernel, g) for g, m in enumerate(hidden)]
         return xs, hs
 
-    def _stepwise(self, x: Tensor, states: list, masks) -> tuple[Tensor, list]:
+    def _stepwise(self, x: Tensor, states: list, masks, steps: np.ndarray | None = None) -> tuple[Tensor, list]:
+        """The cell step by step; where ``steps`` (batch, steps) is False, a row keeps its states (Keras's
+        masking: the output of a masked step is the previous one)."""
         batch = x.shape[0]
         states = [Tensor(np.zeros((batch, self.units), self.dtype)) if s is None else s for s in states]
         outputs = []
         for t in range(x.shape[1]):
-            states = self._step(x[:, t], states, masks)
+            new = self._step(x[:, t], states, masks)
+            if steps is not None:
+                keep = steps[:, t:t + 1]
+                new = [ops.where(keep, a, b) for a, b in zip(new, states)]
+            states = new
             outputs.append(states[0])
         return ops.stack(outputs, axis=1), states
 

@@ -43,9 +43,14 @@ class Bidirectional(Layer):
             if not layer.built:
                 layer.build(input_shape)
 
-    def call(self, inputs, training=None):
-        forward = self.forward_layer(inputs, training=training)
-        backward = self.backward_layer(inputs, training=training)
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if self.return_sequences else None
+
+    def call(self, inputs, training=None, mask=None):
+        forward = self.forward_layer(inputs, training=training, mask=mask)
+        backward = self.backward_layer(inputs, training=training, mask=mask)
         states = []
         if self.return_state:
             forward, *forward_states = forward

@@ -88,10 +88,16 @@ class Functional(Model):
                 f"({[kt.name for kt in self.inputs]}); received {len(inputs)}."
             )
         values = {id(kt): x for kt, x in zip(self.inputs, inputs)}
+        masks = {}  # the masks of single-input layers' outputs, passed on as a Sequential passes them
         for kt in self._steps:
             args = kt.called_on
-            x = [values[id(a)] for a in args] if isinstance(args, list) else values[id(args)]
-            values[id(kt)] = kt.layer(x, training=training)
+            if isinstance(args, list):
+                values[id(kt)] = kt.layer([values[id(a)] for a in args], training=training)
+                continue
+            x, mask = values[id(args)], masks.get(id(args))
+            values[id(kt)] = kt.layer(x, training=training, mask=mask) if mask is not None else \
+                kt.layer(x, training=training)
+            masks[id(kt)] = kt.layer.compute_mask(x, mask)
         outputs = [values[id(kt)] for kt in self.outputs]
         if self._output_keys:
             return dict(zip(self._output_keys, outputs))

@@ -117,9 +117,11 @@ class Sequential(Model):
         return self.layers if type(self).call is Sequential.call else None
 
     def call(self, inputs, training=None):
-        x = inputs
+        x, mask = inputs, None
         for layer in self._layers:
-            x = layer(x, training=training)
+            out = layer(x, training=training, mask=mask) if mask is not None else layer(x, training=training)
+            mask = layer.compute_mask(x, mask)
+            x = out
         return x
 
     def get_config(self) -> dict:
