@@ -234,3 +234,29 @@ def test_time_distributed_equals_keras_and_a_bidirectional_model_saves(tmp_path,
     model.save(tmp_path / "bi.keras")
     loaded = deepfin.models.load_model(tmp_path / "bi.keras")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_an_encoder_decoder_passing_states_equals_keras_trains_and_saves(tmp_path, rng):
+    """Keras's seq2seq shape: the encoder's final states start the decoder (return_state and initial_state on
+    symbolic tensors)."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+
+    def build(lib, layers):
+        encoder_inputs, decoder_inputs = lib.Input((10, 2)), lib.Input((5, 1))
+        _, h, c = layers.LSTM(8, return_state=True)(encoder_inputs)
+        decoded = layers.LSTM(8, return_sequences=True)(decoder_inputs, initial_state=[h, c])
+        outputs = layers.TimeDistributed(layers.Dense(1))(decoded)
+        return lib.Model([encoder_inputs, decoder_inputs], outputs)
+
+    x = [rng.standard_normal((16, 10, 2)).astype(np.float32), rng.standard_normal((16, 5, 1)).astype(np.float32)]
+    theirs, ours = build(keras, keras.layers), build(deepfin, deepfin.layers)
+    assert ours.count_params() == theirs.count_params()
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    ours.compile(optimizer="adam", loss="mse")
+    history = ours.fit(x, x[1], epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    ours.save(tmp_path / "seq2seq.keras")
+    loaded = deepfin.models.load_model(tmp_path / "seq2seq.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), ours.predict(x, verbose=0), rtol=1e-6)

@@ -119,8 +119,12 @@ class Layer:
         self._maybe_build(shapes)
         self._check_input_shape(shapes)
         dtype = inputs[0].dtype if isinstance(inputs, (list, tuple)) else inputs.dtype
-        output = KerasTensor(self.compute_output_shape(shapes), dtype, self,
-                             list(inputs) if isinstance(inputs, (list, tuple)) else inputs)
+        called_on = list(inputs) if isinstance(inputs, (list, tuple)) else inputs
+        shape = self.compute_output_shape(shapes)
+        if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)):  # several outputs
+            output = [KerasTensor(s, dtype, self, called_on, index=i) for i, s in enumerate(shape)]
+        else:
+            output = KerasTensor(shape, dtype, self, called_on)
         if self.output is None:
             self.output = output
         return output

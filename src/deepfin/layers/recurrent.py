@@ -81,6 +81,8 @@ class _Recurrent(Layer):
 
     # ------------------------------------------------------------ building
     def build(self, input_shape):
+        if isinstance(input_shape, list):  # [inputs, *initial states], from a functional model
+            input_shape = input_shape[0]
         if len(input_shape) != 3 or input_shape[-1] is None:
             raise ValueError(f"{type(self).__name__} takes inputs of shape (batch, steps, features) with a known "
                              f"number of features. Received input_shape={shape_str(input_shape)}.")
@@ -100,11 +102,19 @@ class _Recurrent(Layer):
         return self.bias_initializer
 
     def _check_input_shape(self, input_shape):
+        if isinstance(input_shape, list):
+            for state in input_shape[1:]:
+                if tuple(state[1:]) != (self.units,):
+                    raise ValueError(f"Each initial state of layer '{self.name}' must have shape (batch, "
+                                     f"{self.units}). Received {tuple(state)}.")
+            input_shape = input_shape[0]
         if len(input_shape) != 3 or (input_shape[-1] is not None and input_shape[-1] != self.kernel.shape[0]):
             raise ValueError(f"Input of shape {shape_str(input_shape)} is incompatible with layer '{self.name}': "
                              f"expected (batch, steps, {self.kernel.shape[0]}).")
 
     def compute_output_shape(self, input_shape):
+        if isinstance(input_shape, list):
+            input_shape = input_shape[0]
         batch, steps = input_shape[0], input_shape[1]
         output = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
         if not self.return_state:
@@ -122,11 +132,13 @@ class _Recurrent(Layer):
     def __call__(self, inputs, initial_state=None, training: bool | None = None, mask=None):
         """Run the layer on ``inputs`` (batch, steps, features), from ``initial_state`` (a list of
         (batch, units) arrays or tensors: ``[h]``, for the LSTM ``[h, c]``; zeros when not given)."""
+        if isinstance(inputs, (list, tuple)):  # [inputs, *initial states]: how a functional model records the call
+            inputs, initial_state = inputs[0], list(inputs[1:]) or initial_state
         if initial_state is None:
             return super().__call__(inputs, training=training, mask=mask)
         if is_symbolic(inputs) or is_symbolic(initial_state):
-            raise NotImplementedError(f"{type(self).__name__}: initial_state in a functional model is not supported "
-                                      "yet; call the layer on arrays or tensors, or leave initial_state out.")
+            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+            return super().__call__([inputs, *states], training=training)
         self._initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
         try:
             return super().__call__(inputs, training=training, mask=mask)

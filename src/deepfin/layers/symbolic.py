@@ -10,13 +10,15 @@ class KerasTensor:
     """A symbolic value: its shape (batch axis first, ``None`` when free), dtype and origin.
 
     ``_layer`` is the layer that produced it and ``_inputs`` what that layer was called on (a
-    KerasTensor, a list of them, or ``None`` for a model input).
+    KerasTensor, a list of them, or ``None`` for a model input). The outputs of one call of a layer that
+    returns several (a recurrent layer's states) share ``_inputs`` and differ by ``index``.
     """
 
-    def __init__(self, shape: tuple, dtype: str, layer, inputs, name: str | None = None):
+    def __init__(self, shape: tuple, dtype: str, layer, inputs, name: str | None = None, index: int | None = None):
         self.shape, self.dtype = tuple(shape), dtype
         self._layer, self._inputs = layer, inputs
         self.name = name or layer.name
+        self.index = index  # which of the call's outputs, for a layer that returns several (else None)
 
     @property
     def ndim(self) -> int:

@@ -89,15 +89,22 @@ class Functional(Model):
             )
         values = {id(kt): x for kt, x in zip(self.inputs, inputs)}
         masks = {}  # the masks of single-input layers' outputs, passed on as a Sequential passes them
+        calls = {}  # each call of a layer with several outputs runs once
         for kt in self._steps:
             args = kt.called_on
-            if isinstance(args, list):
+            if kt.index is not None:
+                key = (id(kt.layer), id(args))
+                if key not in calls:
+                    x = [values[id(a)] for a in args] if isinstance(args, list) else values[id(args)]
+                    calls[key] = kt.layer(x, training=training)
+                values[id(kt)] = calls[key][kt.index]
+            elif isinstance(args, list):
                 values[id(kt)] = kt.layer([values[id(a)] for a in args], training=training)
-                continue
-            x, mask = values[id(args)], masks.get(id(args))
-            values[id(kt)] = kt.layer(x, training=training, mask=mask) if mask is not None else \
-                kt.layer(x, training=training)
-            masks[id(kt)] = kt.layer.compute_mask(x, mask)
+            else:
+                x, mask = values[id(args)], masks.get(id(args))
+                values[id(kt)] = kt.layer(x, training=training, mask=mask) if mask is not None else \
+                    kt.layer(x, training=training)
+                masks[id(kt)] = kt.layer.compute_mask(x, mask)
         outputs = [values[id(kt)] for kt in self.outputs]
         if self._output_keys:
             return dict(zip(self._output_keys, outputs))
@@ -115,6 +122,7 @@ class Functional(Model):
             nodes.append({
                 "layer": kt.layer.name,
                 "inputs": None if args is None else [ref(a) for a in args] if isinstance(args, list) else ref(args),
+                **({} if kt.index is None else {"index": kt.index}),
             })
         return {
             "name": self.name,
@@ -136,14 +144,18 @@ class Functional(Model):
         for spec in config["layers"]:
             layer = deserialize(spec, custom_objects)
             layers[layer.name] = layer
-        tensors = []
+        tensors, calls = [], {}
         for node in config["nodes"]:
             layer = layers[node["layer"]]
             if node["inputs"] is None:
                 tensors.append(layer.output)
-            else:
-                args = node["inputs"]
-                tensors.append(layer([tensors[i] for i in args] if isinstance(args, list) else tensors[args]))
+                continue
+            args = node["inputs"]
+            key = (node["layer"], str(args))
+            if "index" not in node or key not in calls:  # the outputs of one call come from one call
+                calls[key] = layer([tensors[i] for i in args] if isinstance(args, list) else tensors[args])
+            made = calls[key]
+            tensors.append(made[node["index"]] if "index" in node else made)
         inputs = [tensors[i] for i in config["inputs"]]
         outputs = [tensors[i] for i in config["outputs"]]
         if config.get("output_keys"):
