@@ -1,11 +1,13 @@
-"""Recurrent layers against PyTorch: one training epoch of Fischer and Krauss's network shape (a recurrent layer
+"""Sequence layers against PyTorch: one training epoch of Fischer and Krauss's network shape (a recurrent layer
 of ``--units`` on sequences of ``--steps`` standardised returns, one feature a step, then a two-unit softmax,
 categorical cross-entropy, RMSprop) on ``--rows`` synthetic sequences in batches of ``--batch``, for LSTM, GRU and
-SimpleRNN: deepfin (its loops through time on the compiled kernels) and ``torch.nn.LSTM`` / ``GRU`` / ``RNN``
-with the same weights, both on every core, round-robin, median of ``--rounds`` after a warm-up epoch each.
+SimpleRNN: deepfin (its loops through time on the compiled kernels) and ``torch.nn.LSTM`` / ``GRU`` / ``RNN``,
+both on every core, round-robin, median of ``--rounds`` after a warm-up epoch each. ``Conv1D`` is the same
+shape with a causal convolution of ``--units`` filters of 5 taps and a global average over the steps in place
+of the recurrent layer (``torch.nn.Conv1d`` with left padding).
 
     python benchmarks/recurrent.py [--rows 100000] [--steps 240] [--units 25] [--batch 512] [--rounds 3]
-                                   [--layers LSTM,GRU,SimpleRNN]
+                                   [--layers LSTM,GRU,SimpleRNN,Conv1D]
 
 Needs PyTorch (``pip install torch==2.13.0``, CPU). Prints seconds per epoch, the ratio to PyTorch and the peak
 resident memory of the process.
@@ -29,8 +31,9 @@ TORCH_MODULES = {"LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU, "SimpleRNN": torch.
 
 def deepfin_model(name: str, steps: int, units: int):
     deepfin.backend.set_seed(0)
-    model = deepfin.Sequential([deepfin.Input((steps, 1)), getattr(layers, name)(units),
-                                layers.Dense(2, activation="softmax")])
+    body = [layers.Conv1D(units, 5, padding="causal", activation="relu"), layers.GlobalAveragePooling1D()] \
+        if name == "Conv1D" else [getattr(layers, name)(units)]
+    model = deepfin.Sequential([deepfin.Input((steps, 1)), *body, layers.Dense(2, activation="softmax")])
     model.compile(optimizer=deepfin.optimizers.RMSprop(), loss="categorical_crossentropy")
     return model
 
@@ -38,11 +41,16 @@ def deepfin_model(name: str, steps: int, units: int):
 class TorchModel(torch.nn.Module):
     def __init__(self, name: str, units: int):
         super().__init__()
-        self.recurrent = TORCH_MODULES[name](1, units, batch_first=True)
+        self.convolutional = name == "Conv1D"
+        self.body = torch.nn.Conv1d(1, units, 5) if self.convolutional else TORCH_MODULES[name](1, units,
+                                                                                                 batch_first=True)
         self.out = torch.nn.Linear(units, 2)
 
     def forward(self, x):
-        sequence, _ = self.recurrent(x)
+        if self.convolutional:  # causal: four zero steps before
+            features = torch.relu(self.body(torch.nn.functional.pad(x.transpose(1, 2), (4, 0))))
+            return self.out(features.mean(dim=2))
+        sequence, _ = self.body(x)
         return self.out(sequence[:, -1])
 
 
@@ -53,7 +61,7 @@ def torch_epoch(model, optimizer, x: torch.Tensor, labels: torch.Tensor, batch: 
         loss = torch.nn.functional.cross_entropy(model(x[start:start + batch]), labels[start:start + batch])
         loss.backward()
         optimizer.step()
-        total += float(loss) * len(x[start:start + batch])
+        total += float(loss.detach()) * len(x[start:start + batch])
     return total / len(x)
 
 
@@ -64,7 +72,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=25)
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--layers", default="LSTM,GRU,SimpleRNN")
+    parser.add_argument("--layers", default="LSTM,GRU,SimpleRNN,Conv1D")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.rows, args.steps, 1), dtype=np.float32)
