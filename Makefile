@@ -37,6 +37,7 @@ $(VENV)/.bench-installed: $(VENV)/.dev-installed
 bench: $(VENV)/.bench-installed   ## deepfin against the lean NumPy loop, PyTorch, scikit-learn, Keras and JAX
 	$(PY) benchmarks/peers.py
 	$(PY) benchmarks/overhead.py
+	$(PY) benchmarks/recurrent.py --rows 20000
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check src tests benchmarks examples
