@@ -99,5 +99,27 @@ def test_bad_arguments_are_refused():
     x = np.zeros((1, 3, 4), np.float32)
     with pytest.raises(ValueError, match="attention_mask must have shape"):
         layer(x, x, attention_mask=np.ones((1, 2, 3)))
-    with pytest.raises(ValueError, match="pass attention_mask instead"):
-        layer(x, x, query_mask=np.ones((1, 3)))
+
+
+def test_masks_from_an_embedding_reach_attention_as_in_keras(rng):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    ids = np.array([[3, 1, 4, 0, 0], [5, 9, 2, 6, 5], [0, 0, 7, 1, 2]])
+
+    def build(lib, layers):
+        inputs = lib.Input((5,))
+        embedded = layers.Embedding(10, 4, mask_zero=True)(inputs)
+        attended = layers.MultiHeadAttention(num_heads=2, key_dim=3)(embedded, embedded)
+        return lib.Model(inputs, layers.Dense(1)(layers.GlobalAveragePooling1D()(attended)))
+
+    theirs, ours = build(keras, keras.layers), build(deepfin, deepfin.layers)
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours.predict(ids, verbose=0), theirs.predict(ids, verbose=0), rtol=1e-5, atol=1e-6)
+    layer = MultiHeadAttention(2, 3)
+    query, value = rng.standard_normal((2, 4, 3)).astype(np.float32), rng.standard_normal((2, 6, 3)).astype(np.float32)
+    hidden = np.array([[True] * 4 + [False] * 2] * 2)
+    changed = value.copy()
+    changed[:, 4:] += 5.0  # the masked steps' keys and values cannot reach any output
+    np.testing.assert_allclose(layer(query, changed, value_mask=hidden).numpy(),
+                               layer(query, value, value_mask=hidden).numpy(), rtol=1e-6)
+    assert not np.allclose(layer(query, changed).numpy(), layer(query, value).numpy())

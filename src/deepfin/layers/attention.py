@@ -23,7 +23,9 @@ class MultiHeadAttention(Layer):
     Keras's masked softmax does) drop out at ``dropout`` in training, and the heads' weighted values are
     projected to ``output_shape`` (default: the query's features). ``attention_mask`` (batch, query steps,
     value steps) is 1 or True where a query may attend; ``use_causal_mask`` lets step t attend to steps up to
-    t. ``return_attention_scores=True`` also returns the scores (batch, heads, query steps, value steps)."""
+    t. ``return_attention_scores=True`` also returns the scores (batch, heads, query steps, value steps).
+    ``query_mask``, ``value_mask`` and ``key_mask`` (batch, steps), or the masks a functional model passes on
+    from ``Embedding(mask_zero=True)`` or ``Masking``, keep queries from attending to padding, as in Keras."""
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
                  use_bias: bool = True, output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
@@ -81,21 +83,23 @@ class MultiHeadAttention(Layer):
                                            name="attention_output_bias") if self.use_bias else None
 
     # ------------------------------------------------------------ calling
+    supports_masking = True
+
     def __call__(self, query, value=None, key=None, attention_mask=None, return_attention_scores: bool = False,
-                 training=None, use_causal_mask: bool = False, query_mask=None, value_mask=None, key_mask=None):
+                 training=None, use_causal_mask: bool = False, query_mask=None, value_mask=None, key_mask=None,
+                 mask=None):
         if value is None and isinstance(query, (list, tuple)) and len(query) in (2, 3):  # a functional model's replay
             query, value, key = (*query, None)[:3]
         if value is None:
             raise TypeError("MultiHeadAttention needs value (the query itself for self-attention).")
-        if any(m is not None for m in (query_mask, value_mask, key_mask)):
-            raise ValueError("query_mask, value_mask and key_mask need masks, which deepfin's layers do not carry "
-                             "yet; pass attention_mask instead.")
+        if mask is not None:  # the inputs' masks, as a functional model passes them: [query, value, key]
+            query_mask, value_mask, key_mask = (*mask, None, None)[:3]
         inputs = [query, value] if key is None else [query, value, key]
         if is_symbolic(inputs) and (attention_mask is not None or return_attention_scores):
             raise NotImplementedError("In a functional model MultiHeadAttention takes no attention_mask and does "
                                       "not return scores yet; use_causal_mask works.")
         self._options = {"attention_mask": attention_mask, "scores": return_attention_scores,
-                         "causal": use_causal_mask}
+                         "causal": use_causal_mask, "input_masks": (query_mask, value_mask, key_mask)}
         try:
             return super().__call__(inputs, training=training)
         finally:
@@ -140,10 +144,19 @@ class MultiHeadAttention(Layer):
                 raise ValueError(f"attention_mask must have shape (batch, {query_steps}, {value_steps}). Received "
                                  f"{mask.shape}.")
             mask = mask[:, None]
+        query_mask, value_mask, key_mask = self._options.get("input_masks", (None, None, None))
+        for given, axis in ((query_mask, -1), (value_mask, -2), (key_mask, -2)):  # Keras's automatic mask
+            if given is not None:
+                given = np.expand_dims(np.asarray(given.data if isinstance(given, Tensor) else given, bool), axis)
+                mask = given[:, None] if mask is None else mask & given[:, None]
         if self._options.get("causal"):
             causal = np.tril(np.ones((query_steps, value_steps), bool))[None, None]
             mask = causal if mask is None else mask & causal
         return mask
+
+    def compute_mask(self, inputs, mask=None):
+        """The query's mask (Keras's): each output step is the query step's."""
+        return mask[0] if isinstance(mask, (list, tuple)) else None
 
     def compute_output_shape(self, input_shape):
         query = input_shape[0] if isinstance(input_shape, list) else input_shape

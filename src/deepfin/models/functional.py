@@ -99,7 +99,12 @@ class Functional(Model):
                     calls[key] = kt.layer(x, training=training)
                 values[id(kt)] = calls[key][kt.index]
             elif isinstance(args, list):
-                values[id(kt)] = kt.layer([values[id(a)] for a in args], training=training)
+                xs, input_masks = [values[id(a)] for a in args], [masks.get(id(a)) for a in args]
+                if any(m is not None for m in input_masks):
+                    values[id(kt)] = kt.layer(xs, training=training, mask=input_masks)
+                    masks[id(kt)] = kt.layer.compute_mask(xs, input_masks)
+                else:
+                    values[id(kt)] = kt.layer(xs, training=training)
             else:
                 x, mask = values[id(args)], masks.get(id(args))
                 values[id(kt)] = kt.layer(x, training=training, mask=mask) if mask is not None else \
