@@ -56,6 +56,16 @@ def _states(initial, batch: int, units: int, dtype) -> Tensor:
     return Tensor(np.zeros((batch, units), dtype)) if initial is None else as_tensor(initial, dtype)
 
 
+def _prepared(x, kernel: Tensor, recurrent_kernel: Tensor, input_bias: np.ndarray | None, h0) -> tuple:
+    """What the GRU and the simple RNN start from: the inputs and the initial state as Tensors (zeros when no
+    state is given), the time-major inputs, the recurrent kernel (contiguous) and the projected inputs."""
+    x = as_tensor(x)
+    dtype = kernel.data.dtype
+    h0 = _states(h0, x.shape[0], recurrent_kernel.shape[0], dtype)
+    xt = _time_major(x.data.astype(dtype, copy=False))
+    return x, h0, xt, np.ascontiguousarray(recurrent_kernel.data), _projected(xt, kernel.data, input_bias)
+
+
 def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None, c0=None) -> Tensor:
     """The LSTM's hidden and carry states at every step, (batch, steps, 2 units): ``[..., :units]`` is ``h``."""
     x = as_tensor(x)
@@ -88,13 +98,8 @@ def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None
 def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None) -> Tensor:
     """The GRU's (``reset_after=True``) hidden states at every step, (batch, steps, units); ``bias`` is Keras's
     (2, 3 units): the input bias, then the recurrent one."""
-    x = as_tensor(x)
-    units = recurrent_kernel.shape[0]
-    dtype = kernel.data.dtype
-    h0 = _states(h0, x.shape[0], units, dtype)
-    xt = _time_major(x.data.astype(dtype, copy=False))
-    U = np.ascontiguousarray(recurrent_kernel.data)
-    xw = _projected(xt, kernel.data, None if bias is None else bias.data[0])
+    x, h0, xt, U, xw = _prepared(x, kernel, recurrent_kernel, None if bias is None else bias.data[0], h0)
+    units, dtype = U.shape[0], U.dtype
     recurrent_bias = np.zeros(3 * units, dtype) if bias is None else np.ascontiguousarray(bias.data[1])
     steps, batch = xt.shape[:2]
     H, gates = np.empty((steps, batch, units), dtype), np.empty((steps, batch, 4 * units), dtype)
@@ -119,13 +124,8 @@ def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None,
 
 def simple_rnn(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None) -> Tensor:
     """The simple RNN's (tanh) hidden states at every step, (batch, steps, units)."""
-    x = as_tensor(x)
-    units = recurrent_kernel.shape[0]
-    dtype = kernel.data.dtype
-    h0 = _states(h0, x.shape[0], units, dtype)
-    xt = _time_major(x.data.astype(dtype, copy=False))
-    U = np.ascontiguousarray(recurrent_kernel.data)
-    xw = _projected(xt, kernel.data, None if bias is None else bias.data)
+    x, h0, xt, U, xw = _prepared(x, kernel, recurrent_kernel, None if bias is None else bias.data, h0)
+    units, dtype = U.shape[0], U.dtype
     steps, batch = xt.shape[:2]
     H = np.empty((steps, batch, units), dtype)
     h_start = np.ascontiguousarray(h0.data, dtype)

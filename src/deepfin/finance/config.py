@@ -184,8 +184,7 @@ class RunConfig:
         if not isinstance(self.model, dict):
             raise ValueError(f"model must be a table of [model.NAME] settings. Received: model={self.model!r}")
         families.check_models(self.models, self.model)
-        sequence_models = [m for m in self.models if m in families.FAMILIES and families.FAMILIES[m].sequences
-                           and "estimator" not in self.model.get(m, {})]
+        sequence_models = [m for m in self.models if families.reads_sequences(m, self.model.get(m, {}))]
         if sequence_models and self.recipe != "daily":
             raise ValueError(f"{', '.join(sequence_models)} reads windows of daily returns: it needs "
                              f"recipe = \"daily\". Received: recipe={self.recipe!r}")

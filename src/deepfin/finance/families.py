@@ -229,6 +229,12 @@ def build(name: str, settings: dict | None, training: Training, quick: bool = Fa
     return family.build(family.settings(settings, quick), training)
 
 
+def reads_sequences(name: str, settings: dict) -> bool:
+    """Whether model ``name`` (with its ``[model.NAME]`` ``settings``) is a sequence family: its inputs are
+    windows of daily returns (``deepfin.finance.sequences``), not the row's features."""
+    return name in FAMILIES and FAMILIES[name].sequences and "estimator" not in settings
+
+
 def check_models(models: list[str], settings: dict) -> None:
     """Fail before training on an unknown model name, an ensemble without its members, or settings that the
     model does not take."""

@@ -78,7 +78,7 @@ def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised,
         probabilities[name] = probability_up(model, X_test)
         gini[name] = training_gini(model, X_train.iloc[sample], y_train.iloc[sample], sample)
         few = sample[:IMPORTANCE_ROWS]
-        if _reads_sequences(name, settings):  # it reads its own windows, not the row's features: no importance
+        if families.reads_sequences(name, settings):  # its own windows, not the row's features: no importance
             importance[name] = np.zeros(X_train.shape[1])
         else:
             importance[name] = permutation_importance(model, X_train.iloc[few], y_train.iloc[few],
@@ -164,15 +164,11 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
     return Study(plan, list(config.models), predictions, periods, books, weights, ensemble_weights, seconds)
 
 
-def _reads_sequences(name: str, settings: dict) -> bool:
-    """Whether model ``name`` is a sequence family (its inputs are windows of daily returns, not the row)."""
-    return name in families.FAMILIES and families.FAMILIES[name].sequences and "estimator" not in settings
-
-
 def _daily_returns(plan, specs: dict) -> DailyReturns | None:
     """The price panel's daily returns when a sequence family is among ``specs`` (``RunConfig`` has checked
     that the recipe is daily, so that every row's date is a trading day of the panel)."""
-    return DailyReturns(plan.panel.prices) if any(_reads_sequences(name, s) for name, s in specs.items()) else None
+    wanted = any(families.reads_sequences(name, settings) for name, settings in specs.items())
+    return DailyReturns(plan.panel.prices) if wanted else None
 
 
 def _journaled(plan, journal, keys: list, realised: np.ndarray) -> list[Period]:
@@ -297,7 +293,7 @@ def tables(study: Study) -> dict:
             figures["mean_weights"] = study.ensemble_weights[name].mean().to_dict()
         else:
             figures["training_gini"] = float(np.mean([p.gini[name] for p in study.periods]))
-            if not _reads_sequences(name, config.model.get(name, {})):
+            if not families.reads_sequences(name, config.model.get(name, {})):
                 figures["importance"] = importance(study, name)
             figures["seconds"] = study.seconds[name]
         out[name] = figures

@@ -37,11 +37,10 @@ def _lstm_gates(x_t, h, kernel, recurrent_kernel, bias, z, gates):
         sigmoid_vec(zb[3 * n:], g[3 * n:])
 
 
-def _bounds(rows: int, chunks: int, k: int) -> tuple[int, int]:
+@njit(**_JIT)
+def _bounds(rows, chunks, k):
+    """The rows ``lo:hi`` of block ``k`` of ``chunks``."""
     return rows * k // chunks, rows * (k + 1) // chunks
-
-
-_bounds = njit(**_JIT)(_bounds)
 
 
 @njit(**_JIT)

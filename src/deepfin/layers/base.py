@@ -23,6 +23,7 @@ class Layer:
     _call_takes_training = True
     _call_takes_mask = False
     supports_masking = False  # Keras's flag: the layer passes its input's mask on (``compute_mask``)
+    makes_masks = False  # whether compute_mask may give a mask where none came in (set for each class below)
     _call_losses: tuple | list = ()  # what add_loss recorded during the latest call
     _holds_layers = True
     _same_shape_out = False  # True for built-in layers whose output has their input's shape: no call to find it
@@ -103,15 +104,17 @@ class Layer:
             self._maybe_build(_batch_shapes(x))
         if self._call_losses:
             self._call_losses = ()
-        kwargs = {"mask": mask} if mask is not None and self._call_takes_mask else {}
+        if mask is not None and self._call_takes_mask:
+            return self.call(x, training=training, mask=mask) if self._call_takes_training else self.call(x, mask=mask)
         if self._call_takes_training:
-            return self.call(x, training=training, **kwargs)
-        return self.call(x, **kwargs)
+            return self.call(x, training=training)
+        return self.call(x)
 
     def compute_mask(self, inputs, mask=None):
         """The mask of this layer's output (which steps of a sequence are real, True): by default the input's
         mask passed on where the layer ``supports_masking``, else none. ``Masking`` and ``Embedding(mask_zero=
-        True)`` make masks; recurrent layers read them (a masked step keeps the previous state)."""
+        True)`` make masks; recurrent layers read them (a masked step keeps the previous state). A model asks
+        only where a mask came in or the layer ``makes_masks``."""
         return mask if self.supports_masking else None
 
     def _call_symbolic(self, inputs):
@@ -138,6 +141,8 @@ class Layer:
             cls.build = _marking_built(cls.__dict__["build"])
         parameters = inspect.signature(cls.call).parameters
         cls._call_takes_training, cls._call_takes_mask = "training" in parameters, "mask" in parameters
+        # the base compute_mask turns no mask into none: only a class of its own can start a mask (Masking, ...)
+        cls.makes_masks = cls.compute_mask is not Layer.compute_mask
         # deepfin's own layers keep no layers inside them, so their weights need no search for nested ones
         # (which cost 30 us per train_on_batch); any other class, a subclass of Dense too, is searched, and so
         # are deepfin's wrappers of layers (``_wraps_layers``)

@@ -107,9 +107,13 @@ class Functional(Model):
                     values[id(kt)] = kt.layer(xs, training=training)
             else:
                 x, mask = values[id(args)], masks.get(id(args))
-                values[id(kt)] = kt.layer(x, training=training, mask=mask) if mask is not None else \
-                    kt.layer(x, training=training)
-                masks[id(kt)] = kt.layer.compute_mask(x, mask)
+                if mask is None:
+                    values[id(kt)] = kt.layer(x, training=training)
+                    if kt.layer.makes_masks:
+                        masks[id(kt)] = kt.layer.compute_mask(x)
+                else:
+                    values[id(kt)] = kt.layer(x, training=training, mask=mask)
+                    masks[id(kt)] = kt.layer.compute_mask(x, mask)
         outputs = [values[id(kt)] for kt in self.outputs]
         if self._output_keys:
             return dict(zip(self._output_keys, outputs))

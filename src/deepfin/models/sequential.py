@@ -119,8 +119,12 @@ class Sequential(Model):
     def call(self, inputs, training=None):
         x, mask = inputs, None
         for layer in self._layers:
-            out = layer(x, training=training, mask=mask) if mask is not None else layer(x, training=training)
-            mask = layer.compute_mask(x, mask)
+            if mask is None:
+                out = layer(x, training=training)
+                mask = layer.compute_mask(x) if layer.makes_masks else None
+            else:
+                out = layer(x, training=training, mask=mask)
+                mask = layer.compute_mask(x, mask)
             x = out
         return x
 

@@ -242,6 +242,25 @@ class Trainer:
         network = cached[1]
         return network if isinstance(network, kernels.CompiledNetwork) else None
 
+    def _fit_batch(self, network, xs, ys, sample_weight, tally: _LossTally) -> list:
+        """One training step on one batch, on the engine (``network`` None) or on the compiled network, whose
+        weights go back to the model after it; its loss into ``tally``; the training-mode outputs."""
+        if network is None:
+            loss_value, parts, preds = self._train_step(xs, ys, sample_weight)
+            tally.add(loss_value, parts, len(xs[0]))
+            return preds
+        network.load()
+        preds = self._train_chunk(network, xs, ys, sample_weight, len(xs[0]), tally)
+        network.store()
+        return preds
+
+    def _test_batch(self, xs, ys, sample_weight, tally: _LossTally) -> None:
+        """Loss and metrics of one batch on the engine, in inference mode (inside ``no_grad``)."""
+        preds = self._call_arrays(xs, training=False)
+        loss, parts = self._batch_loss(xs, ys, preds, sample_weight, training=False)
+        tally.add(float(loss.data), [float(p.data) for p in parts], len(xs[0]))
+        self._update_metrics(ys, [p.data for p in preds], sample_weight)
+
     def _train_chunk(self, network, xs, ys, sample_weight, batch_size: int, tally: _LossTally) -> list:
         """Compiled training steps on the rows given (consecutive batches of ``batch_size``); their losses
         into ``tally``; the training-mode outputs when metrics need them."""
@@ -361,13 +380,8 @@ class Trainer:
                 wb = None if sample_weight is None else sample_weight[index]
                 if batch_hooks:
                     callback_list.call("on_train_batch_begin", step, {})
-                if network is None:
-                    loss_value, parts, preds = self._train_step(xb, yb, wb)
-                    tally.add(loss_value, parts, len(xb[0]))
-                elif batch_hooks:  # the weights go back to the model for the callbacks after every batch
-                    network.load()
-                    preds = self._train_chunk(network, xb, yb, wb, batch_size, tally)
-                    network.store()
+                if network is None or batch_hooks:  # the weights go back to the model after every batch
+                    preds = self._fit_batch(network, xb, yb, wb, tally)
                 else:
                     preds = self._train_chunk(network, xb, yb, wb, batch_size, tally)
                 cursor.step = step = min(step + per_call, steps)
@@ -420,13 +434,7 @@ class Trainer:
                     tally.reset()
                 callback_list.call("on_train_batch_begin", step, {})
                 network = None if callback_list.needs_gradients() else self._network(training=True)
-                if network is None:
-                    loss_value, parts, preds = self._train_step(xs, ys, weights)
-                    tally.add(loss_value, parts, len(xs[0]))
-                else:
-                    network.load()
-                    preds = self._train_chunk(network, xs, ys, weights, len(xs[0]), tally)
-                    network.store()
+                preds = self._fit_batch(network, xs, ys, weights, tally)
                 if self._metrics:
                     self._update_metrics(ys, preds, weights)
                 step += 1
@@ -470,10 +478,7 @@ class Trainer:
                 self._ensure_metrics(xs, ys)
                 tally = tally or _LossTally(len(ys))
                 callback_list.call("on_test_batch_begin", step, {})
-                preds = self._call_arrays(xs, training=False)
-                loss, parts = self._batch_loss(xs, ys, preds, weights, training=False)
-                tally.add(float(loss.data), [float(p.data) for p in parts], len(xs[0]))
-                self._update_metrics(ys, [p.data for p in preds], weights)
+                self._test_batch(xs, ys, weights, tally)
                 callback_list.call("on_test_batch_end", step, {})
         source.end_epoch()
         if tally is None:
@@ -522,10 +527,7 @@ class Trainer:
                 xb, yb = [a[index] for a in xs], [a[index] for a in ys]
                 wb = None if sample_weight is None else sample_weight[index]
                 callback_list.call("on_test_batch_begin", step, {})
-                preds = self._call_arrays(xb, training=False)
-                loss, parts = self._batch_loss(xb, yb, preds, wb, training=False)
-                tally.add(float(loss.data), [float(p.data) for p in parts], len(xb[0]))
-                self._update_metrics(yb, [p.data for p in preds], wb)
+                self._test_batch(xb, yb, wb, tally)
                 callback_list.call("on_test_batch_end", step, {})
         logs = self._logs(tally)
         callback_list.call("on_test_end", logs)
@@ -614,13 +616,7 @@ class Trainer:
             self._batch_tally = _LossTally(len(ys))
         self._start_training()
         network = self._network(training=True)
-        if network is None:
-            loss_value, parts, preds = self._train_step(xs, ys, sample_weight)
-            self._batch_tally.add(loss_value, parts, len(xs[0]))
-        else:
-            network.load()
-            preds = self._train_chunk(network, xs, ys, sample_weight, len(xs[0]), self._batch_tally)
-            network.store()
+        preds = self._fit_batch(network, xs, ys, sample_weight, self._batch_tally)
         if self._metrics:
             self._update_metrics(ys, preds, sample_weight)
         logs = self._logs(self._batch_tally)
