@@ -11,7 +11,11 @@ sqrt(2/fan_in), zero biases -- but scikit-learn, which draws its own):
   lean_numpy   a lean hand-fused NumPy loop (the yardstick of shared/bench/peers_bench.py, with Keras's optimizer
                formulas), weights and optimizer state kept across epochs
   deepfin      deepfin's Keras-style ``model.fit(x, y, batch_size, epochs=1, verbose=0)``, one call per epoch, on the
-               compiled kernels; deepfin_eager: the same with ``deepfin.backend.set_compiled(False)``
+               compiled kernels; deepfin_eager: the same with ``deepfin.backend.set_compiled(False)`` (the
+               eager engine, the reference: NumPy all through); deepfin_subclassed: the same layers in a
+               subclassed ``Model`` (its own ``call``), which the kernels do not cover: the eager engine runs it,
+               its optimizer updates in one compiled pass (``deepfin.optimizers.compiled``), as every model the
+               kernels do not cover does
   torch        PyTorch without a DataLoader (randperm + indexing), torch.optim's Adam/RMSprop
   sklearn_mlp  scikit-learn's MLPClassifier (Adam on both tasks), ``partial_fit``: one epoch per call
   keras_jax    Keras 3 on JAX, ``compile(steps_per_execution=100)`` (100 calls of its one-step jitted function per
@@ -216,12 +220,31 @@ def _loss_name(task) -> str:
     return "binary_crossentropy" if task["sizes"][-1] == 1 else "sparse_categorical_crossentropy"
 
 
-def deepfin_fit(task, x, y, init, seed, compiled: bool = True):
+def _subclassed(lib, task):
+    """The task's layers in a subclassed ``Model`` whose ``call`` runs them: a model the kernels do not cover."""
+    chain = _sequential(lib, task).layers
+
+    class Subclassed(lib.Model):
+        def __init__(self):
+            super().__init__()
+            self.chain = chain
+
+        def call(self, inputs, training=None):
+            for layer in self.chain:
+                inputs = layer(inputs, training=training)
+            return inputs
+
+    model = Subclassed()
+    model.build((None, task["sizes"][0]))
+    return model
+
+
+def deepfin_fit(task, x, y, init, seed, compiled: bool = True, make=_sequential):
     """deepfin's ``fit``: on the compiled kernels, or with ``compiled=False`` on the eager engine."""
     import deepfin
 
     deepfin.utils.set_random_seed(seed)
-    model = _sequential(deepfin, task)
+    model = make(deepfin, task)
     model.compile(optimizer=task["optimizer"], loss=_loss_name(task))
     model.set_weights(_flat(init))
 
@@ -237,6 +260,10 @@ def deepfin_fit(task, x, y, init, seed, compiled: bool = True):
 
 def deepfin_eager(task, x, y, init, seed):
     return deepfin_fit(task, x, y, init, seed, compiled=False)
+
+
+def deepfin_subclassed(task, x, y, init, seed):
+    return deepfin_fit(task, x, y, init, seed, make=_subclassed)
 
 
 def deepfin_stack(task, x, y, init, seed):
@@ -332,6 +359,7 @@ KERAS = "keras_jax" if KERAS_ON_JAX else "keras"
 # name: (make, the modules it needs, models it trains at once, checked: the same model from the shared start)
 PEERS = {"lean_numpy": (lean_numpy, (), 1, True), "deepfin": (deepfin_fit, ("deepfin",), 1, True),
          "deepfin_eager": (deepfin_eager, ("deepfin",), 1, True),
+         "deepfin_subclassed": (deepfin_subclassed, ("deepfin",), 1, True),
          "torch": (torch_lean, ("torch",), 1, True), "sklearn_mlp": (sklearn_mlp, ("sklearn",), 1, False),
          KERAS: (keras_fit, ("keras",), 1, True),
          "jax_jit": (make_jax_jit, ("jax", "optax"), 1, True), "jax_scan": (make_jax_scan, ("jax", "optax"), 1, True)}

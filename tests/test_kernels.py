@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from deepfin import backend, callbacks, layers, optimizers, regularizers
-from deepfin.models import Sequential
+from deepfin.models import Model, Sequential
 from deepfin.optimizers import schedules
 
 RNG = np.random.default_rng(7)
@@ -245,6 +245,49 @@ def test_other_models_run_on_the_eager_engine_and_say_why(make, reason):
     if "step" not in reason:  # the step activation has no gradient: the engine refuses to train it
         history = model.fit(X, Y_BINARY, epochs=1, verbose=0)
         assert np.isfinite(history.history["loss"][0])
+
+
+def _functional_chain():
+    inputs = layers.Input((6,))
+    hidden = layers.Dropout(0.3)(layers.Dense(5, activation="relu")(inputs))
+    return Model(inputs, layers.Dense(1, activation="sigmoid")(hidden))
+
+
+def test_a_functional_chain_trains_on_the_kernels_as_its_sequential_twin_does():
+    """``Model(inputs, outputs)`` over one chain of layers is compiled, with the weights and dropout draws of the
+    same layers in a ``Sequential``."""
+    trained = []
+    for make in (_functional_chain, lambda: Sequential([layers.Input((6,)), layers.Dense(5, activation="relu"),
+                                                        layers.Dropout(0.3), layers.Dense(1, activation="sigmoid")])):
+        backend.clear_session()
+        backend.set_seed(3)
+        model = make()
+        model.compile(optimizer=optimizers.Adam(0.01), loss="binary_crossentropy")
+        assert model.training_path == "compiled"
+        history = model.fit(X, Y_BINARY, batch_size=32, epochs=3, verbose=0)
+        trained.append((history.history["loss"], model.get_weights()))
+    (functional_loss, functional_weights), (sequential_loss, sequential_weights) = trained
+    np.testing.assert_array_equal(functional_loss, sequential_loss)
+    for a, b in zip(functional_weights, sequential_weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def _branching():
+    inputs = layers.Input((6,))
+    hidden = layers.Dense(5, activation="relu")(inputs)
+    return Model(inputs, layers.Dense(1, activation="sigmoid")(layers.Concatenate()([inputs, hidden])))
+
+
+def _shared_layer():
+    inputs, square = layers.Input((6,)), layers.Dense(6, activation="relu")
+    return Model(inputs, layers.Dense(1, activation="sigmoid")(square(square(inputs))))
+
+
+@pytest.mark.parametrize("make", [_branching, _shared_layer], ids=["branching", "shared_layer"])
+def test_functional_models_that_are_not_one_chain_run_eager(make):
+    model = make()
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    assert model.training_path == "eager: it is a Functional model whose layers are not one chain"
 
 
 def test_clipping_optimizers_run_eager():

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from deepfin import Variable, optimizers
+from deepfin import Variable, backend, optimizers
 
 STEPS = 200
 
@@ -94,8 +94,16 @@ CASES = {
 SHAPES = [(3, 4), (4,), (1,), (200, 200)]
 
 
+@pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
+def update_path(request):
+    """Each optimizer both ways: its compiled loop (``optimizers.compiled``) and its NumPy ``update_step``."""
+    backend.set_compiled(request.param)
+    yield request.param
+    backend.set_compiled(True)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_trajectory_matches_keras_formulas(name, rng):
+def test_trajectory_matches_keras_formulas(name, rng, update_path):
     cls, kwargs, reference = CASES[name]
     initial = [rng.standard_normal(s) for s in SHAPES]
     variables = [Variable(w.copy(), name=f"w{i}") for i, w in enumerate(initial)]
@@ -119,6 +127,40 @@ def test_float32_updates_stay_float32(cls, rng):
         opt.apply([np.ones((3, 3), np.float32)] * 2, variables)
     assert all(v.dtype == np.float32 for v in variables)
     assert all(s.dtype == np.float32 for slots in opt._slots for s in slots.values())
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_float32_compiled_update_rounds_as_numpy_does(name, rng):
+    """The compiled loop and the NumPy formulas agree on float32 variables to float32 rounding, step by step."""
+    cls, kwargs, _ = CASES[name]
+    initial = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
+    grads = [[(rng.standard_normal(s) * (1 + np.sin(t))).astype(np.float32) for s in SHAPES] for t in range(50)]
+    trained = []
+    for compiled in (True, False):
+        backend.set_compiled(compiled)
+        variables = [Variable(w.copy()) for w in initial]
+        optimizer = cls(**kwargs)
+        for step in grads:
+            optimizer.apply(step, variables)
+        trained.append([v.data for v in variables])
+    backend.set_compiled(True)
+    for compiled, numpy in zip(*trained):
+        assert compiled.dtype == np.float32
+        np.testing.assert_allclose(compiled, numpy, rtol=1e-5, atol=1e-6)
+
+
+def test_a_subclass_with_its_own_update_step_runs_it():
+    """A subclass that writes its own ``update_step`` has no compiled form: its formula runs, not Adam's loop."""
+    class SignAdam(optimizers.Adam):
+        def update_step(self, grad, var, lr, slots):
+            var -= lr * np.sign(grad)
+
+    assert optimizers.Adam().compiled_form() is not None and SignAdam().compiled_form() is None
+    variables = [Variable(np.zeros(3)), Variable(np.zeros(2)), Variable(np.zeros((200, 200)))]
+    SignAdam(learning_rate=0.5).apply([np.full(3, 2.0), np.full(2, -3.0), np.ones((200, 200))], variables)
+    np.testing.assert_array_equal(variables[0].data, -0.5)
+    np.testing.assert_array_equal(variables[1].data, 0.5)
+    np.testing.assert_array_equal(variables[2].data, -0.5)
 
 
 def test_packed_variables_follow_set_weights_and_rebinding():

@@ -17,7 +17,6 @@ fit takes the same masks on either path.
 from __future__ import annotations
 
 import contextlib
-import math
 
 import numpy as np
 
@@ -127,18 +126,11 @@ class CompiledNetwork:
     # ------------------------------------------------------------ training and inference
     def learning_rates(self, steps: int) -> np.ndarray:
         """The next ``steps`` steps' rates, in the model's dtype: the learning rate at each step count (a
-        schedule's value), for Adam its ``alpha = lr sqrt(1 - beta_2**t) / (1 - beta_1**t)``."""
+        schedule's value) as the optimizer's ``compiled_rate`` gives it (Adam: its ``alpha``)."""
         optimizer = self.optimizer
         first = optimizer.iterations
-        if optimizer.has_schedule:
-            rates = np.array([optimizer.learning_rate_at(first + s) for s in range(steps)])
-        else:
-            rates = np.full(steps, optimizer.learning_rate)
-        if self.setup.optimizer == mlp.ADAM:
-            b1, b2 = optimizer.beta_1, optimizer.beta_2
-            rates = np.array([lr * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
-                              for lr, t in zip(rates.tolist(), range(first + 1, first + steps + 1))])
-        return rates.astype(self.program.dtype)
+        rates = [optimizer.compiled_rate(optimizer.learning_rate_at(t), t + 1) for t in range(first, first + steps)]
+        return np.array(rates).astype(self.program.dtype)
 
     def train(self, x: np.ndarray, y: np.ndarray, sample_weight, batch_size: int,
               predictions: bool) -> tuple[np.ndarray, np.ndarray | None]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deepfin import activations, losses, optimizers, regularizers
+from deepfin import activations, losses, regularizers
 from deepfin.engine.variable import Variable
 from deepfin.kernels import mlp
 from deepfin.layers.core import Activation, Dense, Dropout, Flatten
@@ -229,8 +229,6 @@ _LOSSES = {losses.BinaryCrossentropy: (mlp.BINARY_CE, "sigmoid"),
            losses.CategoricalCrossentropy: (mlp.CATEGORICAL_CE, "softmax"),
            losses.SparseCategoricalCrossentropy: (mlp.SPARSE_CE, "softmax"),
            losses.MeanSquaredError: (mlp.MEAN_SQUARED, None)}
-_OPTIMIZERS = {optimizers.SGD: mlp.SGD, optimizers.Adagrad: mlp.ADAGRAD, optimizers.RMSprop: mlp.RMSPROP,
-               optimizers.Adam: mlp.ADAM, optimizers.Adadelta: mlp.ADADELTA}
 
 
 def training_setup(model, program: Program) -> TrainingSetup | str:
@@ -254,33 +252,16 @@ def training_setup(model, program: Program) -> TrainingSetup | str:
     if getattr(loss, "axis", -1) not in (-1, 1):
         return f"its loss works along axis {loss.axis}"
     optimizer = model.optimizer
-    kind = _OPTIMIZERS.get(type(optimizer))
-    if kind is None:
-        return f"its optimizer is {type(optimizer).__name__}"
+    form = optimizer.compiled_form()
+    if form is None:
+        return f"its optimizer is {type(optimizer).__name__}, with an update of its own"
     if any(getattr(optimizer, k) is not None for k in ("clipnorm", "clipvalue", "global_clipnorm")):
         return "its optimizer clips gradients"
-    slots, hp = _optimizer_tables(optimizer)
+    kind, slots, hp = form
     return TrainingSetup(loss=code, fused=fused, optimizer=kind, slots=slots, hp=np.array(hp, dtype=program.dtype))
 
 
 def optimizer_settings(optimizer, dtype) -> np.ndarray:
-    """The optimizer's settings as ``mlp._update`` reads them, in ``dtype`` (read afresh before each run of
+    """The optimizer's settings as ``compiled.update`` reads them, in ``dtype`` (read afresh before each run of
     steps: a callback may have changed them)."""
-    return np.array(_optimizer_tables(optimizer)[1], dtype=dtype)
-
-
-def _optimizer_tables(optimizer) -> tuple[tuple[str, ...], list[float]]:
-    """The optimizer's slot names in the kernel's order and its settings as ``mlp._update`` reads them."""
-    if isinstance(optimizer, optimizers.SGD):
-        return (("momentum",) if optimizer.momentum else ()), [optimizer.momentum, float(optimizer.nesterov)]
-    if isinstance(optimizer, optimizers.Adagrad):
-        return ("accumulator",), [optimizer.epsilon]
-    if isinstance(optimizer, optimizers.RMSprop):
-        slots = ("velocity",) + (("momentum",) if optimizer.momentum else ()) + \
-                (("average_gradient",) if optimizer.centered else ())
-        return slots, [optimizer.rho, 1.0 - optimizer.rho, optimizer.momentum, optimizer.epsilon,
-                       float(optimizer.centered)]
-    if isinstance(optimizer, optimizers.Adam):
-        return ("m", "v") + (("v_hat",) if optimizer.amsgrad else ()), \
-            [1.0 - optimizer.beta_1, 1.0 - optimizer.beta_2, optimizer.epsilon, float(optimizer.amsgrad)]
-    return ("accumulated_grad", "accumulated_delta"), [optimizer.rho, 1.0 - optimizer.rho, optimizer.epsilon]
+    return np.array(optimizer.compiled_form()[2], dtype=dtype)

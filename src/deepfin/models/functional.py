@@ -52,6 +52,19 @@ class Functional(Model):
     def layers(self) -> list[Layer]:
         return list(self._layers)
 
+    def layer_chain(self) -> list[Layer] | None:
+        """The layers after the input when the model is one ``Input`` feeding a chain of layers, each called once
+        on the one before, to one output (its ``call`` then runs them one after another); None otherwise."""
+        if type(self).call is not Functional.call or self._nested_inputs or self._nested_outputs:
+            return None
+        previous, chain = self.inputs[0], []
+        for kt in self._steps:
+            if kt.called_on is not previous or kt.index is not None or kt.layer in chain:
+                return None
+            chain.append(kt.layer)
+            previous = kt
+        return chain if previous is self.outputs[0] else None
+
     def _expected_input_shapes(self) -> list:
         return [kt.shape for kt in self.inputs]
 

@@ -12,12 +12,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from deepfin import backend
 from deepfin.engine.tensor import Tensor
 from deepfin.engine.variable import Variable
-from deepfin.optimizers import schedules
+from deepfin.optimizers import compiled, schedules
 
 _BASE_KWARGS = ("clipnorm", "clipvalue", "global_clipnorm", "name")
 _PACK_BELOW = 32_768  # elements: below this, copying a gradient costs less than a separate update
+_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Optimizer:
@@ -88,13 +90,28 @@ class Optimizer:
         self._variables = list(variables)
         self._index = {id(v): i for i, v in enumerate(self._variables)}
         self._slots = [None] * len(self._variables)
+        self._slot_rows = [None] * len(self._variables)
         small = [i for i, v in enumerate(self._variables) if v.size < _PACK_BELOW]
         dtypes = {self._variables[i].dtype for i in small}
         self._packed = _Packed(self, small) if len(small) > 1 and len(dtypes) == 1 else None
         for i, v in enumerate(self._variables):
             if self._slots[i] is None:
-                self._slots[i] = self.create_slots(v.data)
+                self._slots[i], self._slot_rows[i] = self._create_state(v.data)
         self.built = True
+
+    def _create_state(self, value: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """``create_slots(value)`` and, when the optimizer has a compiled form, its state slots as the rows of
+        one array (the slots become views of them) for ``compiled.update``; else None."""
+        slots = self.create_slots(value)
+        form = self.compiled_form()
+        if form is None or value.dtype not in _COMPILED_DTYPES or not value.flags.c_contiguous:
+            return slots, None
+        names = form[1]
+        rows = np.empty((len(names), value.size), value.dtype)
+        for row, name in enumerate(names):
+            rows[row] = slots[name].ravel()
+            slots[name] = rows[row].reshape(value.shape)
+        return slots, rows
 
     def create_slots(self, value: np.ndarray) -> dict[str, np.ndarray]:
         """The arrays ``update_step`` keeps for a variable of ``value``'s shape: its state (moments,
@@ -156,11 +173,38 @@ class Optimizer:
         done = self._packed.update(grad_at, lr) if self._packed is not None else ()
         for index, grad in grad_at.items():
             if index not in done:
-                self.update_step(grad, self._variables[index].data, lr, self._slots[index])
+                self._step(grad, self._variables[index].data, lr, self._slots[index], self._slot_rows[index])
         return self.iterations
 
     def update_step(self, grad: np.ndarray, var: np.ndarray, lr: float, slots: dict) -> None:
+        """One update of ``var`` in place with its gradient, in NumPy: the optimizer's formula as written."""
         raise NotImplementedError
+
+    def compiled_form(self) -> tuple[int, tuple[str, ...], list[float]] | None:
+        """The optimizer as ``compiled.update`` runs it: its code there, the names of its state slots in the
+        loop's order and its settings; None when it has none (a subclass that writes its own ``update_step``)."""
+        return None
+
+    def compiled_rate(self, lr: float, step: int) -> float:
+        """The rate ``compiled.update`` takes at step count ``step`` (counting that step) for learning rate
+        ``lr``: the learning rate itself, except where the formula folds more into it (Adam)."""
+        return lr
+
+    def _own_form(self, cls: type[Optimizer], code: int, slots: tuple[str, ...],
+                  settings: list[float]) -> tuple[int, tuple[str, ...], list[float]] | None:
+        """``cls``'s compiled form for this optimizer, unless its class replaces ``cls.update_step``."""
+        return (code, slots, settings) if type(self).update_step is cls.update_step else None
+
+    def _step(self, grad: np.ndarray, var: np.ndarray, lr: float, slots: dict, rows: np.ndarray | None) -> None:
+        """One update of ``var``: compiled (one pass) where it has slot ``rows`` and the kernels are on, else
+        ``update_step``."""
+        form = self.compiled_form() if rows is not None and backend.compiled() else None
+        if form is None or len(form[1]) != len(rows) or not var.flags.c_contiguous:
+            self.update_step(grad, var, lr, slots)
+            return
+        dtype = var.dtype
+        compiled.update(form[0], np.array(form[2], dtype), dtype.type(self.compiled_rate(lr, self.iterations)),
+                        var.reshape(-1), np.ascontiguousarray(grad, dtype).reshape(-1), rows)
 
     def _clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
         if self.clipvalue is not None:
@@ -194,7 +238,7 @@ class _Packed:
         self.indices = indices
         self.params = np.concatenate([v.data.ravel() for v in variables])
         self.grad = np.empty_like(self.params)
-        self.slots = optimizer.create_slots(self.params)
+        self.slots, self.rows = optimizer._create_state(self.params)
         self.views, offset = [], 0
         for i, v in zip(indices, variables):
             segment = slice(offset, offset + v.size)
@@ -215,7 +259,7 @@ class _Packed:
                 np.copyto(view, variables[i].data)
                 variables[i].data = view
         np.concatenate([grad_at[i] for i in self.indices], axis=None, out=self.grad)
-        self.optimizer.update_step(self.grad, self.params, lr, self.slots)
+        self.optimizer._step(self.grad, self.params, lr, self.slots, self.rows)
         return self.members
 
 
@@ -259,6 +303,10 @@ class SGD(Optimizer):
         else:
             var += m
 
+    def compiled_form(self):
+        return self._own_form(SGD, compiled.SGD, ("momentum",) if self.momentum else (),
+                              [self.momentum, float(self.nesterov)])
+
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
@@ -289,6 +337,9 @@ class Adagrad(Optimizer):
         np.divide(grad, scratch, out=scratch)
         scratch *= lr
         var -= scratch
+
+    def compiled_form(self):
+        return self._own_form(Adagrad, compiled.ADAGRAD, ("accumulator",), [self.epsilon])
 
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
@@ -338,6 +389,12 @@ class RMSprop(Optimizer):
         else:
             var -= scratch
 
+    def compiled_form(self):
+        slots = ("velocity",) + (("momentum",) if self.momentum else ()) + \
+            (("average_gradient",) if self.centered else ())
+        return self._own_form(RMSprop, compiled.RMSPROP, slots,
+                              [self.rho, 1.0 - self.rho, self.momentum, self.epsilon, float(self.centered)])
+
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
                 "epsilon": self.epsilon, "centered": self.centered}
@@ -382,6 +439,14 @@ class Adam(Optimizer):
         s2 /= s
         var -= s2
 
+    def compiled_form(self):
+        return self._own_form(Adam, compiled.ADAM, ("m", "v") + (("v_hat",) if self.amsgrad else ()),
+                              [1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon, float(self.amsgrad)])
+
+    def compiled_rate(self, lr, step):
+        """Adam's ``alpha = lr sqrt(1 - beta_2**t) / (1 - beta_1**t)``."""
+        return lr * math.sqrt(1.0 - self.beta_2**step) / (1.0 - self.beta_1**step)
+
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon, "amsgrad": self.amsgrad}
@@ -414,6 +479,10 @@ class Adadelta(Optimizer):
         _decay_toward_square(acc_delta, s, rho, s2)
         s *= lr
         var -= s
+
+    def compiled_form(self):
+        return self._own_form(Adadelta, compiled.ADADELTA, ("accumulated_grad", "accumulated_delta"),
+                              [self.rho, 1.0 - self.rho, self.epsilon])
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
