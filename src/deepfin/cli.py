@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-from deepfin import demos
+from deepfin import demos, parallel
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(demo_names: bool = True) -> argparse.ArgumentParser:
+    """The command line; with ``demo_names`` false, ``demo`` takes no demo (its modules, which import their
+    libraries, are not loaded: other commands start without them)."""
     parser = argparse.ArgumentParser(prog="deepfin", description="Neural networks for finance, on NumPy.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = commands.add_parser(
@@ -65,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         "trains, prints its figures and writes its plots under runs/NAME/ (or --out).",
         epilog="`deepfin demo --list` lists the demos; `deepfin demo NAME --help` explains one.")
     demo.add_argument("--list", action="store_true", help="list the demos and what each shows")
+    if not demo_names:
+        return parser
     names = demo.add_subparsers(dest="name", metavar="NAME", title="demos")
     for name in demos.NAMES:
         module = demos.module(name)
@@ -79,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(demo_names=argv[:1] == ["demo"])
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -114,12 +119,17 @@ def export_run(parser: argparse.ArgumentParser, args) -> int:
 def run_workflow(parser: argparse.ArgumentParser, args) -> int:
     """``deepfin run``: settings and data are checked first; a mistake ends with its message, before training.
     ``--workers`` / ``--scheduler`` (not settings: run.toml does not keep them) put every job on a Dask cluster."""
-    from deepfin import parallel
     from deepfin.finance import journal, workflow
 
     try:
         parallel.check(args.workers, args.scheduler)
+        local = args.workers is None and args.scheduler is None
+        early = _n_jobs_of_command_line(args) if local else None
+        if early is not None:  # the workers start while the settings' modules load and the data are read
+            parallel.start_local_workers(early)
         config = resumed_settings(args) if args.resume is not None else settings_given(args)
+        if local and early is None:
+            parallel.start_local_workers(config.n_jobs)
         plan = workflow.plan(config)
         out = Path(args.resume or args.out or _fresh_folder(Path("runs")))
         record = journal.reopen(out, plan) if args.resume is not None else journal.start(out, config, plan)
@@ -136,6 +146,15 @@ def run_workflow(parser: argparse.ArgumentParser, args) -> int:
             return execute(plan, out, record)
     except ConnectionError as error:
         parser.exit(2, f"deepfin run: error: {error}\n")
+
+
+def _n_jobs_of_command_line(args) -> int | None:
+    """``n_jobs`` when the command line alone sets it (no settings file, no run to resume, no ``--set
+    n_jobs``): ``--n-jobs`` or the default; None when it takes reading the settings."""
+    if args.config is not None or args.resume is not None or \
+            any(a.partition("=")[0].strip() == "n_jobs" for a in args.assignments):
+        return None
+    return args.n_jobs if args.n_jobs is not None else parallel.DEFAULT_N_JOBS
 
 
 def settings_given(args):
@@ -197,7 +216,7 @@ def execute(plan, out: Path, record) -> int:
     print(f"Long-short k={backtest['k']}, lag {backtest['lag']}: Sharpe "
           f"{_figure(backtest['before_costs']['sharpe'], '.2f')} before costs, "
           f"{_figure(backtest['after_costs']['sharpe'], '.2f')} after {plan.config.cost_bps:g} bps per half-turn")
-    print(f"Finished in {time.perf_counter() - started:.0f} s{_reused(record)}. Report: {out / 'report.html'}")
+    print(f"Finished in {time.perf_counter() - started:.1f} s{_reused(record)}. Report: {out / 'report.html'}")
     return 0
 
 
@@ -213,7 +232,7 @@ def run_study(plan, out: Path, started: float, record) -> int:
         print(f"{name:>6}: k={k} mean {_figure(book.get('mean'), '.4%')} a day before costs (t = "
               f"{_figure(book.get('t_stat'), '.2f')}), {_figure(book.get('mean_after_costs'), '.4%')} after; "
               f"AUC {_figure(model.get('auc'))}")
-    print(f"Finished in {time.perf_counter() - started:.0f} s{_reused(record)}. Report: {out / 'report.html'}")
+    print(f"Finished in {time.perf_counter() - started:.1f} s{_reused(record)}. Report: {out / 'report.html'}")
     return 0
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from deepfin import activations, optimizers
+from deepfin import activations, optimizers, parallel
 from deepfin.finance import families
 from deepfin.finance.features import RECIPES
 from deepfin.finance.model import TUNABLE
@@ -94,7 +94,7 @@ class RunConfig:
     model: dict = field(default_factory=dict)
     ks: list | None = None
     sub_periods: list = field(default_factory=lambda: list(SUB_PERIODS))
-    n_jobs: int = -1
+    n_jobs: int = parallel.DEFAULT_N_JOBS
 
     def __post_init__(self):
         self._check()
