@@ -21,11 +21,13 @@ from deepfin.layers import (
     Activation,
     Add,
     AlphaDropout,
+    Average,
     AveragePooling1D,
     BatchNormalization,
     Concatenate,
     Conv1D,
     Dense,
+    Dot,
     Dropout,
     Embedding,
     Flatten,
@@ -36,9 +38,11 @@ from deepfin.layers import (
     Layer,
     LayerNormalization,
     LeakyReLU,
+    Maximum,
     Maxout,
     MaxoutDense,
     MaxPooling1D,
+    Minimum,
     Multiply,
     Permute,
     ReLU,
@@ -127,6 +131,22 @@ def test_merges(tmp_path, merge):
     a, b = Input((5,), name="a"), Input((5,), name="b")
     model = Model([a, b], merge()([Dense(3, name="left")(a), Dense(3, name="right")(b)]))
     assert_round_trip(model, tmp_path, [(5,), (5,)])
+
+
+@pytest.mark.parametrize("merge", [Average, Maximum, Minimum])
+def test_elementwise_merges_of_three(tmp_path, merge):
+    inputs = [Input((4,), name=name) for name in "abc"]
+    model = Model(inputs, merge()([Dense(3)(x) for x in inputs]))
+    assert_round_trip(model, tmp_path, [(4,)] * 3)
+
+
+@pytest.mark.parametrize("axes, normalize, shapes", [
+    (1, False, [(4,), (4,)]), (-1, True, [(2, 4), (5, 4)]), ((1, 1), False, [(4, 2), (4, 3)]),
+    ((2, 1), True, [(3, 4), (4,)]), ((1, 1), False, [(4,), (4, 3)])])
+def test_dot(tmp_path, axes, normalize, shapes):
+    inputs = [Input(shape, name=name) for shape, name in zip(shapes, "ab")]
+    model = Model(inputs, Dense(2)(Dot(axes=axes, normalize=normalize)(inputs)))
+    assert_round_trip(model, tmp_path, shapes)
 
 
 def test_functional_model_with_branches_merges_a_shared_layer_a_nested_model_and_two_outputs(tmp_path):

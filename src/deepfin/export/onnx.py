@@ -29,11 +29,13 @@ from deepfin.layers import (
     Activation,
     Add,
     AlphaDropout,
+    Average,
     AveragePooling1D,
     BatchNormalization,
     Concatenate,
     Conv1D,
     Dense,
+    Dot,
     Dropout,
     Embedding,
     Flatten,
@@ -43,8 +45,10 @@ from deepfin.layers import (
     GlobalMaxPooling1D,
     LayerNormalization,
     LeakyReLU,
+    Maximum,
     Maxout,
     MaxPooling1D,
+    Minimum,
     Multiply,
     Permute,
     ReLU,
@@ -315,6 +319,37 @@ def _chain(op: str):
     return convert
 
 
+def _dot(graph, layer, xs, name):
+    """``Dot``: each input to (batch, rows, d) or (batch, d, columns), one MatMul, the axis a vector input added
+    taken out again; with ``normalize``, each input divided by its L2 norm first (Keras's 1e-12 floor)."""
+    ranks = layer.input_ranks
+    axes = layer.contracted_axes(ranks)
+    x, y = xs
+    if layer.normalize:
+        x, y = (_l2_normalized(graph, v, axis, f"{name}/Normalized{i}") for i, (v, axis) in enumerate(zip(xs, axes)))
+    if ranks[0] == 2:
+        x = graph.node("Unsqueeze", [x, graph.integers(f"{name}/axis1", [1])], f"{name}/RowVector")
+    elif axes[0] == 1:
+        x = graph.node("Transpose", [x], f"{name}/LeftTransposed", perm=[0, 2, 1])
+    if ranks[1] == 2:
+        y = graph.node("Unsqueeze", [y, graph.integers(f"{name}/axis2", [2])], f"{name}/ColumnVector")
+    elif axes[1] == 2:
+        y = graph.node("Transpose", [y], f"{name}/RightTransposed", perm=[0, 2, 1])
+    out = graph.node("MatMul", [x, y], f"{name}/MatMul")
+    if ranks == (2, 2):
+        return graph.node("Squeeze", [out, graph.integers(f"{name}/axis2", [2])], f"{name}/Squeeze")
+    if 2 in ranks:
+        added = [1] if ranks[0] == 2 else [2]
+        return graph.node("Squeeze", [out, graph.integers(f"{name}/added", added)], f"{name}/Squeeze")
+    return out
+
+
+def _l2_normalized(graph, x: str, axis: int, name: str) -> str:
+    squares = graph.reduce("ReduceSumSquare", x, [axis], f"{name}/SumOfSquares")
+    floor = graph.node("Max", [squares, graph.constant(f"{name}/floor", 1e-12)], f"{name}/Floored")
+    return graph.node("Div", [x, graph.node("Sqrt", [floor], f"{name}/Norm")], f"{name}/Divided")
+
+
 def _time_major(graph, x: str, name: str) -> str:
     return graph.node("Transpose", [x], f"{name}/TimeMajor", perm=[1, 0, 2])
 
@@ -439,6 +474,10 @@ CONVERTERS = {
     Subtract: _chain("Sub"),
     Multiply: _chain("Mul"),
     Concatenate: lambda graph, layer, xs, name: graph.node("Concat", xs, f"{name}/Concat", axis=layer.axis),
+    Average: lambda graph, layer, xs, name: graph.node("Mean", xs, f"{name}/Mean"),
+    Maximum: lambda graph, layer, xs, name: graph.node("Max", xs, f"{name}/Max"),
+    Minimum: lambda graph, layer, xs, name: graph.node("Min", xs, f"{name}/Min"),
+    Dot: _dot,
     LSTM: _recurrent,
     GRU: _recurrent,
     SimpleRNN: _recurrent,

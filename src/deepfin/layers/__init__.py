@@ -14,7 +14,24 @@ from deepfin.layers.convolutional import (
 from deepfin.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Masking
 from deepfin.layers.embedding import Embedding
 from deepfin.layers.maxout import Maxout, MaxoutDense
-from deepfin.layers.merging import Add, Concatenate, Multiply, Subtract, add, concatenate
+from deepfin.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from deepfin.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 from deepfin.layers.normalization import BatchNormalization, LayerNormalization
 from deepfin.layers.preprocessing import (
@@ -31,23 +48,24 @@ from deepfin.layers.sequence_wrappers import Bidirectional, TimeDistributed
 from deepfin.layers.symbolic import KerasTensor
 
 __all__ = [
-    "Activation", "Add", "AlphaDropout", "AveragePooling1D", "BatchNormalization", "Bidirectional", "CategoryEncoding",
-    "Concatenate", "Conv1D", "Dense", "Discretization", "Dropout", "ELU", "Embedding", "Flatten", "GRU",
-    "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Input", "InputLayer",
-    "IntegerLookup", "KerasTensor", "LSTM", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "Masking",
-    "MaxPooling1D", "Maxout", "MaxoutDense", "MultiHeadAttention", "Multiply", "Normalization", "Permute", "ReLU",
-    "RepeatVector", "Rescaling", "Reshape", "SimpleRNN", "Softmax", "StringLookup", "Subtract", "TimeDistributed",
-    "add", "concatenate", "deserialize", "serialize",
+    "Activation", "Add", "AlphaDropout", "Average", "AveragePooling1D", "BatchNormalization", "Bidirectional",
+    "CategoryEncoding", "Concatenate", "Conv1D", "Dense", "Discretization", "Dot", "Dropout", "ELU", "Embedding",
+    "Flatten", "GRU", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Input",
+    "InputLayer", "IntegerLookup", "KerasTensor", "LSTM", "Lambda", "Layer", "LayerNormalization", "LeakyReLU",
+    "Masking", "MaxPooling1D", "Maximum", "Maxout", "MaxoutDense", "Minimum", "MultiHeadAttention", "Multiply",
+    "Normalization", "Permute", "ReLU", "RepeatVector", "Rescaling", "Reshape", "SimpleRNN", "Softmax",
+    "StringLookup", "Subtract", "TimeDistributed", "add", "average", "concatenate", "deserialize", "dot", "maximum",
+    "minimum", "multiply", "serialize", "subtract",
 ]
 
 
 # the layer classes a saved model may name (Lambda is left out: its code cannot be saved)
 _LAYER_CLASSES = (
-    Activation, Add, AlphaDropout, AveragePooling1D, BatchNormalization, Bidirectional, CategoryEncoding, Concatenate,
-    Conv1D, Dense, Discretization, Dropout, ELU, Embedding, Flatten, GRU, GaussianDropout, GaussianNoise,
-    GlobalAveragePooling1D, GlobalMaxPooling1D, InputLayer, IntegerLookup, LSTM, LayerNormalization, LeakyReLU,
-    Masking, MaxPooling1D, Maxout, MultiHeadAttention, Multiply, Normalization, Permute, ReLU, RepeatVector, Rescaling,
-    Reshape, SimpleRNN, Softmax, StringLookup, Subtract, TimeDistributed,
+    Activation, Add, AlphaDropout, Average, AveragePooling1D, BatchNormalization, Bidirectional, CategoryEncoding,
+    Concatenate, Conv1D, Dense, Discretization, Dot, Dropout, ELU, Embedding, Flatten, GRU, GaussianDropout,
+    GaussianNoise, GlobalAveragePooling1D, GlobalMaxPooling1D, InputLayer, IntegerLookup, LSTM, LayerNormalization,
+    LeakyReLU, Masking, MaxPooling1D, Maximum, Maxout, Minimum, MultiHeadAttention, Multiply, Normalization,
+    Permute, ReLU, RepeatVector, Rescaling, Reshape, SimpleRNN, Softmax, StringLookup, Subtract, TimeDistributed,
 )
 
 
