@@ -5,7 +5,8 @@ it. In float64 they call NumPy's functions."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 _JIT = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
 
@@ -55,6 +56,30 @@ def sigmoid_vec(z, a):
     else:
         for j in range(z.shape[0]):
             a[j] = _tanh32(z[j] * _HALF) * _HALF + _HALF
+
+
+def tanh_scalar(x):
+    """tanh of one number inside a kernel: the rational function above for a float32, NumPy's for a float64."""
+    return np.tanh(x)
+
+
+def sigmoid_scalar(x):
+    """The logistic sigmoid of one number inside a kernel, as ``sigmoid_vec`` computes it."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@overload(tanh_scalar, jit_options=_JIT)
+def _tanh_scalar(x):
+    if x == types.float32:
+        return lambda x: _tanh32(x)
+    return lambda x: np.tanh(x)
+
+
+@overload(sigmoid_scalar, jit_options=_JIT)
+def _sigmoid_scalar(x):
+    if x == types.float32:
+        return lambda x: _tanh32(x * _HALF) * _HALF + _HALF
+    return lambda x: 1.0 / (1.0 + np.exp(-x))
 
 
 @njit(**_JIT)

@@ -17,14 +17,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from deepfin.kernels.elementwise import flush_rows, sigmoid_vec, tanh_vec
+from deepfin.kernels.elementwise import flush_rows, sigmoid_scalar, sigmoid_vec, tanh_scalar, tanh_vec
 
 _JIT = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
 
 
 @njit(**_JIT)
 def _lstm_gates(x_t, h, kernel, recurrent_kernel, bias, z, gates):
-    """One step's activated gates ``[i, f, c, o]`` (batch, 4 units) into ``gates``, ``z`` a work area."""
+    """One step's activated gates ``[i, f, c, o]`` (batch, 4 units) into ``gates``, ``z`` a work area. Each
+    activation is a loop of its own over a row's gates, which LLVM vectorizes (a call per row and gate of
+    ``sigmoid_vec`` on a slice cost a third of the LSTM's time)."""
     n = recurrent_kernel.shape[0]
     np.dot(x_t, kernel, gates)
     np.dot(h, recurrent_kernel, z)
@@ -32,9 +34,12 @@ def _lstm_gates(x_t, h, kernel, recurrent_kernel, bias, z, gates):
         zb, g = z[b], gates[b]
         for j in range(4 * n):
             zb[j] += g[j] + bias[j]
-        sigmoid_vec(zb[:2 * n], g[:2 * n])
-        tanh_vec(zb[2 * n:3 * n], g[2 * n:3 * n])
-        sigmoid_vec(zb[3 * n:], g[3 * n:])
+        for j in range(2 * n):
+            g[j] = sigmoid_scalar(zb[j])
+        for j in range(2 * n, 3 * n):
+            g[j] = tanh_scalar(zb[j])
+        for j in range(3 * n, 4 * n):
+            g[j] = sigmoid_scalar(zb[j])
 
 
 @njit(**_JIT)
@@ -51,26 +56,25 @@ def _lstm_forward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, lo, hi):
     h, c = h0[lo:hi].copy(), c0[lo:hi].copy()
     x_t = np.empty((rows, features), x.dtype)
     z, gates = np.empty((rows, 4 * n), x.dtype), np.empty((rows, 4 * n), x.dtype)
-    tanh_c = np.empty(n, x.dtype)
     for t in range(steps):
         x_t[:] = x[t, lo:hi]
         _lstm_gates(x_t, h, kernel, recurrent_kernel, bias, z, gates)
         for b in range(rows):
             g, cb, hb, out = gates[b], c[b], h[b], HC[t, lo + b]
             for j in range(n):
-                cb[j] = g[n + j] * cb[j] + g[j] * g[2 * n + j]
-            tanh_vec(cb, tanh_c)
-            for j in range(n):
-                hb[j] = g[3 * n + j] * tanh_c[j]
-                out[j], out[n + j] = hb[j], cb[j]
+                carry = g[n + j] * cb[j] + g[j] * g[2 * n + j]
+                cb[j] = carry
+                hb[j] = g[3 * n + j] * tanh_scalar(carry)
+                out[j], out[n + j] = hb[j], carry
 
 
 @njit(parallel=True, **_JIT)
 def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, HC, chunks):
     """Run the LSTM over ``x`` (steps, batch, features) from states ``h0``, ``c0`` (batch, units): fills ``HC``
     (steps, batch, 2 units) with each step's hidden state and carry side by side. The inputs are projected step
-    by step, and the gates are not kept (the backward pass recomputes them): memory is the states alone. The
-    batch is cut into ``chunks`` blocks of rows that run on as many cores, each through the whole sequence."""
+    by step, and the gates are not kept (the backward pass recomputes them: on two cores, writing them out and
+    reading them back costs more than computing them again): memory is the states alone. The batch is cut into
+    ``chunks`` blocks of rows that run on as many cores, each through the whole sequence."""
     for k in prange(chunks):
         lo, hi = _bounds(x.shape[1], chunks, k)
         _lstm_forward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, lo, hi)
@@ -102,8 +106,9 @@ def _lstm_backward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, dHC, dx, 
         x_t[:] = x[t, lo:hi]
         _lstm_gates(x_t, h_before, kernel, recurrent_kernel, bias, z, gates)
         for b in range(rows):
-            g, d, grad = gates[b], dz[b], dHC[t, lo + b]
-            tanh_vec(HC[t, lo + b, n:], tanh_c)
+            g, d, grad, carry = gates[b], dz[b], dHC[t, lo + b], HC[t, lo + b, n:]
+            for j in range(n):
+                tanh_c[j] = tanh_scalar(carry[j])
             for j in range(n):
                 i, f, cand, o = g[j], g[n + j], g[2 * n + j], g[3 * n + j]
                 tc = tanh_c[j]
