@@ -1,6 +1,7 @@
 """Memory at scale: features in float32 without copies of the panel, and ``fit`` on a memory-mapped array that is
 never loaded whole (tracemalloc sees NumPy's allocations; the pages of a mapped file are not among them)."""
 
+import os
 import platform
 import subprocess
 import sys
@@ -158,3 +159,25 @@ def test_freed_heap_memory_goes_back_to_the_system():
     held, after = map(int, subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                           check=True).stdout.split())
     assert held > 200 * 2**20 and after < 50 * 2**20, f"held {held / 2**20:.0f} MB, then {after / 2**20:.0f} MB"
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc's heap")
+def test_a_dropped_work_array_stays_in_the_process_for_the_next_step():
+    """With deepfin imported, the memory of a dropped 40 MB array (a training step's work arrays) stays in the
+    process for the next step's, where glibc's defaults map such an array on its own and unmap it when freed
+    (so each step faults its pages in afresh); DEEPFIN_KEEP_HEAP=0 keeps the defaults."""
+    code = """if True:
+        import os, numpy as np, deepfin
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        base = rss()
+        work = np.ones(5_000_000)  # 40 MB
+        del work
+        print(rss() - base)"""
+    kept = {}
+    for keep in ("1", "0"):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")} | {"DEEPFIN_KEEP_HEAP": keep}
+        kept[keep] = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                        env=env).stdout)
+    assert kept["1"] > 35e6 and kept["0"] < 5e6, kept

@@ -21,10 +21,13 @@ from deepfin import (
     regularizers,
     utils,
 )
+from deepfin._heap import keep_freed_memory
 from deepfin.engine import Tensor, Variable, no_grad
 from deepfin.layers import Input
 from deepfin.models import Model, Sequential
 from deepfin.utils import check_gradients
+
+keep_freed_memory()  # a training step's work arrays come from memory the process holds (deepfin._heap)
 
 __version__ = "0.1.0"
 

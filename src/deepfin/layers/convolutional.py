@@ -63,6 +63,8 @@ class Conv1D(Layer):
             raise ValueError("strides > 1 is not compatible with dilation_rate > 1 (as in Keras).")
         self.padding = padding
         self.activation = activations.get(activation)
+        fused = activations.builtin_name(self.activation)
+        self._fused = fused if fused in convolution.FUSED_ACTIVATIONS else False  # applied inside the op
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -89,6 +91,9 @@ class Conv1D(Layer):
         if inputs.ndim != 3 or inputs.shape[-1] != self.kernel.shape[1]:
             raise ValueError(f"Input of shape {inputs.shape} is incompatible with layer '{self.name}': expected "
                              f"(batch, steps, {self.kernel.shape[1]}).")
+        if self._fused:
+            return convolution.conv1d(inputs, self.kernel, self.bias, self.strides, self.dilation_rate, self.padding,
+                                      self._fused)
         return self.activation(convolution.conv1d(inputs, self.kernel, self.bias, self.strides, self.dilation_rate,
                                                   self.padding))
 
