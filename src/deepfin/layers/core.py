@@ -61,9 +61,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        name = getattr(self.activation, "__name__", None)
-        builtin = activations._ACTIVATIONS.get(name) is self.activation
-        self._fused = name if builtin and name in ops.FUSED_DENSE_ACTIVATIONS else False
+        name = activations.builtin_name(self.activation)
+        self._fused = name if name in ops.FUSED_DENSE_ACTIVATIONS else False
         self.kernel = self.bias = None
 
     def build(self, input_shape):
