@@ -81,3 +81,20 @@ def test_reset_metrics_restarts_the_loss_train_on_batch_accumulates(rng):
     alone = _batch_logs(model, x[8:], [t[8:] for t in y])
     logs = model.train_on_batch(x[8:], [t[8:] for t in y], reset_metrics=False, return_dict=True)
     assert logs == pytest.approx(alone, rel=1e-5)
+
+
+def test_compile_settings_are_readable_per_output():
+    """``output_losses``, ``output_loss_weights`` and ``output_metric_specs`` give what ``compile`` was asked for,
+    output by output (what saving writes), and copies: changing them changes nothing."""
+    inputs = deepfin.Input((3,))
+    model = Model(inputs, [layers.Dense(1, name="a")(inputs), layers.Dense(2, name="b")(inputs)])
+    assert model.output_losses is None and model.output_metric_specs == []
+    model.compile(loss={"b": "mse", "a": "binary_crossentropy"}, loss_weights={"a": 2.0, "b": 0.5},
+                  metrics={"a": ["accuracy"]})
+    assert [type(loss) for loss in model.output_losses] == [deepfin.losses.BinaryCrossentropy,
+                                                             deepfin.losses.MeanSquaredError]
+    assert model.output_loss_weights == [2.0, 0.5]
+    assert model.output_metric_specs == [["accuracy"], []]
+    model.output_losses.clear()
+    model.output_metric_specs[0].append("mae")
+    assert len(model.output_losses) == 2 and model.output_metric_specs == [["accuracy"], []]

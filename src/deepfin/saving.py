@@ -175,9 +175,9 @@ def _compile_config(model) -> dict:
 
     return {
         "optimizer": optimizers_module.serialize(model.optimizer),
-        "loss": [loss_spec(loss) for loss in model._loss_fns] if model._loss_fns else None,
-        "loss_weights": model._loss_weights,
-        "metrics": [[metric_spec(s) for s in specs] for specs in model._metric_specs],
+        "loss": [loss_spec(loss) for loss in model.output_losses] if model.output_losses else None,
+        "loss_weights": model.output_loss_weights,
+        "metrics": [[metric_spec(s) for s in specs] for specs in model.output_metric_specs],
     }
 
 

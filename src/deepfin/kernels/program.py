@@ -233,7 +233,7 @@ _LOSSES = {losses.BinaryCrossentropy: (mlp.BINARY_CE, "sigmoid"),
 
 def training_setup(model, program: Program) -> TrainingSetup | str:
     """The loss and optimizer of a compiled ``model`` in the kernels' terms, or why they have none."""
-    fns = getattr(model, "_loss_fns", None)
+    fns = model.output_losses
     if not model.compiled or fns is None:
         return "it is not compiled with a loss"
     loss = fns[0]

@@ -85,6 +85,22 @@ class Trainer:
             raise ValueError(f"{what}() needs a loss: call compile(loss=...) first.")
 
     @property
+    def output_losses(self) -> list | None:
+        """The loss object of each output, in output order; None before ``compile`` gave a loss."""
+        losses = getattr(self, "_loss_fns", None)
+        return None if losses is None else list(losses)
+
+    @property
+    def output_loss_weights(self) -> list[float]:
+        """The weight of each output's loss in the total, in output order (1.0 each unless ``compile`` said)."""
+        return list(getattr(self, "_loss_weights", []))
+
+    @property
+    def output_metric_specs(self) -> list[list]:
+        """The metrics ``compile`` asked for, per output as given (names, functions or ``Metric`` objects)."""
+        return [list(specs) for specs in getattr(self, "_metric_specs", [])]
+
+    @property
     def metrics_names(self) -> list[str]:
         names = ["loss"]
         if len(self._output_names()) > 1:

@@ -230,7 +230,7 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
         labels = encoder.transform(y)
 
         def targets_for(model):
-            if isinstance(model._loss_fns[0], losses_module.CategoricalCrossentropy):
+            if isinstance(model.output_losses[0], losses_module.CategoricalCrossentropy):
                 return np.eye(self.n_classes_)[labels]
             return labels.astype(np.float64 if self.n_classes_ == 2 else np.int64)
 
