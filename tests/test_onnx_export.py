@@ -24,6 +24,7 @@ from deepfin.layers import (
     Average,
     AveragePooling1D,
     BatchNormalization,
+    Bidirectional,
     Concatenate,
     Conv1D,
     Dense,
@@ -51,6 +52,7 @@ from deepfin.layers import (
     SimpleRNN,
     Softmax,
     Subtract,
+    TimeDistributed,
 )
 from deepfin.models import Model, Sequential
 
@@ -337,6 +339,15 @@ SEQUENCE_MODELS = {
     "conv_same": lambda: [Conv1D(2, 4, padding="same"), LayerNormalization(), Flatten()],
     "shapes": lambda: [Permute((2, 1)), Reshape((-1,)), Rescaling(0.5, offset=1.0), GaussianNoise(0.1),
                        AlphaDropout(0.1), Dense(2)],
+    "lstm_backwards": lambda: [LSTM(4, go_backwards=True, return_sequences=True), SimpleRNN(3, go_backwards=True)],
+    "gru_backwards": lambda: [GRU(3, go_backwards=True, bias_initializer="random_normal")],
+    "bidirectional_concat": lambda: [Bidirectional(LSTM(4, return_sequences=True)), Bidirectional(GRU(3))],
+    "bidirectional_sum_ave_mul": lambda: [Bidirectional(SimpleRNN(3, return_sequences=True), merge_mode="sum"),
+                                          Bidirectional(LSTM(2, return_sequences=True), merge_mode="ave"),
+                                          Bidirectional(GRU(2), merge_mode="mul")],
+    "bidirectional_own_backward_layer": lambda: [Bidirectional(LSTM(3), backward_layer=GRU(3, go_backwards=True))],
+    "time_distributed": lambda: [TimeDistributed(Dense(4, activation="tanh")), LSTM(3, return_sequences=True),
+                                 TimeDistributed(Dense(1))],
 }
 
 
@@ -356,7 +367,14 @@ def test_an_embedding_model_round_trips(tmp_path):
 
 
 def test_recurrent_export_refuses_what_onnx_cannot_say(tmp_path):
-    for layer in (LSTM(3, go_backwards=True), GRU(3, reset_after=False), LSTM(3, activation="relu")):
+    for layer in (GRU(3, reset_after=False), LSTM(3, activation="relu")):
         model = Sequential([Input((4, 2)), layer])
         with pytest.raises(ValueError, match="ONNX export takes"):
             model.export(tmp_path / "refused.onnx", format="onnx")
+
+
+def test_bidirectional_with_two_outputs_is_refused(tmp_path):
+    inputs = Input((4, 2))
+    model = Model(inputs, Bidirectional(LSTM(3), merge_mode=None)(inputs))
+    with pytest.raises(ValueError, match="Bidirectional with one output"):
+        model.export(tmp_path / "refused.onnx", format="onnx")

@@ -32,6 +32,7 @@ from deepfin.layers import (
     Average,
     AveragePooling1D,
     BatchNormalization,
+    Bidirectional,
     Concatenate,
     Conv1D,
     Dense,
@@ -57,6 +58,7 @@ from deepfin.layers import (
     SimpleRNN,
     Softmax,
     Subtract,
+    TimeDistributed,
 )
 from deepfin.models import Functional, Sequential
 
@@ -361,9 +363,11 @@ def _recurrent(graph, layer, xs, name):
     """ONNX's LSTM, GRU (``linear_before_reset`` for Keras's ``reset_after``) or RNN op, from Keras's weights:
     kernels transposed, LSTM gates reordered from Keras's [i, f, c, o] to ONNX's [i, o, f, c]."""
     kind = type(layer).__name__
-    if layer.return_state or layer.go_backwards:
-        raise ValueError(f"Layer '{layer.name}': ONNX export takes recurrent layers without return_state or "
-                         "go_backwards.")
+    if kind not in _ONNX_GATES:
+        raise ValueError(f"Layer '{layer.name}' of class {kind} cannot be exported inside Bidirectional: ONNX "
+                         f"export knows {', '.join(sorted(_ONNX_GATES))} there.")
+    if layer.return_state:
+        raise ValueError(f"Layer '{layer.name}': ONNX export takes recurrent layers without return_state.")
     if activations.builtin_name(layer.activation) != "tanh" or (
             kind != "SimpleRNN" and activations.builtin_name(layer.recurrent_activation) != "sigmoid"):
         raise ValueError(f"Layer '{layer.name}': ONNX export takes the default activations (tanh, sigmoid gates).")
@@ -391,14 +395,59 @@ def _recurrent(graph, layer, xs, name):
         attributes["linear_before_reset"] = 1
     if kind == "SimpleRNN":
         attributes["activations"] = ["Tanh"]
+    if layer.go_backwards:  # ONNX's reverse direction: its output at step t is the state after reading x[t]
+        attributes["direction"] = "reverse"
     inputs = [_time_major(graph, xs[0], name), graph.constant(f"{name}/W", reorder(kernel)),
               graph.constant(f"{name}/R", reorder(recurrent)), graph.constant(f"{name}/B", bias[None])]
     sequence = graph.node(op, inputs, f"{name}/{op}", **attributes)  # (steps, 1, batch, units)
     sequence = graph.node("Squeeze", [sequence, graph.integers(f"{name}/axis1", [1])], f"{name}/Squeeze")
     if layer.return_sequences:
+        if layer.go_backwards:  # Keras gives the states in the order it read the steps: last step first
+            sequence = _reversed_steps(graph, sequence, name)
         return _time_major(graph, sequence, f"{name}/BatchMajor")
-    last = graph.node("Gather", [sequence, graph.integers(f"{name}/last", -1)], f"{name}/Last", axis=0)
-    return last
+    final = 0 if layer.go_backwards else -1  # the state after the last step read
+    return graph.node("Gather", [sequence, graph.integers(f"{name}/last", final)], f"{name}/Last", axis=0)
+
+
+def _reversed_steps(graph, sequence: str, name: str) -> str:
+    """``sequence`` (steps first) with its steps in reverse order."""
+    return graph.node("Slice", [sequence, graph.integers(f"{name}/from_last", [-1]),
+                                graph.integers(f"{name}/past_first", [-2**63]), graph.integers(f"{name}/axis0", [0]),
+                                graph.integers(f"{name}/step_back", [-1])], f"{name}/Reversed")
+
+
+def _bidirectional(graph, layer, xs, name):
+    """``Bidirectional``: its two recurrent layers, the backward one's states put back in time order, merged."""
+    if layer.return_state or layer.merge_mode is None:
+        raise ValueError(f"Layer '{layer.name}': ONNX export takes Bidirectional with one output (no return_state, "
+                         "a merge_mode).")
+    forward = _recurrent(graph, layer.forward_layer, xs, f"{name}/forward")
+    backward = _recurrent(graph, layer.backward_layer, xs, f"{name}/backward")
+    if layer.return_sequences:
+        backward = _time_major(graph, _reversed_steps(graph, _time_major(graph, backward, f"{name}/backward_steps"),
+                                                      f"{name}/backward"), f"{name}/backward_batch")
+    if layer.merge_mode == "concat":
+        return graph.node("Concat", [forward, backward], f"{name}/Concat", axis=-1)
+    if layer.merge_mode == "ave":
+        return graph.node("Mean", [forward, backward], f"{name}/Mean")
+    return graph.node({"sum": "Add", "mul": "Mul"}[layer.merge_mode], [forward, backward], f"{name}/Merge")
+
+
+def _time_distributed(graph, layer, xs, name):
+    """``TimeDistributed``: the inner layer on (batch x steps, ...), its output put back to (batch, steps, ...)."""
+    shape = graph.node("Shape", xs, f"{name}/Shape")
+    lead = graph.node("Slice", [shape, graph.integers(f"{name}/zero", [0]), graph.integers(f"{name}/two", [2])],
+                      f"{name}/BatchAndSteps")
+    rest = graph.node("Slice", [shape, graph.integers(f"{name}/two", [2]), graph.integers(f"{name}/end", [2**62])],
+                      f"{name}/Rest")
+    flat_shape = graph.node("Concat", [graph.integers(f"{name}/minus_one", [-1]), rest], f"{name}/FlatShape", axis=0)
+    flat = graph.node("Reshape", [xs[0], flat_shape], f"{name}/Flat")
+    inner = emit_layer(graph, layer.layer, [flat], f"{name}/")
+    inner_rest = graph.node("Slice", [graph.node("Shape", [inner], f"{name}/InnerShape"),
+                                      graph.integers(f"{name}/one", [1]), graph.integers(f"{name}/end", [2**62])],
+                            f"{name}/InnerRest")
+    out_shape = graph.node("Concat", [lead, inner_rest], f"{name}/OutShape", axis=0)
+    return graph.node("Reshape", [inner, out_shape], f"{name}/Unflat")
 
 
 def _conv1d(graph, layer, xs, name):
@@ -481,6 +530,8 @@ CONVERTERS = {
     LSTM: _recurrent,
     GRU: _recurrent,
     SimpleRNN: _recurrent,
+    Bidirectional: _bidirectional,
+    TimeDistributed: _time_distributed,
     Conv1D: _conv1d,
     MaxPooling1D: _pooling("MaxPool"),
     AveragePooling1D: _pooling("AveragePool"),
