@@ -16,7 +16,7 @@ from deepfin import backend, kernels
 from deepfin import losses as losses_module
 from deepfin import metrics as metrics_module
 from deepfin import optimizers as optimizers_module
-from deepfin.callbacks import CallbackList, History
+from deepfin.callbacks.base import CallbackList, History
 from deepfin.engine.tensor import Tensor, no_grad
 from deepfin.models import batches, data
 from deepfin.utils.progbar import Progbar, resolve_verbose
