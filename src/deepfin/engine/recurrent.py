@@ -66,8 +66,10 @@ def _prepared(x, kernel: Tensor, recurrent_kernel: Tensor, input_bias: np.ndarra
     return x, h0, xt, np.ascontiguousarray(recurrent_kernel.data), _projected(xt, kernel.data, input_bias)
 
 
-def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None, c0=None) -> Tensor:
-    """The LSTM's hidden and carry states at every step, (batch, steps, 2 units): ``[..., :units]`` is ``h``."""
+def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None, c0=None,
+         mask: np.ndarray | None = None) -> Tensor:
+    """The LSTM's hidden and carry states at every step, (batch, steps, 2 units): ``[..., :units]`` is ``h``.
+    Where ``mask`` (batch, steps) is False a row keeps its states (Keras's masking)."""
     x = as_tensor(x)
     units = recurrent_kernel.shape[0]
     dtype = kernel.data.dtype
@@ -77,16 +79,18 @@ def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None
     b = np.zeros(4 * units, dtype) if bias is None else np.ascontiguousarray(bias.data)
     h_start, c_start = np.ascontiguousarray(h0.data, dtype), np.ascontiguousarray(c0.data, dtype)
     HC = np.empty((xt.shape[0], xt.shape[1], 2 * units), dtype)
+    steps = np.zeros((0, 0), bool) if mask is None else np.ascontiguousarray(np.asarray(mask, bool).T)
     chunks = _chunks(xt.shape[1])
     with one_blas_thread():  # one step's products are far too small for two
-        kernels.lstm_forward(xt, *weights, b, h_start, c_start, HC, chunks)
+        kernels.lstm_forward(xt, *weights, b, h_start, c_start, HC, steps, chunks)
 
     def backward(g):
         dx = np.empty_like(xt)
         dkernel, drecurrent, dbias = np.empty_like(weights[0]), np.empty_like(weights[1]), np.empty_like(b)
         dh0, dc0 = np.empty_like(h_start), np.empty_like(c_start)
         with one_blas_thread():
-            kernels.lstm_backward(xt, *weights, b, h_start, c_start, HC, g.astype(dtype, copy=False).transpose(1, 0, 2),
+            kernels.lstm_backward(xt, *weights, b, h_start, c_start, HC, steps,
+                                  g.astype(dtype, copy=False).transpose(1, 0, 2),
                                   dx, dkernel, drecurrent, dbias, dh0, dc0, subnormal_floor(dtype), chunks)
         grads = [dx.transpose(1, 0, 2), dkernel, drecurrent] + ([] if bias is None else [dbias])
         return (*grads, dh0, dc0)

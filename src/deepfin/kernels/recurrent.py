@@ -49,7 +49,7 @@ def _bounds(rows, chunks, k):
 
 
 @njit(**_JIT)
-def _lstm_forward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, lo, hi):
+def _lstm_forward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, lo, hi):
     """``lstm_forward`` on the batch rows ``lo:hi`` (rows are independent: each chunk runs on its own core)."""
     steps, features = x.shape[0], x.shape[2]
     rows, n = hi - lo, recurrent_kernel.shape[0]
@@ -61,6 +61,10 @@ def _lstm_forward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, lo, hi):
         _lstm_gates(x_t, h, kernel, recurrent_kernel, bias, z, gates)
         for b in range(rows):
             g, cb, hb, out = gates[b], c[b], h[b], HC[t, lo + b]
+            if M.shape[0] and not M[t, lo + b]:  # a masked step: the row keeps its states
+                for j in range(n):
+                    out[j], out[n + j] = hb[j], cb[j]
+                continue
             for j in range(n):
                 carry = g[n + j] * cb[j] + g[j] * g[2 * n + j]
                 cb[j] = carry
@@ -69,19 +73,20 @@ def _lstm_forward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, lo, hi):
 
 
 @njit(parallel=True, **_JIT)
-def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, HC, chunks):
+def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, chunks):
     """Run the LSTM over ``x`` (steps, batch, features) from states ``h0``, ``c0`` (batch, units): fills ``HC``
-    (steps, batch, 2 units) with each step's hidden state and carry side by side. The inputs are projected step
-    by step, and the gates are not kept (the backward pass recomputes them: on two cores, writing them out and
-    reading them back costs more than computing them again): memory is the states alone. The batch is cut into
-    ``chunks`` blocks of rows that run on as many cores, each through the whole sequence."""
+    (steps, batch, 2 units) with each step's hidden state and carry side by side. Where the mask ``M`` (steps,
+    batch; empty: every step is real) is False a row keeps its states, as Keras's masking does. The inputs are
+    projected step by step, and the gates are not kept (the backward pass recomputes them: on two cores, writing
+    them out and reading them back costs more than computing them again): memory is the states alone. The
+    batch is cut into ``chunks`` blocks of rows that run on as many cores, each through the whole sequence."""
     for k in prange(chunks):
         lo, hi = _bounds(x.shape[1], chunks, k)
-        _lstm_forward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, lo, hi)
+        _lstm_forward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, lo, hi)
 
 
 @njit(**_JIT)
-def _lstm_backward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, dHC, dx, dkernel, drecurrent, dbias,
+def _lstm_backward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, dHC, dx, dkernel, drecurrent, dbias,
                         dh0, dc0, floor, lo, hi):
     """``lstm_backward`` on the batch rows ``lo:hi``, adding their part of the weights' gradients."""
     steps, features = x.shape[0], x.shape[2]
@@ -94,6 +99,8 @@ def _lstm_backward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, dHC, dx, 
     x_t, dx_t = np.empty((rows, features), x.dtype), np.empty((rows, features), x.dtype)
     dk, du = np.empty_like(dkernel), np.empty_like(drecurrent)
     tanh_c = np.empty(n, x.dtype)
+    through = np.zeros((rows, n), x.dtype)  # a masked step's gradient of h, passed on to the step before
+    masked = np.zeros(rows, np.bool_)
     for t in range(steps - 1, -1, -1):
         if t > 0:
             for b in range(rows):
@@ -107,6 +114,13 @@ def _lstm_backward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, dHC, dx, 
         _lstm_gates(x_t, h_before, kernel, recurrent_kernel, bias, z, gates)
         for b in range(rows):
             g, d, grad, carry = gates[b], dz[b], dHC[t, lo + b], HC[t, lo + b, n:]
+            masked[b] = M.shape[0] > 0 and not M[t, lo + b]
+            if masked[b]:  # the states went through unchanged: so do their gradients
+                for j in range(n):
+                    through[b, j] = dh[b, j] + grad[j]
+                    dc[b, j] += grad[n + j]
+                d[:] = 0
+                continue
             for j in range(n):
                 tanh_c[j] = tanh_scalar(carry[j])
             for j in range(n):
@@ -122,6 +136,9 @@ def _lstm_backward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, dHC, dx, 
             for j in range(4 * n):
                 dbias[j] += d[j]
         np.dot(dz, recurrent_t, dh)
+        for b in range(rows):
+            if masked[b]:
+                dh[b] = through[b]
         np.dot(dz, kernel_t, dx_t)
         dx[t, lo:hi] = dx_t
         np.dot(x_t.T, dz, dk)
@@ -135,7 +152,7 @@ def _lstm_backward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, dHC, dx, 
 
 
 @njit(parallel=True, **_JIT)
-def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, HC, dHC, dx, dkernel, drecurrent, dbias, dh0, dc0,
+def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, dHC, dx, dkernel, drecurrent, dbias, dh0, dc0,
                   floor, chunks):
     """Backward through time of ``lstm_forward``: ``dHC`` (steps, batch, 2 units) holds the gradients reaching
     each step's hidden state and carry from outside the loop. Fills ``dx`` (steps, batch, features), the
@@ -147,7 +164,7 @@ def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, HC, dHC, dx, dkerne
     parts_b = np.zeros((chunks, dbias.shape[0]), dbias.dtype)
     for k in prange(chunks):
         lo, hi = _bounds(x.shape[1], chunks, k)
-        _lstm_backward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, dHC, dx, parts_k[k], parts_u[k],
+        _lstm_backward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, dHC, dx, parts_k[k], parts_u[k],
                             parts_b[k], dh0, dc0, floor, lo, hi)
     dkernel[:] = parts_k.sum(axis=0)
     drecurrent[:] = parts_u.sum(axis=0)

@@ -13,7 +13,8 @@ training, the whole sequence is one graph node whose loops through time run on t
 a graph of the engine's operations step by step, the reference the kernels are tested against.
 
 A mask (from ``Masking`` or ``Embedding(mask_zero=True)``, or ``mask=`` given) marks the real steps: a row keeps
-its states over a masked step, as in Keras; masked sequences run on the engine's step-by-step path.
+its states over a masked step, as in Keras; the LSTM's compiled loops take the mask, the GRU's and the simple
+RNN's masked sequences run on the engine's step-by-step path.
 
 Dropout follows Keras: ``dropout`` draws one mask of the inputs' features per sequence, the same at every step;
 with ``recurrent_dropout`` (Keras's "implementation 1"), each gate gets its own masks of the inputs and of the
@@ -169,8 +170,8 @@ class _Recurrent(Layer):
         per_gate = bool(training) and self.recurrent_dropout > 0
         if bool(training) and self.dropout > 0 and not per_gate:
             x = x * self._mask((x.shape[0], 1, x.shape[2]), self.dropout)
-        if not per_gate and steps is None and backend.compiled() and self._fusable():
-            sequence, final = self._fused(x, states)
+        if not per_gate and (steps is None or self._fuses_masks) and backend.compiled() and self._fusable():
+            sequence, final = self._fused(x, states) if steps is None else self._fused(x, states, steps)
         else:  # the reference, and the path of masked sequences
             masks = self._gate_masks(x.shape[0], x.shape[2]) if per_gate else None
             sequence, final = self._stepwise(x, states, masks, steps)
@@ -196,6 +197,8 @@ class _Recurrent(Layer):
 
     def _fused_variant(self) -> bool:
         return True
+
+    _fuses_masks = False  # whether the compiled loop takes a mask (else masked sequences run step by step)
 
     def _mask(self, shape, rate: float) -> np.ndarray:
         keep = self.generator.random(shape) >= rate
@@ -305,8 +308,10 @@ class LSTM(_Recurrent):
 
         return with_forget_ones
 
-    def _fused(self, x, states):
-        both = fused.lstm(x, self.kernel, self.recurrent_kernel, self.bias, *states)
+    _fuses_masks = True
+
+    def _fused(self, x, states, steps=None):
+        both = fused.lstm(x, self.kernel, self.recurrent_kernel, self.bias, *states, mask=steps)
         units = self.units
         return both[..., :units], [both[:, -1, :units], both[:, -1, units:]]
 
