@@ -73,26 +73,26 @@ def test_a_mask_of_the_wrong_shape_is_refused(rng):
         LSTM(2)(_padded(rng), mask=np.ones((4, 6), bool))
 
 
+@pytest.mark.parametrize("layer_class", [LSTM, GRU, SimpleRNN])
 @pytest.mark.parametrize("backwards", [False, True], ids=["forward", "go_backwards"])
-def test_the_compiled_lstm_takes_masks_as_the_step_by_step_graph_does(backwards, rng, float64):
-    """Outputs, final states and every gradient (inputs, weights, initial states) of a masked LSTM: the compiled
-    loops equal the engine's step-by-step graph (float64)."""
+def test_compiled_loops_take_masks_as_the_step_by_step_graph_does(layer_class, backwards, rng, float64):
+    """Outputs, final states and every gradient (inputs, weights, initial states) of a masked recurrent layer: the
+    compiled loops equal the engine's step-by-step graph (float64)."""
     x = _padded(rng).astype(np.float64)
     mask = np.any(x != 0, axis=-1)
-    h0, c0 = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    initial = [rng.standard_normal((4, 5)) for _ in range(2 if layer_class is LSTM else 1)]
     results = []
     for compiled in (True, False):
         deepfin.backend.set_compiled(compiled)
         try:
             deepfin.utils.set_random_seed(1)
-            layer = LSTM(5, return_sequences=True, return_state=True, go_backwards=backwards,
-                         bias_initializer="random_normal")
-            inputs, states = Tensor(x, requires_grad=True), [Tensor(h0, requires_grad=True),
-                                                              Tensor(c0, requires_grad=True)]
-            sequence, h, c = layer(inputs, initial_state=states, mask=mask)
+            layer = layer_class(5, return_sequences=True, return_state=True, go_backwards=backwards,
+                                bias_initializer="random_normal")
+            inputs, states = Tensor(x, requires_grad=True), [Tensor(s, requires_grad=True) for s in initial]
+            sequence, *finals = layer(inputs, initial_state=states, mask=mask)
             weights = rng.standard_normal(sequence.shape) if not results else results[0][-1]
-            ((sequence * weights).sum() + (h * h).sum() + c.sum()).backward()
-            results.append([sequence.numpy(), h.numpy(), c.numpy(), inputs.grad, states[0].grad, states[1].grad,
+            ((sequence * weights).sum() + sum((f * f).sum() for f in finals)).backward()
+            results.append([sequence.numpy(), *[f.numpy() for f in finals], inputs.grad, *[s.grad for s in states],
                             *[w.grad for w in layer.trainable_weights], weights])
         finally:
             deepfin.backend.set_compiled(True)

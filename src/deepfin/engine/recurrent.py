@@ -52,6 +52,11 @@ def _chunks(batch: int) -> int:
     return max(1, min(numba.get_num_threads(), batch // 32))
 
 
+def _steps_mask(mask) -> np.ndarray:
+    """A (batch, steps) mask as the kernels read it, time-major; an empty one for no mask."""
+    return np.zeros((0, 0), bool) if mask is None else np.ascontiguousarray(np.asarray(mask, bool).T)
+
+
 def _states(initial, batch: int, units: int, dtype) -> Tensor:
     return Tensor(np.zeros((batch, units), dtype)) if initial is None else as_tensor(initial, dtype)
 
@@ -79,7 +84,7 @@ def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None
     b = np.zeros(4 * units, dtype) if bias is None else np.ascontiguousarray(bias.data)
     h_start, c_start = np.ascontiguousarray(h0.data, dtype), np.ascontiguousarray(c0.data, dtype)
     HC = np.empty((xt.shape[0], xt.shape[1], 2 * units), dtype)
-    steps = np.zeros((0, 0), bool) if mask is None else np.ascontiguousarray(np.asarray(mask, bool).T)
+    steps = _steps_mask(mask)
     chunks = _chunks(xt.shape[1])
     with one_blas_thread():  # one step's products are far too small for two
         kernels.lstm_forward(xt, *weights, b, h_start, c_start, HC, steps, chunks)
@@ -99,23 +104,27 @@ def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None
     return Tensor._make(HC.transpose(1, 0, 2), parents, backward)
 
 
-def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None) -> Tensor:
+def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None,
+        mask: np.ndarray | None = None) -> Tensor:
     """The GRU's (``reset_after=True``) hidden states at every step, (batch, steps, units); ``bias`` is Keras's
-    (2, 3 units): the input bias, then the recurrent one."""
+    (2, 3 units): the input bias, then the recurrent one. Where ``mask`` (batch, steps) is False a row keeps its
+    state."""
     x, h0, xt, U, xw = _prepared(x, kernel, recurrent_kernel, None if bias is None else bias.data[0], h0)
     units, dtype = U.shape[0], U.dtype
     recurrent_bias = np.zeros(3 * units, dtype) if bias is None else np.ascontiguousarray(bias.data[1])
     steps, batch = xt.shape[:2]
     H, gates = np.empty((steps, batch, units), dtype), np.empty((steps, batch, 4 * units), dtype)
     h_start = np.ascontiguousarray(h0.data, dtype)
+    steps_kept = _steps_mask(mask)
     with one_blas_thread():
-        kernels.gru_forward(xw, U, recurrent_bias, h_start, H, gates)
+        kernels.gru_forward(xw, U, recurrent_bias, h_start, H, gates, steps_kept)
 
     def backward(g):
         dH = _time_major(g.astype(dtype, copy=False))
         dX, dR = np.empty_like(xw), np.empty_like(xw)
         with one_blas_thread():
-            dh0 = kernels.gru_backward(np.ascontiguousarray(U.T), h_start, H, gates, dH, dX, dR, subnormal_floor(dtype))
+            dh0 = kernels.gru_backward(np.ascontiguousarray(U.T), h_start, H, gates, steps_kept, dH, dX, dR,
+                                       subnormal_floor(dtype))
         dx, dkernel, dinput_bias = _input_grads(xt, kernel.data, dX)
         flat_r = dR.reshape(steps * batch, -1)
         drecurrent = _previous(h_start, H).T @ flat_r
@@ -126,21 +135,24 @@ def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None,
     return Tensor._make(H.transpose(1, 0, 2), parents, backward)
 
 
-def simple_rnn(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None) -> Tensor:
-    """The simple RNN's (tanh) hidden states at every step, (batch, steps, units)."""
+def simple_rnn(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None,
+               mask: np.ndarray | None = None) -> Tensor:
+    """The simple RNN's (tanh) hidden states at every step, (batch, steps, units). Where ``mask`` (batch, steps)
+    is False a row keeps its state."""
     x, h0, xt, U, xw = _prepared(x, kernel, recurrent_kernel, None if bias is None else bias.data, h0)
     units, dtype = U.shape[0], U.dtype
     steps, batch = xt.shape[:2]
     H = np.empty((steps, batch, units), dtype)
     h_start = np.ascontiguousarray(h0.data, dtype)
+    steps_kept = _steps_mask(mask)
     with one_blas_thread():
-        kernels.simple_rnn_forward(xw, U, h_start, H)
+        kernels.simple_rnn_forward(xw, U, h_start, H, steps_kept)
 
     def backward(g):
         dH = _time_major(g.astype(dtype, copy=False))
         dZ = np.empty_like(xw)
         with one_blas_thread():
-            dh0 = kernels.simple_rnn_backward(np.ascontiguousarray(U.T), H, dH, dZ, subnormal_floor(dtype))
+            dh0 = kernels.simple_rnn_backward(np.ascontiguousarray(U.T), H, steps_kept, dH, dZ, subnormal_floor(dtype))
         dx, dkernel, dbias = _input_grads(xt, kernel.data, dZ)
         drecurrent = _previous(h_start, H).T @ dZ.reshape(steps * batch, -1)
         return (dx, dkernel, drecurrent, *(() if bias is None else (dbias,)), dh0)

@@ -172,10 +172,11 @@ def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, dHC, dx, dke
 
 
 @njit(**_JIT)
-def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, H, gates):
+def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, H, gates, M):
     """Run the GRU (reset after the recurrent product) over ``xw`` (steps, batch, 3 units) from ``h0``: fills
     ``H`` (steps, batch, units) and ``gates`` (steps, batch, 4 units): z, r, the candidate and the recurrent
-    projection of the candidate (before the reset gate multiplies it)."""
+    projection of the candidate (before the reset gate multiplies it). Where the mask ``M`` (steps, batch;
+    empty: every step is real) is False a row keeps its state."""
     steps, batch, three = xw.shape
     n = three // 3
     h = h0.copy()
@@ -196,6 +197,8 @@ def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, H, gates):
                 pre[b, j] = x[b, 2 * n + j] + gb[n + j] * inner[b, 2 * n + j]
             tanh_vec(pre[b], gb[2 * n:3 * n])
         for b in range(batch):
+            if M.shape[0] and not M[t, b]:
+                continue
             for j in range(n):
                 z = g[b, j]
                 h[b, j] = z * h[b, j] + (1 - z) * g[b, 2 * n + j]
@@ -203,10 +206,10 @@ def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, H, gates):
 
 
 @njit(**_JIT)
-def gru_backward(recurrent_kernel_t, h0, H, gates, dH, dX, dR, floor):
-    """Backward through time of ``gru_forward``: fills ``dX`` (the gradients of ``xw``) and ``dR`` (those of
-    the recurrent projection, bias included), each (steps, batch, 3 units); returns the gradient of ``h0``
-    (carried gradients flushed below ``floor``, as in ``lstm_backward``)."""
+def gru_backward(recurrent_kernel_t, h0, H, gates, M, dH, dX, dR, floor):
+    """Backward through time of ``gru_forward`` (with its mask ``M``): fills ``dX`` (the gradients of ``xw``) and
+    ``dR`` (those of the recurrent projection, bias included), each (steps, batch, 3 units); returns the gradient
+    of ``h0`` (carried gradients flushed below ``floor``, as in ``lstm_backward``)."""
     steps, batch, n = dH.shape
     dh = np.zeros((batch, n), dH.dtype)
     through = np.empty((batch, n), dH.dtype)
@@ -214,6 +217,12 @@ def gru_backward(recurrent_kernel_t, h0, H, gates, dH, dX, dR, floor):
         g, dx, dr_ = gates[t], dX[t], dR[t]
         before = H[t - 1] if t > 0 else h0
         for b in range(batch):
+            if M.shape[0] and not M[t, b]:  # the state went through unchanged: so does its gradient
+                for j in range(n):
+                    through[b, j] = dh[b, j] + dH[t, b, j]
+                dx[b] = 0
+                dr_[b] = 0
+                continue
             for j in range(n):
                 z, r = g[b, j], g[b, n + j]
                 candidate, projected = g[b, 2 * n + j], g[b, 3 * n + j]
@@ -231,8 +240,9 @@ def gru_backward(recurrent_kernel_t, h0, H, gates, dH, dX, dR, floor):
 
 
 @njit(**_JIT)
-def simple_rnn_forward(xw, recurrent_kernel, h0, H):
-    """``h_t = tanh(xw_t + h_(t-1) @ recurrent_kernel)`` over ``xw`` (steps, batch, units): fills ``H``."""
+def simple_rnn_forward(xw, recurrent_kernel, h0, H, M):
+    """``h_t = tanh(xw_t + h_(t-1) @ recurrent_kernel)`` over ``xw`` (steps, batch, units): fills ``H``. Where the
+    mask ``M`` (steps, batch; empty: every step is real) is False a row keeps its state."""
     steps, batch, n = xw.shape
     h = h0.copy()
     inner = np.empty((batch, n), xw.dtype)
@@ -240,21 +250,32 @@ def simple_rnn_forward(xw, recurrent_kernel, h0, H):
         np.dot(h, recurrent_kernel, inner)
         inner += xw[t]
         for b in range(batch):
-            tanh_vec(inner[b], h[b])
+            if M.shape[0] == 0 or M[t, b]:
+                tanh_vec(inner[b], h[b])
         H[t] = h
 
 
 @njit(**_JIT)
-def simple_rnn_backward(recurrent_kernel_t, H, dH, dZ, floor):
-    """Backward through time of ``simple_rnn_forward``: fills ``dZ`` (the gradients of ``xw``); returns that
-    of ``h0`` (carried gradients flushed below ``floor``, as in ``lstm_backward``)."""
+def simple_rnn_backward(recurrent_kernel_t, H, M, dH, dZ, floor):
+    """Backward through time of ``simple_rnn_forward`` (with its mask ``M``): fills ``dZ`` (the gradients of
+    ``xw``); returns that of ``h0`` (carried gradients flushed below ``floor``, as in ``lstm_backward``)."""
     steps, batch, n = dH.shape
     dh = np.zeros((batch, n), dH.dtype)
+    through = np.zeros((batch, n), dH.dtype)  # a masked step's gradient, passed on to the step before
     for t in range(steps - 1, -1, -1):
         d, h = dZ[t], H[t]
         for b in range(batch):
+            if M.shape[0] and not M[t, b]:
+                for j in range(n):
+                    through[b, j] = dh[b, j] + dH[t, b, j]
+                d[b] = 0
+                continue
             for j in range(n):
                 d[b, j] = (dh[b, j] + dH[t, b, j]) * (1 - h[b, j] * h[b, j])
         np.dot(d, recurrent_kernel_t, dh)
+        if M.shape[0]:
+            for b in range(batch):
+                if not M[t, b]:
+                    dh[b] = through[b]
         flush_rows(dh, floor)
     return dh

@@ -13,8 +13,7 @@ training, the whole sequence is one graph node whose loops through time run on t
 a graph of the engine's operations step by step, the reference the kernels are tested against.
 
 A mask (from ``Masking`` or ``Embedding(mask_zero=True)``, or ``mask=`` given) marks the real steps: a row keeps
-its states over a masked step, as in Keras; the LSTM's compiled loops take the mask, the GRU's and the simple
-RNN's masked sequences run on the engine's step-by-step path.
+its states over a masked step, as in Keras, on either path.
 
 Dropout follows Keras: ``dropout`` draws one mask of the inputs' features per sequence, the same at every step;
 with ``recurrent_dropout`` (Keras's "implementation 1"), each gate gets its own masks of the inputs and of the
@@ -170,9 +169,9 @@ class _Recurrent(Layer):
         per_gate = bool(training) and self.recurrent_dropout > 0
         if bool(training) and self.dropout > 0 and not per_gate:
             x = x * self._mask((x.shape[0], 1, x.shape[2]), self.dropout)
-        if not per_gate and (steps is None or self._fuses_masks) and backend.compiled() and self._fusable():
-            sequence, final = self._fused(x, states) if steps is None else self._fused(x, states, steps)
-        else:  # the reference, and the path of masked sequences
+        if not per_gate and backend.compiled() and self._fusable():
+            sequence, final = self._fused(x, states, steps)
+        else:  # the reference
             masks = self._gate_masks(x.shape[0], x.shape[2]) if per_gate else None
             sequence, final = self._stepwise(x, states, masks, steps)
         output = sequence if self.return_sequences else final[0]
@@ -197,8 +196,6 @@ class _Recurrent(Layer):
 
     def _fused_variant(self) -> bool:
         return True
-
-    _fuses_masks = False  # whether the compiled loop takes a mask (else masked sequences run step by step)
 
     def _mask(self, shape, rate: float) -> np.ndarray:
         keep = self.generator.random(shape) >= rate
@@ -269,8 +266,8 @@ class SimpleRNN(_Recurrent):
     def _fusable(self) -> bool:
         return activations.builtin_name(self.activation) == "tanh"
 
-    def _fused(self, x, states):
-        sequence = fused.simple_rnn(x, self.kernel, self.recurrent_kernel, self.bias, states[0])
+    def _fused(self, x, states, steps=None):
+        sequence = fused.simple_rnn(x, self.kernel, self.recurrent_kernel, self.bias, states[0], mask=steps)
         return sequence, [sequence[:, -1]]
 
     def _step(self, x_t, states, masks):
@@ -307,8 +304,6 @@ class LSTM(_Recurrent):
                                    initializer((2 * units,), dtype)]).astype(dtype or self.dtype)
 
         return with_forget_ones
-
-    _fuses_masks = True
 
     def _fused(self, x, states, steps=None):
         both = fused.lstm(x, self.kernel, self.recurrent_kernel, self.bias, *states, mask=steps)
@@ -348,8 +343,8 @@ class GRU(_Recurrent):
     def _fused_variant(self) -> bool:
         return self.reset_after
 
-    def _fused(self, x, states):
-        sequence = fused.gru(x, self.kernel, self.recurrent_kernel, self.bias, states[0])
+    def _fused(self, x, states, steps=None):
+        sequence = fused.gru(x, self.kernel, self.recurrent_kernel, self.bias, states[0], mask=steps)
         return sequence, [sequence[:, -1]]
 
     def _step(self, x_t, states, masks):
