@@ -123,3 +123,34 @@ def test_masks_from_an_embedding_reach_attention_as_in_keras(rng):
     np.testing.assert_allclose(layer(query, changed, value_mask=hidden).numpy(),
                                layer(query, value, value_mask=hidden).numpy(), rtol=1e-6)
     assert not np.allclose(layer(query, changed).numpy(), layer(query, value).numpy())
+
+
+def _causal_model(lib):
+    inputs = lib.Input((5, 6))
+    attended, scores = lib.layers.MultiHeadAttention(num_heads=2, key_dim=4, bias_initializer="random_normal")(
+        inputs, inputs, use_causal_mask=True, return_attention_scores=True)
+    return lib.Model(inputs, [lib.layers.Dense(1)(attended), scores])
+
+
+def test_a_functional_model_runs_attention_with_the_options_it_was_called_with(tmp_path, rng):
+    """use_causal_mask and return_attention_scores given when the model was built hold when it runs (the causal
+    mask was once dropped on replay) and after saving: the outputs and scores equal Keras 3's with its weights."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    x = rng.standard_normal((3, 5, 6)).astype(np.float32)
+    theirs, ours = _causal_model(keras), _causal_model(deepfin)
+    assert [tuple(o.shape) for o in ours.outputs] == [(None, 5, 1), (None, 2, 5, 5)]
+    ours.set_weights(theirs.get_weights())
+    expected = theirs.predict(x, verbose=0)
+    ours.save(tmp_path / "causal.keras")
+    for model in (ours, deepfin.models.load_model(tmp_path / "causal.keras")):
+        for got, want in zip(model.predict(x, verbose=0), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_saved_call_option_that_is_not_a_switch_is_refused(tmp_path):
+    config = _causal_model(deepfin).get_config()
+    node = next(n for n in config["nodes"] if "arguments" in n)
+    node["arguments"] = {"attention_mask": [[1, 0]]}
+    with pytest.raises(ValueError, match="expected switches"):
+        deepfin.Model.from_config(config)

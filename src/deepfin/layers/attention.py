@@ -95,15 +95,21 @@ class MultiHeadAttention(Layer):
         if mask is not None:  # the inputs' masks, as a functional model passes them: [query, value, key]
             query_mask, value_mask, key_mask = (*mask, None, None)[:3]
         inputs = [query, value] if key is None else [query, value, key]
-        if is_symbolic(inputs) and (attention_mask is not None or return_attention_scores):
-            raise NotImplementedError("In a functional model MultiHeadAttention takes no attention_mask and does "
-                                      "not return scores yet; use_causal_mask works.")
-        self._options = {"attention_mask": attention_mask, "scores": return_attention_scores,
-                         "causal": use_causal_mask, "input_masks": (query_mask, value_mask, key_mask)}
+        symbolic = is_symbolic(inputs)
+        if symbolic and attention_mask is not None:
+            raise NotImplementedError("In a functional model MultiHeadAttention takes no attention_mask yet (masks "
+                                      "from Embedding(mask_zero=True) or Masking and use_causal_mask work).")
+        self._options = {"attention_mask": attention_mask, "scores": bool(return_attention_scores),
+                         "causal": bool(use_causal_mask), "input_masks": (query_mask, value_mask, key_mask)}
         try:
-            return super().__call__(inputs, training=training)
+            outputs = super().__call__(inputs, training=training)
         finally:
             self._options = {}
+        if symbolic:  # the model runs the layer again with the same options, and saves them
+            for output in outputs if isinstance(outputs, list) else [outputs]:
+                output.call_arguments = {"use_causal_mask": bool(use_causal_mask),
+                                         "return_attention_scores": bool(return_attention_scores)}
+        return outputs
 
     def call(self, inputs, training=None):
         query, value = inputs[0], inputs[1]
@@ -161,6 +167,9 @@ class MultiHeadAttention(Layer):
     def compute_output_shape(self, input_shape):
         query = input_shape[0] if isinstance(input_shape, list) else input_shape
         out = self.output_shape_given[0] if self.output_shape_given else query[-1]
+        if self._options.get("scores"):  # and the scores: (batch, heads, query steps, value steps)
+            value = input_shape[1]
+            return [(query[0], query[1], out), (query[0], self.num_heads, query[1], value[1])]
         return (query[0], query[1], out)
 
     def get_config(self):

@@ -19,6 +19,9 @@ class KerasTensor:
         self._layer, self._inputs = layer, inputs
         self.name = name or layer.name
         self.index = index  # which of the call's outputs, for a layer that returns several (else None)
+        # the call's keyword options that a model passes again when it runs the layer (MultiHeadAttention's
+        # use_causal_mask and return_attention_scores), saved with the model
+        self.call_arguments: dict = {}
 
     @property
     def ndim(self) -> int:

@@ -105,19 +105,23 @@ class Functional(Model):
         calls = {}  # each call of a layer with several outputs runs once
         for kt in self._steps:
             args = kt.called_on
+            options = kt.call_arguments
             if kt.index is not None:
                 key = (id(kt.layer), id(args))
                 if key not in calls:
                     x = [values[id(a)] for a in args] if isinstance(args, list) else values[id(args)]
-                    calls[key] = kt.layer(x, training=training)
+                    input_masks = [masks.get(id(a)) for a in args] if isinstance(args, list) else None
+                    calls[key] = kt.layer(x, training=training, **options) if input_masks is None or \
+                        all(m is None for m in input_masks) else kt.layer(x, training=training, mask=input_masks,
+                                                                         **options)
                 values[id(kt)] = calls[key][kt.index]
             elif isinstance(args, list):
                 xs, input_masks = [values[id(a)] for a in args], [masks.get(id(a)) for a in args]
                 if any(m is not None for m in input_masks):
-                    values[id(kt)] = kt.layer(xs, training=training, mask=input_masks)
+                    values[id(kt)] = kt.layer(xs, training=training, mask=input_masks, **options)
                     masks[id(kt)] = kt.layer.compute_mask(xs, input_masks)
                 else:
-                    values[id(kt)] = kt.layer(xs, training=training)
+                    values[id(kt)] = kt.layer(xs, training=training, **options)
             else:
                 x, mask = values[id(args)], masks.get(id(args))
                 if mask is None:
@@ -145,6 +149,7 @@ class Functional(Model):
                 "layer": kt.layer.name,
                 "inputs": None if args is None else [ref(a) for a in args] if isinstance(args, list) else ref(args),
                 **({} if kt.index is None else {"index": kt.index}),
+                **({"arguments": kt.call_arguments} if kt.call_arguments else {}),
             })
         return {
             "name": self.name,
@@ -175,7 +180,8 @@ class Functional(Model):
             args = node["inputs"]
             key = (node["layer"], str(args))
             if "index" not in node or key not in calls:  # the outputs of one call come from one call
-                calls[key] = layer([tensors[i] for i in args] if isinstance(args, list) else tensors[args])
+                calls[key] = layer([tensors[i] for i in args] if isinstance(args, list) else tensors[args],
+                                   **_call_arguments(node))
             made = calls[key]
             tensors.append(made[node["index"]] if "index" in node else made)
         inputs = [tensors[i] for i in config["inputs"]]
@@ -189,6 +195,16 @@ class Functional(Model):
     def __repr__(self) -> str:
         ins = ", ".join(shape_str(s) for s in self._expected_input_shapes())
         return f"<Functional name={self.name}, layers={len(self._layers)}, inputs=[{ins}]>"
+
+
+def _call_arguments(node: dict) -> dict:
+    """A saved node's call options: switches (names to True or False), nothing a file could make run."""
+    arguments = node.get("arguments", {})
+    if not isinstance(arguments, dict) or not all(isinstance(k, str) and isinstance(v, bool)
+                                                  for k, v in arguments.items()):
+        raise ValueError(f"A saved model's call of layer '{node['layer']}' has arguments {arguments!r:.80}; "
+                         "expected switches (names to true or false).")
+    return arguments
 
 
 def _as_list(value, what: str) -> list[KerasTensor]:
