@@ -116,15 +116,17 @@ def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None,
     H, gates = np.empty((steps, batch, units), dtype), np.empty((steps, batch, 4 * units), dtype)
     h_start = np.ascontiguousarray(h0.data, dtype)
     steps_kept = _steps_mask(mask)
+    chunks = _chunks(batch)
     with one_blas_thread():
-        kernels.gru_forward(xw, U, recurrent_bias, h_start, H, gates, steps_kept)
+        kernels.gru_forward(xw, U, recurrent_bias, h_start, H, gates, steps_kept, chunks)
 
     def backward(g):
         dH = _time_major(g.astype(dtype, copy=False))
         dX, dR = np.empty_like(xw), np.empty_like(xw)
         with one_blas_thread():
-            dh0 = kernels.gru_backward(np.ascontiguousarray(U.T), h_start, H, gates, steps_kept, dH, dX, dR,
-                                       subnormal_floor(dtype))
+            dh0 = np.empty_like(h_start)
+            kernels.gru_backward(np.ascontiguousarray(U.T), h_start, H, gates, steps_kept, np.ascontiguousarray(dH),
+                                 dX, dR, dh0, subnormal_floor(dtype), chunks)
         dx, dkernel, dinput_bias = _input_grads(xt, kernel.data, dX)
         flat_r = dR.reshape(steps * batch, -1)
         drecurrent = _previous(h_start, H).T @ flat_r
@@ -145,14 +147,17 @@ def simple_rnn(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None 
     H = np.empty((steps, batch, units), dtype)
     h_start = np.ascontiguousarray(h0.data, dtype)
     steps_kept = _steps_mask(mask)
+    chunks = _chunks(batch)
     with one_blas_thread():
-        kernels.simple_rnn_forward(xw, U, h_start, H, steps_kept)
+        kernels.simple_rnn_forward(xw, U, h_start, H, steps_kept, chunks)
 
     def backward(g):
         dH = _time_major(g.astype(dtype, copy=False))
         dZ = np.empty_like(xw)
         with one_blas_thread():
-            dh0 = kernels.simple_rnn_backward(np.ascontiguousarray(U.T), H, steps_kept, dH, dZ, subnormal_floor(dtype))
+            dh0 = np.empty_like(h_start)
+            kernels.simple_rnn_backward(np.ascontiguousarray(U.T), H, steps_kept, np.ascontiguousarray(dH), dZ, dh0,
+                                        subnormal_floor(dtype), chunks)
         dx, dkernel, dbias = _input_grads(xt, kernel.data, dZ)
         drecurrent = _previous(h_start, H).T @ dZ.reshape(steps * batch, -1)
         return (dx, dkernel, drecurrent, *(() if bias is None else (dbias,)), dh0)

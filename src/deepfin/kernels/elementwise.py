@@ -46,25 +46,14 @@ def tanh_vec(z, a):
             a[j] = _tanh32(z[j])
 
 
-@njit(**_JIT)
-def sigmoid_vec(z, a):
-    """``a = 1 / (1 + exp(-z))`` for vectors: NumPy's exp for float64; for float32 ``0.5 tanh(z / 2) + 0.5`` on
-    the tanh above (within a few ulps, and vectorizing)."""
-    if z.itemsize != 4:
-        for j in range(z.shape[0]):
-            a[j] = 1.0 / (1.0 + np.exp(-z[j]))
-    else:
-        for j in range(z.shape[0]):
-            a[j] = _tanh32(z[j] * _HALF) * _HALF + _HALF
-
-
 def tanh_scalar(x):
     """tanh of one number inside a kernel: the rational function above for a float32, NumPy's for a float64."""
     return np.tanh(x)
 
 
 def sigmoid_scalar(x):
-    """The logistic sigmoid of one number inside a kernel, as ``sigmoid_vec`` computes it."""
+    """The logistic sigmoid of one number inside a kernel: ``1 / (1 + exp(-x))`` for a float64; for a float32
+    ``0.5 tanh(x / 2) + 0.5`` on the tanh above (within a few ulps, and vectorizing)."""
     return 1.0 / (1.0 + np.exp(-x))
 
 

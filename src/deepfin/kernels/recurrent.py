@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from deepfin.kernels.elementwise import flush_rows, sigmoid_scalar, sigmoid_vec, tanh_scalar, tanh_vec
+from deepfin.kernels.elementwise import flush_rows, sigmoid_scalar, tanh_scalar, tanh_vec
 
 _JIT = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
 
@@ -25,8 +25,8 @@ _JIT = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
 @njit(**_JIT)
 def _lstm_gates(x_t, h, kernel, recurrent_kernel, bias, z, gates):
     """One step's activated gates ``[i, f, c, o]`` (batch, 4 units) into ``gates``, ``z`` a work area. Each
-    activation is a loop of its own over a row's gates, which LLVM vectorizes (a call per row and gate of
-    ``sigmoid_vec`` on a slice cost a third of the LSTM's time)."""
+    activation is a loop of its own over a row's gates, which LLVM vectorizes (a call per row and gate on
+    slices cost a third of the LSTM's time)."""
     n = recurrent_kernel.shape[0]
     np.dot(x_t, kernel, gates)
     np.dot(h, recurrent_kernel, z)
@@ -172,110 +172,149 @@ def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, dHC, dx, dke
 
 
 @njit(**_JIT)
-def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, H, gates, M):
+def _gru_forward_rows(xw, recurrent_kernel, recurrent_bias, h0, H, gates, M, lo, hi):
+    """``gru_forward`` on the batch rows ``lo:hi``."""
+    steps, three = xw.shape[0], xw.shape[2]
+    n, rows = three // 3, hi - lo
+    h = h0[lo:hi].copy()
+    inner = np.empty((rows, three), xw.dtype)
+    for t in range(steps):
+        np.dot(h, recurrent_kernel, inner)
+        g, x = gates[t, lo:hi], xw[t, lo:hi]
+        for b in range(rows):
+            ib, gb, xb = inner[b], g[b], x[b]
+            for j in range(three):
+                ib[j] += recurrent_bias[j]
+            for j in range(2 * n):
+                gb[j] = sigmoid_scalar(ib[j] + xb[j])
+            for j in range(n):
+                gb[3 * n + j] = ib[2 * n + j]
+            for j in range(n):
+                gb[2 * n + j] = tanh_scalar(xb[2 * n + j] + gb[n + j] * ib[2 * n + j])
+            if M.shape[0] and not M[t, lo + b]:
+                continue
+            hb = h[b]
+            for j in range(n):
+                z = gb[j]
+                hb[j] = z * hb[j] + (1 - z) * gb[2 * n + j]
+        H[t, lo:hi] = h
+
+
+@njit(parallel=True, **_JIT)
+def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, H, gates, M, chunks):
     """Run the GRU (reset after the recurrent product) over ``xw`` (steps, batch, 3 units) from ``h0``: fills
     ``H`` (steps, batch, units) and ``gates`` (steps, batch, 4 units): z, r, the candidate and the recurrent
     projection of the candidate (before the reset gate multiplies it). Where the mask ``M`` (steps, batch;
-    empty: every step is real) is False a row keeps its state."""
-    steps, batch, three = xw.shape
-    n = three // 3
-    h = h0.copy()
-    inner = np.empty((batch, three), xw.dtype)
-    pre = np.empty((batch, n), xw.dtype)
-    for t in range(steps):
-        np.dot(h, recurrent_kernel, inner)
-        inner += recurrent_bias
-        g, x = gates[t], xw[t]
-        for b in range(batch):
-            for j in range(2 * n):
-                inner[b, j] += x[b, j]
-        for b in range(batch):
-            gb = g[b]
-            sigmoid_vec(inner[b, :2 * n], gb[:2 * n])
-            for j in range(n):
-                gb[3 * n + j] = inner[b, 2 * n + j]
-                pre[b, j] = x[b, 2 * n + j] + gb[n + j] * inner[b, 2 * n + j]
-            tanh_vec(pre[b], gb[2 * n:3 * n])
-        for b in range(batch):
-            if M.shape[0] and not M[t, b]:
-                continue
-            for j in range(n):
-                z = g[b, j]
-                h[b, j] = z * h[b, j] + (1 - z) * g[b, 2 * n + j]
-        H[t] = h
+    empty: every step is real) is False a row keeps its state. The batch runs in ``chunks`` blocks of rows on
+    as many cores, as the LSTM's."""
+    for k in prange(chunks):
+        lo, hi = _bounds(xw.shape[1], chunks, k)
+        _gru_forward_rows(xw, recurrent_kernel, recurrent_bias, h0, H, gates, M, lo, hi)
 
 
 @njit(**_JIT)
-def gru_backward(recurrent_kernel_t, h0, H, gates, M, dH, dX, dR, floor):
-    """Backward through time of ``gru_forward`` (with its mask ``M``): fills ``dX`` (the gradients of ``xw``) and
-    ``dR`` (those of the recurrent projection, bias included), each (steps, batch, 3 units); returns the gradient
-    of ``h0`` (carried gradients flushed below ``floor``, as in ``lstm_backward``)."""
-    steps, batch, n = dH.shape
-    dh = np.zeros((batch, n), dH.dtype)
-    through = np.empty((batch, n), dH.dtype)
+def _gru_backward_rows(recurrent_kernel_t, h0, H, gates, M, dH, dX, dR, dh0, floor, lo, hi):
+    """``gru_backward`` on the batch rows ``lo:hi``."""
+    steps, n = dH.shape[0], dH.shape[2]
+    rows = hi - lo
+    dh = np.zeros((rows, n), dH.dtype)
+    through = np.empty((rows, n), dH.dtype)
+    dr_ = np.empty((rows, 3 * n), dH.dtype)
     for t in range(steps - 1, -1, -1):
-        g, dx, dr_ = gates[t], dX[t], dR[t]
-        before = H[t - 1] if t > 0 else h0
-        for b in range(batch):
-            if M.shape[0] and not M[t, b]:  # the state went through unchanged: so does its gradient
+        g, dx = gates[t, lo:hi], dX[t, lo:hi]
+        before = H[t - 1, lo:hi] if t > 0 else h0[lo:hi]
+        for b in range(rows):
+            if M.shape[0] and not M[t, lo + b]:  # the state went through unchanged: so does its gradient
                 for j in range(n):
-                    through[b, j] = dh[b, j] + dH[t, b, j]
+                    through[b, j] = dh[b, j] + dH[t, lo + b, j]
                 dx[b] = 0
                 dr_[b] = 0
                 continue
             for j in range(n):
                 z, r = g[b, j], g[b, n + j]
                 candidate, projected = g[b, 2 * n + j], g[b, 3 * n + j]
-                dh_t = dh[b, j] + dH[t, b, j]
+                dh_t = dh[b, j] + dH[t, lo + b, j]
                 d_candidate = dh_t * (1 - z) * (1 - candidate * candidate)
                 dz = dh_t * (before[b, j] - candidate) * z * (1 - z)
                 dr = d_candidate * projected * r * (1 - r)
                 dx[b, j], dx[b, n + j], dx[b, 2 * n + j] = dz, dr, d_candidate
                 dr_[b, j], dr_[b, n + j], dr_[b, 2 * n + j] = dz, dr, d_candidate * r
                 through[b, j] = dh_t * z
+        dR[t, lo:hi] = dr_
         np.dot(dr_, recurrent_kernel_t, dh)
         dh += through
         flush_rows(dh, floor)
-    return dh
+    dh0[lo:hi] = dh
+
+
+@njit(parallel=True, **_JIT)
+def gru_backward(recurrent_kernel_t, h0, H, gates, M, dH, dX, dR, dh0, floor, chunks):
+    """Backward through time of ``gru_forward`` (with its mask ``M``): fills ``dX`` (the gradients of ``xw``),
+    ``dR`` (those of the recurrent projection, bias included), each (steps, batch, 3 units), and ``dh0``, that of
+    ``h0`` (carried gradients flushed below ``floor``, as in ``lstm_backward``), in ``chunks`` blocks of rows."""
+    for k in prange(chunks):
+        lo, hi = _bounds(dH.shape[1], chunks, k)
+        _gru_backward_rows(recurrent_kernel_t, h0, H, gates, M, dH, dX, dR, dh0, floor, lo, hi)
 
 
 @njit(**_JIT)
-def simple_rnn_forward(xw, recurrent_kernel, h0, H, M):
-    """``h_t = tanh(xw_t + h_(t-1) @ recurrent_kernel)`` over ``xw`` (steps, batch, units): fills ``H``. Where the
-    mask ``M`` (steps, batch; empty: every step is real) is False a row keeps its state."""
-    steps, batch, n = xw.shape
-    h = h0.copy()
-    inner = np.empty((batch, n), xw.dtype)
+def _simple_rnn_forward_rows(xw, recurrent_kernel, h0, H, M, lo, hi):
+    """``simple_rnn_forward`` on the batch rows ``lo:hi``."""
+    steps, n = xw.shape[0], xw.shape[2]
+    h = h0[lo:hi].copy()
+    inner = np.empty((hi - lo, n), xw.dtype)
     for t in range(steps):
         np.dot(h, recurrent_kernel, inner)
-        inner += xw[t]
-        for b in range(batch):
-            if M.shape[0] == 0 or M[t, b]:
+        inner += xw[t, lo:hi]
+        for b in range(hi - lo):
+            if M.shape[0] == 0 or M[t, lo + b]:
                 tanh_vec(inner[b], h[b])
-        H[t] = h
+        H[t, lo:hi] = h
+
+
+@njit(parallel=True, **_JIT)
+def simple_rnn_forward(xw, recurrent_kernel, h0, H, M, chunks):
+    """``h_t = tanh(xw_t + h_(t-1) @ recurrent_kernel)`` over ``xw`` (steps, batch, units): fills ``H``. Where the
+    mask ``M`` (steps, batch; empty: every step is real) is False a row keeps its state. The batch runs in
+    ``chunks`` blocks of rows on as many cores."""
+    for k in prange(chunks):
+        lo, hi = _bounds(xw.shape[1], chunks, k)
+        _simple_rnn_forward_rows(xw, recurrent_kernel, h0, H, M, lo, hi)
 
 
 @njit(**_JIT)
-def simple_rnn_backward(recurrent_kernel_t, H, M, dH, dZ, floor):
-    """Backward through time of ``simple_rnn_forward`` (with its mask ``M``): fills ``dZ`` (the gradients of
-    ``xw``); returns that of ``h0`` (carried gradients flushed below ``floor``, as in ``lstm_backward``)."""
-    steps, batch, n = dH.shape
-    dh = np.zeros((batch, n), dH.dtype)
-    through = np.zeros((batch, n), dH.dtype)  # a masked step's gradient, passed on to the step before
+def _simple_rnn_backward_rows(recurrent_kernel_t, H, M, dH, dZ, dh0, floor, lo, hi):
+    """``simple_rnn_backward`` on the batch rows ``lo:hi``."""
+    steps, n = dH.shape[0], dH.shape[2]
+    rows = hi - lo
+    dh = np.zeros((rows, n), dH.dtype)
+    d = np.empty((rows, n), dH.dtype)
+    through = np.zeros((rows, n), dH.dtype)  # a masked step's gradient, passed on to the step before
     for t in range(steps - 1, -1, -1):
-        d, h = dZ[t], H[t]
-        for b in range(batch):
-            if M.shape[0] and not M[t, b]:
+        h = H[t, lo:hi]
+        for b in range(rows):
+            if M.shape[0] and not M[t, lo + b]:
                 for j in range(n):
-                    through[b, j] = dh[b, j] + dH[t, b, j]
+                    through[b, j] = dh[b, j] + dH[t, lo + b, j]
                 d[b] = 0
                 continue
             for j in range(n):
-                d[b, j] = (dh[b, j] + dH[t, b, j]) * (1 - h[b, j] * h[b, j])
+                d[b, j] = (dh[b, j] + dH[t, lo + b, j]) * (1 - h[b, j] * h[b, j])
+        dZ[t, lo:hi] = d
         np.dot(d, recurrent_kernel_t, dh)
         if M.shape[0]:
-            for b in range(batch):
-                if not M[t, b]:
+            for b in range(rows):
+                if not M[t, lo + b]:
                     dh[b] = through[b]
         flush_rows(dh, floor)
-    return dh
+    dh0[lo:hi] = dh
+
+
+@njit(parallel=True, **_JIT)
+def simple_rnn_backward(recurrent_kernel_t, H, M, dH, dZ, dh0, floor, chunks):
+    """Backward through time of ``simple_rnn_forward`` (with its mask ``M``): fills ``dZ`` (the gradients of
+    ``xw``) and ``dh0``, that of ``h0`` (carried gradients flushed below ``floor``, as in ``lstm_backward``), in
+    ``chunks`` blocks of rows."""
+    for k in prange(chunks):
+        lo, hi = _bounds(dH.shape[1], chunks, k)
+        _simple_rnn_backward_rows(recurrent_kernel_t, H, M, dH, dZ, dh0, floor, lo, hi)
