@@ -39,6 +39,7 @@ from deepfin.layers import (
     Layer,
     LayerNormalization,
     LeakyReLU,
+    Masking,
     Maximum,
     Maxout,
     MaxoutDense,
@@ -378,3 +379,15 @@ def test_bidirectional_with_two_outputs_is_refused(tmp_path):
     model = Model(inputs, Bidirectional(LSTM(3), merge_mode=None)(inputs))
     with pytest.raises(ValueError, match="Bidirectional with one output"):
         model.export(tmp_path / "refused.onnx", format="onnx")
+
+
+def test_a_model_with_masks_is_refused_rather_than_exported_without_them(tmp_path):
+    """An exported Embedding(mask_zero=True) -> LSTM model once gave padded rows other outputs than predict."""
+    ids = Input((5,))
+    model = Model(ids, Dense(1)(LSTM(3)(Embedding(10, 4, mask_zero=True)(ids))))
+    with pytest.raises(ValueError, match="mask_zero=True.*carries no masks"):
+        model.export(tmp_path / "masked.onnx", format="onnx")
+    assert not (tmp_path / "masked.onnx").exists()
+    inputs = Input((5, 2))
+    with pytest.raises(ValueError, match="Masking.*carries no masks"):
+        Model(inputs, LSTM(3)(Masking()(inputs))).export(tmp_path / "masked.onnx", format="onnx")

@@ -46,6 +46,7 @@ from deepfin.layers import (
     GlobalMaxPooling1D,
     LayerNormalization,
     LeakyReLU,
+    Masking,
     Maximum,
     Maxout,
     MaxPooling1D,
@@ -482,7 +483,19 @@ def _global_pooling(op: str):
     return convert
 
 
+def _masking(graph, layer, xs, name):
+    raise ValueError(f"Layer '{layer.name}' (Masking) marks padded steps with a mask, and ONNX export carries no "
+                     "masks: the exported model would read padded steps as real ones. Export a model without "
+                     "Masking (or mask_zero).")
+
+
 def _embedding(graph, layer, xs, name):
+    """``Embedding`` as a Gather of its table; with ``mask_zero`` refused: ONNX carries no masks, so the layers
+    after it would read the padding as real steps (the exported model's outputs would differ from predict's)."""
+    if layer.mask_zero:
+        raise ValueError(f"Layer '{layer.name}' marks identifier 0 as padding (mask_zero=True), and ONNX export "
+                         "carries no masks: the exported model would read padded steps as real ones. Export a "
+                         "model without mask_zero (or Masking).")
     ids = graph.node("Cast", [xs[0]], f"{name}/Identifiers", to=graph.onnx.TensorProto.INT64)
     return graph.node("Gather", [graph.constant(f"{name}/embeddings", layer.embeddings.numpy()), ids],
                       f"{name}/Gather", axis=0)
@@ -538,6 +551,7 @@ CONVERTERS = {
     GlobalAveragePooling1D: _global_pooling("ReduceMean"),
     GlobalMaxPooling1D: _global_pooling("ReduceMax"),
     Embedding: _embedding,
+    Masking: _masking,
     LayerNormalization: _layer_normalization,
     Reshape: lambda graph, layer, xs, name: graph.node(
         "Reshape", [xs[0], graph.integers(f"{name}/shape", [0, *layer.target_shape])], f"{name}/Reshape"),
