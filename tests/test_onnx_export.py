@@ -45,6 +45,7 @@ from deepfin.layers import (
     MaxoutDense,
     MaxPooling1D,
     Minimum,
+    MultiHeadAttention,
     Multiply,
     Permute,
     ReLU,
@@ -391,3 +392,29 @@ def test_a_model_with_masks_is_refused_rather_than_exported_without_them(tmp_pat
     inputs = Input((5, 2))
     with pytest.raises(ValueError, match="Masking.*carries no masks"):
         Model(inputs, LSTM(3)(Masking()(inputs))).export(tmp_path / "masked.onnx", format="onnx")
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+def test_attention_round_trips(tmp_path, causal):
+    inputs = Input((6, 4))
+    attended = MultiHeadAttention(num_heads=2, key_dim=3, bias_initializer="random_normal")(
+        inputs, inputs, use_causal_mask=causal)
+    normed = LayerNormalization()(Add()([inputs, attended]))
+    assert_round_trip(Model(inputs, Dense(1)(GlobalAveragePooling1D()(normed))), tmp_path, [(6, 4)])
+
+
+def test_cross_attention_with_a_key_and_other_widths_round_trips(tmp_path):
+    query, value, key = Input((3, 4), name="q"), Input((5, 2), name="v"), Input((5, 6), name="k")
+    attended = MultiHeadAttention(num_heads=3, key_dim=2, value_dim=4, output_shape=5, use_bias=False)(
+        query, value, key)
+    assert_round_trip(Model([query, value, key], Flatten()(attended)), tmp_path, [(3, 4), (5, 2), (5, 6)])
+
+
+def test_attention_scores_and_an_old_opset_are_refused(tmp_path):
+    inputs = Input((4, 2))
+    out, _ = MultiHeadAttention(num_heads=1, key_dim=2)(inputs, inputs, return_attention_scores=True)
+    with pytest.raises(ValueError, match="without return_attention_scores"):
+        Model(inputs, out).export(tmp_path / "scores.onnx", format="onnx")
+    causal = Model(inputs, MultiHeadAttention(num_heads=1, key_dim=2)(inputs, inputs, use_causal_mask=True))
+    with pytest.raises(ValueError, match="opset_version 14"):
+        causal.export(tmp_path / "causal.onnx", format="onnx", opset_version=13)

@@ -13,6 +13,7 @@ form. ``export_model`` is ``model.export``: it checks the graph with ``onnx.chec
 from __future__ import annotations
 
 import inspect
+import math
 import os
 from pathlib import Path
 
@@ -51,6 +52,7 @@ from deepfin.layers import (
     Maxout,
     MaxPooling1D,
     Minimum,
+    MultiHeadAttention,
     Multiply,
     Permute,
     ReLU,
@@ -242,12 +244,13 @@ def emit(graph: GraphBuilder, model, inputs: list[str], scope: str = "") -> list
     for kt in topological_order(model_outputs, lambda kt: kt.parents, stop=model_inputs):
         if not kt.parents:
             raise ValueError(f"Model '{model.name}' depends on input '{kt.name}', which is not among its inputs.")
-        values[id(kt)] = emit_layer(graph, kt.layer, [values[id(p)] for p in kt.parents], scope)
+        values[id(kt)] = emit_layer(graph, kt.layer, [values[id(p)] for p in kt.parents], scope, kt.call_arguments)
     return [values[id(kt)] for kt in model_outputs]
 
 
-def emit_layer(graph: GraphBuilder, layer, xs: list[str], scope: str) -> str:
-    """Add one call of ``layer`` on the tensors named ``xs``; the name of its output."""
+def emit_layer(graph: GraphBuilder, layer, xs: list[str], scope: str, options: dict | None = None) -> str:
+    """Add one call of ``layer`` on the tensors named ``xs`` (with the call's ``options``, such as
+    MultiHeadAttention's ``use_causal_mask``); the name of its output."""
     if isinstance(layer, (Sequential, Functional)):
         outputs = emit(graph, layer, xs, f"{scope}{layer.name}/")
         if len(outputs) != 1:
@@ -260,7 +263,7 @@ def emit_layer(graph: GraphBuilder, layer, xs: list[str], scope: str) -> str:
             f"Layer '{layer.name}' of class {type(layer).__name__} cannot be exported to ONNX: its call is Python "
             f"code. ONNX export knows deepfin's own layers: {', '.join(sorted(c.__name__ for c in CONVERTERS))}."
         )
-    return convert(graph, layer, xs, f"{scope}{layer.name}")
+    return convert(graph, layer, xs, f"{scope}{layer.name}", **(options or {}))
 
 
 # ------------------------------------------------------------------ one converter per layer class
@@ -483,6 +486,57 @@ def _global_pooling(op: str):
     return convert
 
 
+def _multi_head_attention(graph, layer, xs, name, use_causal_mask=False, return_attention_scores=False):
+    """``MultiHeadAttention`` as its call computes it: the projections per head, scaled dot products, an
+    optional causal mask (ONNX's Trilu, opset 14 and later), softmax, the weighted values and the output
+    projection."""
+    if return_attention_scores:
+        raise ValueError(f"Layer '{layer.name}': ONNX export takes MultiHeadAttention without "
+                         "return_attention_scores (one output).")
+    if use_causal_mask and graph.opset < 14:
+        raise ValueError(f"Layer '{layer.name}': ONNX export of a causal mask needs opset_version 14 or later.")
+    query, value = xs[0], xs[1]
+    key = xs[2] if len(xs) > 2 else value
+
+    def heads(x, kernel, bias, part):  # (batch, steps, features) to (batch, heads, steps, width)
+        features, count, width = kernel.shape
+        out = graph.node("MatMul", [x, graph.constant(f"{name}/{part}_kernel",
+                                                      kernel.numpy().reshape(features, count * width))],
+                         f"{name}/{part}")
+        if bias is not None:
+            out = graph.node("Add", [out, graph.constant(f"{name}/{part}_bias", bias.numpy().reshape(-1))],
+                             f"{name}/{part}_biased")
+        out = graph.node("Reshape", [out, graph.integers(f"{name}/{part}_split", [0, 0, count, width])],
+                         f"{name}/{part}_heads")
+        return graph.node("Transpose", [out], f"{name}/{part}_head_major", perm=[0, 2, 1, 3])
+
+    q = graph.node("Mul", [heads(query, layer.query_kernel, layer.query_bias, "query"),
+                           graph.constant(f"{name}/scale", 1.0 / math.sqrt(layer.key_dim))], f"{name}/scaled_query")
+    k = heads(key, layer.key_kernel, layer.key_bias, "key")
+    v = heads(value, layer.value_kernel, layer.value_bias, "value")
+    scores = graph.node("MatMul", [q, graph.node("Transpose", [k], f"{name}/key_t", perm=[0, 1, 3, 2])],
+                        f"{name}/scores")
+    if use_causal_mask:
+        ones = graph.node("ConstantOfShape", [graph.node("Shape", [scores], f"{name}/scores_shape")],
+                          f"{name}/ones", value=graph.onnx.numpy_helper.from_array(np.ones(1, np.float32)))
+        allowed = graph.node("Cast", [graph.node("Trilu", [ones], f"{name}/lower", upper=0)], f"{name}/allowed",
+                             to=graph.onnx.TensorProto.BOOL)
+        scores = graph.node("Where", [allowed, scores, graph.constant(f"{name}/masked", -1e9)], f"{name}/causal")
+    weights = graph.node("Softmax", [scores], f"{name}/weights", axis=-1)
+    attended = graph.node("Transpose", [graph.node("MatMul", [weights, v], f"{name}/attended")],
+                          f"{name}/step_major", perm=[0, 2, 1, 3])
+    count, width, out_width = layer.output_kernel.shape
+    flat = graph.node("Reshape", [attended, graph.integers(f"{name}/merge_heads", [0, 0, count * width])],
+                      f"{name}/merged")
+    out = graph.node("MatMul", [flat, graph.constant(f"{name}/output_kernel",
+                                                     layer.output_kernel.numpy().reshape(count * width, out_width))],
+                     f"{name}/output")
+    if layer.output_bias is not None:
+        out = graph.node("Add", [out, graph.constant(f"{name}/output_bias", layer.output_bias.numpy())],
+                         f"{name}/output_biased")
+    return out
+
+
 def _masking(graph, layer, xs, name):
     raise ValueError(f"Layer '{layer.name}' (Masking) marks padded steps with a mask, and ONNX export carries no "
                      "masks: the exported model would read padded steps as real ones. Export a model without "
@@ -552,6 +606,7 @@ CONVERTERS = {
     GlobalMaxPooling1D: _global_pooling("ReduceMax"),
     Embedding: _embedding,
     Masking: _masking,
+    MultiHeadAttention: _multi_head_attention,
     LayerNormalization: _layer_normalization,
     Reshape: lambda graph, layer, xs, name: graph.node(
         "Reshape", [xs[0], graph.integers(f"{name}/shape", [0, *layer.target_shape])], f"{name}/Reshape"),
