@@ -10,6 +10,7 @@ from deepfin import (
     activations,
     backend,
     callbacks,
+    constraints,
     initializers,
     layers,
     losses,
@@ -33,6 +34,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Input", "Model", "Sequential", "Tensor", "Variable", "activations", "backend", "callbacks",
-    "check_gradients", "initializers", "layers", "losses", "metrics", "models", "no_grad",
+    "check_gradients", "constraints", "initializers", "layers", "losses", "metrics", "models", "no_grad",
     "ops", "optimizers", "random", "regularizers", "utils",
 ]

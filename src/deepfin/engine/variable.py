@@ -10,15 +10,16 @@ from deepfin.engine.tensor import Tensor
 class Variable(Tensor):
     """A named weight. Trainable variables require gradients; ``assign`` writes in place."""
 
-    __slots__ = ("name", "path", "trainable", "regularizer")
+    __slots__ = ("name", "path", "trainable", "regularizer", "constraint")
 
     def __init__(self, value, trainable: bool = True, name: str = "variable", dtype=None,
-                 regularizer=None):
+                 regularizer=None, constraint=None):
         super().__init__(value, requires_grad=trainable, dtype=dtype)
         self.name = name
         self.path = name
         self.trainable = trainable
         self.regularizer = regularizer
+        self.constraint = constraint  # applied to the value after each optimizer update (deepfin.constraints)
 
     def assign(self, value) -> None:
         """Copy ``value`` into this variable, keeping its shape and dtype."""

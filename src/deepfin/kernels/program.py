@@ -147,6 +147,8 @@ def layers_program(model, one_stream: bool = False) -> Program | str:
             return f"layer '{layer.name}' is frozen"
         if layer.added_losses:
             return f"layer '{layer.name}' adds a loss"
+        if any(getattr(w, "constraint", None) is not None for w in layer.weights):
+            return f"layer '{layer.name}' constrains a weight"
         reason = _add_layer(builder, layer, width)
         if reason:
             return reason

@@ -7,7 +7,7 @@ import inspect
 
 import numpy as np
 
-from deepfin import _budget, backend, initializers, regularizers
+from deepfin import _budget, backend, constraints, initializers, regularizers
 from deepfin.engine.tensor import Tensor, as_tensor, no_grad
 from deepfin.engine.variable import Variable
 from deepfin.layers.symbolic import KerasTensor, is_symbolic
@@ -71,14 +71,15 @@ class Layer:
             self.built = True
 
     def add_weight(self, shape, initializer="glorot_uniform", dtype=None, trainable: bool = True,
-                   regularizer=None, name: str | None = None) -> Variable:
-        """Create, initialize and track a weight (as Keras's ``add_weight``)."""
+                   regularizer=None, name: str | None = None, constraint=None) -> Variable:
+        """Create, initialize and track a weight (as Keras's ``add_weight``); ``constraint`` is applied to it
+        after each optimizer update."""
         shape = tuple(int(d) for d in shape)
         _budget.claim(shape, f"{self.name}/{name or f'variable_{len(self._weights)}'}")  # a model file's ceiling
         value = initializers.get(initializer)(shape, dtype=dtype or self.dtype)
         variable = Variable(value, trainable=trainable and self._trainable,
                             name=name or f"variable_{len(self._weights)}",
-                            regularizer=regularizers.get(regularizer))
+                            regularizer=regularizers.get(regularizer), constraint=constraints.get(constraint))
         variable.path = f"{self.name}/{variable.name}"
         variable.trainable = trainable
         self._weights.append(variable)

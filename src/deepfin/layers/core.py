@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from deepfin import activations, backend, initializers, regularizers
+from deepfin import activations, backend, constraints, initializers, regularizers
 from deepfin._text import shape_str
 from deepfin.engine import ops
 from deepfin.layers.base import Layer
@@ -48,7 +48,8 @@ class Dense(Layer):
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(
@@ -61,6 +62,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         name = activations.builtin_name(self.activation)
         self._fused = name if name in ops.FUSED_DENSE_ACTIVATIONS else False
         self.kernel = self.bias = None
@@ -95,23 +98,25 @@ class Dense(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 
 def build_kernel_and_bias(layer: Layer, input_shape, width: int) -> None:
     """Give ``layer`` a ``kernel`` of shape (last input dimension, ``width``) and, if it ``use_bias``, a ``bias``
-    of shape (``width``,), from its initializers and regularizers (Dense and Maxout share this)."""
+    of shape (``width``,), from its initializers, regularizers and constraints (Dense and Maxout share this)."""
     in_dim = input_shape[-1]
     if in_dim is None:
         raise ValueError(
             f"Layer '{layer.name}' needs a known last input dimension to build. Received "
             f"input_shape={shape_str(input_shape)}."
         )
-    layer.kernel = layer.add_weight((in_dim, width), layer.kernel_initializer,
-                                    regularizer=layer.kernel_regularizer, name="kernel")
+    layer.kernel = layer.add_weight((in_dim, width), layer.kernel_initializer, regularizer=layer.kernel_regularizer,
+                                    name="kernel", constraint=layer.kernel_constraint)
     if layer.use_bias:
-        layer.bias = layer.add_weight((width,), layer.bias_initializer,
-                                      regularizer=layer.bias_regularizer, name="bias")
+        layer.bias = layer.add_weight((width,), layer.bias_initializer, regularizer=layer.bias_regularizer,
+                                      name="bias", constraint=layer.bias_constraint)
 
 
 def check_input_width(layer: Layer, input_shape) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepfin import initializers, regularizers
+from deepfin import constraints, initializers, regularizers
 from deepfin.engine import ops
 from deepfin.layers.base import Layer
 from deepfin.layers.core import build_kernel_and_bias, check_input_width
@@ -35,7 +35,7 @@ class Maxout(Layer):
 
     def __init__(self, units: int, pieces: int = 2, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 use_bias: bool = True, **kwargs):
+                 use_bias: bool = True, kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.units = _check_positive("units", units)
         self.pieces = _check_positive("pieces", pieces)
@@ -44,6 +44,8 @@ class Maxout(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel = self.bias = None
 
     def build(self, input_shape):
@@ -69,6 +71,8 @@ class Maxout(Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 
 

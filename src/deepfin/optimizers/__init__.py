@@ -174,6 +174,10 @@ class Optimizer:
         for index, grad in grad_at.items():
             if index not in done:
                 self._step(grad, self._variables[index].data, lr, self._slots[index], self._slot_rows[index])
+        for index in grad_at:  # constraints act on the updated values, as Keras applies them
+            variable = self._variables[index]
+            if getattr(variable, "constraint", None) is not None:
+                np.copyto(variable.data, variable.constraint(variable.data))
         return self.iterations
 
     def update_step(self, grad: np.ndarray, var: np.ndarray, lr: float, slots: dict) -> None:

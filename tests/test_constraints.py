@@ -1,0 +1,72 @@
+"""Weight constraints (``deepfin.constraints``) against Keras 3's: each formula on random weights, and one SGD step
+of a model with constrained Dense weights from Keras's weights gives Keras's weights; constrained models train on
+the engine (the kernels apply none) and save their constraints."""
+
+import os
+
+import numpy as np
+import pytest
+
+import deepfin
+from deepfin import constraints, layers
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+
+CASES = {
+    "max_norm": ({"max_value": 0.7}, "MaxNorm"),
+    "max_norm_axis_1": ({"max_value": 1.3, "axis": 1}, "MaxNorm"),
+    "min_max_norm": ({"min_value": 0.8, "max_value": 1.1, "rate": 0.5}, "MinMaxNorm"),
+    "non_neg": ({}, "NonNeg"),
+    "unit_norm": ({}, "UnitNorm"),
+    "unit_norm_axes": ({"axis": [0, 1]}, "UnitNorm"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_constraint_equals_keras(case, rng):
+    kwargs, name = CASES[case]
+    w = rng.standard_normal((5, 4, 3)).astype(np.float32) if "axes" in case else \
+        rng.standard_normal((5, 4)).astype(np.float32)
+    ours = getattr(constraints, name)(**kwargs)(w)
+    theirs = keras.ops.convert_to_numpy(getattr(keras.constraints, name)(**kwargs)(w))
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+def _model(lib, kernel_constraint, bias_constraint):
+    return lib.Sequential([lib.Input((6,)), lib.layers.Dense(4, activation="tanh", kernel_constraint=kernel_constraint,
+                                                             bias_constraint=bias_constraint,
+                                                             bias_initializer="random_normal"),
+                           lib.layers.Dense(1, activation="sigmoid")])
+
+
+@pytest.mark.parametrize("kernel, bias", [("max_norm", "non_neg"), ("unit_norm", None), ("non_neg", "max_norm")])
+def test_a_training_step_applies_the_constraints_as_keras_does(kernel, bias, rng):
+    x = rng.standard_normal((32, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    theirs = _model(keras, kernel, bias)
+    theirs.compile(optimizer=keras.optimizers.SGD(0.5), loss="binary_crossentropy")
+    ours = _model(deepfin, kernel, bias)
+    ours.compile(optimizer=deepfin.optimizers.SGD(0.5), loss="binary_crossentropy")
+    ours.set_weights(theirs.get_weights())
+    assert ours.training_path == "eager: layer 'dense' constrains a weight"
+    for model in (theirs, ours):
+        model.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_constraints_are_saved_named_and_refused_when_unknown(tmp_path):
+    model = deepfin.Sequential([deepfin.Input((3,)),
+                                layers.Dense(2, kernel_constraint=constraints.MaxNorm(1.5, axis=1)),
+                                layers.Maxout(2, bias_constraint="non_neg")])
+    model.compile(loss="mse")
+    model.save(tmp_path / "constrained.keras")
+    loaded = deepfin.models.load_model(tmp_path / "constrained.keras")
+    kernel_constraint = loaded.layers[0].kernel_constraint
+    assert isinstance(kernel_constraint, constraints.MaxNorm) and kernel_constraint.get_config() == \
+        {"max_value": 1.5, "axis": 1}
+    assert isinstance(loaded.layers[1].bias_constraint, constraints.NonNeg)
+    with pytest.raises(ValueError, match="Unknown constraint: 'max'"):
+        layers.Dense(2, kernel_constraint="max")
