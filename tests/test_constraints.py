@@ -70,3 +70,33 @@ def test_constraints_are_saved_named_and_refused_when_unknown(tmp_path):
     assert isinstance(loaded.layers[1].bias_constraint, constraints.NonNeg)
     with pytest.raises(ValueError, match="Unknown constraint: 'max'"):
         layers.Dense(2, kernel_constraint="max")
+
+
+SEQUENCE_MODELS = {  # name: (layers of a library, the input)
+    "conv1d": (lambda L: [L.Conv1D(3, 2, kernel_constraint="non_neg", bias_constraint="max_norm",
+                                   bias_initializer="random_normal"), L.GlobalAveragePooling1D()], (7, 2)),
+    "lstm": (lambda L: [L.LSTM(3, kernel_constraint="max_norm", recurrent_constraint="unit_norm",
+                               bias_constraint="non_neg")], (7, 2)),
+    "embedding": (lambda L: [L.Embedding(10, 3, embeddings_constraint="unit_norm"), L.Flatten()], (4,)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCE_MODELS))
+def test_sequence_layers_constraints_train_as_keras_does(name, rng):
+    make, shape = SEQUENCE_MODELS[name]
+    x = rng.integers(0, 10, (16, *shape)).astype(np.float32) if name == "embedding" else \
+        rng.standard_normal((16, *shape)).astype(np.float32)
+    y = (rng.random(16) > 0.5).astype(np.float32)
+    trained = []
+    for lib in (keras, deepfin):
+        model = lib.Sequential([lib.Input(shape), *make(lib.layers), lib.layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer=lib.optimizers.SGD(0.5), loss="binary_crossentropy")
+        if trained:
+            model.set_weights(trained[0][0])
+        start = model.get_weights()
+        model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+        trained.append((start, model.get_weights()))
+    for a, b in zip(trained[1][1], trained[0][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    config = deepfin.layers.serialize(deepfin.Sequential([deepfin.Input(shape), *make(deepfin.layers)]).layers[0])
+    assert any(key.endswith("constraint") and value is not None for key, value in config["config"].items())

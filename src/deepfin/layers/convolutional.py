@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepfin import activations, initializers, regularizers
+from deepfin import activations, constraints, initializers, regularizers
 from deepfin._text import shape_str
 from deepfin.engine import convolution
 from deepfin.layers.base import Layer
@@ -47,10 +47,9 @@ class Conv1D(Layer):
                  **kwargs):
         super().__init__(**kwargs)
         _channels_last("Conv1D", data_format)
-        for name, value in (("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
-                            ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise ValueError(f"Conv1D does not support {name} in deepfin; received {value!r}.")
+        if activity_regularizer is not None:
+            raise ValueError(f"Conv1D does not support activity_regularizer in deepfin; received "
+                             f"{activity_regularizer!r}.")
         if groups != 1:
             raise ValueError(f"Conv1D supports groups=1 only. Received: groups={groups!r}")
         if padding not in _PADDINGS:
@@ -70,6 +69,8 @@ class Conv1D(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel = self.bias = None
 
     def build(self, input_shape):
@@ -77,10 +78,11 @@ class Conv1D(Layer):
         if input_shape[-1] is None:
             raise ValueError(f"Conv1D needs a known number of channels. Received input_shape={shape_str(input_shape)}.")
         self.kernel = self.add_weight((self.kernel_size, input_shape[-1], self.filters), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer, name="kernel",
+                                      constraint=self.kernel_constraint)
         if self.use_bias:
             self.bias = self.add_weight((self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
-                                        name="bias")
+                                        name="bias", constraint=self.bias_constraint)
 
     def _check_input_shape(self, input_shape):
         if len(input_shape) != 3 or input_shape[-1] not in (None, self.kernel.shape[1]):
@@ -112,7 +114,9 @@ class Conv1D(Layer):
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 class _Pooling1D(Layer):

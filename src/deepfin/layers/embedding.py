@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepfin import initializers, regularizers
+from deepfin import constraints, initializers, regularizers
 from deepfin.engine.tensor import Tensor
 from deepfin.layers.base import Layer
 
@@ -23,19 +23,21 @@ is padding, and the layers after it (recurrent ones, ``GlobalAveragePooling1D``)
         for name, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
-        if embeddings_constraint is not None or lora_rank is not None:
-            raise ValueError("Embedding does not support embeddings_constraint or lora_rank in deepfin.")
+        if lora_rank is not None:
+            raise ValueError("Embedding does not support lora_rank in deepfin.")
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         self.embeddings_initializer = initializers.get(
             initializers.RandomUniform() if embeddings_initializer == "uniform" else embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.embeddings = None
         self._initial_weights = weights
 
     def build(self, input_shape):
         self.embeddings = self.add_weight((self.input_dim, self.output_dim), self.embeddings_initializer,
-                                          regularizer=self.embeddings_regularizer, name="embeddings")
+                                          regularizer=self.embeddings_regularizer, name="embeddings",
+                                          constraint=self.embeddings_constraint)
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
@@ -64,4 +66,5 @@ is padding, and the layers after it (recurrent ones, ``GlobalAveragePooling1D``)
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
                 "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+                "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
                 "mask_zero": self.mask_zero}

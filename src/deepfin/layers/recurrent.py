@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepfin import activations, backend, initializers, regularizers
+from deepfin import activations, backend, constraints, initializers, regularizers
 from deepfin._text import shape_str
 from deepfin.engine import ops
 from deepfin.engine import recurrent as fused
@@ -51,10 +51,9 @@ class _Recurrent(Layer):
             raise ValueError(
                 f"Received an invalid value for argument `units`, expected a positive integer, got {units!r}."
             )
-        for name, value in (("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
-                            ("recurrent_constraint", recurrent_constraint), ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise ValueError(f"{type(self).__name__} does not support {name} in deepfin; received {value!r}.")
+        if activity_regularizer is not None:
+            raise ValueError(f"{type(self).__name__} does not support activity_regularizer in deepfin; received "
+                             f"{activity_regularizer!r}.")
         if stateful:
             raise ValueError(f"{type(self).__name__}(stateful=True) is not supported: deepfin's recurrent layers "
                              "start each batch from zero states or from the initial_state given.")
@@ -71,6 +70,9 @@ class _Recurrent(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)
@@ -88,12 +90,14 @@ class _Recurrent(Layer):
                              f"number of features. Received input_shape={shape_str(input_shape)}.")
         width = self._gates * self.units
         self.kernel = self.add_weight((input_shape[-1], width), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer, name="kernel",
+                                      constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight((self.units, width), self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer, name="recurrent_kernel")
+                                                regularizer=self.recurrent_regularizer, name="recurrent_kernel",
+                                                constraint=self.recurrent_constraint)
         if self.use_bias:
             self.bias = self.add_weight(self._bias_shape(), self._bias_initializer(),
-                                        regularizer=self.bias_regularizer, name="bias")
+                                        regularizer=self.bias_regularizer, name="bias", constraint=self.bias_constraint)
 
     def _bias_shape(self) -> tuple:
         return (self._gates * self.units,)
@@ -245,6 +249,9 @@ class _Recurrent(Layer):
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
                 "return_sequences": self.return_sequences, "return_state": self.return_state,
                 "go_backwards": self.go_backwards, "stateful": False, "unroll": self.unroll}
