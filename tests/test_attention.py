@@ -154,3 +154,27 @@ def test_a_saved_call_option_that_is_not_a_switch_is_refused(tmp_path):
     node["arguments"] = {"attention_mask": [[1, 0]]}
     with pytest.raises(ValueError, match="expected switches"):
         deepfin.Model.from_config(config)
+
+
+def _masked_by_input(lib):
+    sequence, allowed = lib.Input((5, 6)), lib.Input((5, 5))
+    attended = lib.layers.MultiHeadAttention(num_heads=2, key_dim=4, bias_initializer="random_normal")(
+        sequence, sequence, attention_mask=allowed)
+    return lib.Model([sequence, allowed], lib.layers.Dense(1)(attended))
+
+
+def test_an_attention_mask_given_as_a_model_input_works_as_in_keras(tmp_path, rng):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    x = rng.standard_normal((3, 5, 6)).astype(np.float32)
+    allowed = (rng.random((3, 5, 5)) > 0.4).astype(np.float32)
+    allowed[:, :, 0] = 1  # every query attends to something
+    theirs, ours = _masked_by_input(keras), _masked_by_input(deepfin)
+    ours.set_weights(theirs.get_weights())
+    expected = theirs.predict([x, allowed], verbose=0)
+    ours.save(tmp_path / "masked.keras")
+    for model in (ours, deepfin.models.load_model(tmp_path / "masked.keras")):
+        np.testing.assert_allclose(model.predict([x, allowed], verbose=0), expected, rtol=1e-5, atol=1e-6)
+    assert np.abs(ours.predict([x, np.ones_like(allowed)], verbose=0) - expected).max() > 1e-3  # the mask matters
+    with pytest.raises(TypeError, match="must be a symbolic tensor"):
+        MultiHeadAttention(2, 4)(deepfin.Input((5, 6)), deepfin.Input((5, 6)), attention_mask=np.ones((1, 5, 5)))

@@ -410,6 +410,22 @@ def test_cross_attention_with_a_key_and_other_widths_round_trips(tmp_path):
     assert_round_trip(Model([query, value, key], Flatten()(attended)), tmp_path, [(3, 4), (5, 2), (5, 6)])
 
 
+@pytest.mark.parametrize("causal", [False, True], ids=["given_mask", "given_and_causal_masks"])
+def test_attention_with_a_mask_input_round_trips(tmp_path, causal):
+    sequence, allowed = Input((5, 3), name="sequence"), Input((5, 5), name="allowed")
+    attended = MultiHeadAttention(num_heads=2, key_dim=2)(sequence, sequence, attention_mask=allowed,
+                                                          use_causal_mask=causal)
+    model = Model([sequence, allowed], Flatten()(attended))
+    path = tmp_path / "masked_attention.onnx"
+    model.export(path, format="onnx")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 5, 3)).astype(np.float32)
+    mask = (rng.random((4, 5, 5)) > 0.4).astype(np.float32)
+    mask[:, :, 0] = 1
+    got = run_onnx(path, {"sequence": x, "allowed": mask})[0]
+    np.testing.assert_allclose(got, model.predict([x, mask], verbose=0), atol=1e-5)
+
+
 def test_attention_scores_and_an_old_opset_are_refused(tmp_path):
     inputs = Input((4, 2))
     out, _ = MultiHeadAttention(num_heads=1, key_dim=2)(inputs, inputs, return_attention_scores=True)

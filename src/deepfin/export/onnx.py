@@ -486,10 +486,11 @@ def _global_pooling(op: str):
     return convert
 
 
-def _multi_head_attention(graph, layer, xs, name, use_causal_mask=False, return_attention_scores=False):
-    """``MultiHeadAttention`` as its call computes it: the projections per head, scaled dot products, an
-    optional causal mask (ONNX's Trilu, opset 14 and later), softmax, the weighted values and the output
-    projection."""
+def _multi_head_attention(graph, layer, xs, name, use_causal_mask=False, return_attention_scores=False,
+                          attention_mask_last=False):
+    """``MultiHeadAttention`` as its call computes it: the projections per head, scaled dot products, the
+    attention mask a model input gives (``attention_mask_last``: after the key) and an optional causal mask
+    (ONNX's Trilu, opset 14 and later), softmax, the weighted values and the output projection."""
     if return_attention_scores:
         raise ValueError(f"Layer '{layer.name}': ONNX export takes MultiHeadAttention without "
                          "return_attention_scores (one output).")
@@ -497,6 +498,11 @@ def _multi_head_attention(graph, layer, xs, name, use_causal_mask=False, return_
         raise ValueError(f"Layer '{layer.name}': ONNX export of a causal mask needs opset_version 14 or later.")
     query, value = xs[0], xs[1]
     key = xs[2] if len(xs) > 2 else value
+    given = None
+    if attention_mask_last:  # (batch, query steps, value steps), true where a query may attend
+        given = graph.node("Unsqueeze", [graph.node("Greater", [xs[3], graph.constant(f"{name}/half", 0.5)],
+                                                    f"{name}/given_mask"), graph.integers(f"{name}/heads_axis", [1])],
+                           f"{name}/given_mask_per_head")
 
     def heads(x, kernel, bias, part):  # (batch, steps, features) to (batch, heads, steps, width)
         features, count, width = kernel.shape
@@ -521,7 +527,9 @@ def _multi_head_attention(graph, layer, xs, name, use_causal_mask=False, return_
                           f"{name}/ones", value=graph.onnx.numpy_helper.from_array(np.ones(1, np.float32)))
         allowed = graph.node("Cast", [graph.node("Trilu", [ones], f"{name}/lower", upper=0)], f"{name}/allowed",
                              to=graph.onnx.TensorProto.BOOL)
-        scores = graph.node("Where", [allowed, scores, graph.constant(f"{name}/masked", -1e9)], f"{name}/causal")
+        given = allowed if given is None else graph.node("And", [given, allowed], f"{name}/both_masks")
+    if given is not None:
+        scores = graph.node("Where", [given, scores, graph.constant(f"{name}/masked", -1e9)], f"{name}/masked_scores")
     weights = graph.node("Softmax", [scores], f"{name}/weights", axis=-1)
     attended = graph.node("Transpose", [graph.node("MatMul", [weights, v], f"{name}/attended")],
                           f"{name}/step_major", perm=[0, 2, 1, 3])

@@ -87,18 +87,24 @@ class MultiHeadAttention(Layer):
 
     def __call__(self, query, value=None, key=None, attention_mask=None, return_attention_scores: bool = False,
                  training=None, use_causal_mask: bool = False, query_mask=None, value_mask=None, key_mask=None,
-                 mask=None):
-        if value is None and isinstance(query, (list, tuple)) and len(query) in (2, 3):  # a functional model's replay
-            query, value, key = (*query, None)[:3]
+                 mask=None, attention_mask_last: bool = False):
+        if value is None and isinstance(query, (list, tuple)) and len(query) in (2, 3, 4):  # a functional replay
+            parts = list(query)
+            if attention_mask_last:  # the model's attention_mask came in as its last input
+                attention_mask = parts.pop()
+            query, value, key = (*parts, None)[:3]
         if value is None:
             raise TypeError("MultiHeadAttention needs value (the query itself for self-attention).")
         if mask is not None:  # the inputs' masks, as a functional model passes them: [query, value, key]
             query_mask, value_mask, key_mask = (*mask, None, None)[:3]
         inputs = [query, value] if key is None else [query, value, key]
         symbolic = is_symbolic(inputs)
-        if symbolic and attention_mask is not None:
-            raise NotImplementedError("In a functional model MultiHeadAttention takes no attention_mask yet (masks "
-                                      "from Embedding(mask_zero=True) or Masking and use_causal_mask work).")
+        masked_input = symbolic and attention_mask is not None
+        if masked_input:  # a symbolic attention_mask is one more input of the layer, after the key
+            if not is_symbolic([attention_mask]):
+                raise TypeError("In a functional model MultiHeadAttention's attention_mask must be a symbolic tensor "
+                                "(an Input, or a layer's output) of shape (batch, query steps, value steps).")
+            inputs = [query, value, value if key is None else key, attention_mask]
         self._options = {"attention_mask": attention_mask, "scores": bool(return_attention_scores),
                          "causal": bool(use_causal_mask), "input_masks": (query_mask, value_mask, key_mask)}
         try:
@@ -108,7 +114,8 @@ class MultiHeadAttention(Layer):
         if symbolic:  # the model runs the layer again with the same options, and saves them
             for output in outputs if isinstance(outputs, list) else [outputs]:
                 output.call_arguments = {"use_causal_mask": bool(use_causal_mask),
-                                         "return_attention_scores": bool(return_attention_scores)}
+                                         "return_attention_scores": bool(return_attention_scores),
+                                         **({"attention_mask_last": True} if masked_input else {})}
         return outputs
 
     def call(self, inputs, training=None):
