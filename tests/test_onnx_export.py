@@ -36,6 +36,7 @@ from deepfin.layers import (
     GlobalAveragePooling1D,
     GlobalMaxPooling1D,
     Input,
+    IntegerLookup,
     Layer,
     LayerNormalization,
     LeakyReLU,
@@ -434,3 +435,25 @@ def test_attention_scores_and_an_old_opset_are_refused(tmp_path):
     causal = Model(inputs, MultiHeadAttention(num_heads=1, key_dim=2)(inputs, inputs, use_causal_mask=True))
     with pytest.raises(ValueError, match="opset_version 14"):
         causal.export(tmp_path / "causal.onnx", format="onnx", opset_version=13)
+
+
+@pytest.mark.parametrize("mask_token", [None, 0], ids=["oov_only", "with_mask_token"])
+def test_an_integer_lookup_round_trips_with_unknown_identifiers(tmp_path, mask_token):
+    """PERMNO-like identifiers through IntegerLookup and an Embedding: known ones to their rows, unknown ones (5,
+    77777) to the OOV row, the mask token to 0; ONNX-ML's LabelEncoder gives predict's outputs."""
+    ids = Input((3,), name="ids")
+    lookup = IntegerLookup(vocabulary=[10001, 10107, 14593, 90319], mask_token=mask_token)
+    model = Model(ids, Dense(1)(Flatten()(Embedding(lookup.vocabulary_size(), 2)(lookup(ids)))))
+    path = tmp_path / "lookup.onnx"
+    model.export(path, format="onnx")
+    x = np.array([[10001, 14593, 5], [90319, 10107, 77777], [0, 10001, 0]], dtype=np.float32)
+    np.testing.assert_allclose(run_onnx(path, {"ids": x})[0], model.predict(x, verbose=0), atol=1e-6)
+    assert {op.domain for op in onnx.load(path).opset_import} == {"", "ai.onnx.ml"}
+
+
+def test_lookups_onnx_cannot_say_are_refused(tmp_path):
+    ids = Input((3,))
+    for layer, message in ((IntegerLookup(vocabulary=[1, 2], output_mode="one_hot"), "output_mode='int'"),
+                           (IntegerLookup(vocabulary=[1, 2], invert=True), "invert=False")):
+        with pytest.raises(ValueError, match=message):
+            Model(ids, layer(ids)).export(tmp_path / "refused.onnx", format="onnx")

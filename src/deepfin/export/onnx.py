@@ -45,6 +45,7 @@ from deepfin.layers import (
     GaussianNoise,
     GlobalAveragePooling1D,
     GlobalMaxPooling1D,
+    IntegerLookup,
     LayerNormalization,
     LeakyReLU,
     Masking,
@@ -68,6 +69,7 @@ from deepfin.models import Functional, Sequential
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Softmax and LogSoftmax over one axis, as deepfin's
 BATCH = "batch"  # the name of the free batch axis
+ML_DOMAIN = "ai.onnx.ml"
 
 
 def require_onnx():
@@ -174,6 +176,7 @@ class GraphBuilder:
         self.nodes, self.initializers, self.inputs, self.outputs = [], [], [], []
         self._names: set[str] = set()
         self._constants: dict[str, str] = {}
+        self.domains: dict[str, int] = {}  # operator sets besides ONNX's own that the nodes use, with their version
 
     def fresh(self, name: str) -> str:
         """``name``, or ``name_1``, ``name_2``... when it is taken."""
@@ -204,6 +207,11 @@ class GraphBuilder:
             return self.node(op, [x, self.integers(f"{name}/axes", axes)], name, keepdims=keepdims)
         return self.node(op, [x], name, axes=axes, keepdims=keepdims)
 
+    def ml_node(self, op: str, inputs: list[str], name: str, **attributes) -> str:
+        """Add an ``op`` node of ONNX's machine-learning operator set (``ai.onnx.ml``, version 2)."""
+        self.domains[ML_DOMAIN] = 2
+        return self.node(op, inputs, name, domain=ML_DOMAIN, **attributes)
+
     def node(self, op: str, inputs: list[str], name: str, **attributes) -> str:
         """Add an ``op`` node; the name of its one output (also the node's name)."""
         output = self.fresh(name)
@@ -224,7 +232,7 @@ class GraphBuilder:
     def model(self, name: str, opset: int, doc: str, metadata: dict[str, str] | None = None):
         helper = self.onnx.helper
         graph = helper.make_graph(self.nodes, name, self.inputs, self.outputs, self.initializers, doc_string=doc)
-        opsets = [helper.make_opsetid("", opset)]
+        opsets = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, v) for d, v in self.domains.items()]
         proto = helper.make_model(graph, opset_imports=opsets, producer_name="deepfin", producer_version=__version__,
                                   ir_version=helper.find_min_ir_version_for(opsets))
         helper.set_model_props(proto, metadata or {})
@@ -545,6 +553,22 @@ def _multi_head_attention(graph, layer, xs, name, use_causal_mask=False, return_
     return out
 
 
+def _integer_lookup(graph, layer, xs, name):
+    """``IntegerLookup`` (identifiers to indices, ``output_mode='int'``) as ONNX-ML's LabelEncoder: the
+    vocabulary's identifiers to their indices, any other to the OOV index."""
+    if layer.invert or layer.output_mode != "int" or layer.num_oov_indices != 1:
+        raise ValueError(f"Layer '{layer.name}': ONNX export takes IntegerLookup with output_mode='int', one OOV "
+                         "index and invert=False.")
+    tokens = layer.get_vocabulary()
+    first = len(tokens) - len(layer.vocabulary)
+    keys = [int(v) for v in layer.vocabulary] + ([] if layer.mask_token is None else [int(layer.mask_token)])
+    values = list(range(first, len(tokens))) + ([] if layer.mask_token is None else [0])
+    ids = graph.node("Cast", [xs[0]], f"{name}/Identifiers", to=graph.onnx.TensorProto.INT64)
+    indices = graph.ml_node("LabelEncoder", [ids], f"{name}/LabelEncoder", keys_int64s=keys, values_int64s=values,
+                            default_int64=first - 1)
+    return graph.node("Cast", [indices], f"{name}/Indices", to=graph.elem_type)
+
+
 def _masking(graph, layer, xs, name):
     raise ValueError(f"Layer '{layer.name}' (Masking) marks padded steps with a mask, and ONNX export carries no "
                      "masks: the exported model would read padded steps as real ones. Export a model without "
@@ -614,6 +638,7 @@ CONVERTERS = {
     GlobalMaxPooling1D: _global_pooling("ReduceMax"),
     Embedding: _embedding,
     Masking: _masking,
+    IntegerLookup: _integer_lookup,
     MultiHeadAttention: _multi_head_attention,
     LayerNormalization: _layer_normalization,
     Reshape: lambda graph, layer, xs, name: graph.node(
