@@ -10,6 +10,7 @@ import contextlib
 
 import numpy as np
 
+from deepfin.engine.ops import FUSED_DENSE_ACTIVATIONS, activate_in_place, through_activation
 from deepfin.engine.tensor import Tensor, as_tensor
 from deepfin.kernels.threads import one_blas_thread
 
@@ -35,7 +36,7 @@ def _tap(length: int, stride: int, start: int) -> slice:
     return slice(start, start + stride * (length - 1) + 1, stride)
 
 
-FUSED_ACTIVATIONS = (None, "linear", "relu", "tanh")
+FUSED_ACTIVATIONS = FUSED_DENSE_ACTIVATIONS
 
 
 def conv1d(x, kernel: Tensor, bias: Tensor | None, stride: int = 1, dilation: int = 1,
@@ -63,16 +64,10 @@ def conv1d(x, kernel: Tensor, bias: Tensor | None, stride: int = 1, dilation: in
         out = (columns @ weights).reshape(batch, length, filters)
     if bias is not None:
         out += bias.data
-    if activation == "relu":
-        np.maximum(out, 0, out=out)
-    elif activation == "tanh":
-        np.tanh(out, out=out)
+    activate_in_place(out, activation)
 
     def backward(g):
-        if activation == "relu":
-            g = g * (out > 0)
-        elif activation == "tanh":
-            g = g * (1.0 - out * out)
+        g = through_activation(g, out, activation)
         flat_g = g.reshape(-1, filters)
         with one_blas_thread() if columns.size * filters < _THREADED_PRODUCT else contextlib.nullcontext():
             dkernel = (columns.T @ flat_g).reshape(kernel.shape)

@@ -293,20 +293,14 @@ def dense(x, kernel: Tensor, bias: Tensor | None = None, activation: str | None 
     z = x.data @ kernel.data
     if bias is not None:
         z += bias.data
-    if activation == "relu":
-        np.maximum(z, 0, out=z)
-    elif activation == "tanh":
-        np.tanh(z, out=z)
-    elif activation not in (None, "linear"):
+    if activation not in FUSED_DENSE_ACTIVATIONS:
         raise ValueError(
             f"dense() fuses only {FUSED_DENSE_ACTIVATIONS}. Received activation={activation!r}."
         )
+    activate_in_place(z, activation)
 
     def backward(g):
-        if activation == "relu":
-            g = g * (z > 0)
-        elif activation == "tanh":
-            g = g * (1.0 - z * z)
+        g = through_activation(g, z, activation)
         gx = gk = None
         if x.requires_grad:
             gx = unbroadcast(g @ _transpose(kernel.data), x.shape)
@@ -318,6 +312,23 @@ def dense(x, kernel: Tensor, bias: Tensor | None = None, activation: str | None 
 
     parents = (x, kernel) if bias is None else (x, kernel, bias)
     return Tensor._make(z, parents, backward)
+
+
+def activate_in_place(z: np.ndarray, activation: str | None) -> None:
+    """Apply a fused activation (one of FUSED_DENSE_ACTIVATIONS) to the pre-activations ``z`` in place."""
+    if activation == "relu":
+        np.maximum(z, 0, out=z)
+    elif activation == "tanh":
+        np.tanh(z, out=z)
+
+
+def through_activation(g: np.ndarray, out: np.ndarray, activation: str | None) -> np.ndarray:
+    """The gradient ``g`` of a fused activation's output ``out`` carried back to its input."""
+    if activation == "relu":
+        return g * (out > 0)
+    if activation == "tanh":
+        return g * (1.0 - out * out)
+    return g
 
 
 def _transpose(a: np.ndarray) -> np.ndarray:
