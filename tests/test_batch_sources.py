@@ -41,6 +41,7 @@ def rows(rng):
 @pytest.mark.parametrize("compiled", [True, False], ids=["kernels", "engine"])
 def test_a_py_dataset_trains_as_the_arrays_do(rows, compiled):
     x, y = rows
+    previous = deepfin.backend.compiled()
     deepfin.backend.set_compiled(compiled)
     try:
         by_arrays = _model().fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
@@ -49,7 +50,7 @@ def test_a_py_dataset_trains_as_the_arrays_do(rows, compiled):
         model = _model()
         by_batches = model.fit(dataset, epochs=3, verbose=0, validation_data=Batches(x[:32], y[:32], 8))
     finally:
-        deepfin.backend.set_compiled(True)
+        deepfin.backend.set_compiled(previous)
     for key in by_arrays.history:
         np.testing.assert_allclose(by_batches.history[key], by_arrays.history[key], rtol=1e-5, err_msg=key)
     assert dataset.epochs_ended == 3

@@ -39,7 +39,7 @@ class SmoothPredictions(deepfin.Sequential):
         return loss + 0.5 * (y_pred * y_pred).mean()
 
 
-def test_an_overridden_compute_loss_is_what_fit_minimises(rng):
+def test_an_overridden_compute_loss_is_what_fit_minimises(rng, compiled_kernels):
     x = rng.standard_normal((128, 3)).astype(np.float32)
     y = (x @ np.array([1.0, -1.0, 2.0], np.float32))[:, None]
     model = SmoothPredictions([deepfin.Input((3,)), Dense(1)])

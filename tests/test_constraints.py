@@ -42,7 +42,7 @@ def _model(lib, kernel_constraint, bias_constraint):
 
 
 @pytest.mark.parametrize("kernel, bias", [("max_norm", "non_neg"), ("unit_norm", None), ("non_neg", "max_norm")])
-def test_a_training_step_applies_the_constraints_as_keras_does(kernel, bias, rng):
+def test_a_training_step_applies_the_constraints_as_keras_does(kernel, bias, rng, compiled_kernels):
     x = rng.standard_normal((32, 6)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.float32)
     theirs = _model(keras, kernel, bias)

@@ -20,6 +20,8 @@ from deepfin import backend, callbacks, layers, optimizers, regularizers
 from deepfin.models import Model, Sequential
 from deepfin.optimizers import schedules
 
+pytestmark = pytest.mark.usefixtures("compiled_kernels")  # what runs on the kernels, and why not
+
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((300, 6))
 LOGIT = X[:, 0] - 0.5 * X[:, 1] + 0.3 * X[:, 2] * X[:, 3]
@@ -76,14 +78,15 @@ PATTERNS = {
 @contextlib.contextmanager
 def _engine(compiled: bool, floatx: str = "float32"):
     """Models built and trained in the block run on the kernels (``compiled``) or the eager engine, in
-    ``floatx``; both settings go back to their defaults after it."""
+    ``floatx``; both settings go back to what they were after it."""
+    previous = backend.compiled(), backend.floatx()
     backend.set_compiled(compiled)
     backend.set_floatx(floatx)
     try:
         yield
     finally:
-        backend.set_compiled(True)
-        backend.set_floatx("float32")
+        backend.set_compiled(previous[0])
+        backend.set_floatx(previous[1])
 
 
 def _loss(spec):

@@ -81,7 +81,7 @@ def test_compiled_loops_take_masks_as_the_step_by_step_graph_does(layer_class, b
     x = _padded(rng).astype(np.float64)
     mask = np.any(x != 0, axis=-1)
     initial = [rng.standard_normal((4, 5)) for _ in range(2 if layer_class is LSTM else 1)]
-    results = []
+    results, previous = [], deepfin.backend.compiled()
     for compiled in (True, False):
         deepfin.backend.set_compiled(compiled)
         try:
@@ -95,6 +95,6 @@ def test_compiled_loops_take_masks_as_the_step_by_step_graph_does(layer_class, b
             results.append([sequence.numpy(), *[f.numpy() for f in finals], inputs.grad, *[s.grad for s in states],
                             *[w.grad for w in layer.trainable_weights], weights])
         finally:
-            deepfin.backend.set_compiled(True)
+            deepfin.backend.set_compiled(previous)
     for compiled, stepwise in zip(*results):
         np.testing.assert_allclose(compiled, stepwise, rtol=1e-9, atol=1e-12)

@@ -97,9 +97,10 @@ SHAPES = [(3, 4), (4,), (1,), (200, 200)]
 @pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
 def update_path(request):
     """Each optimizer both ways: its compiled loop (``optimizers.compiled``) and its NumPy ``update_step``."""
+    previous = backend.compiled()
     backend.set_compiled(request.param)
     yield request.param
-    backend.set_compiled(True)
+    backend.set_compiled(previous)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -135,7 +136,7 @@ def test_float32_compiled_update_rounds_as_numpy_does(name, rng):
     cls, kwargs, _ = CASES[name]
     initial = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
     grads = [[(rng.standard_normal(s) * (1 + np.sin(t))).astype(np.float32) for s in SHAPES] for t in range(50)]
-    trained = []
+    trained, previous = [], backend.compiled()
     for compiled in (True, False):
         backend.set_compiled(compiled)
         variables = [Variable(w.copy()) for w in initial]
@@ -143,7 +144,7 @@ def test_float32_compiled_update_rounds_as_numpy_does(name, rng):
         for step in grads:
             optimizer.apply(step, variables)
         trained.append([v.data for v in variables])
-    backend.set_compiled(True)
+    backend.set_compiled(previous)
     for compiled, numpy in zip(*trained):
         assert compiled.dtype == np.float32
         np.testing.assert_allclose(compiled, numpy, rtol=1e-5, atol=1e-6)

@@ -20,11 +20,12 @@ LAYERS = {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
 
 @contextlib.contextmanager
 def _compiled(on: bool):
+    previous = backend.compiled()
     backend.set_compiled(on)
     try:
         yield
     finally:
-        backend.set_compiled(True)
+        backend.set_compiled(previous)
 
 
 def _torch_twin(name: str, layer, features: int):
