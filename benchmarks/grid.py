@@ -1,7 +1,7 @@
 """The seed's grid search side by side: seconds per model-epoch.
 
-The seed's param_grid and two learning rates (``deepfin.finance.config.DEFAULT_GRID``: 4 layer patterns x RMSprop,
-Adam x relu, tanh x dropout 0.25, 0.5, 0.75 x learning rate 1e-3, 1e-4 = 96 candidates) on ``--rows`` x 44 rows
+The seed's param_grid and two learning rates (``deepfin.finance.pipeline.config.DEFAULT_GRID``: 4 layer patterns x
+RMSprop, Adam x relu, tanh x dropout 0.25, 0.5, 0.75 x learning rate 1e-3, 1e-4 = 96 candidates) on ``--rows`` x 44 rows
 (the seed's asset model's data: ``benchmarks/peers.py``), 3 folds, batch 32, ``--epochs`` epochs, scored by ROC AUC:
 
   stacked     deepfin.tuning.GridSearchCV: the 24 candidates of each layer pattern train as one stack; the 12
@@ -28,8 +28,8 @@ import numpy as np
 from sklearn import model_selection
 from sklearn.model_selection import KFold, ParameterGrid
 
-from deepfin.finance.config import DEFAULT_GRID
-from deepfin.finance.model import make_model
+from deepfin.finance.models.network import make_model
+from deepfin.finance.pipeline.config import DEFAULT_GRID
 from deepfin.tuning import GridSearchCV
 from deepfin.wrappers.scikit_learn import KerasClassifier
 

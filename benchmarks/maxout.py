@@ -1,4 +1,4 @@
-"""The Krauss, Do & Huck network (``deepfin.finance.families.krauss_network``: dropout 0.1 on 31 inputs, maxout
+"""The Krauss, Do & Huck network (``deepfin.finance.models.families.krauss_network``: dropout 0.1 on 31 inputs, maxout
 31-10-5 with two pieces, dropout 0.5, L1 1e-5, a two-unit softmax, Adadelta) on ``--rows`` synthetic rows, batch
 32: seconds per epoch on the compiled kernels and on the eager engine, round-robin, median of ``--rounds`` after a
 warm-up epoch each.
@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from deepfin import backend
-from deepfin.finance.families import krauss_network
+from deepfin.finance.models.families import krauss_network
 
 
 def main() -> None:

@@ -20,9 +20,12 @@ import json
 import resource
 import time
 
-from deepfin.finance import families, study, study_report, synthetic, workflow
-from deepfin.finance.config import RunConfig
-from deepfin.finance.sequences import DailyReturns
+from deepfin.finance.data import synthetic
+from deepfin.finance.models import families
+from deepfin.finance.panel.sequences import DailyReturns
+from deepfin.finance.pipeline import study, workflow
+from deepfin.finance.pipeline.config import RunConfig
+from deepfin.finance.report import study as study_report
 
 MODELS = "dnn,gbt,raf,ens1,ens2,ens3"
 

@@ -19,9 +19,9 @@ from deepfin.finance import (
     prices_from_returns,
     synthetic_prices,
     synthetic_universe,
-    workflow,
 )
-from deepfin.finance.config import apply_assignment
+from deepfin.finance.pipeline import workflow
+from deepfin.finance.pipeline.config import apply_assignment
 
 
 @pytest.fixture

@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepfin.finance import families, study, synthetic, workflow
-from deepfin.finance.config import RunConfig
-from deepfin.finance.sequences import DailyReturns, ReturnWindows, ScalarStandardScaler
+from deepfin.finance.data import synthetic
+from deepfin.finance.models import families
+from deepfin.finance.panel.sequences import DailyReturns, ReturnWindows, ScalarStandardScaler
+from deepfin.finance.pipeline import study, workflow
+from deepfin.finance.pipeline.config import RunConfig
 
 SMALL = {"recipe": "daily", "train_size": 250, "test_size": 250, "quick": True, "ks": [5, 10]}
 FAST_LSTM = {"steps": 20, "units": 8, "epochs": 8, "patience": 2, "batch_size": 256, "learning_rate": 0.005}

@@ -18,10 +18,10 @@ from deepfin.finance import (
     load_prices,
     monthly_features,
     next_period_outcomes,
-    strategy,
     synthetic_universe,
-    workflow,
 )
+from deepfin.finance.backtest import strategy
+from deepfin.finance.pipeline import workflow
 
 
 @pytest.fixture
@@ -343,8 +343,8 @@ class _Logistic(ClassifierMixin, BaseEstimator):
 def test_tuning_scores_only_labels_known_before_the_first_out_of_sample_date():
     """The last tuning date's label is realised on the first out-of-sample date, a halted one later still:
     neither may inform the choice of the network used from that date on."""
-    from deepfin.finance.tuning import grid_search
-    from deepfin.finance.validation import walk_forward
+    from deepfin.finance.models.search import grid_search
+    from deepfin.finance.validation.walk_forward import walk_forward
 
     dates = pd.date_range("2000-01-31", periods=30, freq="ME")
     index = pd.MultiIndex.from_product([dates, ["A", "B", "C"]], names=["date", "ticker"])

@@ -18,7 +18,8 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from deepfin.cli import main
-from deepfin.finance import journal, study, synthetic
+from deepfin.finance.data import synthetic
+from deepfin.finance.pipeline import journal, study
 from deepfin.models import load_model
 
 RUN = ["run", "--quick", "--n-jobs", "1", "--data", "synthetic:40,years=8", "--set", "train_size=24",
@@ -170,7 +171,9 @@ ZYGOTE = textwrap.dedent("""
     # id cannot be taken by another process, so a kill never reaches one.
     import json, os, sys
     from deepfin.cli import main
-    from deepfin.finance import journal, report, workflow  # noqa: F401
+    from deepfin.finance.pipeline import journal
+    from deepfin.finance.report import run as report
+    from deepfin.finance.pipeline import workflow  # noqa: F401
 
     print("ready", flush=True)
     for line in sys.stdin:

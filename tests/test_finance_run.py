@@ -12,7 +12,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from deepfin.cli import main
-from deepfin.finance import RunConfig, synthetic_prices, workflow
+from deepfin.finance import RunConfig, synthetic_prices
+from deepfin.finance.pipeline import workflow
+from deepfin.finance.report import narrative
 from deepfin.models import load_model
 from tests.pictures import assert_not_blank
 
@@ -56,7 +58,7 @@ def test_shared_month_direction_fools_the_shuffled_evaluation_only():
     low, high = leak["walk_forward_interval"]
     assert low < 0.5 < high and abs(leak["walk_forward"] - 0.5) < 0.1
     assert leak["with_dummies"] > 0.75 and leak["with_dummies"] > high + 0.1
-    assert "leakage, not skill" in " ".join(leak["explanation"])
+    assert "leakage, not skill" in " ".join(narrative.leakage(leak))
 
 
 class _Page(HTMLParser):

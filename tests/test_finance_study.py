@@ -11,8 +11,11 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
 
 from deepfin.cli import main
-from deepfin.finance import families, study, study_report, synthetic, workflow
-from deepfin.finance.config import RunConfig, apply_assignment
+from deepfin.finance.data import synthetic
+from deepfin.finance.models import families
+from deepfin.finance.pipeline import study, workflow
+from deepfin.finance.pipeline.config import RunConfig, apply_assignment
+from deepfin.finance.report import study as study_report
 
 SINGLES = ["dnn", "gbt", "raf"]
 ENSEMBLES = ["ens1", "ens2", "ens3"]

@@ -6,10 +6,11 @@ import pytest
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import roc_auc_score
 
-from deepfin.finance import RunConfig, synthetic_prices, workflow
-from deepfin.finance.model import estimator
-from deepfin.finance.tuning import grid_search, results_table
-from deepfin.finance.validation import walk_forward
+from deepfin.finance import RunConfig, synthetic_prices
+from deepfin.finance.models.network import estimator
+from deepfin.finance.models.search import grid_search, results_table
+from deepfin.finance.pipeline import workflow
+from deepfin.finance.validation.walk_forward import walk_forward
 
 SMALL = {"train_size": 60, "test_size": 12, "tuning_folds": 1, "quick": True, "k": 10}
 

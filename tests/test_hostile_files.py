@@ -28,7 +28,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepfin.finance import RunConfig, load_delistings, load_panel, load_universe, workflow
+from deepfin.finance import RunConfig, load_delistings, load_panel, load_universe
+from deepfin.finance.pipeline import workflow
 from deepfin.layers import Dense
 from deepfin.models import Sequential, load_model
 from deepfin.saving import load_backup, load_weights

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 import deepfin
-from deepfin.finance import daily_features, monthly_features, synthetic_universe, with_calendar_dummies, workflow
-from deepfin.finance.model import estimator
-from deepfin.finance.preprocessing import BlockwiseStandardScaler
+from deepfin.finance import daily_features, monthly_features, synthetic_universe, with_calendar_dummies
+from deepfin.finance.models.network import estimator
+from deepfin.finance.panel.preprocessing import BlockwiseStandardScaler
+from deepfin.finance.pipeline import workflow
 from deepfin.layers import Dense
 from deepfin.models import Sequential
 

@@ -277,7 +277,8 @@ def finished_run(tmp_path_factory):
 
 
 def test_exported_run_fed_raw_features_gives_the_runs_predictions(finished_run, capsys):
-    from deepfin.finance import RunConfig, workflow
+    from deepfin.finance import RunConfig
+    from deepfin.finance.pipeline import workflow
 
     target = finished_run.parent / "pipeline.onnx"
     assert main(["export", str(finished_run), "--out", str(target)]) == 0

@@ -12,8 +12,10 @@ from threadpoolctl import threadpool_limits
 
 from deepfin import parallel
 from deepfin.cli import main
-from deepfin.finance import study, study_report, synthetic, workflow
-from deepfin.finance.config import RunConfig
+from deepfin.finance.data import synthetic
+from deepfin.finance.pipeline import study, workflow
+from deepfin.finance.pipeline.config import RunConfig
+from deepfin.finance.report import study as study_report
 
 distributed = pytest.importorskip("distributed")
 
@@ -49,7 +51,8 @@ def test_a_study_on_two_workers_writes_the_local_runs_figures(tmp_path):
 
 def test_a_tuned_run_on_two_workers_writes_the_local_runs_figures(tmp_path):
     """The tuned network's run: grid stacks, windows and shuffled folds as Dask jobs, the same figures."""
-    from deepfin.finance import report, synthetic_prices
+    from deepfin.finance import synthetic_prices
+    from deepfin.finance.report import run as report
 
     config = RunConfig(train_size=48, test_size=12, tuning_folds=2, quick=True, k=5, seed=3, n_jobs=2)
     plan = workflow.plan(config, synthetic_prices("planted", n_tickers=20, n_months=120, seed=2))

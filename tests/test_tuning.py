@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from deepfin import backend, optimizers, regularizers
 from deepfin.callbacks import EarlyStopping
-from deepfin.finance.model import make_model
+from deepfin.finance.models.network import make_model
 from deepfin.layers import Activation, BatchNormalization, Dense, Dropout
 from deepfin.models import Sequential
 from deepfin.optimizers import schedules

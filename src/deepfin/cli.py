@@ -119,7 +119,7 @@ def export_run(parser: argparse.ArgumentParser, args) -> int:
 def run_workflow(parser: argparse.ArgumentParser, args) -> int:
     """``deepfin run``: settings and data are checked first; a mistake ends with its message, before training.
     ``--workers`` / ``--scheduler`` (not settings: run.toml does not keep them) put every job on a Dask cluster."""
-    from deepfin.finance import journal, workflow
+    from deepfin.finance.pipeline import journal, workflow
 
     try:
         parallel.check(args.workers, args.scheduler)
@@ -159,7 +159,7 @@ def _n_jobs_of_command_line(args) -> int | None:
 
 def settings_given(args):
     """The run's settings from --config, the flags and every --set."""
-    from deepfin.finance.config import RunConfig, apply_assignment, read_toml
+    from deepfin.finance.pipeline.config import RunConfig, apply_assignment, read_toml
 
     given = {name: getattr(args, name) for name in ("data", "recipe", "universe") if getattr(args, name) is not None}
     if args.quick:
@@ -179,7 +179,7 @@ def resumed_settings(args):
     once, which changes no result); any flag that would change them is refused."""
     from dataclasses import replace
 
-    from deepfin.finance import journal
+    from deepfin.finance.pipeline import journal
 
     flags = [flag for flag, value in (("--config", args.config), ("--data", args.data), ("--universe", args.universe),
                                       ("--recipe", args.recipe), ("--models", args.models),
@@ -199,13 +199,14 @@ def resumed_settings(args):
 def execute(plan, out: Path, record) -> int:
     """The tuned network's run or the study, its report and its figures on the console; every finished unit of
     work goes into the journal ``record``, which is removed once the run's files are written."""
-    from deepfin.finance import report, workflow
+    from deepfin.finance.pipeline import workflow
+    from deepfin.finance.report import run as run_report
 
     started = time.perf_counter()
     if plan.config.study:
         return run_study(plan, out, started, record)
     result = workflow.execute(plan, journal=record)
-    figures = report.write(result, out)
+    figures = run_report.write(result, out)
     record.finish()
     oos, backtest, cross = figures["out_of_sample"], figures["backtest"], figures["cross_section"]
     print(f"\nOut-of-sample ROC AUC {_figure(oos['auc'])} (95% interval {_figure(oos['auc_interval_95'][0])} to "
@@ -222,7 +223,8 @@ def execute(plan, out: Path, record) -> int:
 
 def run_study(plan, out: Path, started: float, record) -> int:
     """``deepfin run --models ...``: the study, its report and a line per model at the first k."""
-    from deepfin.finance import study, study_report
+    from deepfin.finance.pipeline import study
+    from deepfin.finance.report import study as study_report
 
     figures = study_report.write(study.execute(plan, journal=record), out)
     record.finish()

@@ -4,7 +4,8 @@
 loopback); ``with cluster(scheduler="tcp://host:8786"):`` joins a running one. Inside the block every
 ``joblib.Parallel`` (a study's periods, a grid search's candidates) sends its jobs to the cluster, one job at
 a time per worker thread. On exit the block closes what it started (a local cluster and its client; a joined
-cluster goes on running). With neither argument it changes nothing.
+cluster goes on running). With neither argument it changes nothing. ``resumable`` runs a list of units of work
+through joblib once each, across interruptions: the units a journal holds are taken from it.
 
 How joblib's Dask backend treats ``n_jobs`` (joblib 1.4 to 1.6): it does not use it. Any ``Parallel(n_jobs=...)``,
 ``n_jobs=1`` included, dispatches to every worker thread of the cluster, except that joblib runs a call in this
@@ -30,7 +31,7 @@ import importlib
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import joblib
 
@@ -92,7 +93,8 @@ def cluster(workers: int | None = None, scheduler: str | None = None) -> Iterato
         yield client
 
 
-def start_local_workers(n_jobs: int, modules: tuple[str, ...] = ("deepfin.finance.model",)) -> threading.Thread | None:
+def start_local_workers(n_jobs: int, modules: tuple[str, ...] = ("deepfin.finance.models.network",)
+                        ) -> threading.Thread | None:
     """Start joblib's worker processes for ``n_jobs`` now, on a background thread, each importing ``modules``,
     so that the first ``Parallel(n_jobs=n_jobs)`` finds them ready: a run's workers then start (about 1.7 s on
     two cores) while its data load. joblib keeps such workers for its next calls with the same ``n_jobs``
@@ -110,6 +112,46 @@ def _import_modules(modules: tuple[str, ...]) -> int:
     for module in modules:
         importlib.import_module(module)
     return os.getpid()
+
+
+def resumable(keys: list, journal, jobs: Callable[[list[int]], Iterable], record: Callable[[object], dict],
+              restore: Callable[[int, dict], object], n_jobs: int = 1,
+              pre_dispatch: str | int = "2*n_jobs") -> Iterator[tuple[int, object]]:
+    """Run units of work once each, across interruptions: yields ``(number, result)`` for every unit.
+
+    ``keys[number]`` is unit ``number``'s key in ``journal`` (an object with ``get(key)`` and ``put(key,
+    record)``, such as a run's ``Journal``; None: no journal, every unit is run). The units the journal holds come
+    first, as ``restore(number, record)``; the others run through joblib (``n_jobs``, ``pre_dispatch``) and are
+    yielded as they finish, in any order, each written to the journal as ``record(result)`` before it is
+    yielded. ``jobs(todo)`` gives one ``joblib.delayed`` call per number in ``todo``, in that order (a generator,
+    so that a unit's data are made only when joblib asks for them).
+    """
+    found = {}
+    if journal is not None:
+        found = {number: stored for number, key in enumerate(keys) if (stored := journal.get(key)) is not None}
+    for number, stored in found.items():
+        yield number, restore(number, stored)
+    todo = [number for number in range(len(keys)) if number not in found]
+    if not todo:
+        return
+    calls = ((_Numbered(function), (number, *args), kwargs)
+             for number, (function, args, kwargs) in zip(todo, jobs(todo)))
+    for number, result in joblib.Parallel(n_jobs=n_jobs, pre_dispatch=pre_dispatch,
+                                          return_as="generator_unordered")(calls):
+        if journal is not None:
+            journal.put(keys[number], record(result))
+        yield number, result
+
+
+class _Numbered:
+    """A unit's function returning ``(number, result)``, for results taken as they finish; named as the function,
+    so that joblib's batches (and Dask's tasks) say what they run."""
+
+    def __init__(self, function):
+        self.function, self.__name__ = function, function.__name__
+
+    def __call__(self, number: int, *args, **kwargs) -> tuple[int, object]:
+        return number, self.function(*args, **kwargs)
 
 
 def describe(n_jobs) -> str:

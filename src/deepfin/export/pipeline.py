@@ -1,7 +1,7 @@
 """``deepfin export RUN_DIR``: a finished run's network with its clipping and scaling in front, as one ONNX graph.
 
 A run of the tuned network leaves ``model.keras`` (the last window's network) and ``preprocessing.json`` (the
-clipping quantiles and standardisation fitted with it; see ``deepfin.finance.report``). ``run_to_onnx`` reads
+clipping quantiles and standardisation fitted with it; see ``deepfin.finance.report.run``). ``run_to_onnx`` reads
 both and builds ``features -> clip the return columns to [lower, upper] -> (x - mean) / scale -> network ->
 probability``: the graph input ``features`` takes the run's features (computed from raw returns, columns in
 ``preprocessing.json``'s ``inputs`` order, also kept in the ONNX file's metadata as ``feature_names``), the output

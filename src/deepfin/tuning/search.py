@@ -7,8 +7,8 @@ Keras wrappers, ``DateHoldoutClassifier`` and pipelines ending in one group the 
 pattern) and each (split, group) is one job, whose candidates train together through the estimator's
 ``fit_many``; other estimators fit one candidate per job. Jobs run through joblib (``n_jobs``; under
 ``deepfin.parallel.cluster`` on Dask). A stacked candidate's ``fit_time`` is its share of its group's time.
-With a ``journal`` (``deepfin.finance.journal``) each job's scores are recorded as it finishes, and a job already
-recorded is not run again (an interrupted search resumes).
+With a ``journal`` (``deepfin.finance.pipeline.journal``) each job's scores are recorded as it finishes, and a job
+already recorded is not run again (an interrupted search resumes).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import delayed
 from numpy.ma import MaskedArray
 from scipy.stats import rankdata
 from sklearn import model_selection
@@ -28,6 +28,8 @@ from sklearn.metrics._scorer import _MultimetricScorer
 from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
+
+from deepfin import parallel
 
 
 class GridSearchCV(model_selection.GridSearchCV):
@@ -86,25 +88,19 @@ class GridSearchCV(model_selection.GridSearchCV):
         """Every (candidate, split)'s cell: one job per (split, group), those the journal holds taken from it, the
         others run through joblib and recorded as each finishes."""
         pairs = [(split_index, group) for split_index in range(len(splits)) for group in self.stack_groups_]
-        cells, todo = {}, []
-        for split_index, group in pairs:
-            key = None if self.journal is None else self.journal.key(
-                (estimator, *splits[split_index], [candidates[i] for i in group]))
-            found = None if key is None else self.journal.get(key)
-            if found is None:
-                todo.append((split_index, group, key))
-            else:
-                self._place(cells, (split_index, group), found["cells"])
-        jobs = (delayed(_numbered_fit_and_score)(number, estimator, X, y, splits[split_index],
-                                                 [candidates[i] for i in group], scorer, params,
-                                                 self.return_train_score, self.error_score)
-                for number, (split_index, group, _) in enumerate(todo))
-        parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch, return_as="generator_unordered")
-        for number, outcome in parallel(jobs) if todo else ():
-            split_index, group, key = todo[number]
-            if key is not None:
-                self.journal.put(key, {"cells": outcome})
-            self._place(cells, (split_index, group), outcome)
+        keys = [None if self.journal is None else self.journal.key(
+            (estimator, *splits[split_index], [candidates[i] for i in group])) for split_index, group in pairs]
+
+        def jobs(todo):
+            return (delayed(_fit_and_score)(estimator, X, y, splits[pairs[number][0]],
+                                            [candidates[i] for i in pairs[number][1]], scorer, params,
+                                            self.return_train_score, self.error_score) for number in todo)
+
+        cells = {}
+        for number, outcome in parallel.resumable(keys, self.journal, jobs, lambda done: {"cells": done},
+                                                  lambda number, stored: stored["cells"], self.n_jobs,
+                                                  self.pre_dispatch):
+            self._place(cells, pairs[number], outcome)
         return cells
 
     def _place(self, cells: dict, pair, outcome: list) -> None:
@@ -248,11 +244,6 @@ def _fit_and_score(estimator, X, y, split, candidates, scorer, params, train_sco
         cell["score_time"] = time.perf_counter() - started
         cells.append(cell)
     return cells
-
-
-def _numbered_fit_and_score(number: int, *args) -> tuple[int, list]:
-    """``(number, _fit_and_score(*args))``: a job's cells with its place, for results taken as they finish."""
-    return number, _fit_and_score(*args)
 
 
 def _fit_or_none(estimator, candidate, X, y, params):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from deepfin.finance import backtest as bt
-from deepfin.finance.outcomes import DELISTING_ASSUMPTIONS, Outcomes, next_period_outcomes
-from deepfin.finance.periods import grid
+from deepfin.finance.backtest import book as bt
+from deepfin.finance.panel.outcomes import DELISTING_ASSUMPTIONS, Outcomes, next_period_outcomes
+from deepfin.finance.panel.periods import grid
 
 
 def trade_signals(probability: pd.Series, dates: pd.DatetimeIndex, lag: int) -> pd.DataFrame:

@@ -19,14 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from deepfin.finance.tables import (
-    SEED_HDF_KEY,
-    find_column,
-    identifiers,
-    numeric_column,
-    parse_dates,
-    read_table,
-)
+from deepfin.finance.data.tables import SEED_HDF_KEY, find_column, identifiers, numeric_column, parse_dates, read_table
 
 # in order of preference: a permanent identifier before a ticker, which vendors reuse
 NAME_COLUMNS = ("permno", "secid", "isin", "ticker", "symbol", "asset")

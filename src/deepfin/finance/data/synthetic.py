@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from deepfin.finance.prices import Panel
-from deepfin.finance.universe import Universe
+from deepfin.finance.data.prices import Panel
+from deepfin.finance.data.universe import Universe
 
 KINDS = ("random_walk", "planted", "common_move")
 

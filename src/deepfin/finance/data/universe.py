@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from deepfin.finance.prices import DATE_COLUMNS, NAME_COLUMNS
-from deepfin.finance.tables import find_column, identifiers, parse_dates, read_table
+from deepfin.finance.data.prices import DATE_COLUMNS, NAME_COLUMNS
+from deepfin.finance.data.tables import find_column, identifiers, parse_dates, read_table
 
 START_COLUMNS = ("start", "start_date", "from", "begin", "added")
 END_COLUMNS = ("end", "end_date", "ending", "to", "until")  # the last day as a member (CRSP: ending)

@@ -12,12 +12,12 @@ Krauss, Do and Huck (2017) feed the same 31 lagged returns to three families, ea
   ``RandomForestClassifier``.
 
 Fischer and Krauss (2018), the paper's sequel, add ``lstm``: an LSTM of 25 units over each row's last 240 daily
-returns, standardised with the training rows' mean and standard deviation (``deepfin.finance.sequences``),
+returns, standardised with the training rows' mean and standard deviation (``deepfin.finance.panel.sequences``),
 input dropout 0.1, a two-unit softmax, RMSprop, early stopping on held-out dates with patience 10 (at most
 1,000 epochs); its rows, periods and book are the other families'. The paper does not give a batch size that
 deepfin could cite; deepfin's is 512.
 
-Two more join by name: ``mlp`` (the seed's network, ``deepfin.finance.model``) and ``logit`` (a logistic
+Two more join by name: ``mlp`` (the seed's network, ``deepfin.finance.models.network``) and ``logit`` (a logistic
 regression on standardised returns, the linear baseline a network has to beat). Any scikit-learn classifier
 joins with ``[model.NAME] estimator = "sklearn.module.Class"`` and its parameters.
 
@@ -47,10 +47,10 @@ from sklearn.preprocessing import StandardScaler
 
 from deepfin import optimizers
 from deepfin.callbacks import EarlyStopping
-from deepfin.finance import model as seed_model
-from deepfin.finance.model import DateHoldoutClassifier
-from deepfin.finance.preprocessing import BlockwiseStandardScaler, QuantileClipper
-from deepfin.finance.sequences import DailyReturns, ReturnWindows, ScalarStandardScaler
+from deepfin.finance.models import network
+from deepfin.finance.models.network import DateHoldoutClassifier
+from deepfin.finance.panel.preprocessing import BlockwiseStandardScaler, QuantileClipper
+from deepfin.finance.panel.sequences import DailyReturns, ReturnWindows, ScalarStandardScaler
 from deepfin.layers import LSTM, Dense, Dropout, Input, Maxout, Reshape
 from deepfin.models import Sequential
 from deepfin.regularizers import L1
@@ -76,7 +76,7 @@ class Family:
     fast: dict
     paper: dict
     quick: dict
-    sequences: bool = False  # reads windows of daily returns (``deepfin.finance.sequences``), not the row's features
+    sequences: bool = False  # reads windows of daily returns (``finance.panel.sequences``), not the row's features
 
     def settings(self, given: dict | None = None, quick: bool = False) -> dict:
         """The fast settings (scaled down when ``quick``) with ``given`` on top."""
@@ -137,7 +137,7 @@ def _dnn(settings: dict, training: Training):
 
 
 def _mlp(settings: dict, training: Training):
-    return _network(seed_model.make_model, settings, training)
+    return _network(network.make_model, settings, training)
 
 
 def _gbt(settings: dict, training: Training):
@@ -231,7 +231,7 @@ def build(name: str, settings: dict | None, training: Training, quick: bool = Fa
 
 def reads_sequences(name: str, settings: dict) -> bool:
     """Whether model ``name`` (with its ``[model.NAME]`` ``settings``) is a sequence family: its inputs are
-    windows of daily returns (``deepfin.finance.sequences``), not the row's features."""
+    windows of daily returns (``deepfin.finance.panel.sequences``), not the row's features."""
     return name in FAMILIES and FAMILIES[name].sequences and "estimator" not in settings
 
 

@@ -17,8 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from deepfin import optimizers
 from deepfin.callbacks import EarlyStopping
-from deepfin.finance.features import CalendarDummies, row_dates
-from deepfin.finance.preprocessing import BlockwiseStandardScaler, QuantileClipper
+from deepfin.finance.panel.features import CalendarDummies, row_dates
+from deepfin.finance.panel.preprocessing import BlockwiseStandardScaler, QuantileClipper
 from deepfin.layers import Activation, Dense, Dropout
 from deepfin.metrics import AUC
 from deepfin.models import Sequential

@@ -15,8 +15,8 @@ import pandas as pd
 from skfolio import measures
 
 from deepfin._ranking import weighted_auc
-from deepfin.finance.evaluation import realised_for
-from deepfin.finance.validation import Window
+from deepfin.finance.validation.predictions import realised_for
+from deepfin.finance.validation.walk_forward import Window
 from deepfin.tuning import GridSearchCV
 
 

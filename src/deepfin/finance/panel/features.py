@@ -10,7 +10,7 @@ daily panel take 370 MB rather than 740 MB.
 A row exists when the name is priced on its date (tradable) and every feature is known from prices up to that
 date: a name enters the cross-section once it has the history its features need and stays in it until its last
 price, whatever happens later. Labels are not here: they come from the next period's outcome
-(``deepfin.finance.outcomes``), which may be unknown for a row that is still predicted and ranked.
+(``deepfin.finance.panel.outcomes``), which may be unknown for a row that is still predicted and ranked.
 ``RECIPES`` pairs each recipe with its period, periods a year and default label.
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from deepfin.finance.periods import grid
+from deepfin.finance.panel.periods import grid
 
 KRAUSS_HORIZONS = (*range(1, 21), *range(40, 241, 20))
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from deepfin.finance.periods import Grid
+from deepfin.finance.panel.periods import Grid
 
 DELISTING_ASSUMPTIONS = {"last_price": 0.0, "shumway": -0.30}
 RECENT_END = 5

@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from deepfin.finance.features import row_dates
+from deepfin.finance.panel.features import row_dates
 
 
 class DailyReturns:

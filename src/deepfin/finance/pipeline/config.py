@@ -11,14 +11,14 @@ A ``run.toml`` holds any of the fields of ``RunConfig`` and a ``[grid]`` table o
 
 Sizes (``train_size``, ``test_size``, ``purge``, ``embargo``, ``lag``) count periods of the recipe: months or
 days. ``data``, ``universe`` and ``delistings`` are paths relative to the folder ``deepfin run`` is started in
-(or absolute); ``data`` may also be ``synthetic:N[,key=value...]`` (see ``deepfin.finance.synthetic``).
+(or absolute); ``data`` may also be ``synthetic:N[,key=value...]`` (see ``deepfin.finance.data.synthetic``).
 ``apply_assignment`` reads the command line's ``--set KEY=VALUE`` (the value in TOML, a bare word as text).
 
-A study (Krauss, Do and Huck's; ``deepfin.finance.study``) runs when ``models`` lists model names; ``[model.NAME]``
-tables override a model's settings (``deepfin.finance.families``), ``ks`` are the book sizes, ``sub_periods`` the
-dates its tables are split at. ``n_jobs`` (every core by default) is how many jobs run at once, in a study its
-periods, in a run the grid search's stacks, the walk-forward windows and the shuffled folds; ``tuning`` is
-``"once"`` (on the first windows) or ``"per_window"`` (again before every test window)::
+A study (Krauss, Do and Huck's; ``deepfin.finance.pipeline.study``) runs when ``models`` lists model names;
+``[model.NAME]`` tables override a model's settings (``deepfin.finance.models.families``), ``ks`` are the book
+sizes, ``sub_periods`` the dates its tables are split at. ``n_jobs`` (every core by default) is how many jobs run
+at once, in a study its periods, in a run the grid search's stacks, the walk-forward windows and the shuffled
+folds; ``tuning`` is ``"once"`` (on the first windows) or ``"per_window"`` (again before every test window)::
 
     models = ["dnn", "gbt", "raf", "ens1", "ens2", "ens3"]
     ks = [10, 50, 100, 150, 200]
@@ -37,10 +37,10 @@ from pathlib import Path
 import pandas as pd
 
 from deepfin import activations, optimizers, parallel
-from deepfin.finance import families
-from deepfin.finance.features import RECIPES
-from deepfin.finance.model import TUNABLE
-from deepfin.finance.outcomes import LABELS, delisting_assumption
+from deepfin.finance.models import families
+from deepfin.finance.models.network import TUNABLE
+from deepfin.finance.panel.features import RECIPES
+from deepfin.finance.panel.outcomes import LABELS, delisting_assumption
 
 RECIPE_DEFAULTS = {  # Krauss et al. train on 750 days and trade 250; the seed's data are 10 years of months
     "monthly": {"train_size": 120, "test_size": 12, "window": "expanding", "batch_size": 32, "tuning_folds": 3},

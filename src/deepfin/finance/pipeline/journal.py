@@ -33,7 +33,7 @@ import pandas as pd
 
 from deepfin import __version__
 from deepfin._files import atomic_write
-from deepfin.finance.config import RunConfig
+from deepfin.finance.pipeline.config import RunConfig
 
 FOLDER = ".journal"
 _RETIRED = ".journal.removing"  # the journal, renamed at once when the run ends, then deleted
@@ -110,15 +110,6 @@ class _Scoped:
 
     def put(self, identity, record: dict) -> None:
         self.journal.put(self.key(identity), record)
-
-
-def recorded(journal, keys: list) -> dict[int, dict]:
-    """The records ``journal`` holds for the units keyed ``keys``, by the unit's position (none without a
-    journal): the units not among them are still to be computed."""
-    if journal is None:
-        return {}
-    found = {number: journal.get(key) for number, key in enumerate(keys)}
-    return {number: record for number, record in found.items() if record is not None}
 
 
 def start(out: str | Path, config: RunConfig, plan) -> Journal:

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pandas as pd
 
-from deepfin.finance.config import RunConfig
-from deepfin.finance.prices import Panel, load_delistings, load_panel
-from deepfin.finance.synthetic import SyntheticUniverse, from_spec
-from deepfin.finance.universe import Universe, load_universe
+from deepfin.finance.data.prices import Panel, load_delistings, load_panel
+from deepfin.finance.data.synthetic import SyntheticUniverse, from_spec
+from deepfin.finance.data.universe import Universe, load_universe
+from deepfin.finance.pipeline.config import RunConfig
 
 
 def load_sources(config: RunConfig, prices=None, universe=None) -> tuple[Panel, Universe | None]:

@@ -2,7 +2,7 @@
 ranked daily into long-short books of k names, and the paper's tables of what they earned.
 
 A study period is a walk-forward window of the plan (750 training and 250 trading days in the daily recipe):
-every single model (``deepfin.finance.families``) is fitted on the training rows whose label is known before
+every single model (``deepfin.finance.models.families``) is fitted on the training rows whose label is known before
 the first trading date, predicts every trading row, and reports its Gini coefficient on (up to 50,000 rows of)
 the training period (out of bag for a forest, as H2O reports its forests' training figures), the
 permutation importance of each feature (AUC lost when the feature's values are shuffled, on a sample of
@@ -21,19 +21,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import roc_auc_score
 
 from deepfin import parallel
-from deepfin.finance import backtest as bt
-from deepfin.finance import families, strategy
-from deepfin.finance.console import progress, say
-from deepfin.finance.evaluation import labelled, realised_for
-from deepfin.finance.families import ENSEMBLES, Training
-from deepfin.finance.features import RECIPES
-from deepfin.finance.journal import recorded
-from deepfin.finance.sequences import DailyReturns
+from deepfin.finance.backtest import book as bt
+from deepfin.finance.backtest import strategy
+from deepfin.finance.models import families
+from deepfin.finance.models.families import ENSEMBLES, Training
+from deepfin.finance.panel.features import RECIPES
+from deepfin.finance.panel.sequences import DailyReturns
+from deepfin.finance.pipeline.console import progress, say
+from deepfin.finance.validation.measures import labelled
+from deepfin.finance.validation.predictions import realised_for
 
 GINI_ROWS, IMPORTANCE_ROWS = 50_000, 10_000  # training rows (a random sample) each is measured on
 
@@ -118,8 +119,8 @@ def training_gini(model, X: pd.DataFrame, y: pd.Series, positions=None) -> float
 
 def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> Study:
     """Fit every study period (through joblib), average the ensembles, book every model at every k. With a
-    ``journal`` (``deepfin.finance.journal``) each period is recorded as it finishes, and the periods it already
-    holds are not fitted again."""
+    ``journal`` (``deepfin.finance.pipeline.journal``) each period is recorded as it finishes, and the periods it
+    already holds are not fitted again."""
     config = plan.config
     singles = [m for m in config.models if m not in ENSEMBLES]
     specs = {name: config.model.get(name, {}) for name in singles}
@@ -133,21 +134,19 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
     keys = [None if journal is None else journal.key(("study period", number, specs, vars(training), config.quick,
                                                       list(plan.X.columns), *window.rows(plan.X.index, realised)))
             for number, window in enumerate(plan.test_windows)]
-    periods = _journaled(plan, journal, keys, realised)
-    todo = [number for number in range(n_periods) if number not in {p.number for p in periods}]
 
-    def jobs():  # made as joblib asks for them: one period's rows in memory per worker, not all at once
+    def jobs(todo):  # made as joblib asks for them: one period's rows in memory per worker, not all at once
         for number in todo:
             train, test = plan.test_windows[number].rows(plan.X.index, realised)
             yield delayed(fit_period)(number, plan.X.iloc[train], plan.y.iloc[train], realised[train],
                                       plan.X.iloc[test], specs, training, config.quick, returns)
 
+    def restore(number, stored):
+        return _period_from(stored, plan.X.index[plan.test_windows[number].rows(plan.X.index, realised)[1]])
+
+    periods = []
     with progress(n_periods, verbose, "study period") as advance:
-        advance(len(periods))
-        finished = Parallel(n_jobs=n_jobs or config.n_jobs, return_as="generator_unordered")(jobs()) if todo else []
-        for period in finished:
-            if journal is not None:
-                journal.put(keys[period.number], _period_record(period))
+        for _, period in parallel.resumable(keys, journal, jobs, _period_record, restore, n_jobs or config.n_jobs):
             periods.append(period)
             advance()
     periods.sort(key=lambda p: p.number)
@@ -169,15 +168,6 @@ def _daily_returns(plan, specs: dict) -> DailyReturns | None:
     that the recipe is daily, so that every row's date is a trading day of the panel)."""
     wanted = any(families.reads_sequences(name, settings) for name, settings in specs.items())
     return DailyReturns(plan.panel.prices) if wanted else None
-
-
-def _journaled(plan, journal, keys: list, realised: np.ndarray) -> list[Period]:
-    """The study periods the journal holds (none without one)."""
-    periods = []
-    for number, record in recorded(journal, keys).items():
-        test = plan.test_windows[number].rows(plan.X.index, realised)[1]
-        periods.append(_period_from(record, plan.X.index[test]))
-    return periods
 
 
 def _period_record(period: Period) -> dict:

@@ -18,29 +18,28 @@ import numpy as np
 import pandas as pd
 
 from deepfin._heap import release_free_memory
-from deepfin.finance import backtest as bt
-from deepfin.finance import narrative, strategy
-from deepfin.finance.config import PAPER_KS, RunConfig, fix
-from deepfin.finance.console import progress, say
-from deepfin.finance.evaluation import (
+from deepfin.finance.backtest import book as bt
+from deepfin.finance.backtest import strategy
+from deepfin.finance.data.prices import Panel, PriceReport, validate_prices
+from deepfin.finance.data.synthetic import SyntheticUniverse
+from deepfin.finance.data.universe import Universe
+from deepfin.finance.models.network import estimator
+from deepfin.finance.models.search import best_params, deflated_sharpe, grid_search, results_table, selection_bias
+from deepfin.finance.panel.features import RECIPES, CalendarDummies, with_calendar_dummies
+from deepfin.finance.panel.outcomes import Outcomes, delisting_assumption, label, next_period_outcomes
+from deepfin.finance.panel.periods import Grid, grid
+from deepfin.finance.pipeline.config import PAPER_KS, RunConfig, fix
+from deepfin.finance.pipeline.console import progress, say
+from deepfin.finance.pipeline.sources import load_sources
+from deepfin.finance.validation.measures import (
     auc_by_window,
     bootstrap_auc,
     information_coefficient,
     labelled,
     per_date_auc,
-    shuffled_cv_auc,
-    walk_forward_predictions,
 )
-from deepfin.finance.features import RECIPES, CalendarDummies, with_calendar_dummies
-from deepfin.finance.model import estimator
-from deepfin.finance.outcomes import Outcomes, delisting_assumption, label, next_period_outcomes
-from deepfin.finance.periods import Grid, grid
-from deepfin.finance.prices import Panel, PriceReport, validate_prices
-from deepfin.finance.sources import load_sources
-from deepfin.finance.synthetic import SyntheticUniverse
-from deepfin.finance.tuning import best_params, deflated_sharpe, grid_search, results_table, selection_bias
-from deepfin.finance.universe import Universe
-from deepfin.finance.validation import Window, walk_forward
+from deepfin.finance.validation.predictions import shuffled_cv_auc, walk_forward_predictions
+from deepfin.finance.validation.walk_forward import Window, walk_forward
 
 
 @dataclass
@@ -239,7 +238,7 @@ def _unpriced_members(universe: Universe, grid_dates: Grid, outcomes: Outcomes) 
 
 def execute(plan: Plan, verbose: int = 1, journal=None) -> Result:
     """Tune, evaluate walk-forward, compare with the seed's shuffled evaluation, backtest. With a ``journal``
-    (``deepfin.finance.journal``) every fit, window and fold is recorded as it finishes, and those it already
+    (``deepfin.finance.pipeline.journal``) every fit, window and fold is recorded as it finishes, and those it already
     holds are not run again."""
     config = plan.config
     release_free_memory()  # what building the plan freed: the stages' worker processes come on top of this one
@@ -371,8 +370,9 @@ def window_table(plan: Plan, predictions: pd.DataFrame, date_auc: pd.Series, ic:
 
 def leakage_report(model_with, chosen: dict, data: tuple[pd.DataFrame, pd.Series], auc, config: RunConfig,
                    verbose: int, journal=None) -> dict:
-    """Shuffled K-fold AUC with and without calendar dummies next to the walk-forward AUC, and why they differ.
-    ``data`` is the rows and their labels; the rows whose label is not known (NaN) take no part."""
+    """Shuffled K-fold AUC with and without calendar dummies next to the walk-forward AUC (``report.narrative``
+    says why they differ). ``data`` is the rows and their labels; the rows whose label is not known (NaN) take no
+    part."""
     X, y = data
     returns = return_columns(X)
     returns_only = X if list(X.columns) == returns else X[returns]  # no copy of the rows when it is all
@@ -384,7 +384,6 @@ def leakage_report(model_with, chosen: dict, data: tuple[pd.DataFrame, pd.Series
                                           ("without_dummies", None))}
     figures["walk_forward"] = auc[0]
     figures["walk_forward_interval"] = [auc[1], auc[2]]
-    figures["explanation"] = narrative.leakage(figures)
     return figures
 
 

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
 
-from deepfin._files import atomic_write
-from deepfin.finance import backtest as bt
-from deepfin.finance import narrative
-from deepfin.finance.evaluation import ic_summary, labelled
-from deepfin.finance.features import RECIPES
-from deepfin.finance.workflow import Result
+from deepfin.finance.backtest import book as bt
+from deepfin.finance.panel.features import RECIPES
+from deepfin.finance.pipeline.workflow import Result
+from deepfin.finance.report import narrative
+from deepfin.finance.report.shared import STYLE, items, json_safe, number, paragraphs, percent, write_text
+from deepfin.finance.validation.measures import ic_summary, labelled
 from deepfin.viz import plot_roc
 from deepfin.viz.finance import plot_auc_by_window, plot_decile_returns, plot_equity_curves, plot_ic_by_window
 
@@ -68,7 +67,7 @@ def metrics(result: Result) -> dict:
                                                                                 config.label)},
         "shuffled_cv": {"folds": config.shuffled_folds, "auc_with_dummies": result.leakage["with_dummies"],
                         "auc_without_dummies": result.leakage["without_dummies"],
-                        "explanation": result.leakage["explanation"]},
+                        "explanation": narrative.leakage(result.leakage)},
         "backtest": {"k": plan.k, "lag": config.lag, "cost_bps_per_half_turn": config.cost_bps,
                      "periods_per_year": recipe.periods_per_year, "period": recipe.period, **backtest,
                      "versus": versus, "positions": result.positions,
@@ -141,12 +140,12 @@ def page(result: Result, figures: dict) -> str:
     return _TEMPLATE.format(
         style=STYLE, title=f"deepfin run: {config.recipe} recipe",
         summary="".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in summary),
-        data=_items(data["notes"] + narrative.counts(data["counts"])),
+        data=items(data["notes"] + narrative.counts(data["counts"])),
         tuning_folds=html.escape(", ".join(figures["tuning"]["folds"])),
-        selection_text=_paragraphs(figures["tuning"]["explanation"]),
-        cross_text=_paragraphs(cross["explanation"]),
-        explanation=_paragraphs(shuffled["explanation"]),
-        positions_text=_paragraphs(backtest["explanation"]),
+        selection_text=paragraphs(figures["tuning"]["explanation"]),
+        cross_text=paragraphs(cross["explanation"]),
+        explanation=paragraphs(shuffled["explanation"]),
+        positions_text=paragraphs(backtest["explanation"]),
         k=backtest["k"], cost=f"{config.cost_bps:g}", lag=backtest["lag"],
         pictures={name: f'<figure><img src="{name}" alt="{text}"><figcaption>{text}</figcaption></figure>'
                   for name, text in PICTURES.items()},
@@ -214,49 +213,6 @@ def _selection_table(selection: dict) -> pd.DataFrame:
                           "deflated Sharpe, before costs": number(selection.get("deflated_sharpe"), 3),
                           "after costs": number(selection.get("deflated_sharpe_after_costs"), 3)}])
 
-
-def _items(lines) -> str:
-    return "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-
-
-def _paragraphs(lines) -> str:
-    return "".join(f"<p>{html.escape(line)}</p>" for line in lines)
-
-
-def write_text(path: Path, text: str) -> None:
-    with atomic_write(path) as stream:
-        stream.write(text.encode("utf-8"))
-
-
-def json_safe(value):
-    """JSON-safe: NaN and infinities become null, NumPy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def number(value, digits: int = 3) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
-
-
-
-def percent(value, digits: int = 1) -> str:
-    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
-
-
-STYLE = """\
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
-th, td { padding: 0.25em 0.7em; border-bottom: 1px solid #ddd; text-align: left; }
-figure { display: inline-block; margin: 0.5em; } img { max-width: 100%; }
-figcaption { font-size: 0.85em; color: #555; } pre { background: #f6f6f6; padding: 1em; }
-"""  # report.html's and the study's
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>

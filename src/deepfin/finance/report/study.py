@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from deepfin.finance import families, narrative
-from deepfin.finance.families import ENSEMBLES, FAMILIES
-from deepfin.finance.features import RECIPES
-from deepfin.finance.report import STYLE, json_safe, number, percent, write_text
-from deepfin.finance.study import Study, tables
+from deepfin.finance.models import families
+from deepfin.finance.models.families import ENSEMBLES, FAMILIES
+from deepfin.finance.panel.features import RECIPES
+from deepfin.finance.pipeline.study import Study, tables
+from deepfin.finance.report import narrative
+from deepfin.finance.report.shared import STYLE, json_safe, number, percent, write_text
 from deepfin.viz.finance import plot_equity_curves, plot_importance
 
 # Krauss, Do and Huck (2017), Table 2: mean daily return of k = 10 books, December 1992 to October 2015; and

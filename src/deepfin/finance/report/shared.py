@@ -1,0 +1,52 @@
+"""What the run's and the study's report.html share: the style sheet, number formats, HTML lists, and files
+written whole or not at all."""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+from deepfin._files import atomic_write
+
+STYLE = """\
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { padding: 0.25em 0.7em; border-bottom: 1px solid #ddd; text-align: left; }
+figure { display: inline-block; margin: 0.5em; } img { max-width: 100%; }
+figcaption { font-size: 0.85em; color: #555; } pre { background: #f6f6f6; padding: 1em; }
+"""  # report.html's and the study's
+
+
+def items(lines) -> str:
+    return "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+
+
+def paragraphs(lines) -> str:
+    return "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_write(path) as stream:
+        stream.write(text.encode("utf-8"))
+
+
+def json_safe(value):
+    """JSON-safe: NaN and infinities become null, NumPy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def number(value, digits: int = 3) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def percent(value, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
