@@ -138,6 +138,8 @@ def run_workflow(parser: argparse.ArgumentParser, args) -> int:
     if args.resume is not None:
         print(f"Resuming the run in {out} with the settings it started with ({out / journal.FOLDER / 'run.toml'})",
               flush=True)
+    for warning in plan.warnings:
+        print(f"Warning: {warning}", flush=True)
     try:
         with parallel.cluster(args.workers, args.scheduler) as client:
             if client is not None:

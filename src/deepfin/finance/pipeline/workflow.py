@@ -12,7 +12,7 @@ checked in ``plan``, before the first network trains.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -60,6 +60,7 @@ class Plan:
     k: int
     counts: dict
     ks: list[int]
+    warnings: list[str] = field(default_factory=list)  # what may bias every figure, said first in the report
 
 
 @dataclass
@@ -126,7 +127,18 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
                 f"and {counts['members_never_priced']} members never priced: a price file that lacks part of the "
                 "index's history biases every figure toward the names it kept")
     return Plan(config, panel, price_report, universe, outcomes, members, X, y, rows, windows[:folds],
-                windows[folds:], k, counts, ks or [k])
+                windows[folds:], k, counts, ks or [k], warnings=_warnings(universe, outcomes))
+
+
+def _warnings(universe: Universe | None, outcomes: Outcomes) -> list[str]:
+    """What may bias every figure of the run: survivorship, when no membership is given and no name of the
+    data stops trading before they end (delisted in the outcomes)."""
+    if universe is not None or outcomes.delisted.any():
+        return []
+    return [f"Survivorship bias: no index membership was given and none of the {len(outcomes.tickers)} names stops "
+            f"trading before the data end ({outcomes.grid.labels[-1].date()}), as in a file of today's survivors. "
+            "The names that failed or left are missing, so returns, Sharpe ratios and the long-short book are "
+            "biased upward. Give the membership on each date (universe) and the prices of the names that left."]
 
 
 def _windows(X: pd.DataFrame, y: pd.Series, config: RunConfig, folds: int) -> list[Window]:

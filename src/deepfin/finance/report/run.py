@@ -15,7 +15,16 @@ from deepfin.finance.backtest import book as bt
 from deepfin.finance.panel.features import RECIPES
 from deepfin.finance.pipeline.workflow import Result
 from deepfin.finance.report import narrative
-from deepfin.finance.report.shared import STYLE, items, json_safe, number, paragraphs, percent, write_text
+from deepfin.finance.report.shared import (
+    STYLE,
+    items,
+    json_safe,
+    number,
+    paragraphs,
+    percent,
+    warnings,
+    write_text,
+)
 from deepfin.finance.validation.measures import ic_summary, labelled
 from deepfin.viz import plot_roc
 from deepfin.viz.finance import plot_auc_by_window, plot_decile_returns, plot_equity_curves, plot_ic_by_window
@@ -48,6 +57,7 @@ def metrics(result: Result) -> dict:
     return json_safe({
         "recipe": config.recipe, "label": config.label,
         "data": {"source": plan.panel.source, "names": plan.price_report.tickers, "notes": plan.price_report.lines(),
+                 "warnings": plan.warnings,
                  "universe": plan.universe.describe() if plan.universe is not None else None,
                  "delisting_return": config.delisting_return, "counts": plan.counts,
                  "features": list(plan.X.columns), "first_date": str(dates[0].date()),
@@ -139,6 +149,7 @@ def page(result: Result, figures: dict) -> str:
         ("Chosen network", html.escape(_chosen(result)))]
     return _TEMPLATE.format(
         style=STYLE, title=f"deepfin run: {config.recipe} recipe",
+        warnings=warnings(data["warnings"]),
         summary="".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in summary),
         data=items(data["notes"] + narrative.counts(data["counts"])),
         tuning_folds=html.escape(", ".join(figures["tuning"]["folds"])),
@@ -219,6 +230,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <style>
 {style}</style></head><body>
 <h1>{title}</h1>
+{warnings}
 <table>{summary}</table>
 <h2>Data</h2><ul>{data}</ul>
 <h2>Tuning</h2>

@@ -15,7 +15,7 @@ from deepfin.finance.models.families import ENSEMBLES, FAMILIES
 from deepfin.finance.panel.features import RECIPES
 from deepfin.finance.pipeline.study import Study, tables
 from deepfin.finance.report import narrative
-from deepfin.finance.report.shared import STYLE, json_safe, number, percent, write_text
+from deepfin.finance.report.shared import STYLE, json_safe, number, percent, warnings, write_text
 from deepfin.viz.finance import plot_equity_curves, plot_importance
 
 # Krauss, Do and Huck (2017), Table 2: mean daily return of k = 10 books, December 1992 to October 2015; and
@@ -50,7 +50,7 @@ def metrics(study: Study) -> dict:
     return json_safe({
         "recipe": config.recipe, "label": config.label, "quick": config.quick,
         "data": {"source": plan.panel.source, "names": len(plan.price_report.tickers),
-                 "notes": plan.price_report.lines(),
+                 "notes": plan.price_report.lines(), "warnings": plan.warnings,
                  "universe": plan.universe.describe() if plan.universe is not None else None,
                  "delisting_return": config.delisting_return, "counts": plan.counts,
                  "features": list(plan.X.columns)},
@@ -135,6 +135,7 @@ def page(study: Study, figures: dict) -> str:
                            if name in models else "not run"} for name, v in PAPER_K10.items()])
     return _TEMPLATE.format(
         style=STYLE, title=f"deepfin study: {', '.join(study.models)}", quick=quick,
+        warnings=warnings(figures["data"]["warnings"]),
         source=html.escape(figures["data"]["source"]), names=figures["data"]["names"],
         periods=len(design["study_periods"]), train=design["train_size"], test=design["test_size"],
         period=RECIPES[config.recipe].period, first=design["first_trading_date"], last=design["last_trading_date"],
@@ -155,6 +156,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <style>
 {style}</style></head><body>
 <h1>{title}</h1>
+{warnings}
 <p>{names} names ({source}); {periods} study periods of {train} training and {test} trading {period}s, trading
 from {first} to {last}. Every model is refitted on each study period's training rows whose label (return above
 the cross-sectional median: {label}) is known before its first trading date, and predicts every trading row.
