@@ -1,13 +1,20 @@
 """The edges an audit found, each with the case that failed before its fix: data that carry survivorship bias
-say so."""
+say so; an ensemble does not reward a member for memorising its training rows; calendar dummies are learned
+from training rows only."""
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import roc_auc_score
 
 from deepfin.cli import main
-from deepfin.finance import RunConfig, synthetic_prices, synthetic_universe
-from deepfin.finance.pipeline import workflow
+from deepfin.finance import CalendarDummies, RunConfig, synthetic_prices, synthetic_universe
+from deepfin.finance.models import families
+from deepfin.finance.models.network import date_holdout
+from deepfin.finance.pipeline import study, workflow
 
 SMALL = {"train_size": 60, "test_size": 12, "tuning_folds": 1, "quick": True, "k": 5}
 DAILY = {"recipe": "daily", "train_size": 250, "test_size": 125, "tuning_folds": 1, "quick": True, "k": 5}
@@ -40,3 +47,67 @@ def test_the_warning_is_on_the_console_in_the_report_and_in_the_metrics(tmp_path
     assert metrics["data"]["warnings"] == [console.splitlines()[0].removeprefix("Warning: ")]
     page = (tmp_path / "out" / "report.html").read_text()
     assert page.index('<p class="warning">Survivorship bias') < page.index("<table>")  # above every figure
+
+
+def test_an_overfit_member_does_not_take_the_ensemble_over():
+    """The audit's case: a booster that memorises its training rows (training Gini near 1) got nearly all of
+    ENS2 when members were weighed by their training Gini. Weighed by their Gini on held-out training dates, an
+    honest member with skill outweighs it."""
+    universe = synthetic_universe(60, 4, signal="reversal", strength=0.2, seed=5)
+    overfit = {"n_estimators": 200, "max_depth": 12, "learning_rate": 0.5, "max_features": 1.0}
+    plan = workflow.plan(RunConfig(models=["gbt", "logit", "ens2"], **{**DAILY, "k": None}, ks=[5],
+                                   model={"gbt": overfit, "ens2": {"members": ["gbt", "logit"]}}), universe)
+    result = study.execute(plan, verbose=0)
+    figures = study.tables(result)
+    assert figures["gbt"]["training_gini"] > 0.9  # memorised
+    assert figures["gbt"]["holdout_gini"] < figures["logit"]["holdout_gini"]
+    weights = figures["ens2"]["mean_weights"]
+    assert weights["logit"] > weights["gbt"]
+    by_training_gini = [families.ensemble_weights("ens2", {m: p.gini[m] for m in ("gbt", "logit")})["gbt"]
+                        for p in result.periods]
+    assert np.mean(by_training_gini) > 0.8  # what the training Gini gave it
+
+
+def test_held_out_gini_is_measured_by_a_model_that_did_not_see_those_dates():
+    """A forest's held-out Gini is that of a second forest fitted on the dates before the held-out ones (a purge
+    apart); a network that held those dates out for early stopping is measured as it is."""
+    market = synthetic_universe(40, 3, signal="reversal", strength=0.2, seed=2)
+    plan = workflow.plan(RunConfig(models=["raf"], **{**DAILY, "k": None}, ks=[5]), market)
+    X, y = plan.X.iloc[:20_000], plan.y.iloc[:20_000].fillna(0).astype(int)
+    fit, held, start = date_holdout(X.index.get_level_values("date"), None, 0.2, 1)
+    forest = RandomForestClassifier(20, max_depth=4, random_state=0).fit(X, y)
+    alone = RandomForestClassifier(20, max_depth=4, random_state=0).fit(X[fit], y[fit])
+    expected = 2 * roc_auc_score(y[held], alone.predict_proba(X[held])[:, 1]) - 1
+    rows = np.flatnonzero(held)
+    assert study.held_out_gini(forest, X, y, None, np.flatnonzero(fit), rows) == pytest.approx(expected)
+    assert X.index.get_level_values("date")[np.flatnonzero(fit)].max() < start  # the purge: a date apart
+
+
+def test_calendar_dummies_learn_their_years_from_the_training_rows():
+    """``years=None``: the year columns are those of the rows the step is fitted on; a later year's rows get
+    zeros in all of them, not a column of their own that training never set."""
+    dates = pd.to_datetime(["2001-03-30", "2002-05-31", "2003-01-31"])
+    rows = pd.MultiIndex.from_product([dates, ["A"]], names=["date", "ticker"])
+    X = pd.DataFrame({"r1": [0.1, 0.2, 0.3]}, index=rows)
+    step = CalendarDummies(years=None).fit(X.iloc[:2])
+    out = step.transform(X)
+    assert [c for c in out.columns if c.startswith("year_")] == ["year_2001", "year_2002"]
+    assert out.loc[(dates[2], "A"), ["year_2001", "year_2002"]].tolist() == [0, 0]
+    assert list(step.get_feature_names_out()) == list(out.columns)
+
+
+def test_a_run_with_dummies_learns_them_from_each_windows_training_rows():
+    """``dummies = true``: the rows carry no year column of the whole sample; the network's dummies are those of
+    the years its training rows have, so no test year has a column of its own."""
+    prices = synthetic_prices("planted", n_tickers=20, n_months=120, seed=2)
+    plan = workflow.plan(RunConfig(**{**SMALL, "dummies": True}), prices)
+    assert not any(column.startswith(("year_", "month_")) for column in plan.X.columns)
+    result = workflow.execute(plan, verbose=0)
+    years = result.model.preprocess_.named_steps["calendar"].years_
+    assert max(years) < plan.test_windows[-1].test[0].year
+    assert result.leakage["with_dummies"] > 0  # the seed's shuffled evaluation still has its dummies
+
+
+def test_a_study_refuses_dummies():
+    with pytest.raises(ValueError, match="dummies is a setting of the tuned network's run"):
+        RunConfig(models=["gbt"], dummies=True, recipe="daily")

@@ -186,3 +186,26 @@ def test_k_is_checked_on_every_test_date_before_training():
         workflow.plan(RunConfig(**SMALL), prices)
     default = workflow.plan(RunConfig(**{**SMALL, "k": None}), prices)
     assert default.k == 3  # a quarter of the 12 names on the first out-of-sample date
+
+
+def test_the_book_is_written_as_quantstats_and_pyfolio_read_it(cli_run):
+    """returns.csv, read as it is, gives quantstats and pyfolio the report's Sharpe ratio after costs; the
+    positions in positions.csv, weighted, add up to the book's return before costs on every trade date."""
+    quantstats = pytest.importorskip("quantstats")
+    timeseries = pytest.importorskip("pyfolio.timeseries")
+    metrics = json.loads((cli_run / "metrics.json").read_text())
+    book = pd.read_csv(cli_run / "returns.csv", index_col="date", parse_dates=True)
+    assert list(book.columns) == ["long", "short", "gross", "turnover", "costs", "net", "benchmark"]
+    sharpe = metrics["backtest"]["after_costs"]["sharpe"]
+    assert quantstats.stats.sharpe(book["net"], periods=12) == pytest.approx(sharpe, abs=1e-6)
+    assert timeseries.sharpe_ratio(book["net"], period="monthly") == pytest.approx(sharpe, abs=1e-6)
+    np.testing.assert_allclose(book["long"] + book["short"], book["gross"], atol=1e-9)
+    np.testing.assert_allclose(book["gross"] - book["costs"], book["net"], atol=1e-9)
+    positions = pd.read_csv(cli_run / "positions.csv", parse_dates=["signal_date", "trade_date", "realised"])
+    assert {"long", "short"} == set(positions["side"])
+    assert (positions["trade_date"] > positions["signal_date"]).all() == (metrics["backtest"]["lag"] > 0)
+    known = positions["realised"].notna()
+    assert (positions["realised"][known] > positions["trade_date"][known]).all()
+    assert (known == positions["return"].notna()).all() and not known.all()  # the last date's are not known yet
+    earned = (positions["weight"] * positions["return"]).groupby(positions["trade_date"]).sum()
+    np.testing.assert_allclose(earned.reindex(book.index), book["gross"], atol=1e-8)

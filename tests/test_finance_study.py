@@ -83,14 +83,18 @@ def test_tables_are_the_measures_of_the_books(planted):
     assert next(iter(parts.values()))["10"]["mean"] == pytest.approx(row["mean"])
 
 
-def test_ensembles_average_their_members_with_the_papers_weights(planted):
+def test_ensembles_average_their_members_with_the_papers_weights_on_held_out_gini(planted):
     result, _, _ = planted
     for period in result.periods:
         rows = result.predictions["window"] == period.number
         frame = result.predictions[rows]
-        gini = {m: period.gini[m] for m in SINGLES}
+        gini = {m: period.holdout_gini[m] for m in SINGLES}
+        assert all(np.isfinite(list(gini.values())))
         inverse_ranks = {m: 1 / (sorted(gini, key=gini.get, reverse=True).index(m) + 1) for m in SINGLES}
-        for name, raw in (("ens1", {m: 1.0 for m in SINGLES}), ("ens2", gini), ("ens3", inverse_ranks)):
+        positive = {m: max(g, 0.0) for m, g in gini.items()}
+        if not sum(positive.values()) > 0:
+            positive = {m: 1.0 for m in SINGLES}
+        for name, raw in (("ens1", {m: 1.0 for m in SINGLES}), ("ens2", positive), ("ens3", inverse_ranks)):
             expected = sum(raw[m] * frame[m] for m in SINGLES) / sum(raw.values())
             np.testing.assert_allclose(frame[name], expected, rtol=1e-12)
 
@@ -108,6 +112,11 @@ def test_report_files_hold_one_key_per_model(planted):
         assert (out / picture).stat().st_size > 1000
     predictions = pd.read_csv(out / "predictions.csv")
     assert {"date", "ticker", "window", *SINGLES, *ENSEMBLES, "label"} <= set(predictions.columns)
+    net = pd.read_csv(out / "books" / "ens1_k10_returns.csv", index_col="date", parse_dates=True)["net"]
+    sharpe = on_disk["models"]["ens1"]["k"]["10"]["sharpe_after_costs"]
+    assert net.mean() / net.std() * np.sqrt(252) == pytest.approx(sharpe, abs=1e-6)
+    assert (out / "books" / "ens1_k5_positions.csv").is_file()  # positions at the first k only
+    assert not (out / "books" / "ens1_k10_positions.csv").exists()
 
 
 def test_a_random_walk_earns_nothing():

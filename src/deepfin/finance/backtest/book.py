@@ -76,6 +76,18 @@ def book_returns(weights: pd.DataFrame, returns: pd.DataFrame, cost_bps: float) 
     return result[~unknown & held.any(axis=1)]
 
 
+def returns_table(strategy: pd.DataFrame, benchmark: pd.Series, cost_bps: float) -> pd.DataFrame:
+    """The book per trade date, as ``returns.csv`` holds it: ``long`` and ``short`` (each leg's contribution,
+    so ``long + short = gross``), ``gross`` (before costs), ``turnover`` (half-turns), ``costs``
+    (``turnover * cost_bps / 1e4``), ``net`` (after costs) and ``benchmark`` (the equal-weighted universe on the
+    trade date); ``strategy`` is ``book_returns``'s frame. Indexed by ``date``, the trade date; each return is
+    earned over the period that follows it."""
+    table = pd.DataFrame({"long": strategy["long"], "short": -strategy["short"], "gross": strategy["before_costs"],
+                          "turnover": strategy["turnover"], "costs": strategy["turnover"] * cost_bps / 1e4,
+                          "net": strategy["after_costs"], "benchmark": benchmark.reindex(strategy.index)})
+    return table.rename_axis("date")
+
+
 def long_short(signals: pd.DataFrame, returns: pd.DataFrame, k: int, cost_bps: float, seed: int = 0,
                tradable: pd.DataFrame | None = None) -> pd.DataFrame:
     """``book`` then ``book_returns``: the strategy's per-date figures."""

@@ -4,6 +4,7 @@ that could not be traded, ties, other delisting assumptions)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from deepfin.finance.backtest import book as bt
@@ -25,6 +26,22 @@ def run(probability: pd.Series, outcomes: Outcomes, k: int, cost_bps: float, see
     tradable = outcomes.frame("tradable").reindex(index=signals.index, columns=signals.columns, fill_value=False)
     weights = bt.book(signals, k, seed, tradable)
     return signals, weights, bt.book_returns(weights, outcomes.frame("returns"), cost_bps)
+
+
+def position_table(weights: pd.DataFrame, outcomes: Outcomes, lag: int) -> pd.DataFrame:
+    """Every position of the book, as ``positions.csv`` holds it: ``signal_date`` (the date of the prediction),
+    ``trade_date`` (``lag`` periods later, when it is opened), ``ticker``, ``side`` (long or short), ``weight``
+    (signed), ``realised`` (the date its return is known: the next period's date, or later for a halt) and
+    ``return`` (the name's return over the holding period, NaN where not known)."""
+    held = weights.rename_axis(index="date", columns="ticker").stack()
+    held = held[held != 0]
+    rows = outcomes.at(held.index)
+    labels = outcomes.grid.labels
+    trade_dates = held.index.get_level_values("date")
+    return pd.DataFrame({"signal_date": labels[labels.get_indexer(trade_dates) - lag], "trade_date": trade_dates,
+                         "ticker": held.index.get_level_values("ticker"),
+                         "side": np.where(held.to_numpy() > 0, "long", "short"), "weight": held.to_numpy(),
+                         "realised": rows["realised"].to_numpy(), "return": rows["forward_return"].to_numpy()})
 
 
 def benchmarks(outcomes: Outcomes, members: pd.DataFrame, dates: pd.DatetimeIndex, period: str,

@@ -25,9 +25,12 @@ joins with ``[model.NAME] estimator = "sklearn.module.Class"`` and its parameter
 100 trees each grown on 3% of the rows and at most 30 epochs, so that the 500-name, 25-year study ends in
 minutes on two cores; ``Family.paper`` are the published ones (``examples/krauss.toml``); ``Family.quick``
 shrinks the fast settings further for ``--quick``. The ensembles (``ENSEMBLES``) average their members'
-probabilities: ENS1 equally, ENS2 weighted by each member's Gini coefficient (2 AUC - 1) on its training
-period, ENS3 by the inverse of its rank (the best member ranked 1: weights 1/R over the sum of 1/R, Aiolfi and
-Timmermann's rank weights, as the paper cites them).
+probabilities: ENS1 equally, ENS2 weighted by each member's Gini coefficient (2 AUC - 1), ENS3 by the inverse
+of its rank by it (the best member ranked 1: weights 1/R over the sum of 1/R, Aiolfi and Timmermann's rank
+weights, as the paper cites them). The paper weighs by the training period's Gini; here it is each member's
+Gini on the last ``validation_split`` of the training dates, by a model that did not train on them (a network's
+early-stopping dates; for the others a second fit on the dates before them), so that a model that only
+memorised its training rows (training Gini 1, no skill) does not take the ensemble over.
 """
 
 from __future__ import annotations
@@ -189,8 +192,9 @@ FAMILIES = {family.name: family for family in (
 )}
 
 PAPER_ENSEMBLE = ("dnn", "gbt", "raf")
-ENSEMBLES = {"ens1": "equal weights", "ens2": "weights from each member's training Gini coefficient",
-             "ens3": "weights 1 / rank of each member's training Gini coefficient (best: rank 1)"}
+ENSEMBLES = {"ens1": "equal weights", "ens2": "weights from each member's Gini coefficient on held-out training dates",
+             "ens3": "weights 1 / rank of each member's Gini coefficient on held-out training dates (best: rank 1)"}
+GINI_WEIGHTED = ("ens2", "ens3")  # the ensembles whose weights need each member's held-out Gini
 
 
 def known_names() -> list[str]:
@@ -308,8 +312,8 @@ def _check_members(name: str, given: dict, models: list[str]) -> None:
 
 
 def ensemble_weights(name: str, gini: dict[str, float]) -> dict[str, float]:
-    """The weights ENS1, ENS2 or ENS3 gives its members, from their training-period Gini coefficients (an
-    unknown Gini, NaN, counts as 0): equal; proportional to the Gini (negative ones count as 0); proportional to
+    """The weights ENS1, ENS2 or ENS3 gives its members, from their Gini coefficients on held-out training dates
+    (an unknown Gini, NaN, counts as 0): equal; proportional to the Gini (negative ones count as 0); proportional to
     1 / rank, the best member ranked 1."""
     names = list(gini)
     values = np.nan_to_num(np.array([gini[m] for m in names], dtype=float), nan=0.0)

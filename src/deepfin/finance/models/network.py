@@ -79,32 +79,17 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
         """The indices of ``param_sets`` that ``fit_many`` trains together, group by group."""
         if not _only_net_params(param_sets) or not hasattr(self.net, "group_candidates"):
             return [[i] for i in range(len(param_sets))]
-        fit, _, _ = self._split(_dates_of(X), realised)
+        fit, _, _ = date_holdout(_dates_of(X), realised, self.validation_split, self.purge)
         trained_on = clone(self.preprocess).fit_transform(X[fit])
         return self.net.group_candidates([_net_params(p) for p in param_sets], trained_on, np.asarray(y)[fit])
-
-    def _split(self, dates: pd.DatetimeIndex, realised) -> tuple[np.ndarray, np.ndarray, pd.Timestamp]:
-        """Of the rows on ``dates``: those the network trains on, the validation rows and the first validation
-        date."""
-        unique = dates.unique().sort_values()
-        n_validation = max(1, int(round(self.validation_split * len(unique))))
-        n_fit = len(unique) - n_validation - self.purge
-        if n_fit < 1:
-            raise ValueError(f"{len(unique)} training dates leave none to train on after {n_validation} validation "
-                             f"dates and a purge of {self.purge}; give more training dates.")
-        start = unique[-n_validation]
-        fit = np.asarray(dates < unique[n_fit])
-        if realised is not None:
-            fit &= np.asarray(pd.DatetimeIndex(realised) < start)
-        return fit, np.asarray(dates >= start), start
 
     def _fit_nets(self, param_sets, X, y, realised, rows=None) -> list:
         """Split the dates, fit the preprocessing, then one network per parameter set (together where they can);
         on ``X``'s ``rows`` only, when given."""
         rows = np.arange(len(X)) if rows is None else rows
         y = np.asarray(y)[rows]
-        fit, validation, start = self._split(_dates_of(X)[rows],
-                                             None if realised is None else np.asarray(realised)[rows])
+        realised = None if realised is None else np.asarray(realised)[rows]
+        fit, validation, start = date_holdout(_dates_of(X)[rows], realised, self.validation_split, self.purge)
         preprocess = clone(self.preprocess)
         trained_on = preprocess.fit_transform(X.iloc[rows[fit]])
         validation_data = (preprocess.transform(X.iloc[rows[validation]]), y[validation].astype(float))
@@ -124,6 +109,25 @@ class DateHoldoutClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def date_holdout(dates: pd.DatetimeIndex, realised, validation_split: float, purge: int
+                 ) -> tuple[np.ndarray, np.ndarray, pd.Timestamp]:
+    """Of the rows on ``dates``: those a model may train on, the held-out rows (the last ``validation_split`` of
+    the dates, at least one) and the first held-out date. The ``purge`` dates before the held-out ones are in
+    neither part, nor (with ``realised``, the date each row's label becomes known) a row whose label is realised
+    on or after the first held-out date."""
+    unique = dates.unique().sort_values()
+    n_validation = max(1, int(round(validation_split * len(unique))))
+    n_fit = len(unique) - n_validation - purge
+    if n_fit < 1:
+        raise ValueError(f"{len(unique)} training dates leave none to train on after {n_validation} validation "
+                         f"dates and a purge of {purge}; give more training dates.")
+    start = unique[-n_validation]
+    fit = np.asarray(dates < unique[n_fit])
+    if realised is not None:
+        fit &= np.asarray(pd.DatetimeIndex(realised) < start)
+    return fit, np.asarray(dates >= start), start
 
 
 def _only_net_params(param_sets: list[dict]) -> bool:

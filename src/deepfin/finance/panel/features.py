@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from deepfin.finance.panel.periods import grid
 
@@ -59,9 +60,12 @@ class CalendarDummies(TransformerMixin, BaseEstimator):
     as numbers, which only permutes the network's inputs). A row whose year or month is not among them has
     zeros in those columns.
 
-    The categories are settings, not learned, so every set of rows gets the same columns: a model can carry
-    the step and make the dummies of the rows it is given (a shuffled fold's training rows, its test rows)
-    instead of holding them for the whole panel. ``of(X)`` takes the years and months of ``X``'s rows.
+    Given categories are settings, so every set of rows gets the same columns: a model can carry the step and
+    make the dummies of the rows it is given (a shuffled fold's training rows, its test rows) instead of holding
+    them for the whole panel. ``of(X)`` takes the years and months of ``X``'s rows. ``years=None`` (or
+    ``months=None``) learns them in ``fit`` from the rows it is fitted on, point in time: a test row of a year the
+    training rows do not have gets zeros in every year column, not a column of its own that training never
+    set. The categories used are ``years_`` and ``months_``.
     """
 
     def __init__(self, years=(), months=tuple(range(1, 13))):
@@ -74,20 +78,30 @@ class CalendarDummies(TransformerMixin, BaseEstimator):
         return cls(years=sorted(set(dates.year)), months=sorted(set(dates.month)))
 
     def fit(self, X: pd.DataFrame, y=None):
-        row_dates(X, *_CALENDAR_DATES)
+        dates = row_dates(X, *_CALENDAR_DATES)
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = X.shape[1]
+        self.years_ = sorted(set(dates.year)) if self.years is None else list(self.years)
+        self.months_ = sorted(set(dates.month)) if self.months is None else list(self.months)
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         dates = row_dates(X, *_CALENDAR_DATES)
+        years, months = self._categories()
         parts = [_one_hot(prefix, values, categories) for prefix, values, categories in
-                 (("year", dates.year, self.years), ("month", dates.month, self.months))]
+                 (("year", dates.year, years), ("month", dates.month, months))]
         return X.join(pd.concat(parts, axis=1).set_axis(X.index))
+
+    def _categories(self) -> tuple[list, list]:
+        """The years and months of the columns: learned in ``fit`` where not given."""
+        if self.years is None or self.months is None:
+            check_is_fitted(self, "years_")
+            return self.years_, self.months_
+        return list(self.years), list(self.months)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         names = list(self.feature_names_in_ if input_features is None else input_features)
-        for prefix, categories in (("year", self.years), ("month", self.months)):
+        for prefix, categories in zip(("year", "month"), self._categories()):
             names += [f"{prefix}_{value}" for value in sorted(categories, key=str)]
         return np.asarray(names, dtype=object)
 

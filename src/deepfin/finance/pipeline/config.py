@@ -185,6 +185,9 @@ class RunConfig:
             raise ValueError(f"model must be a table of [model.NAME] settings. Received: model={self.model!r}")
         families.check_models(self.models, self.model)
         sequence_models = [m for m in self.models if families.reads_sequences(m, self.model.get(m, {}))]
+        if self.models and self.dummies:
+            raise ValueError("dummies is a setting of the tuned network's run; a study's families take the paper's "
+                             f"inputs. Leave dummies out with models={self.models!r}.")
         if sequence_models and self.recipe != "daily":
             raise ValueError(f"{', '.join(sequence_models)} reads windows of daily returns: it needs "
                              f"recipe = \"daily\". Received: recipe={self.recipe!r}")

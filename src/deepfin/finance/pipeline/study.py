@@ -2,9 +2,10 @@
 ranked daily into long-short books of k names, and the paper's tables of what they earned.
 
 A study period is a walk-forward window of the plan (750 training and 250 trading days in the daily recipe):
-every single model (``deepfin.finance.models.families``) is fitted on the training rows whose label is known before
-the first trading date, predicts every trading row, and reports its Gini coefficient on (up to 50,000 rows of)
-the training period (out of bag for a forest, as H2O reports its forests' training figures), the
+every single model (``deepfin.finance.models.families``) is fitted on the training rows whose label is known
+before the first trading date, predicts every trading row, and reports its Gini coefficient on (up to 50,000
+rows of) the training period (out of bag for a forest, as H2O reports its forests' training figures), when ENS2
+or ENS3 is run its Gini on the last training dates by a model that did not train on them (their weights), the
 permutation importance of each feature (AUC lost when the feature's values are shuffled, on a sample of
 training rows; not for a sequence family such as ``lstm``, which reads its own windows of daily returns
 rather than the row's features) and the seconds it took. Study periods are independent jobs run through
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from joblib import delayed
+from sklearn.base import clone
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import roc_auc_score
 
@@ -30,7 +32,8 @@ from deepfin.finance.backtest import book as bt
 from deepfin.finance.backtest import strategy
 from deepfin.finance.models import families
 from deepfin.finance.models.families import ENSEMBLES, Training
-from deepfin.finance.panel.features import RECIPES
+from deepfin.finance.models.network import date_holdout
+from deepfin.finance.panel.features import RECIPES, row_dates
 from deepfin.finance.panel.sequences import DailyReturns
 from deepfin.finance.pipeline.console import progress, say
 from deepfin.finance.validation.measures import labelled
@@ -42,7 +45,8 @@ GINI_ROWS, IMPORTANCE_ROWS = 50_000, 10_000  # training rows (a random sample) e
 @dataclass
 class Period:
     """What one study period found: each single model's probabilities on the trading rows, its training Gini,
-    its feature importances and the seconds it took."""
+    its Gini on held-out training dates (when an ensemble weighs by it), its feature importances and the seconds
+    it took."""
 
     number: int
     probabilities: pd.DataFrame
@@ -50,6 +54,7 @@ class Period:
     importance: dict[str, np.ndarray]
     seconds: dict[str, float]
     train_rows: int
+    holdout_gini: dict[str, float]
 
 
 @dataclass
@@ -67,17 +72,26 @@ class Study:
 
 
 def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised, X_test: pd.DataFrame,
-               specs: dict[str, dict], training: Training, quick: bool, returns: DailyReturns | None = None) -> Period:
+               specs: dict[str, dict], training: Training, quick: bool, returns: DailyReturns | None = None,
+               held_out: bool = False) -> Period:
     """Fit each single model on one study period's training rows and predict its trading rows; ``returns`` are
-    the daily returns the sequence families read their windows from."""
-    probabilities, gini, importance, seconds = {}, {}, {}, {}
-    sample = np.random.default_rng(training.seed + number).permutation(len(X_train))[:GINI_ROWS]
+    the daily returns the sequence families read their windows from. With ``held_out``, also each model's Gini
+    on the last training dates (``holdout_gini``), which ENS2 and ENS3 weigh their members by."""
+    probabilities, gini, holdout_gini, importance, seconds = {}, {}, {}, {}, {}
+    rng = np.random.default_rng(training.seed + number)
+    sample = rng.permutation(len(X_train))[:GINI_ROWS]
+    if held_out:
+        fit, held, _ = date_holdout(row_dates(X_train, "A study period", "to hold out its last training dates"),
+                                    realised, training.validation_split, training.purge)
+        held = rng.permutation(np.flatnonzero(held))[:GINI_ROWS]
     for name, settings in specs.items():
         started = time.perf_counter()
         model = families.build(name, settings, training, quick, returns)
         model.fit(X_train, y_train, **realised_for(model, realised))
         probabilities[name] = probability_up(model, X_test)
         gini[name] = training_gini(model, X_train.iloc[sample], y_train.iloc[sample], sample)
+        if held_out:
+            holdout_gini[name] = held_out_gini(model, X_train, y_train, realised, np.flatnonzero(fit), held)
         few = sample[:IMPORTANCE_ROWS]
         if families.reads_sequences(name, settings):  # its own windows, not the row's features: no importance
             importance[name] = np.zeros(X_train.shape[1])
@@ -86,13 +100,26 @@ def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised,
                                                       scoring="roc_auc", n_repeats=1,
                                                       random_state=training.seed).importances_mean
         seconds[name] = time.perf_counter() - started
-    return Period(number, pd.DataFrame(probabilities, index=X_test.index), gini, importance, seconds, len(X_train))
+    return Period(number, pd.DataFrame(probabilities, index=X_test.index), gini, importance, seconds, len(X_train),
+                  holdout_gini)
 
 
 def probability_up(model, X) -> np.ndarray:
     """The model's probability of label 1 (0 where it never saw that label in training)."""
     classes = list(model.classes_)
     return model.predict_proba(X)[:, classes.index(1)] if 1 in classes else np.zeros(len(X))
+
+
+def held_out_gini(model, X: pd.DataFrame, y: pd.Series, realised, fit: np.ndarray, held: np.ndarray) -> float:
+    """2 AUC - 1 on the held-out training rows ``held`` (positions in ``X``) of a model that did not train on
+    them: ``model`` itself where it held those dates out (a network's early-stopping dates: it has a
+    ``validation_start_``), else a clone of it fitted on the rows ``fit`` (the dates before them, a purge apart)."""
+    if getattr(model, "validation_start_", None) is None:
+        model = clone(model).fit(X.iloc[fit], y.iloc[fit], **realised_for(model, realised, fit))
+    y_held = np.asarray(y)[held]
+    if len(np.unique(y_held)) < 2:
+        return float("nan")
+    return 2 * roc_auc_score(y_held, probability_up(model, X.iloc[held])) - 1
 
 
 def training_gini(model, X: pd.DataFrame, y: pd.Series, positions=None) -> float:
@@ -131,15 +158,17 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
     say(verbose, f"Study: {', '.join(config.models)} on {n_periods} study periods of {config.train_size} training "
                  f"and {config.test_size} trading {RECIPES[config.recipe].period}s"
                  f"{' (quick settings)' if config.quick else ''}, {parallel.describe(n_jobs or config.n_jobs)}")
+    held_out = any(name in families.GINI_WEIGHTED for name in config.models)
     keys = [None if journal is None else journal.key(("study period", number, specs, vars(training), config.quick,
-                                                      list(plan.X.columns), *window.rows(plan.X.index, realised)))
+                                                      {"held-out gini": held_out}, list(plan.X.columns),
+                                                      *window.rows(plan.X.index, realised)))
             for number, window in enumerate(plan.test_windows)]
 
     def jobs(todo):  # made as joblib asks for them: one period's rows in memory per worker, not all at once
         for number in todo:
             train, test = plan.test_windows[number].rows(plan.X.index, realised)
             yield delayed(fit_period)(number, plan.X.iloc[train], plan.y.iloc[train], realised[train],
-                                      plan.X.iloc[test], specs, training, config.quick, returns)
+                                      plan.X.iloc[test], specs, training, config.quick, returns, held_out)
 
     def restore(number, stored):
         return _period_from(stored, plan.X.index[plan.test_windows[number].rows(plan.X.index, realised)[1]])
@@ -173,8 +202,8 @@ def _daily_returns(plan, specs: dict) -> DailyReturns | None:
 def _period_record(period: Period) -> dict:
     """A period as a journal record: each model's probabilities and importances as arrays, the rest as JSON."""
     names = list(period.probabilities.columns)
-    return {"number": period.number, "models": names, "gini": period.gini, "seconds": period.seconds,
-            "train_rows": period.train_rows,
+    return {"number": period.number, "models": names, "gini": period.gini, "holdout_gini": period.holdout_gini,
+            "seconds": period.seconds, "train_rows": period.train_rows,
             **{f"probability_{i}": period.probabilities[name].to_numpy() for i, name in enumerate(names)},
             **{f"importance_{i}": np.asarray(period.importance[name]) for i, name in enumerate(names)}}
 
@@ -185,7 +214,7 @@ def _period_from(record: dict, index: pd.MultiIndex) -> Period:
     probabilities = pd.DataFrame({name: record[f"probability_{i}"] for i, name in enumerate(names)}, index=index)
     return Period(record["number"], probabilities, record["gini"],
                   {name: record[f"importance_{i}"] for i, name in enumerate(names)}, record["seconds"],
-                  record["train_rows"])
+                  record["train_rows"], record["holdout_gini"])
 
 
 def _with_ensembles(periods: list[Period], config) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -196,7 +225,7 @@ def _with_ensembles(periods: list[Period], config) -> tuple[pd.DataFrame, dict[s
         frame = period.probabilities.copy()
         for name in weights:
             members = families.members(name, config.model)
-            w = families.ensemble_weights(name, {m: period.gini[m] for m in members})
+            w = families.ensemble_weights(name, {m: period.holdout_gini.get(m, np.nan) for m in members})
             frame[name] = sum(w[m] * frame[m] for m in members)
             weights[name].append(pd.Series(w, name=period.number))
         frame.insert(0, "window", period.number)
@@ -283,6 +312,8 @@ def tables(study: Study) -> dict:
             figures["mean_weights"] = study.ensemble_weights[name].mean().to_dict()
         else:
             figures["training_gini"] = float(np.mean([p.gini[name] for p in study.periods]))
+            if any(name in p.holdout_gini for p in study.periods):
+                figures["holdout_gini"] = float(np.nanmean([p.holdout_gini[name] for p in study.periods]))
             if not families.reads_sequences(name, config.model.get(name, {})):
                 figures["importance"] = importance(study, name)
             figures["seconds"] = study.seconds[name]

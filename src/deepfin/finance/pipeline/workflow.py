@@ -25,7 +25,7 @@ from deepfin.finance.data.synthetic import SyntheticUniverse
 from deepfin.finance.data.universe import Universe
 from deepfin.finance.models.network import estimator
 from deepfin.finance.models.search import best_params, deflated_sharpe, grid_search, results_table, selection_bias
-from deepfin.finance.panel.features import RECIPES, CalendarDummies, with_calendar_dummies
+from deepfin.finance.panel.features import RECIPES, CalendarDummies
 from deepfin.finance.panel.outcomes import Outcomes, delisting_assumption, label, next_period_outcomes
 from deepfin.finance.panel.periods import Grid, grid
 from deepfin.finance.pipeline.config import PAPER_KS, RunConfig, fix
@@ -109,8 +109,6 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
     if X.empty:
         raise ValueError("No (date, ticker) row is both an index member and has known features: check that the "
                          "universe file names the same assets (and dates) as the price data.")
-    if config.dummies:
-        X = with_calendar_dummies(X)
     rows = outcomes.at(X.index)
     y = label(rows["forward_return"], config.label, in_median=~rows["halted"])
     folds = 0 if config.study else config.tuning_folds  # a study fits fixed settings: every window is a test
@@ -255,7 +253,8 @@ def execute(plan: Plan, verbose: int = 1, journal=None) -> Result:
     config = plan.config
     release_free_memory()  # what building the plan freed: the stages' worker processes come on top of this one
 
-    def model_with(**params):
+    def model_with(**params):  # dummies of the years its training rows have (point in time), with `dummies`
+        params = {"calendar": CalendarDummies(years=None) if config.dummies else None, **params}
         return estimator(return_columns(plan.X), epochs=config.epochs, batch_size=config.batch_size,
                          patience=config.patience, validation_split=config.validation_split, purge=config.purge,
                          random_state=config.seed, **params)

@@ -23,6 +23,7 @@ from deepfin.finance.report.shared import (
     paragraphs,
     percent,
     warnings,
+    write_book,
     write_text,
 )
 from deepfin.finance.validation.measures import ic_summary, labelled
@@ -103,6 +104,7 @@ def write(result: Result, out: str | Path) -> dict:
     plot_decile_returns(result.deciles, recipe.period, out / "deciles.png")
     write_text(out / "metrics.json", json.dumps(figures, indent=2))
     write_text(out / "predictions.csv", predictions.reset_index().to_csv(index=False, float_format="%.6g"))
+    write_book(out, result.strategy, result.weights, result.benchmarks["equal_weight"], result.plan)
     write_text(out / "run.toml", config.to_toml())
     write_text(out / "preprocessing.json", json.dumps(preprocessing(result.model), indent=2))
     result.model.net_.model_.save(out / "model.keras")
@@ -110,11 +112,18 @@ def write(result: Result, out: str | Path) -> dict:
     return figures
 
 
+
+
 def preprocessing(model) -> dict:
     """The fitted clipping and standardisation, in the order the network's inputs come."""
     clip, scale = model.preprocess_.named_steps["clip"], model.preprocess_.named_steps["scale"]
     inputs = list(clip.get_feature_names_out())
-    return {"inputs": inputs,
+    calendar = model.preprocess_.named_steps.get("calendar")
+    dummies = {} if calendar is None else {"calendar": {
+        "years": [int(y) for y in calendar.years_], "months": [int(m) for m in calendar.months_],
+        "use": "year_Y and month_M inputs are 1 for the row date's year and month, 0 otherwise (a year not listed: "
+               "0 in every year column)"}}
+    return {"inputs": inputs, **dummies,
             "clip": {"columns": [inputs[i] for i in clip.clipped_], "lower": clip.lower_.tolist(),
                      "upper": clip.upper_.tolist()},
             "standardize": {"mean": scale.mean_.tolist(), "scale": scale.scale_.tolist()},

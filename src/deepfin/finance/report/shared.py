@@ -1,5 +1,5 @@
-"""What the run's and the study's report.html share: the style sheet, number formats, HTML lists, and files
-written whole or not at all."""
+"""What the run's and the study's files share: the style sheet, number formats, HTML lists, the book's two files
+(returns.csv and positions.csv), and files written whole or not at all."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ import html
 import math
 from pathlib import Path
 
+import pandas as pd
+
 from deepfin._files import atomic_write
+from deepfin.finance.backtest.book import returns_table
+from deepfin.finance.backtest.strategy import position_table
 
 STYLE = """\
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -56,3 +60,18 @@ def number(value, digits: int = 3) -> str:
 
 def percent(value, digits: int = 1) -> str:
     return "n/a" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def write_book(out: Path, returns: pd.DataFrame, weights: pd.DataFrame, benchmark: pd.Series, plan,
+               stem: str = "", positions: bool = True) -> None:
+    """``{stem}returns.csv`` (one row per trade date) and, with ``positions``, ``{stem}positions.csv`` (one row
+    per position) in ``out``, as quantstats and pyfolio read them:
+    ``pd.read_csv(path, index_col="date", parse_dates=True)["net"]``."""
+    out.mkdir(parents=True, exist_ok=True)
+    table = returns_table(returns, benchmark, plan.config.cost_bps)
+    write_text(out / f"{stem}returns.csv", table.reset_index().to_csv(index=False, float_format="%.10g",
+                                                                      date_format="%Y-%m-%d"))
+    if positions:
+        held = position_table(weights, plan.outcomes, plan.config.lag)
+        write_text(out / f"{stem}positions.csv", held.to_csv(index=False, float_format="%.10g",
+                                                             date_format="%Y-%m-%d"))

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from deepfin.finance.backtest import strategy
 from deepfin.finance.models import families
 from deepfin.finance.models.families import ENSEMBLES, FAMILIES
 from deepfin.finance.panel.features import RECIPES
 from deepfin.finance.pipeline.study import Study, tables
 from deepfin.finance.report import narrative
-from deepfin.finance.report.shared import STYLE, json_safe, number, percent, warnings, write_text
+from deepfin.finance.report.shared import STYLE, json_safe, number, percent, warnings, write_book, write_text
 from deepfin.viz.finance import plot_equity_curves, plot_importance
 
 # Krauss, Do and Huck (2017), Table 2: mean daily return of k = 10 books, December 1992 to October 2015; and
@@ -81,6 +82,13 @@ def write(study: Study, out: str | Path) -> dict:
                         out / "importance.png", title="permutation importance, share of each model's total")
     write_text(out / "metrics.json", json.dumps(figures, indent=2))
     write_text(out / "predictions.csv", study.predictions.reset_index().to_csv(index=False, float_format="%.6g"))
+    plan = study.plan
+    universe = strategy.benchmarks(plan.outcomes, plan.members, plan.outcomes.grid.labels,
+                                   RECIPES[plan.config.recipe].period, False)["equal_weight"]
+    for name in study.models:  # every book's returns; the positions of each model's first k
+        for k in plan.ks:
+            write_book(out / "books", study.books[name, k], study.weights[name, k], universe, plan,
+                       f"{name}_k{k}_", positions=k == plan.ks[0])
     write_text(out / "run.toml", study.plan.config.to_toml())
     write_text(out / "report.html", page(study, figures))
     return figures
@@ -111,6 +119,19 @@ def sub_period_table(figures: dict, k) -> pd.DataFrame:
         for label, by_k in model["sub_periods"].items():
             rows.append({"sub-period": label, **_row(name, k, by_k[str(k)])})
     return pd.DataFrame(rows)
+
+
+def gini_table(models: dict) -> pd.DataFrame:
+    """Per single model: its mean training Gini and, when measured, its mean Gini on held-out training dates."""
+    return pd.DataFrame([{"model": name, "training Gini": number(m.get("training_gini")),
+                          "held-out Gini": number(m.get("holdout_gini"))}
+                         for name, m in models.items() if "training_gini" in m])
+
+
+def ensemble_weight_table(models: dict) -> pd.DataFrame:
+    """Per ensemble: its mean weight on each member over the study periods."""
+    return pd.DataFrame([{"ensemble": name, **{member: number(weight) for member, weight in m["mean_weights"].items()}}
+                         for name, m in models.items() if "mean_weights" in m])
 
 
 def page(study: Study, figures: dict) -> str:
@@ -146,6 +167,8 @@ def page(study: Study, figures: dict) -> str:
         sub=sub_period_table(models, k).to_html(index=False, border=0),
         paper=paper.to_html(index=False, border=0),
         importance=top.to_html(index=False, border=0),
+        gini=gini_table(models).to_html(index=False, border=0),
+        ensemble_weights=ensemble_weight_table(models).to_html(index=False, border=0),
         settings=pd.DataFrame(settings_rows).to_html(index=False, border=0, escape=False),
         windows=pd.DataFrame(design["study_periods"]).to_html(index=False, border=0),
         config=html.escape(config.to_toml()))
@@ -176,6 +199,13 @@ ENS1 after costs): what differs here is the data (its names, years and costs) an
 {paper}
 <h2>By sub-period (k = {k})</h2>
 {sub}
+<h2>Ensembles: how much each member counts</h2>
+<p>Each single model's Gini coefficient (2 AUC - 1), averaged over the study periods: on its training rows (out
+of bag for a forest), and on the last training dates by a model that did not train on them, which ENS2 and ENS3
+weigh by (shown when one of them is run). A model far better on its training rows than on held-out dates has
+memorised them. Then each ensemble's mean weight per member.</p>
+{gini}
+{ensemble_weights}
 <h2>Cumulative returns (k = {k})</h2>
 <figure><img src="cumulative_before_costs.png" alt="cumulative returns before costs"></figure>
 <figure><img src="cumulative_after_costs.png" alt="cumulative returns after costs"></figure>
