@@ -50,18 +50,23 @@ class Outcomes:
         """One of the arrays as a DataFrame (grid dates x tickers)."""
         return pd.DataFrame(getattr(self, name), index=self.grid.labels, columns=self.tickers)
 
-    def at(self, index: pd.MultiIndex) -> pd.DataFrame:
-        """The outcomes of (date, ticker) rows: ``forward_return``, ``realised`` (a date or NaT) and the flags."""
+    def at(self, index: pd.MultiIndex, lag: int = 0) -> pd.DataFrame:
+        """The outcomes of (date, ticker) rows: ``forward_return``, ``realised`` (a date or NaT) and the flags.
+        With ``lag``, those of the period that starts ``lag`` grid dates after each row's date: what a book that
+        trades ``lag`` periods after its signal holds (unknown past the grid's last date)."""
         rows = self.grid.labels.get_indexer(index.get_level_values("date"))
         columns = self.tickers.get_indexer(index.get_level_values("ticker"))
         if (rows < 0).any() or (columns < 0).any():
             raise KeyError("Some rows are not (grid date, ticker) pairs of these outcomes.")
-        realised = self.realised[rows, columns]
+        inside = rows + lag < len(self.grid.labels)
+        rows = np.minimum(rows + lag, len(self.grid.labels) - 1)
+        realised = np.where(inside, self.realised[rows, columns], -1)
         when = pd.DatetimeIndex(np.where(realised >= 0, self.grid.labels.to_numpy()[np.maximum(realised, 0)],
                                          np.datetime64("NaT")))
-        return pd.DataFrame({"forward_return": self.returns[rows, columns], "realised": when,
-                             "delisted": self.delisted[rows, columns], "assumed": self.assumed[rows, columns],
-                             "halted": self.halted[rows, columns]}, index=index)
+        return pd.DataFrame({"forward_return": np.where(inside, self.returns[rows, columns], np.nan),
+                             "realised": when, "delisted": inside & self.delisted[rows, columns],
+                             "assumed": inside & self.assumed[rows, columns],
+                             "halted": inside & self.halted[rows, columns]}, index=index)
 
 
 def next_period_outcomes(prices: pd.DataFrame, grid: Grid, delisting_returns: pd.Series | None = None,
@@ -119,6 +124,16 @@ def label(forward_returns: pd.Series, kind: str, in_median: pd.Series | None = N
     else:
         raise ValueError(f"Unknown label {kind!r}: expected one of {LABELS}.")
     return target.astype(float).where(forward_returns.notna()).rename("label")
+
+
+def at_horizon(outcomes: Outcomes, index: pd.MultiIndex, kind: str, lag: int) -> pd.DataFrame:
+    """The ``label`` (of ``kind``) and ``forward_return`` of rows ``index`` at the horizon a book trading ``lag``
+    periods after the signal holds: the return over the period starting ``lag`` grid dates after each row's
+    date, labelled against that period's median over the rows of the same signal date. ``lag = 0``: the rows'
+    own outcomes and the labels a model trains on."""
+    held = outcomes.at(index, lag)
+    return pd.DataFrame({"label": label(held["forward_return"], kind, in_median=~held["halted"]),
+                         "forward_return": held["forward_return"]})
 
 
 def delisting_assumption(value) -> float:

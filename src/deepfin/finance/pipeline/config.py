@@ -43,8 +43,10 @@ from deepfin.finance.panel.features import RECIPES
 from deepfin.finance.panel.outcomes import LABELS, delisting_assumption
 
 RECIPE_DEFAULTS = {  # Krauss et al. train on 750 days and trade 250; the seed's data are 10 years of months
-    "monthly": {"train_size": 120, "test_size": 12, "window": "expanding", "batch_size": 32, "tuning_folds": 3},
-    "daily": {"train_size": 750, "test_size": 250, "window": "rolling", "batch_size": 128, "tuning_folds": 2},
+    "monthly": {"train_size": 120, "test_size": 12, "window": "expanding", "batch_size": 32, "tuning_folds": 3,
+                "lag": 0},
+    "daily": {"train_size": 750, "test_size": 250, "window": "rolling", "batch_size": 128, "tuning_folds": 2,
+              "lag": 1},  # the day after the signal's close: a lag-0 daily book can live on the bid-ask bounce
 }
 DEFAULT_GRID = {  # the seed's param_grid, and two learning rates
     "dense_layers": [[64], [64, 64], [96, 96], [128, 128]], "optimizer": ["RMSprop", "Adam"],
@@ -84,7 +86,7 @@ class RunConfig:
     grid: dict = field(default_factory=lambda: dict(DEFAULT_GRID))
     k: int | None = None
     cost_bps: float = 5.0
-    lag: int = 0
+    lag: int | None = None
     delisting_return: float | str = "last_price"
     bootstrap: int = 1000
     shuffled_folds: int = 5

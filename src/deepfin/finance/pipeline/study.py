@@ -34,6 +34,7 @@ from deepfin.finance.models import families
 from deepfin.finance.models.families import ENSEMBLES, Training
 from deepfin.finance.models.network import date_holdout
 from deepfin.finance.panel.features import RECIPES, row_dates
+from deepfin.finance.panel.outcomes import at_horizon
 from deepfin.finance.panel.sequences import DailyReturns
 from deepfin.finance.pipeline.console import progress, say
 from deepfin.finance.validation.measures import labelled
@@ -180,8 +181,8 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
             advance()
     periods.sort(key=lambda p: p.number)
     predictions, ensemble_weights = _with_ensembles(periods, config)
-    predictions["label"] = plan.y.reindex(predictions.index)
-    predictions["forward_return"] = plan.rows["forward_return"].reindex(predictions.index)
+    horizon = at_horizon(plan.outcomes, predictions.index, config.label, config.lag)  # the period the book holds
+    predictions["label"], predictions["forward_return"] = horizon["label"], horizon["forward_return"]
     books, weights = {}, {}
     for name in config.models:
         for k in plan.ks:

@@ -26,7 +26,7 @@ from deepfin.finance.data.universe import Universe
 from deepfin.finance.models.network import estimator
 from deepfin.finance.models.search import best_params, deflated_sharpe, grid_search, results_table, selection_bias
 from deepfin.finance.panel.features import RECIPES, CalendarDummies
-from deepfin.finance.panel.outcomes import Outcomes, delisting_assumption, label, next_period_outcomes
+from deepfin.finance.panel.outcomes import Outcomes, at_horizon, delisting_assumption, label, next_period_outcomes
 from deepfin.finance.panel.periods import Grid, grid
 from deepfin.finance.pipeline.config import PAPER_KS, RunConfig, fix
 from deepfin.finance.pipeline.console import progress, say
@@ -34,6 +34,7 @@ from deepfin.finance.pipeline.sources import load_sources
 from deepfin.finance.validation.measures import (
     auc_by_window,
     bootstrap_auc,
+    ic_summary,
     information_coefficient,
     labelled,
     per_date_auc,
@@ -84,6 +85,7 @@ class Result:
     positions: dict
     model: object
     chosen_by_window: list | None = None  # tuning = "per_window": each test window's choice
+    ic_decay: list = field(default_factory=list)  # the rank IC against the return 0, 1, ... periods later
 
 
 def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | None = None,
@@ -284,7 +286,15 @@ def execute(plan: Plan, verbose: int = 1, journal=None) -> Result:
                                    book, plan.k, config.lag)
     return Result(plan, table, chosen, predictions, window_table(plan, predictions, date_auc, ic), auc, date_auc,
                   ic, leakage, book, weights, benchmarks, bt.decile_returns(predictions, predictions["forward_return"]),
-                  selection, positions, fitted, by_window)
+                  selection, positions, fitted, by_window, ic_decay(plan, predictions))
+
+
+def ic_decay(plan: Plan, predictions: pd.DataFrame, lags: int = 5) -> list[dict]:
+    """The rank IC of the predictions against the return of the period starting 0, 1, ..., ``lags`` periods
+    after the signal (alphalens's IC decay): how long the signal lasts, and what trading it ``lag`` periods late
+    leaves of it."""
+    return [{"lag": lag, **ic_summary(information_coefficient(predictions.assign(
+        forward_return=plan.outcomes.at(predictions.index, lag)["forward_return"])))} for lag in range(lags + 1)]
 
 
 def tune(plan: Plan, model, verbose: int = 1, folds: list[Window] | None = None,
@@ -349,9 +359,11 @@ def out_of_sample(plan: Plan, model, verbose: int = 1, journal=None):
 
 
 def _pooled(plan: Plan, predictions: pd.DataFrame, verbose: int):
-    """The predictions with their next-period returns, and the pooled AUC with its interval (said)."""
+    """The predictions with the label and return of the period the book holds (``lag`` periods after the
+    signal: ``at_horizon``), and the pooled AUC with its interval (said)."""
     config = plan.config
-    predictions["forward_return"] = plan.rows["forward_return"].reindex(predictions.index)
+    horizon = at_horizon(plan.outcomes, predictions.index, config.label, config.lag)
+    predictions["label"], predictions["forward_return"] = horizon["label"], horizon["forward_return"]
     auc = bootstrap_auc(predictions, config.bootstrap, seed=config.seed)
     left_out = len(predictions) - len(labelled(predictions))
     say(verbose, f"  AUC {auc[0]:.4f}, 95% interval [{auc[1]:.4f}, {auc[2]:.4f}] over {len(predictions) - left_out} "

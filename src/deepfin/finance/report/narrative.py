@@ -73,6 +73,26 @@ def cross_section(pooled_auc: float, date_auc: float, ic: dict, label: str) -> l
     return lines
 
 
+def horizon(lag: int, period: str, decay: list[dict]) -> list[str]:
+    """What the IC decay says of the traded horizon, and what a daily figure at lag 0 can owe to the bid-ask
+    bounce."""
+    lines = []
+    if len(decay) > 1 and "mean" in decay[0] and "mean" in decay[1]:
+        lines.append(f"The IC is {decay[0]['mean']:+.4f} against the next {period}'s return and "
+                     f"{decay[1]['mean']:+.4f} against the {period} after: trading a {period} late keeps "
+                     f"{_share(decay[1]['mean'], decay[0]['mean'])} of the first {period}'s ranking.")
+    if lag == 0 and period == "day":
+        lines.append("The book trades at the close its signal is computed from (lag 0). A close printed at the bid "
+                     "tends to be followed by one nearer the ask and the reverse (the bid-ask bounce), so a daily "
+                     "signal that buys yesterday's losers earns part of the spread at lag 0 that no one can trade; "
+                     "lag 1 (the default) trades the next close and owes nothing to it.")
+    return lines
+
+
+def _share(later: float, first: float) -> str:
+    return f"{later / first:.0%}" if first and math.isfinite(first) and math.isfinite(later) else "n/a"
+
+
 def selection(figures: dict) -> list[str]:
     """On choosing the best of many noisy candidates, and the deflated Sharpe ratio."""
     n, best, chance = figures["candidates"], figures["best_auc"], figures["expected_best_by_chance"]

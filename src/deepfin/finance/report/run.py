@@ -74,8 +74,9 @@ def metrics(result: Result) -> dict:
                           "dates": int(predictions.index.get_level_values("date").nunique()),
                           "windows": result.windows.to_dict("records")},
         "cross_section": {"per_date_auc": float(result.date_auc.mean()), "per_date_auc_dates": len(result.date_auc),
-                          "rank_ic": ic, "explanation": narrative.cross_section(auc, float(result.date_auc.mean()), ic,
-                                                                                config.label)},
+                          "rank_ic": ic, "horizon_lag": config.lag, "ic_decay": result.ic_decay,
+                          "explanation": narrative.cross_section(auc, float(result.date_auc.mean()), ic, config.label)
+                          + narrative.horizon(config.lag, recipe.period, result.ic_decay)},
         "shuffled_cv": {"folds": config.shuffled_folds, "auc_with_dummies": result.leakage["with_dummies"],
                         "auc_without_dummies": result.leakage["without_dummies"],
                         "explanation": narrative.leakage(result.leakage)},
@@ -139,6 +140,7 @@ def page(result: Result, figures: dict) -> str:
               "windows": _format(result.windows, ("auc", "date_auc", "ic")),
               "leakage": _leakage_table(shuffled, oos), "backtest": _backtest_table(backtest),
               "versus": _versus_table(backtest["versus"]), "ic": _ic_table(cross["rank_ic"]),
+              "ic_decay": _ic_decay_table(cross["ic_decay"]),
               "selection": _selection_table(figures["tuning"]["selection"])}
     summary = [
         ("Data", f"{len(data['names'])} names, {oos['predictions']:,} out-of-sample rows ({config.recipe}, label "
@@ -218,6 +220,12 @@ def _ic_table(ic: dict) -> pd.DataFrame:
                          for key, label in names.items() if key in ic])
 
 
+def _ic_decay_table(decay: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{"return of the period starting": f"{row['lag']} period(s) after the signal",
+                          "IC mean": number(row.get("mean"), 4), "t-stat": number(row.get("t_stat"), 2)}
+                         for row in decay])
+
+
 def _chosen(result) -> str:
     """The chosen network, or with tuning = "per_window" each test window's."""
     if result.chosen_by_window is None:
@@ -255,8 +263,12 @@ measures use the rows whose outcome is known.</p>
 {pictures[roc.png]}{pictures[auc_by_window.png]}
 {windows}
 <h2>Cross-sectional skill</h2>
+<p>Measured against the period the book holds: the return of the period that starts {lag} period(s) after the
+signal.</p>
 {ic}
 {cross_text}
+<p>IC decay: the same predictions against the return of each of the next periods (alphalens's IC decay).</p>
+{ic_decay}
 {pictures[ic_by_window.png]}
 <h2>Leakage report</h2>
 {leakage}
