@@ -215,7 +215,8 @@ def test_cli_runs_with_a_universe_delistings_file_lag_and_set(tmp_path):
 def test_synthetic_data_spec_runs_without_a_file(tmp_path):
     code = main(["run", "--data", "synthetic:40,years=4,signal=reversal,strength=0.2", "--recipe", "daily",
                  "--quick", "--out", str(tmp_path), "--set", "train_size=250", "--set", "test_size=250",
-                 "--set", "tuning_folds=1", "--set", "shuffled_folds=2"])
+                 "--set", "tuning_folds=1", "--set", "shuffled_folds=2",
+                 "--set", "lag=0"])  # the planted reversal lasts one day: traded at the signal's close
     assert code == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["data"]["source"].startswith("synthetic universe (40 index members")

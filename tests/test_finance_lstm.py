@@ -12,7 +12,8 @@ from deepfin.finance.panel.sequences import DailyReturns, ReturnWindows, ScalarS
 from deepfin.finance.pipeline import study, workflow
 from deepfin.finance.pipeline.config import RunConfig
 
-SMALL = {"recipe": "daily", "train_size": 250, "test_size": 250, "quick": True, "ks": [5, 10]}
+SMALL = {"recipe": "daily", "train_size": 250, "test_size": 250, "quick": True, "ks": [5, 10],
+         "lag": 0}  # the paper's: the planted reversal lasts one day
 FAST_LSTM = {"steps": 20, "units": 8, "epochs": 8, "patience": 2, "batch_size": 256, "learning_rate": 0.005}
 
 

@@ -166,7 +166,7 @@ def test_fitting_on_some_rows_equals_fitting_on_a_copy_of_them():
 BANKRUPT = {"n_names": 60, "years": 5, "signal": "reversal", "strength": 0.2, "failure_return": -1.0,
             "volatility": 0.03, "seed": 0}
 DAILY = {"recipe": "daily", "train_size": 250, "test_size": 250, "tuning_folds": 1, "quick": True,
-         "shuffled_folds": 2, "k": 5}
+         "shuffled_folds": 2, "k": 5, "lag": 0}  # the planted reversal lasts one day: traded at the signal's close
 
 
 @pytest.fixture(scope="module")
@@ -300,10 +300,11 @@ def test_a_run_whose_only_out_of_sample_dates_lack_outcomes_is_refused_before_tr
 
     prices = synthetic_prices(n_tickers=20, n_months=120)
     config = RunConfig(train_size=96 - 1 - 12 - 1, test_size=12, tuning_folds=1, quick=True, k=5)  # 96 dates
-    with pytest.raises(ValueError, match="The rows cover 95 months with outcomes.*Set train_size=81"):
-        workflow.plan(config, prices)
-    plan = workflow.plan(replace_config(config, train_size=81), prices)
+    with pytest.raises(ValueError, match="The rows cover 95 months with outcomes.*Set train_size=76"):
+        workflow.plan(config, prices)  # the advice leaves half a test window (6 months), not one month
+    plan = workflow.plan(replace_config(config, train_size=76), prices)
     assert plan.y[plan.X.index.get_level_values("date").isin(plan.test_windows[0].test)].notna().any()
+    assert plan.warnings == [w for w in plan.warnings if not w.startswith("Only")]  # no short-evaluation warning
 
 
 def replace_config(config, **changes):

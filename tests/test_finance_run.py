@@ -137,7 +137,7 @@ def test_saved_model_and_preprocessing_reproduce_the_last_window(cli_run):
                "Set k=15 \\(--set k=15\\)"),
     ("test_size = 400", "The rows cover 215 months with outcomes .*test_size=400.* "
                         "Set test_size=31 \\(--set test_size=31\\)\\.$"),
-    ("train_size = 200", "The rows cover 215 months with outcomes .*Set train_size=177 \\(--set train_size=177\\), or "
+    ("train_size = 200", "The rows cover 215 months with outcomes .*Set train_size=172 \\(--set train_size=172\\), or "
                          "test_size=4 \\(--set test_size=4\\), or tuning_folds=1"),
     ("tets_size = 12", "Unknown setting 'tets_size'.*Did you mean 'test_size'"),
     ('[grid]\nactivation = ["relu", "swish2"]', "Unknown activation: 'swish2'"),

@@ -19,7 +19,8 @@ from deepfin.finance.report import study as study_report
 
 SINGLES = ["dnn", "gbt", "raf"]
 ENSEMBLES = ["ens1", "ens2", "ens3"]
-SMALL = {"recipe": "daily", "train_size": 250, "test_size": 250, "quick": True, "ks": [5, 10, 20]}
+SMALL = {"recipe": "daily", "train_size": 250, "test_size": 250, "quick": True, "ks": [5, 10, 20],
+         "lag": 0}  # the paper's: the planted reversal lasts one day
 
 
 def run_study(universe, models, **settings):

@@ -41,6 +41,7 @@ class PriceReport:
     tickers: list[str] = field(default_factory=list)
     gaps: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    spacing: str = "day"  # what the dates are: "day", "week", "month" or "irregular" (``spacing``)
 
     def lines(self) -> list[str]:
         out = [f"{len(self.tickers)} names over {self.n_dates} dates"]
@@ -210,11 +211,14 @@ def validate_prices(prices: pd.DataFrame, source: str | None = None) -> tuple[pd
     Raises on unsorted or duplicate dates, non-numeric, infinite and non-positive prices (each names where,
     and ``source``, the file the prices came from, when given) and on a panel with no price. Missing prices
     inside a name's history are counted, never filled; names without any price and dates most names lack are
-    reported.
+    reported. Dates on which no name is priced, or on which every priced name's price equals its last one
+    (weekends and holidays of a calendar-day file, empty or forward-filled), are not trading days: they are left
+    out and counted. The report's ``spacing`` says how far apart the dates left are.
     """
     where = f"{source}: " if source else ""
     _check_dates(prices.index, where)
     numeric = _positive_numbers(prices, where)
+    numeric, left_out = _trading_days(numeric)
     unpriced = int((~numeric.notna().any()).sum())
     numeric = numeric.loc[:, numeric.notna().any()].astype(float)
     if numeric.shape[1] == 0:
@@ -222,7 +226,8 @@ def validate_prices(prices: pd.DataFrame, source: str | None = None) -> tuple[pd
     inside = numeric.notna().cummax() & numeric[::-1].notna().cummax()[::-1]  # between first and last price
     gaps = (numeric.isna() & inside).sum()
     report = PriceReport(n_dates=len(numeric), tickers=[str(t) for t in numeric.columns],
-                         gaps={str(t): int(n) for t, n in gaps[gaps > 0].items()})
+                         gaps={str(t): int(n) for t, n in gaps[gaps > 0].items()}, notes=left_out,
+                         spacing=spacing(numeric.index))
     if unpriced:
         report.notes.append(f"{unpriced} names without any price ignored")
     priced = numeric.notna().sum(axis=1)
@@ -233,6 +238,37 @@ def validate_prices(prices: pd.DataFrame, source: str | None = None) -> tuple[pd
             f"(first {sparse.idxmax().date()}): a name missing on a date has no return across it; remove such a "
             "date if it was not a trading day")
     return numeric, report
+
+
+def _trading_days(prices: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``prices`` without the dates on which no name is priced or every priced name's price equals its last
+    one (known on the date itself), and notes that count them."""
+    priced = prices.notna()
+    last = prices.ffill().shift(1)
+    unchanged = (priced & (prices == last)).sum(axis=1) == priced.sum(axis=1)
+    empty = ~priced.any(axis=1)
+    frozen = unchanged & ~empty & (priced.sum(axis=1) >= 2) & last.notna().any(axis=1)
+    notes = []
+    for dates, what, why in ((empty, "without any price", "no name traded on them"),
+                             (frozen, "on which every price equals the name's last one",
+                              "forward-filled: every name's return across them would be 0%")):
+        if dates.any():
+            notes.append(f"{int(dates.sum())} dates {what} left out as not trading days ({why}; first "
+                         f"{dates.idxmax().date()}, {_weekends(prices.index[dates.to_numpy()])} of them weekends)")
+    return prices[~(empty | frozen).to_numpy()], notes
+
+
+def _weekends(dates: pd.DatetimeIndex) -> int:
+    return int((dates.day_of_week >= 5).sum())
+
+
+def spacing(dates: pd.DatetimeIndex) -> str:
+    """How far apart ``dates`` are, from the median gap: "day" (up to 4 days: trading days), "week" (5 to 10),
+    "month" (25 to 35), else "irregular"."""
+    if len(dates) < 3:
+        return "irregular"
+    gap = float(np.median(np.diff(dates.to_numpy().astype("datetime64[s]")).astype(np.int64)) / 86_400)
+    return "day" if gap <= 4 else "week" if 5 <= gap <= 10 else "month" if 25 <= gap <= 35 else "irregular"
 
 
 def _check_dates(dates: pd.Index, where: str = "") -> None:

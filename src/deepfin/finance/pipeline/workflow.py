@@ -25,7 +25,7 @@ from deepfin.finance.data.synthetic import SyntheticUniverse
 from deepfin.finance.data.universe import Universe
 from deepfin.finance.models.network import estimator
 from deepfin.finance.models.search import best_params, deflated_sharpe, grid_search, results_table, selection_bias
-from deepfin.finance.panel.features import RECIPES, CalendarDummies
+from deepfin.finance.panel.features import KRAUSS_HORIZONS, RECIPES, CalendarDummies
 from deepfin.finance.panel.outcomes import Outcomes, at_horizon, delisting_assumption, label, next_period_outcomes
 from deepfin.finance.panel.periods import Grid, grid
 from deepfin.finance.pipeline.config import PAPER_KS, RunConfig, fix
@@ -97,6 +97,7 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
     recipe = RECIPES[config.recipe]
     panel, universe = load_sources(config, prices, universe)
     clean, price_report = validate_prices(panel.prices, panel.source)
+    _check_spacing(price_report.spacing, recipe, panel.source)
     price_report.notes[:0] = panel.notes
     panel = replace(panel, prices=clean)
     grid_dates = grid(clean, recipe.period)
@@ -108,9 +109,13 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
     X = features
     if universe is not None:
         X = features[members.stack(future_stack=True).reindex(features.index, fill_value=False).to_numpy(bool)]
-    if X.empty:
+    if X.empty and universe is not None and not features.empty:
         raise ValueError("No (date, ticker) row is both an index member and has known features: check that the "
                          "universe file names the same assets (and dates) as the price data.")
+    if X.empty:
+        raise ValueError(f"No (date, ticker) row has known features: the {recipe.name} recipe's features need "
+                         f"{_history(recipe.name, config.lags)} of prices before a row's date, and the data hold "
+                         f"{price_report.n_dates} dates ({clean.index[0].date()} to {clean.index[-1].date()}).")
     rows = outcomes.at(X.index)
     y = label(rows["forward_return"], config.label, in_median=~rows["halted"])
     folds = 0 if config.study else config.tuning_folds  # a study fits fixed settings: every window is a test
@@ -127,7 +132,35 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
                 f"and {counts['members_never_priced']} members never priced: a price file that lacks part of the "
                 "index's history biases every figure toward the names it kept")
     return Plan(config, panel, price_report, universe, outcomes, members, X, y, rows, windows[:folds],
-                windows[folds:], k, counts, ks or [k], warnings=_warnings(universe, outcomes))
+                windows[folds:], k, counts, ks or [k],
+                warnings=_warnings(universe, outcomes) + _short_evaluation(X, y, windows[folds:], config))
+
+
+def _check_spacing(spacing: str, recipe, source: str) -> None:
+    """The daily recipe needs daily dates: weekly or monthly prices would make days of weeks, annualised with
+    252 periods a year."""
+    if recipe.name == "daily" and spacing != "day":
+        what = "irregular, most of them more than 4 days apart" if spacing == "irregular" else f"{spacing}ly"
+        raise ValueError(f"{source}: the dates are {what}, not trading days; the daily recipe needs daily prices. "
+                         "Use recipe = \"monthly\" (any prices with one near each month's end), or give daily "
+                         "prices.")
+
+
+def _history(recipe: str, lags: int) -> str:
+    return f"{lags + 1} month ends" if recipe == "monthly" else f"{max(KRAUSS_HORIZONS) + 1} trading days"
+
+
+def _short_evaluation(X: pd.DataFrame, y: pd.Series, tests: list[Window], config: RunConfig) -> list[str]:
+    """A warning when the dates evaluated out of sample (with outcomes) are fewer than half a test window: the
+    figures of a few dates say little."""
+    dates = X.index.get_level_values("date")
+    known = pd.Index(dates[y.notna().to_numpy()].unique())
+    evaluated = int(sum(known.isin(window.test).sum() for window in tests))
+    if evaluated >= max(2, config.test_size // 2):
+        return []
+    period = RECIPES[config.recipe].period
+    return [f"Only {evaluated} {period}(s) with outcomes are evaluated out of sample (test_size={config.test_size}): "
+            f"every out-of-sample figure rests on them. Give more data, or a smaller train_size."]
 
 
 def _warnings(universe: Universe | None, outcomes: Outcomes) -> list[str]:
@@ -151,7 +184,9 @@ def _windows(X: pd.DataFrame, y: pd.Series, config: RunConfig, folds: int) -> li
     most_train = n - gap - folds * config.test_size - 1  # ceil((n - train - gap) / test) windows >= folds + 1
     most_test = -(-(n - config.train_size - gap) // folds) - 1 if folds else 0
     if most_train < config.train_size:
-        options = [fix("train_size", most_train)] if most_train >= 1 else []
+        advised = most_train + 1 - max(1, config.test_size // 2)  # leaves half a test window, not one date
+        advised = advised if advised >= 1 else most_train
+        options = [fix("train_size", advised)] if advised >= 1 else []
         options += [fix("test_size", most_test)] if most_test >= 1 else []
         options += [fix("tuning_folds", 1)] if folds > 1 and n - config.train_size - gap > config.test_size else []
         advice = ("Set " + ", or ".join(options) + ".") if options else "Give more data."
