@@ -16,6 +16,8 @@ from deepfin.cli import main
 from deepfin.finance import CalendarDummies, RunConfig, synthetic_prices, synthetic_universe
 from deepfin.finance.models import families
 from deepfin.finance.models.network import date_holdout
+from deepfin.finance.panel.outcomes import next_period_outcomes
+from deepfin.finance.panel.periods import grid
 from deepfin.finance.pipeline import study, workflow
 
 SMALL = {"train_size": 60, "test_size": 12, "tuning_folds": 1, "quick": True, "k": 5}
@@ -194,3 +196,51 @@ def test_a_study_of_a_few_out_of_sample_days_says_so():
         w for w in workflow.plan(replace(config, train_size=advised), prices).warnings if not w.startswith("Only")]
     short = workflow.plan(replace(config, train_size=advised + 120), prices)
     assert any(w.startswith("Only ") and "evaluated out of sample" in w for w in short.warnings)
+
+
+def _halting_panel(halt_days: int = 120) -> pd.DataFrame:
+    """Two names over 400 business days; A stops trading after day 200 and resumes ``halt_days`` later at three
+    times its last price; B stops for good after day 300 (no delisting return in the data)."""
+    dates = pd.bdate_range("2015-01-01", periods=400)
+    prices = pd.DataFrame({"A": np.linspace(10, 11, 400), "B": np.linspace(20, 19, 400), "C": 30.0}, index=dates)
+    prices.iloc[201:201 + halt_days, 0] = np.nan
+    prices.iloc[201 + halt_days:, 0] = 3 * prices.iloc[200, 0]
+    prices.iloc[301:, 1] = np.nan
+    return prices
+
+
+def test_a_long_halt_counts_as_a_delisting_once_it_has_lasted_max_halt():
+    """The audit's case: a name unpriced for 120 days that resumes at 3x added +183% on the trade date before the
+    halt; on the data known during the halt it was worth its last price. With max_halt, the position is closed
+    at its last price (and the assumed delisting return) once the halt has lasted max_halt periods, known then."""
+    prices = _halting_panel()
+    dates = grid(prices, "day")
+    waited = next_period_outcomes(prices, dates)
+    capped = next_period_outcomes(prices, dates, max_halt=10)
+    row = pd.MultiIndex.from_tuples([(prices.index[200], "A")], names=["date", "ticker"])
+    assert waited.at(row)["forward_return"].iloc[0] == pytest.approx(2.0)  # +200% from the resumed price
+    assert waited.at(row)["realised"].iloc[0] == prices.index[321]
+    assert capped.at(row)["forward_return"].iloc[0] == pytest.approx(0.0)  # its last price, delisted at 0%
+    assert capped.at(row)["realised"].iloc[0] == prices.index[211]  # known once 10 days have passed
+    assert capped.at(row)["assumed"].iloc[0] and not capped.at(row)["halted"].iloc[0]
+    short = next_period_outcomes(_halting_panel(halt_days=5), dates, max_halt=10)  # a short halt is waited for
+    assert short.at(row)["halted"].iloc[0] and short.at(row)["forward_return"].iloc[0] == pytest.approx(2.0)
+
+
+def test_an_assumed_delisting_is_known_when_the_missing_prices_have_lasted_max_halt():
+    """A name that stops trading with no delisting return in the data: that it never trades again shows only
+    later; its position is closed at the assumption, known max_halt periods after the next date, not on it."""
+    prices = _halting_panel()
+    dates = grid(prices, "day")
+    row = pd.MultiIndex.from_tuples([(prices.index[300], "B")], names=["date", "ticker"])
+    assert next_period_outcomes(prices, dates).at(row)["realised"].iloc[0] == prices.index[301]  # before
+    capped = next_period_outcomes(prices, dates, None, -0.3, max_halt=10).at(row)
+    assert capped["realised"].iloc[0] == prices.index[311] and capped["delisted"].iloc[0]
+    assert capped["forward_return"].iloc[0] == pytest.approx(-0.3)
+    given = next_period_outcomes(prices, dates, pd.Series({"B": -0.5}), -0.3, max_halt=10).at(row)
+    assert given["realised"].iloc[0] == prices.index[301]  # the data's delisting return is known on the next date
+    assert given["forward_return"].iloc[0] == pytest.approx(-0.5)
+
+
+def test_the_daily_recipe_caps_halts_by_default():
+    assert RunConfig(recipe="daily").resolved().max_halt == 10 and RunConfig().resolved().max_halt == 3

@@ -80,7 +80,7 @@ def positions(outcomes: Outcomes, prices: pd.DataFrame, delisting_returns: pd.Se
         counts["sensitivity"] = {}
         for alternative in (0.0, DELISTING_ASSUMPTIONS["shumway"], -1.0):
             other = outcomes if alternative == outcomes.assumed_return else next_period_outcomes(
-                prices, outcomes.grid, delisting_returns, alternative)
+                prices, outcomes.grid, delisting_returns, alternative, outcomes.max_halt)
             counts["sensitivity"][alternative] = float(bt.book_returns(weights, other.frame(), 0.0)[
                 "before_costs"].mean())
     return counts

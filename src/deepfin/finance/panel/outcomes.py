@@ -3,12 +3,16 @@
 For a name priced on a grid date t (tradable), with t' the next grid date:
 
 - priced on t': the return from t to t', known on t';
-- not priced on t' but priced later (a halt, a missing price): the position is closed at the first later
-  price, and the return is known on the first grid date at or after it;
-- never priced again (a delisting): the return to the last price, compounded with the delisting return, from
-  the data (CRSP's DLRET) where it has one, else the stated assumption (``delisting_return``); known on t'.
-  A name whose prices stop within the panel's last ``RECENT_END`` dates, with no delisting return in the data,
-  is not called delisted (a vendor's file can lag by a few days): its outcome is unknown.
+- not priced on t' but priced again within ``max_halt`` grid periods after t' (a halt, a missing price): the
+  position is closed at the first later price, and the return is known on the first grid date at or after it;
+- never priced again, or not within ``max_halt`` periods (a delisting, or a halt too long to wait for): the
+  return to the last price, compounded with the delisting return, from the data (CRSP's DLRET) where it has
+  one (known on t'), else the stated assumption (``delisting_return``), known ``max_halt`` periods after t',
+  when the missing prices have lasted long enough to call it, not when a later file shows that the name never
+  traded again. Without ``max_halt`` (None) a halt is waited for however long it lasts and an assumed
+  delisting is known on t'. A name whose prices stop within the panel's last ``RECENT_END`` dates, with no
+  delisting return in the data, is not called delisted (a vendor's file can lag by a few days): its outcome is
+  unknown.
 
 A period that is not complete has no outcome: the last grid date's rows have none, and a return whose closing
 price falls after the last complete period is unknown too. Unknown outcomes are NaN, never 0%.
@@ -45,6 +49,7 @@ class Outcomes:
     assumed: np.ndarray
     halted: np.ndarray
     assumed_return: float
+    max_halt: int | None = None
 
     def frame(self, name: str = "returns") -> pd.DataFrame:
         """One of the arrays as a DataFrame (grid dates x tickers)."""
@@ -70,7 +75,7 @@ class Outcomes:
 
 
 def next_period_outcomes(prices: pd.DataFrame, grid: Grid, delisting_returns: pd.Series | None = None,
-                         assumed_return: float = 0.0) -> Outcomes:
+                         assumed_return: float = 0.0, max_halt: int | None = None) -> Outcomes:
     """The outcomes of every (grid date, ticker) of a price panel (see the module's rules)."""
     P = prices.to_numpy(dtype=float)
     T, N = P.shape
@@ -81,21 +86,29 @@ def next_period_outcomes(prices: pd.DataFrame, grid: Grid, delisting_returns: pd
     first_price_from = np.where(priced, np.arange(T, dtype=np.int32)[:, None], never)
     first_price_from = np.minimum.accumulate(first_price_from[::-1], axis=0)[::-1]  # first priced position >= s
     last_price = np.where(priced.any(axis=0), T - 1 - np.argmax(priced[::-1], axis=0), 0)
+    last_price_to = np.maximum.accumulate(np.where(priced, np.arange(T)[:, None], 0), axis=0)  # last priced <= s
 
     start, end = grid.positions[:-1], grid.positions[1:]
     tradable = priced[grid.positions]
     close = first_price_from[end]
-    closes = close < T
+    next_date = np.arange(1, G)[:, None]
+    given = (delisting_returns if delisting_returns is not None else pd.Series(dtype=float)).reindex(
+        prices.columns).to_numpy(dtype=float)
+    too_long = np.zeros_like(tradable[:-1]) if max_halt is None else (
+        (close < T) & (grid.position_of(close) > next_date + max_halt))
+    closes = (close < T) & ~too_long
     with np.errstate(invalid="ignore", divide="ignore"):
         closed_return = P[np.minimum(close, T - 1), columns] / P[start] - 1
-        given = (delisting_returns if delisting_returns is not None else pd.Series(dtype=float)).reindex(
-            prices.columns).to_numpy(dtype=float)
         delisting = np.where(np.isnan(given), assumed_return, given)
-        delisted_return = P[last_price, columns] / P[start] * (1 + delisting) - 1
-    realised = np.where(closes, grid.position_of(close), np.arange(1, G)[:, None]).astype(np.int32)
+        exit_price = np.where(too_long, P[last_price_to[end], columns], P[last_price, columns])
+        delisted_return = exit_price / P[start] * (1 + np.where(too_long, assumed_return, delisting)) - 1
+    called = np.isnan(given) | too_long  # delisted by the assumption: known once the halt has lasted max_halt
+    realised = np.where(closes, grid.position_of(close),
+                        np.where(called & (max_halt is not None), next_date + (max_halt or 0), next_date))
+    realised = realised.astype(np.int32)
     stops_near_the_end = np.isnan(given) & (last_price >= T - 1 - RECENT_END)
-    delisted = tradable[:-1] & ~closes & ~stops_near_the_end
-    known = tradable[:-1] & (delisted | (closes & (realised < G)))
+    delisted = tradable[:-1] & ~closes & (too_long | ~stops_near_the_end)
+    known = tradable[:-1] & (realised < G) & (delisted | closes)
     returns = np.where(known, np.where(closes, closed_return, delisted_return), np.nan)
 
     def with_last_row(values, fill):
@@ -104,9 +117,9 @@ def next_period_outcomes(prices: pd.DataFrame, grid: Grid, delisting_returns: pd
     return Outcomes(grid=grid, tickers=pd.Index(prices.columns), returns=with_last_row(returns, np.nan),
                     realised=with_last_row(np.where(known, realised, -1).astype(np.int32), -1),
                     tradable=tradable, delisted=with_last_row(delisted, False),
-                    assumed=with_last_row(delisted & np.isnan(given), False),
+                    assumed=with_last_row(delisted & called, False),
                     halted=with_last_row(known & closes & (close != end[:, None]), False),
-                    assumed_return=assumed_return)
+                    assumed_return=assumed_return, max_halt=max_halt)
 
 
 def label(forward_returns: pd.Series, kind: str, in_median: pd.Series | None = None) -> pd.Series:

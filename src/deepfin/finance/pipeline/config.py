@@ -44,9 +44,10 @@ from deepfin.finance.panel.outcomes import LABELS, delisting_assumption
 
 RECIPE_DEFAULTS = {  # Krauss et al. train on 750 days and trade 250; the seed's data are 10 years of months
     "monthly": {"train_size": 120, "test_size": 12, "window": "expanding", "batch_size": 32, "tuning_folds": 3,
-                "lag": 0},
+                "lag": 0, "max_halt": 3},
     "daily": {"train_size": 750, "test_size": 250, "window": "rolling", "batch_size": 128, "tuning_folds": 2,
-              "lag": 1},  # the day after the signal's close: a lag-0 daily book can live on the bid-ask bounce
+              "lag": 1,  # the day after the signal's close: a lag-0 daily book can live on the bid-ask bounce
+              "max_halt": 10},  # periods without a price before a position counts as delisted
 }
 DEFAULT_GRID = {  # the seed's param_grid, and two learning rates
     "dense_layers": [[64], [64, 64], [96, 96], [128, 128]], "optimizer": ["RMSprop", "Adam"],
@@ -88,6 +89,7 @@ class RunConfig:
     cost_bps: float = 5.0
     lag: int | None = None
     delisting_return: float | str = "last_price"
+    max_halt: int | None = None
     bootstrap: int = 1000
     shuffled_folds: int = 5
     seed: int = 0
@@ -157,7 +159,7 @@ class RunConfig:
             raise ValueError(f"Unknown label {self.label!r}: expected one of {list(LABELS)}.")
         for name, least in (("lags", 1), ("train_size", 1), ("test_size", 1), ("purge", 0), ("embargo", 0),
                             ("tuning_folds", 1), ("epochs", 1), ("patience", 0), ("batch_size", 1), ("k", 1),
-                            ("lag", 0), ("bootstrap", 10), ("shuffled_folds", 2), ("seed", 0)):
+                            ("lag", 0), ("max_halt", 1), ("bootstrap", 10), ("shuffled_folds", 2), ("seed", 0)):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
                 raise ValueError(f"{name} must be an integer >= {least}. Received: {name}={value!r}")

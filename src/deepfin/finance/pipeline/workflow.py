@@ -102,7 +102,7 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
     panel = replace(panel, prices=clean)
     grid_dates = grid(clean, recipe.period)
     outcomes = next_period_outcomes(clean, grid_dates, panel.delisting_returns,
-                                    delisting_assumption(config.delisting_return))
+                                    delisting_assumption(config.delisting_return), config.max_halt)
     members = (universe.mask(grid_dates.trading_dates, clean.columns).set_axis(grid_dates.labels)
                if universe is not None else pd.DataFrame(True, index=grid_dates.labels, columns=clean.columns))
     features = recipe.features(clean, **({"lags": config.lags} if recipe.name == "monthly" else {}))
