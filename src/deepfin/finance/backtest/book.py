@@ -18,6 +18,8 @@ import pandas as pd
 from scipy import stats
 from skfolio import measures
 
+from deepfin.finance.backtest import tear_sheet
+
 
 def book(signals: pd.DataFrame, k: int, seed: int = 0, tradable: pd.DataFrame | None = None) -> pd.DataFrame:
     """Weights (trade dates x tickers): +1/n and -1/n on the long and short legs' ``n`` tradable names.
@@ -115,14 +117,19 @@ def decile_returns(predictions: pd.DataFrame, forward_returns: pd.Series) -> pd.
 
 
 def performance(returns: pd.Series, periods_per_year: int, turnover: pd.Series | None = None) -> dict:
-    """Annualised return and volatility, Sharpe, probabilistic Sharpe (P[true Sharpe > 0]), max drawdown,
-    hit rate, the mean return a period, and mean turnover where given."""
+    """Annualised return (mean and compounded) and volatility, Sharpe with its 95% interval, probabilistic
+    Sharpe (P[true Sharpe > 0]), Sortino, Calmar, max drawdown, hit rate, the mean return a period with its
+    Newey-West t-statistic, and mean turnover where given."""
     r = returns.dropna().to_numpy()
     mean, std = measures.mean(r), measures.standard_deviation(r)
     out = {"periods": int(len(r)), "mean_per_period": float(mean),
-           "annual_return": float(mean * periods_per_year),
+           "newey_west_t": tear_sheet.newey_west_t(returns),
+           "annual_return": float(mean * periods_per_year), "cagr": tear_sheet.cagr(returns, periods_per_year),
            "annual_volatility": float(std * np.sqrt(periods_per_year)),
            "sharpe": float(mean / std * np.sqrt(periods_per_year)) if std > 0 else float("nan"),
+           "sharpe_interval_95": list(tear_sheet.sharpe_interval(returns, periods_per_year)),
+           "sortino": tear_sheet.sortino(returns, periods_per_year),
+           "calmar": tear_sheet.calmar(returns, periods_per_year),
            "probabilistic_sharpe": float(measures.probabilistic_sharpe_ratio(r)),
            "max_drawdown": abs(float(measures.max_drawdown(measures.get_drawdowns(r, compounded=True)))),
            "hit_rate": float(np.mean(r > 0))}

@@ -54,8 +54,8 @@ def _fold_scorer(strategy):
         scores = {"auc": _fold_auc(y_test, probability)}
         if strategy is not None:
             book = strategy(pd.Series(probability, index=X_test.index))
-            scores["sharpe"] = _per_period_sharpe(book["before_costs"])
-            scores["sharpe_after_costs"] = _per_period_sharpe(book["after_costs"])
+            scores["sharpe"] = per_period_sharpe(book["before_costs"])
+            scores["sharpe_after_costs"] = per_period_sharpe(book["after_costs"])
         return scores
 
     return scored
@@ -67,7 +67,8 @@ def _fold_auc(y_test, probability: np.ndarray) -> float:
     return weighted_auc(probability, np.asarray(y_test) == 1, np.ones(len(y_test)))
 
 
-def _per_period_sharpe(returns: pd.Series) -> float:
+def per_period_sharpe(returns: pd.Series) -> float:
+    """Mean over standard deviation of ``returns``, not annualised (what the deflated Sharpe ratio compares)."""
     std = returns.std(ddof=1)
     return float(returns.mean() / std) if len(returns) > 1 and std > 0 else float("nan")
 

@@ -29,10 +29,11 @@ from sklearn.metrics import roc_auc_score
 
 from deepfin import parallel
 from deepfin.finance.backtest import book as bt
-from deepfin.finance.backtest import strategy
+from deepfin.finance.backtest import strategy, tear_sheet
 from deepfin.finance.models import families
 from deepfin.finance.models.families import ENSEMBLES, Training
 from deepfin.finance.models.network import date_holdout
+from deepfin.finance.models.search import deflated_sharpe, per_period_sharpe
 from deepfin.finance.panel.features import RECIPES, row_dates
 from deepfin.finance.panel.outcomes import at_horizon
 from deepfin.finance.panel.sequences import DailyReturns
@@ -246,7 +247,8 @@ def measures(returns: pd.Series, periods_per_year: int) -> dict:
     mean, std = float(r.mean()), float(r.std(ddof=1))
     performance = bt.performance(r, periods_per_year)
     se = std / np.sqrt(n)
-    return {"days": n, "mean": mean, "std_error": se, "t_stat": mean / se if se > 0 else float("nan"), "std": std,
+    return {"days": n, "mean": mean, "std_error": se, "t_stat": mean / se if se > 0 else float("nan"),
+            "newey_west_t": performance["newey_west_t"], "std": std,
             "sharpe": performance["sharpe"], "share_positive": performance["hit_rate"],
             "max_drawdown": performance["max_drawdown"]}
 
@@ -257,7 +259,8 @@ def row(book: pd.DataFrame, periods_per_year: int) -> dict:
     after = measures(book["after_costs"], periods_per_year)
     return {**before, "mean_after_costs": after.get("mean"), "t_stat_after_costs": after.get("t_stat"),
             "sharpe_after_costs": after.get("sharpe"), "turnover": float(book["turnover"].mean())
-            if len(book) else float("nan")}
+            if len(book) else float("nan"),
+            "break_even_bps": tear_sheet.break_even_bps(book["before_costs"], book["turnover"])}
 
 
 def k_accuracy(weights: pd.DataFrame, labels: pd.DataFrame) -> float:
@@ -297,12 +300,15 @@ def tables(study: Study) -> dict:
     labels = plan.y.unstack("ticker")
     dates = study.predictions.index.get_level_values("date").unique()
     parts = segments(dates, config.sub_periods)
+    trials = [per_period_sharpe(book["before_costs"].dropna()) for book in study.books.values()]  # every model and k
     out = {}
     for name in study.models:
         figures = {**direction(study.predictions, name), "k": {}, "sub_periods": {}}
         for k in plan.ks:
             book = study.books[name, k]
-            figures["k"][str(k)] = {**row(book, per_year), "k_accuracy": k_accuracy(study.weights[name, k], labels)}
+            figures["k"][str(k)] = {**row(book, per_year), "k_accuracy": k_accuracy(study.weights[name, k], labels),
+                                    "deflated_sharpe": deflated_sharpe(book["before_costs"], trials),
+                                    "trials": len(trials)}
         for label, start, end in parts:
             figures["sub_periods"][label] = {
                 str(k): row(study.books[name, k][(study.books[name, k].index >= start)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from deepfin.finance.backtest import book as bt
+from deepfin.finance.backtest import tear_sheet
 from deepfin.finance.panel.features import RECIPES
 from deepfin.finance.pipeline.workflow import Result
 from deepfin.finance.report import narrative
@@ -72,6 +73,8 @@ def metrics(result: Result) -> dict:
                           f"replacement, {config.bootstrap} times", "predictions": len(predictions),
                           "with_outcome": n_labelled, "left_out_without_outcome": len(predictions) - n_labelled,
                           "dates": int(predictions.index.get_level_values("date").nunique()),
+                          "first_date": str(predictions.index.get_level_values("date").min().date()),
+                          "last_date": str(predictions.index.get_level_values("date").max().date()),
                           "windows": result.windows.to_dict("records")},
         "cross_section": {"per_date_auc": float(result.date_auc.mean()), "per_date_auc_dates": len(result.date_auc),
                           "rank_ic": ic, "horizon_lag": config.lag, "ic_decay": result.ic_decay,
@@ -82,9 +85,26 @@ def metrics(result: Result) -> dict:
                         "explanation": narrative.leakage(result.leakage)},
         "backtest": {"k": plan.k, "lag": config.lag, "cost_bps_per_half_turn": config.cost_bps,
                      "periods_per_year": recipe.periods_per_year, "period": recipe.period, **backtest,
-                     "versus": versus, "positions": result.positions,
+                     "versus": versus, "positions": result.positions, **book_measures(result.strategy, recipe),
                      "explanation": narrative.delistings(result.positions, config.delisting_return)},
     })
+
+
+def book_measures(book: pd.DataFrame, recipe) -> dict:
+    """What a tear sheet shows of the long-short book beyond its returns table: each leg's measures, the five
+    deepest drawdowns after costs, yearly and monthly returns after costs, the break-even cost per half-turn and
+    the cost sweep."""
+    per_year = recipe.periods_per_year
+    net = book["after_costs"]
+    deepest = tear_sheet.drawdowns(net, top=5)
+    for column in ("start", "trough", "recovery"):
+        deepest[column] = [None if pd.isna(d) else str(d.date()) for d in deepest[column]]
+    return {"legs": {"long": bt.performance(book["long"], per_year), "short": bt.performance(-book["short"], per_year)},
+            "drawdowns": deepest.to_dict("records"),
+            "yearly_returns": {str(d.year): v for d, v in tear_sheet.period_returns(net, "year").items()},
+            "monthly_returns": {d.strftime("%Y-%m"): v for d, v in tear_sheet.period_returns(net, "month").items()},
+            "break_even_bps": tear_sheet.break_even_bps(book["before_costs"], book["turnover"]),
+            "cost_sweep": tear_sheet.cost_sweep(book["before_costs"], book["turnover"], per_year)}
 
 
 def write(result: Result, out: str | Path) -> dict:
@@ -141,7 +161,29 @@ def page(result: Result, figures: dict) -> str:
               "leakage": _leakage_table(shuffled, oos), "backtest": _backtest_table(backtest),
               "versus": _versus_table(backtest["versus"]), "ic": _ic_table(cross["rank_ic"]),
               "ic_decay": _ic_decay_table(cross["ic_decay"]),
-              "selection": _selection_table(figures["tuning"]["selection"])}
+              "selection": _selection_table(figures["tuning"]["selection"]),
+              "legs": _legs_table(backtest["legs"]), "drawdowns": _drawdown_table(backtest["drawdowns"]),
+              "yearly": pd.DataFrame([{"year": year, "return": percent(value)}
+                                      for year, value in backtest["yearly_returns"].items()]),
+              "sweep": pd.DataFrame([{"bps per half-turn": number(row["bps"], 1), "mean": percent(row["mean"], 3),
+                                      "Sharpe": number(row["sharpe"], 2)} for row in backtest["cost_sweep"]])}
+    after, selection = backtest["after_costs"], figures["tuning"]["selection"]
+    deflated = selection.get("deflated_sharpe_after_costs")
+    headline = [
+        ("Out of sample", f"{oos['first_date']} to {oos['last_date']} ({oos['dates']:,} {backtest['period']}s)"
+                          + (" &mdash; quick settings, not the run's" if config.quick else "")),
+        ("Sharpe ratio after costs", f"{number(after['sharpe'], 2)} (95% interval "
+                                     f"{number(after['sharpe_interval_95'][0], 2)} to "
+                                     f"{number(after['sharpe_interval_95'][1], 2)}), annualised"),
+        ("Compounded annual return after costs", percent(after["cagr"])),
+        ("Maximum drawdown after costs", percent(after["max_drawdown"])),
+        ("Break-even cost", f"{number(backtest['break_even_bps'], 1)} bps per half-turn (charged: "
+                            f"{config.cost_bps:g})"),
+        ("Skill where the book trades", f"rank IC {number(cross['rank_ic'].get('mean'), 4)} (t = "
+                                        f"{number(cross['rank_ic'].get('t_stat'), 2)}), {backtest['lag']} period(s) "
+                                        "after the signal"),
+        ("Survives deflation", f"{'yes' if deflated is not None and deflated >= 0.95 else 'no'}: deflated Sharpe "
+                               f"{number(deflated, 3)} after costs over the candidates tried (0.95 needed)")]
     summary = [
         ("Data", f"{len(data['names'])} names, {oos['predictions']:,} out-of-sample rows ({config.recipe}, label "
                  f"{config.label}), {data['first_date']} to {data['last_date']}; "
@@ -161,6 +203,7 @@ def page(result: Result, figures: dict) -> str:
     return _TEMPLATE.format(
         style=STYLE, title=f"deepfin run: {config.recipe} recipe",
         warnings=warnings(data["warnings"]),
+        headline="".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in headline),
         summary="".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in summary),
         data=items(data["notes"] + narrative.counts(data["counts"])),
         tuning_folds=html.escape(", ".join(figures["tuning"]["folds"])),
@@ -195,11 +238,27 @@ def _backtest_table(backtest: dict) -> pd.DataFrame:
             b = backtest[name]
             rows.append({"": SERIES_NAMES[name], "annual return": percent(b["annual_return"]),
                          f"mean per {backtest['period']}": percent(b["mean_per_period"], 3),
-                         "annual volatility": percent(b["annual_volatility"]), "Sharpe": number(b["sharpe"], 2),
+                         "CAGR": percent(b["cagr"]), "annual volatility": percent(b["annual_volatility"]),
+                         "Sharpe": number(b["sharpe"], 2),
+                         "95% interval": f"{number(b['sharpe_interval_95'][0], 2)} to "
+                                         f"{number(b['sharpe_interval_95'][1], 2)}",
+                         "Sortino": number(b["sortino"], 2), "Calmar": number(b["calmar"], 2),
+                         "t (Newey-West)": number(b["newey_west_t"], 2),
                          "P(Sharpe > 0)": number(b["probabilistic_sharpe"], 3),
                          "max drawdown": percent(b["max_drawdown"]), "hit rate": percent(b["hit_rate"]),
                          "turnover": number(b.get("turnover"), 2)})
     return pd.DataFrame(rows)
+
+
+def _legs_table(legs: dict) -> pd.DataFrame:
+    return pd.DataFrame([{"leg": name, "mean": percent(b["mean_per_period"], 3), "CAGR": percent(b["cagr"]),
+                          "Sharpe": number(b["sharpe"], 2), "max drawdown": percent(b["max_drawdown"])}
+                         for name, b in legs.items()])
+
+
+def _drawdown_table(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{"depth": percent(r["depth"]), "peak": r["start"] or "", "trough": r["trough"],
+                          "recovered": r["recovery"] or "not yet", "periods": r["periods"]} for r in rows])
 
 
 def _versus_table(versus: dict) -> pd.DataFrame:
@@ -248,6 +307,10 @@ _TEMPLATE = """<!DOCTYPE html>
 {style}</style></head><body>
 <h1>{title}</h1>
 {warnings}
+<table class="headline">{headline}</table>
+<h2>Equity</h2>
+{pictures[equity.png]}
+<h2>Summary</h2>
 <table>{summary}</table>
 <h2>Data</h2><ul>{data}</ul>
 <h2>Tuning</h2>
@@ -281,7 +344,14 @@ date, from the price panel.</p>
 {backtest}
 {versus}
 {positions_text}
-{pictures[equity.png]}{pictures[deciles.png]}
+<p>The long and short legs (each leg's contribution: the short leg earns the fall of the names it is short):</p>
+{legs}
+<p>The deepest drawdowns after costs:</p>
+{drawdowns}
+<p>Returns after costs by year, and the book's mean return and Sharpe ratio at other costs per half-turn:</p>
+{yearly}
+{sweep}
+{pictures[deciles.png]}
 <h2>Settings</h2>
 <pre>{config}</pre>
 </body></html>

@@ -19,6 +19,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
 th, td { padding: 0.25em 0.7em; border-bottom: 1px solid #ddd; text-align: left; }
 figure { display: inline-block; margin: 0.5em; } img { max-width: 100%; }
 figcaption { font-size: 0.85em; color: #555; } pre { background: #f6f6f6; padding: 1em; }
+.headline th { font-size: 1.05em; } .headline td { font-weight: 600; }
 .warning { background: #fff3cd; border-left: 4px solid #c77c00; padding: 0.5em 1em; }
 """  # report.html's and the study's
 

@@ -107,10 +107,13 @@ def table(figures: dict, ks) -> pd.DataFrame:
 
 def _row(name: str, k, f: dict) -> dict:
     return {"model": name, "k": k, "mean": percent(f.get("mean"), 3), "std. error": percent(f.get("std_error"), 3),
-            "t": number(f.get("t_stat"), 2), "std.": percent(f.get("std"), 2), "Sharpe": number(f.get("sharpe"), 2),
+            "t": number(f.get("t_stat"), 2), "t (Newey-West)": number(f.get("newey_west_t"), 2),
+            "std.": percent(f.get("std"), 2), "Sharpe": number(f.get("sharpe"), 2),
             "positive days": percent(f.get("share_positive")), "max drawdown": percent(f.get("max_drawdown")),
             "mean after costs": percent(f.get("mean_after_costs"), 3),
-            "Sharpe after costs": number(f.get("sharpe_after_costs"), 2)}
+            "Sharpe after costs": number(f.get("sharpe_after_costs"), 2),
+            "break-even bps": number(f.get("break_even_bps"), 1),
+            "deflated Sharpe": number(f.get("deflated_sharpe"), 3)}
 
 
 def sub_period_table(figures: dict, k) -> pd.DataFrame:
@@ -190,7 +193,9 @@ half-turns, every day); signals trade {lag} {period}(s) after they are made.{qui
 <h2>Returns by model and k</h2>
 <p>Mean, standard error, t-statistic and standard deviation of the daily return before costs, the annualised
 Sharpe ratio, the share of positive days, the maximum drawdown (compounded), the mean and Sharpe ratio after
-costs; accuracy (k) is the share of the k long and k short positions on the right side of the median, AUC that
+costs, the cost per half-turn at which the mean after costs is 0, the t-statistic with Newey-West's standard
+error and the deflated Sharpe ratio over every model and k of the study (P(true Sharpe > 0) once that many books
+were tried); accuracy (k) is the share of the k long and k short positions on the right side of the median, AUC that
 of the model's probabilities on every labelled trading row.</p>
 {main}
 <h2>The paper's figures</h2>

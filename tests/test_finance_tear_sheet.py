@@ -1,0 +1,70 @@
+"""The tear sheet's measures of a book against the libraries quants check them with: empyrical and quantstats
+(compounded growth, Sortino, Calmar, drawdowns), statsmodels (Newey-West), skfolio (the Sharpe ratio's standard
+error behind the probabilistic Sharpe ratio)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from skfolio import measures
+
+from deepfin.finance.backtest import tear_sheet
+
+empyrical = pytest.importorskip("empyrical")
+quantstats = pytest.importorskip("quantstats")
+sm = pytest.importorskip("statsmodels.api")
+
+
+@pytest.fixture
+def daily():
+    rng = np.random.default_rng(7)
+    noise = rng.standard_t(4, 1500) * 0.008
+    autocorrelated = 0.0004 + noise + 0.3 * np.concatenate([[0.0], noise[:-1]])
+    return pd.Series(autocorrelated, index=pd.bdate_range("2015-01-01", periods=1500))
+
+
+def test_growth_and_ratios_equal_empyrical_and_quantstats(daily):
+    assert tear_sheet.cagr(daily, 252) == pytest.approx(empyrical.annual_return(daily, period="daily"), rel=1e-9)
+    assert tear_sheet.sortino(daily, 252) == pytest.approx(quantstats.stats.sortino(daily, periods=252), rel=1e-9)
+    assert tear_sheet.calmar(daily, 252) == pytest.approx(empyrical.calmar_ratio(daily, period="daily"), rel=1e-9)
+
+
+def test_newey_west_equals_statsmodels(daily):
+    lags = int(np.floor(4 * (len(daily) / 100) ** (2 / 9)))
+    fit = sm.OLS(daily.to_numpy(), np.ones(len(daily))).fit(cov_type="HAC", cov_kwds={"maxlags": lags,
+                                                                                      "use_correction": False})
+    assert tear_sheet.newey_west_t(daily) == pytest.approx(fit.tvalues[0], rel=1e-9)
+    plain_t = daily.mean() / (daily.std(ddof=1) / np.sqrt(len(daily)))
+    assert tear_sheet.newey_west_t(daily) < plain_t  # positive autocorrelation: the plain t overstates
+
+
+def test_the_sharpe_interval_is_the_probabilistic_sharpe_ratios(daily):
+    """Its standard error is the one behind skfolio's probabilistic Sharpe ratio: P(SR > 0) = Phi(SR / se)."""
+    low, high = tear_sheet.sharpe_interval(daily, 252)
+    sr = daily.mean() / daily.std(ddof=1) * np.sqrt(252)
+    assert low < sr < high and (low + high) / 2 == pytest.approx(sr)
+    se = (high - low) / 2 / stats.norm.ppf(0.975) / np.sqrt(252)
+    probabilistic = stats.norm.cdf(daily.mean() / daily.std(ddof=1) / se)
+    assert probabilistic == pytest.approx(measures.probabilistic_sharpe_ratio(daily.to_numpy()), rel=1e-6)
+
+
+def test_drawdowns_equal_pyfolios_table(daily):
+    timeseries = pytest.importorskip("pyfolio.timeseries")
+    theirs = timeseries.gen_drawdown_table(daily, top=3)
+    ours = tear_sheet.drawdowns(daily, top=3)
+    np.testing.assert_allclose(ours["depth"] * 100, -theirs["Net drawdown in %"].to_numpy(dtype=float), rtol=1e-9)
+    assert list(ours["trough"]) == list(pd.to_datetime(theirs["Valley date"]))
+    assert list(ours["start"]) == list(pd.to_datetime(theirs["Peak date"]))
+    assert -ours["depth"].iloc[0] == pytest.approx(-empyrical.max_drawdown(daily))
+
+
+def test_period_returns_compound_and_the_break_even_cost_zeroes_the_mean(daily):
+    yearly = tear_sheet.period_returns(daily, "year")
+    assert yearly.iloc[0] == pytest.approx(float(np.prod(1 + daily[daily.index.year == 2015]) - 1))
+    assert np.prod(1 + tear_sheet.period_returns(daily, "month")) == pytest.approx(np.prod(1 + daily))
+    turnover = pd.Series(1.5, index=daily.index)
+    bps = tear_sheet.break_even_bps(daily, turnover)
+    assert (daily - turnover * bps / 1e4).mean() == pytest.approx(0.0, abs=1e-15)
+    sweep = tear_sheet.cost_sweep(daily, turnover, 252)
+    assert [row["bps"] for row in sweep] == list(tear_sheet.SWEEP_BPS)
+    assert all(a["mean"] > b["mean"] for a, b in zip(sweep, sweep[1:]))
