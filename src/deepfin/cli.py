@@ -5,6 +5,7 @@ experiments)."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -62,6 +63,12 @@ def build_parser(demo_names: bool = True) -> argparse.ArgumentParser:
         "Needs the onnx package (pip install deepfin[onnx]).")
     export.add_argument("run_dir", metavar="RUN_DIR", help="the folder a finished `deepfin run` wrote")
     export.add_argument("--out", metavar="FILE", help="the ONNX file to write (default: RUN_DIR/model.onnx)")
+    runs = commands.add_parser(
+        "runs", help="list and compare the finished runs of a folder",
+        description="One line per finished run or study in FOLDER (default runs/): its recipe, data, out-of-sample "
+        "period, AUC, Sharpe ratio after costs and deflated Sharpe ratio, with the trials the ledger "
+        "(FOLDER/trials.jsonl) counted for it.")
+    runs.add_argument("folder", metavar="FOLDER", nargs="?", default="runs", help="the folder of runs")
     demo = commands.add_parser(
         "demo", help="run one of the seeds' experiments", description="Run one of the seeds' experiments: it "
         "trains, prints its figures and writes its plots under runs/NAME/ (or --out).",
@@ -93,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_workflow(parser, args)
     if args.command == "export":
         return export_run(parser, args)
+    if args.command == "runs":
+        return list_runs(parser, args)
     if args.list or args.name is None:
         width = max(map(len, demos.NAMES))
         print("deepfin demos (run one with `deepfin demo NAME`, help with `deepfin demo NAME --help`):")
@@ -102,6 +111,48 @@ def main(argv: list[str] | None = None) -> int:
     options = {key: value for key, value in vars(args).items() if key not in ("command", "list", "name")}
     demos.run(args.name, **options)
     return 0
+
+
+def list_runs(parser: argparse.ArgumentParser, args) -> int:
+    """``deepfin runs [FOLDER]``: the finished runs of a folder, newest last, side by side."""
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        parser.exit(2, f"deepfin runs: error: {folder} is not a folder of runs (deepfin run writes runs/<time>/).\n")
+    rows = []
+    for path in sorted(folder.glob("*/metrics.json")):
+        try:
+            figures = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        rows.append(_run_line(path.parent.name, figures))
+    if not rows:
+        print(f"No finished run in {folder}.")
+        return 0
+    header = ("run", "recipe", "data", "out of sample", "AUC", "Sharpe net", "deflated", "trials")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(value).ljust(width) for value, width in zip(row, widths)).rstrip())
+    return 0
+
+
+def _run_line(name: str, figures: dict) -> tuple:
+    """One finished run's line: a tuned run's headline figures, or a study's best model at its first k."""
+    data = figures.get("data", {})
+    source = str(data.get("source", ""))[:40]
+    if "models" in figures:  # a study
+        first_k = str(figures.get("design", {}).get("ks", [""])[0])
+        best = max(figures["models"].items(), key=lambda item: item[1]["k"].get(first_k, {}).get("sharpe") or -1e9)
+        book = best[1]["k"].get(first_k, {})
+        design = figures.get("design", {})
+        return (name, f"study ({best[0]}, k={first_k})", source,
+                f"{design.get('first_trading_date', '')} to {design.get('last_trading_date', '')}",
+                _figure(best[1].get("auc")), _figure(book.get("sharpe_after_costs"), ".2f"),
+                _figure(book.get("deflated_sharpe"), ".3f"), book.get("trials", ""))
+    oos, backtest, selection = figures["out_of_sample"], figures["backtest"], figures["tuning"]["selection"]
+    return (name, figures.get("recipe", ""), source, f"{oos.get('first_date', '')} to {oos.get('last_date', '')}",
+            _figure(oos.get("auc")), _figure(backtest["after_costs"].get("sharpe"), ".2f"),
+            _figure(selection.get("deflated_sharpe_after_costs"), ".3f"),
+            f"{selection.get('trials', '')} ({selection.get('trial_runs', 1)} runs)")
 
 
 def export_run(parser: argparse.ArgumentParser, args) -> int:
@@ -201,14 +252,17 @@ def resumed_settings(args):
 def execute(plan, out: Path, record) -> int:
     """The tuned network's run or the study, its report and its figures on the console; every finished unit of
     work goes into the journal ``record``, which is removed once the run's files are written."""
-    from deepfin.finance.pipeline import workflow
+    from deepfin.finance.pipeline import journal, ledger, workflow
     from deepfin.finance.report import run as run_report
 
     started = time.perf_counter()
     if plan.config.study:
         return run_study(plan, out, started, record)
-    result = workflow.execute(plan, journal=record)
+    ledger_key = ledger.key(journal.fingerprints(plan)["data"], plan.config.recipe, plan.config.label)
+    result = workflow.execute(plan, journal=record, earlier=ledger.earlier(out.parent, ledger_key, out.name))
     figures = run_report.write(result, out)
+    ledger.record(out.parent, ledger_key, out.name, list(result.search_table.get("sharpe", [])),
+                  list(result.search_table.get("sharpe_after_costs", [])))
     record.finish()
     oos, backtest, cross = figures["out_of_sample"], figures["backtest"], figures["cross_section"]
     print(f"\nOut-of-sample ROC AUC {_figure(oos['auc'])} (95% interval {_figure(oos['auc_interval_95'][0])} to "

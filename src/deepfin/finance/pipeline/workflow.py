@@ -30,6 +30,7 @@ from deepfin.finance.panel.outcomes import Outcomes, at_horizon, delisting_assum
 from deepfin.finance.panel.periods import Grid, grid
 from deepfin.finance.pipeline.config import PAPER_KS, RunConfig, fix
 from deepfin.finance.pipeline.console import progress, say
+from deepfin.finance.pipeline.ledger import Trials
 from deepfin.finance.pipeline.sources import load_sources
 from deepfin.finance.validation.measures import (
     auc_by_window,
@@ -283,10 +284,12 @@ def _unpriced_members(universe: Universe, grid_dates: Grid, outcomes: Outcomes) 
             "members_never_priced": int(never.sum())}
 
 
-def execute(plan: Plan, verbose: int = 1, journal=None) -> Result:
+def execute(plan: Plan, verbose: int = 1, journal=None, earlier: Trials | None = None) -> Result:
     """Tune, evaluate walk-forward, compare with the seed's shuffled evaluation, backtest. With a ``journal``
-    (``deepfin.finance.pipeline.journal``) every fit, window and fold is recorded as it finishes, and those it already
-    holds are not run again."""
+    (``deepfin.finance.pipeline.journal``) every fit, window and fold is recorded as it finishes, and those it
+    already holds are not run again. ``earlier``: the trials earlier runs on the same data evaluated (the
+    ledger's), which the deflated Sharpe ratio counts with this run's."""
+    earlier = earlier or Trials()
     config = plan.config
     release_free_memory()  # what building the plan freed: the stages' worker processes come on top of this one
 
@@ -311,10 +314,12 @@ def execute(plan: Plan, verbose: int = 1, journal=None) -> Result:
     release_free_memory()  # the leakage report's folds, on 80% of all rows, are the run's peak
     leakage = leakage_report(model_with, chosen, (plan.X, plan.y), auc, config, verbose, journal)
     signals, weights, book = backtest(plan, predictions["probability"])
+    trials = [*table.get("sharpe", []), *earlier.sharpe]
     selection = {**selection_bias(table),
-                 "deflated_sharpe": deflated_sharpe(book["before_costs"], table.get("sharpe", [])),
-                 "deflated_sharpe_after_costs": deflated_sharpe(book["after_costs"],
-                                                                table.get("sharpe_after_costs", []))}
+                 "deflated_sharpe": deflated_sharpe(book["before_costs"], trials),
+                 "deflated_sharpe_after_costs": deflated_sharpe(book["after_costs"], [
+                     *table.get("sharpe_after_costs", []), *earlier.sharpe_after_costs]),
+                 "trials": len(trials), "trial_runs": len(earlier.runs) + 1, "earlier_runs": earlier.runs}
     benchmarks = strategy.benchmarks(plan.outcomes, plan.members, book.index, RECIPES[config.recipe].period,
                                      real_dates=not plan.panel.simulated)
     positions = strategy.positions(plan.outcomes, plan.panel.prices, plan.panel.delisting_returns, signals, weights,

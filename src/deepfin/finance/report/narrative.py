@@ -103,7 +103,9 @@ def selection(figures: dict) -> list[str]:
         lines.append("The winner is no better than the luckiest of as many skill-less candidates.")
     dsr = figures.get("deflated_sharpe")
     if dsr is not None and not math.isnan(dsr):
-        lines.append(f"Deflated for {n} trials (their Sharpe ratios on the tuning folds), the probability that the "
+        trials, runs = figures.get("trials", n), figures.get("trial_runs", 1)
+        counted = f"{trials} trials from {runs} runs on these data" if runs > 1 else f"{trials} trials"
+        lines.append(f"Deflated for {counted} (their Sharpe ratios on the tuning folds), the probability that the "
                      f"strategy's true Sharpe ratio before costs is above zero is {dsr:.3f} (0.95 or more is the usual "
                      "bar). The trials' folds are shorter than the test period, so their spread, and the deflation, "
                      "err on the strict side.")
