@@ -277,7 +277,7 @@ def finished_run(tmp_path_factory):
 
 
 def test_exported_run_fed_raw_features_gives_the_runs_predictions(finished_run, capsys):
-    from deepfin.finance import RunConfig
+    from deepfin.finance import CalendarDummies, RunConfig
     from deepfin.finance.pipeline import workflow
 
     target = finished_run.parent / "pipeline.onnx"
@@ -292,7 +292,11 @@ def test_exported_run_fed_raw_features_gives_the_runs_predictions(finished_run, 
     predictions = pd.read_csv(finished_run / "predictions.csv", parse_dates=["date"])
     last = predictions[predictions["window"] == predictions["window"].max()]
     X = workflow.plan(RunConfig.from_toml(finished_run / "run.toml")).X  # the run's features, from raw returns
-    X = X.loc[pd.MultiIndex.from_frame(last[["date", "ticker"]]), features].to_numpy(dtype="float32")
+    X = X.loc[pd.MultiIndex.from_frame(last[["date", "ticker"]])]
+    calendar = steps["calendar"]  # the dummies of the years the last window trained on, as preprocessing.json says
+    X = CalendarDummies(calendar["years"], calendar["months"]).fit(X).transform(X)
+    assert not any(f"year_{year}" in features for year in set(X.index.get_level_values("date").year))
+    X = X[features].to_numpy(dtype="float32")
     clipped = X[:, [features.index(column) for column in steps["clip"]["columns"]]]
     assert ((clipped < steps["clip"]["lower"]) | (clipped > steps["clip"]["upper"])).any()  # the clip matters
     (probability,) = run_onnx(target, {"features": X})
