@@ -27,7 +27,13 @@ from deepfin.finance.report.shared import (
     write_book,
     write_text,
 )
-from deepfin.finance.validation.measures import ic_summary, labelled
+from deepfin.finance.validation.measures import (
+    ic_summary,
+    labelled,
+    quantile_returns,
+    quantile_turnover,
+    rank_autocorrelation,
+)
 from deepfin.viz import plot_roc
 from deepfin.viz.finance import plot_auc_by_window, plot_decile_returns, plot_equity_curves, plot_ic_by_window
 
@@ -78,6 +84,10 @@ def metrics(result: Result) -> dict:
                           "windows": result.windows.to_dict("records")},
         "cross_section": {"per_date_auc": float(result.date_auc.mean()), "per_date_auc_dates": len(result.date_auc),
                           "rank_ic": ic, "horizon_lag": config.lag, "ic_decay": result.ic_decay,
+                          "quantile_returns": quantile_returns(predictions).to_dict("records"),
+                          "top_decile_turnover": quantile_turnover(predictions, 10),
+                          "bottom_decile_turnover": quantile_turnover(predictions, 1),
+                          "rank_autocorrelation": rank_autocorrelation(predictions),
                           "explanation": narrative.cross_section(auc, float(result.date_auc.mean()), ic, config.label)
                           + narrative.horizon(config.lag, recipe.period, result.ic_decay)},
         "shuffled_cv": {"folds": config.shuffled_folds, "auc_with_dummies": result.leakage["with_dummies"],
@@ -161,6 +171,9 @@ def page(result: Result, figures: dict) -> str:
               "leakage": _leakage_table(shuffled, oos), "backtest": _backtest_table(backtest),
               "versus": _versus_table(backtest["versus"]), "ic": _ic_table(cross["rank_ic"]),
               "ic_decay": _ic_decay_table(cross["ic_decay"]),
+              "quantiles": pd.DataFrame([{"decile": row["quantile"], "mean return, demeaned": percent(row["mean"], 3),
+                                          "std. error": percent(row["std_error"], 3)}
+                                         for row in cross["quantile_returns"]]),
               "selection": _selection_table(figures["tuning"]["selection"]),
               "legs": _legs_table(backtest["legs"]), "drawdowns": _drawdown_table(backtest["drawdowns"]),
               "yearly": pd.DataFrame([{"year": year, "return": percent(value)}
@@ -212,6 +225,8 @@ def page(result: Result, figures: dict) -> str:
         explanation=paragraphs(shuffled["explanation"]),
         positions_text=paragraphs(backtest["explanation"]),
         k=backtest["k"], cost=f"{config.cost_bps:g}", lag=backtest["lag"],
+        top_turnover=percent(cross["top_decile_turnover"]), bottom_turnover=percent(cross["bottom_decile_turnover"]),
+        autocorrelation=number(cross["rank_autocorrelation"], 3),
         pictures={name: f'<figure><img src="{name}" alt="{text}"><figcaption>{text}</figcaption></figure>'
                   for name, text in PICTURES.items()},
         config=html.escape(config.to_toml()), **{name: t.to_html(index=False, border=0) for name, t in tables.items()})
@@ -332,6 +347,10 @@ signal.</p>
 {cross_text}
 <p>IC decay: the same predictions against the return of each of the next periods (alphalens's IC decay).</p>
 {ic_decay}
+<p>Return by decile of the prediction, each date's demeaned (what a dollar-neutral book earns), with its standard
+error across dates. The top decile's names change by {top_turnover} from one date to the next, the bottom's by
+{bottom_turnover}; the predictions' rank autocorrelation is {autocorrelation}.</p>
+{quantiles}
 {pictures[ic_by_window.png]}
 <h2>Leakage report</h2>
 {leakage}

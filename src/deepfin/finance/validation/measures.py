@@ -90,3 +90,39 @@ def ic_summary(ic: pd.Series) -> dict:
             "information_ratio": mean / std if std > 0 else float("nan"),
             "t_stat": float(test.statistic), "p_value": float(test.pvalue),
             "skew": float(stats.skew(values)), "kurtosis": float(stats.kurtosis(values))}
+
+
+def quantile_returns(predictions: pd.DataFrame, quantiles: int = 10, returns: str = "forward_return") -> pd.DataFrame:
+    """Mean return by quantile of the prediction (1 = lowest), each date's quantile returns demeaned by the
+    date's mean return (what a dollar-neutral book earns), with the standard error across dates (alphalens's
+    mean return by quantile, demeaned)."""
+    known = predictions[predictions[returns].notna()]
+    dates = known.index.get_level_values("date")
+    rank = known["probability"].groupby(dates).rank(pct=True)
+    bucket = np.ceil(rank * quantiles).clip(1, quantiles).astype(int).to_numpy()
+    frame = pd.DataFrame({"date": dates, "quantile": bucket, "r": known[returns].to_numpy()})
+    frame["r"] -= frame.groupby("date")["r"].transform("mean")
+    by_date = frame.groupby(["date", "quantile"])["r"].mean().unstack("quantile")
+    return pd.DataFrame({"quantile": by_date.columns.astype(int), "mean": by_date.mean().to_numpy(),
+                         "std_error": (by_date.std(ddof=1) / np.sqrt(by_date.notna().sum())).to_numpy()})
+
+
+def quantile_turnover(predictions: pd.DataFrame, quantile: int, quantiles: int = 10) -> float:
+    """Mean share of the names in ``quantile`` of the prediction on a date that were not in it on the date
+    before (alphalens's quantile turnover)."""
+    dates = predictions.index.get_level_values("date")
+    rank = predictions["probability"].groupby(dates).rank(pct=True)
+    bucket = np.ceil(rank * quantiles).clip(1, quantiles).astype(int)
+    members = bucket[bucket == quantile].reset_index().groupby("date")["ticker"].apply(set)
+    shares = [len(now - before) / len(now) for before, now in zip(members.iloc[:-1], members.iloc[1:]) if now]
+    return float(np.mean(shares)) if shares else float("nan")
+
+
+def rank_autocorrelation(predictions: pd.DataFrame) -> float:
+    """Mean Spearman correlation of each date's prediction ranks with the date before's, over the names on
+    both (alphalens's factor rank autocorrelation): near 1, a slow signal that trades little."""
+    wide = predictions["probability"].unstack("ticker")
+    ranks = wide.rank(axis=1)
+    values = [ranks.iloc[t].corr(ranks.iloc[t - 1], method="spearman") for t in range(1, len(ranks))]
+    values = [v for v in values if np.isfinite(v)]
+    return float(np.mean(values)) if values else float("nan")
