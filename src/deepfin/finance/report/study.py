@@ -14,7 +14,7 @@ from deepfin.finance.backtest import strategy
 from deepfin.finance.models import families
 from deepfin.finance.models.families import ENSEMBLES, FAMILIES
 from deepfin.finance.panel.features import RECIPES
-from deepfin.finance.pipeline.study import Study, tables
+from deepfin.finance.pipeline.study import Study, measures, tables
 from deepfin.finance.report import narrative
 from deepfin.finance.report.shared import STYLE, json_safe, number, percent, warnings, write_book, write_text
 from deepfin.viz.finance import plot_equity_curves, plot_importance
@@ -63,7 +63,16 @@ def metrics(study: Study) -> dict:
                    "ks": plan.ks, "cost_bps_per_half_turn": config.cost_bps, "lag": config.lag,
                    "sub_periods_from": config.sub_periods},
         "settings": settings(study), "seconds": study.seconds, "models": tables(study),
+        "benchmark": {"equal_weight": measures(universe_returns(study), RECIPES[config.recipe].periods_per_year)},
         "paper_k10": PAPER_K10})
+
+
+def universe_returns(study: Study) -> pd.Series:
+    """The universe equal-weighted (every member priced on the date) on the trading dates of the first book."""
+    plan = study.plan
+    dates = study.books[study.models[0], plan.ks[0]].index
+    return strategy.benchmarks(plan.outcomes, plan.members, dates, RECIPES[plan.config.recipe].period,
+                               False)["equal_weight"]
 
 
 def write(study: Study, out: str | Path) -> dict:
@@ -72,8 +81,10 @@ def write(study: Study, out: str | Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     figures = metrics(study)
     k = study.plan.ks[0]
+    universe = universe_returns(study)
     for side in ("before_costs", "after_costs"):
         curves = pd.DataFrame({name: study.books[name, k][side] for name in study.models})
+        curves["universe, equal-weighted"] = universe.reindex(curves.index)
         plot_equity_curves(curves, out / f"cumulative_{side}.png",
                            title=f"k = {k}, {side.replace('_', ' ')}")
     singles = [name for name in study.models if "importance" in figures["models"][name]]
@@ -160,6 +171,9 @@ def page(study: Study, figures: dict) -> str:
     return _TEMPLATE.format(
         style=STYLE, title=f"deepfin study: {', '.join(study.models)}", quick=quick,
         warnings=warnings(figures["data"]["warnings"]),
+        universe_mean=percent(figures["benchmark"]["equal_weight"].get("mean"), 3),
+        universe_sharpe=number(figures["benchmark"]["equal_weight"].get("sharpe"), 2),
+        universe_drawdown=percent(figures["benchmark"]["equal_weight"].get("max_drawdown")),
         source=html.escape(figures["data"]["source"]), names=figures["data"]["names"],
         periods=len(design["study_periods"]), train=design["train_size"], test=design["test_size"],
         period=RECIPES[config.recipe].period, first=design["first_trading_date"], last=design["last_trading_date"],
@@ -212,6 +226,8 @@ memorised them. Then each ensemble's mean weight per member.</p>
 {gini}
 {ensemble_weights}
 <h2>Cumulative returns (k = {k})</h2>
+<p>Beside the books, the universe equal-weighted (every member priced on the date, long only): mean {universe_mean}
+a {period}, annualised Sharpe ratio {universe_sharpe}, maximum drawdown {universe_drawdown}.</p>
 <figure><img src="cumulative_before_costs.png" alt="cumulative returns before costs"></figure>
 <figure><img src="cumulative_after_costs.png" alt="cumulative returns after costs"></figure>
 <h2>Which lagged returns each model relies on</h2>
