@@ -136,7 +136,9 @@ def test_vanishing_gradients_naive_sigmoid_does_not_learn_he_and_batchnorm_do(tm
     _pictures(tmp_path, ["gradient_flow.png", "learning_curves.png"])
 
 
-def test_sequence_memory_only_the_lstm_carries_the_shock(tmp_path, capsys):
+def test_sequence_memory_only_the_lstm_carries_the_shock(tmp_path, capsys, compiled_kernels):
+    # on the kernels, as the demo runs by default: when the LSTM leaves its plateau (epoch 10 of the quick run) is
+    # chaotic, and the eager engine's float32 rounding, equal to the kernels' for 9 epochs, moves it past epoch 10
     result = demos.run("sequence-memory", out=tmp_path, quick=True)
     assert result["window"]["accuracy"] < 0.56  # the shock is not in its inputs: a coin
     assert result["rnn"]["accuracy"] < 0.6 and result["lstm"]["accuracy"] > 0.75  # quick: 0.50 and 0.83
