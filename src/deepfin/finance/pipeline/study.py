@@ -6,11 +6,11 @@ every single model (``deepfin.finance.models.families``) is fitted on the traini
 before the first trading date, predicts every trading row, and reports its Gini coefficient on (up to 50,000
 rows of) the training period (out of bag for a forest, as H2O reports its forests' training figures), when ENS2
 or ENS3 is run its Gini on the last training dates by a model that did not train on them (their weights), the
-permutation importance of each feature (AUC lost when the feature's values are shuffled, on a sample of
-training rows; not for a sequence family such as ``lstm``, which reads its own windows of daily returns
-rather than the row's features) and the seconds it took. Study periods are independent jobs run through
-joblib (``n_jobs``; inside ``deepfin.parallel.cluster`` on a Dask cluster's workers, on this machine or
-several). The ensembles are averaged afterwards from the members' probabilities.
+permutation importance of each feature (AUC lost when the feature's values are shuffled, on up to 10,000 of
+the period's labelled trading rows, out of sample; not for a sequence family such as ``lstm``, which reads its
+own windows of daily returns rather than the row's features) and the seconds it took. Study periods are
+independent jobs run through joblib (``n_jobs``; inside ``deepfin.parallel.cluster`` on a Dask cluster's
+workers, on this machine or several). The ensembles are averaged afterwards from the members' probabilities.
 
 ``execute(plan)`` returns a ``Study``; ``tables`` turns its books into the paper's measures.
 """
@@ -75,10 +75,12 @@ class Study:
 
 def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised, X_test: pd.DataFrame,
                specs: dict[str, dict], training: Training, quick: bool, returns: DailyReturns | None = None,
-               held_out: bool = False) -> Period:
+               held_out: bool = False, y_test: pd.Series | None = None) -> Period:
     """Fit each single model on one study period's training rows and predict its trading rows; ``returns`` are
     the daily returns the sequence families read their windows from. With ``held_out``, also each model's Gini
-    on the last training dates (``holdout_gini``), which ENS2 and ENS3 weigh their members by."""
+    on the last training dates (``holdout_gini``), which ENS2 and ENS3 weigh their members by. ``y_test``, the
+    trading rows' labels (known only after the period), serves the permutation importance alone, measured
+    out of sample on them; without it, on training rows."""
     probabilities, gini, holdout_gini, importance, seconds = {}, {}, {}, {}, {}
     rng = np.random.default_rng(training.seed + number)
     sample = rng.permutation(len(X_train))[:GINI_ROWS]
@@ -86,6 +88,7 @@ def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised,
         fit, held, _ = date_holdout(row_dates(X_train, "A study period", "to hold out its last training dates"),
                                     realised, training.validation_split, training.purge)
         held = rng.permutation(np.flatnonzero(held))[:GINI_ROWS]
+    scored = _importance_rows(X_train, y_train, sample, X_test, y_test, rng)
     for name, settings in specs.items():
         started = time.perf_counter()
         model = families.build(name, settings, training, quick, returns)
@@ -94,16 +97,31 @@ def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised,
         gini[name] = training_gini(model, X_train.iloc[sample], y_train.iloc[sample], sample)
         if held_out:
             holdout_gini[name] = held_out_gini(model, X_train, y_train, realised, np.flatnonzero(fit), held)
-        few = sample[:IMPORTANCE_ROWS]
         if families.reads_sequences(name, settings):  # its own windows, not the row's features: no importance
             importance[name] = np.zeros(X_train.shape[1])
         else:
-            importance[name] = permutation_importance(model, X_train.iloc[few], y_train.iloc[few],
-                                                      scoring="roc_auc", n_repeats=1,
-                                                      random_state=training.seed).importances_mean
+            importance[name] = _importance(model, *scored, training.seed)
         seconds[name] = time.perf_counter() - started
     return Period(number, pd.DataFrame(probabilities, index=X_test.index), gini, importance, seconds, len(X_train),
                   holdout_gini)
+
+
+def _importance_rows(X_train, y_train, sample, X_test, y_test, rng) -> tuple[pd.DataFrame, pd.Series]:
+    """Up to ``IMPORTANCE_ROWS`` rows to measure importance on: labelled trading rows (out of sample) when their
+    labels are given, else training rows."""
+    if y_test is None:
+        few = sample[:IMPORTANCE_ROWS]
+        return X_train.iloc[few], y_train.iloc[few]
+    known = rng.permutation(np.flatnonzero(np.asarray(y_test.notna())))[:IMPORTANCE_ROWS]
+    return X_test.iloc[known], y_test.iloc[known].astype(int)
+
+
+def _importance(model, X: pd.DataFrame, y: pd.Series, seed: int) -> np.ndarray:
+    """Permutation importance of each feature: ROC AUC lost when its values are shuffled (0 where the rows hold
+    one class only)."""
+    if y.nunique() < 2:
+        return np.zeros(X.shape[1])
+    return permutation_importance(model, X, y, scoring="roc_auc", n_repeats=1, random_state=seed).importances_mean
 
 
 def probability_up(model, X) -> np.ndarray:
@@ -162,7 +180,8 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
                  f"{' (quick settings)' if config.quick else ''}, {parallel.describe(n_jobs or config.n_jobs)}")
     held_out = any(name in families.GINI_WEIGHTED for name in config.models)
     keys = [None if journal is None else journal.key(("study period", number, specs, vars(training), config.quick,
-                                                      {"held-out gini": held_out}, list(plan.X.columns),
+                                                      {"held-out gini": held_out, "importance": "trading rows"},
+                                                      list(plan.X.columns),
                                                       *window.rows(plan.X.index, realised)))
             for number, window in enumerate(plan.test_windows)]
 
@@ -170,7 +189,8 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
         for number in todo:
             train, test = plan.test_windows[number].rows(plan.X.index, realised)
             yield delayed(fit_period)(number, plan.X.iloc[train], plan.y.iloc[train], realised[train],
-                                      plan.X.iloc[test], specs, training, config.quick, returns, held_out)
+                                      plan.X.iloc[test], specs, training, config.quick, returns, held_out,
+                                      plan.y.iloc[test])
 
     def restore(number, stored):
         return _period_from(stored, plan.X.index[plan.test_windows[number].rows(plan.X.index, realised)[1]])

@@ -231,9 +231,9 @@ a {period}, annualised Sharpe ratio {universe_sharpe}, maximum drawdown {univers
 <figure><img src="cumulative_before_costs.png" alt="cumulative returns before costs"></figure>
 <figure><img src="cumulative_after_costs.png" alt="cumulative returns after costs"></figure>
 <h2>Which lagged returns each model relies on</h2>
-<p>Permutation importance (ROC AUC lost when a feature's values are shuffled, on up to 10,000 training rows per
-study period, averaged over periods, scaled to sum to 1); the table ranks the features per model (1 = most
-important).</p>
+<p>Permutation importance (ROC AUC lost when a feature's values are shuffled, on up to 10,000 labelled trading
+rows per study period, out of sample, averaged over periods, scaled to sum to 1); the table ranks the features
+per model (1 = most important).</p>
 <figure><img src="importance.png" alt="feature importance"></figure>
 {importance}
 <h2>Models, settings and seconds</h2>
