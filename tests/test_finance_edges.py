@@ -14,6 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from deepfin.cli import main
 from deepfin.finance import CalendarDummies, RunConfig, synthetic_prices, synthetic_universe
+from deepfin.finance.backtest import strategy
 from deepfin.finance.models import families
 from deepfin.finance.models.network import date_holdout
 from deepfin.finance.panel.outcomes import next_period_outcomes
@@ -244,3 +245,21 @@ def test_an_assumed_delisting_is_known_when_the_missing_prices_have_lasted_max_h
 
 def test_the_daily_recipe_caps_halts_by_default():
     assert RunConfig(recipe="daily").resolved().max_halt == 10 and RunConfig().resolved().max_halt == 3
+
+
+def test_a_halted_positions_capital_stays_out_of_the_book_until_it_is_closed():
+    """k = 1, the top name always long: halted for three days after a trade date, its dollar is still tied up,
+    so the long leg cannot be reopened with it in another name until the halt ends."""
+    dates = pd.bdate_range("2020-01-01", periods=30)
+    prices = pd.DataFrame(np.linspace(10, 12, 30)[:, None] * np.arange(1, 7), index=dates,
+                          columns=[f"N{i}" for i in range(6)])
+    prices.iloc[11:14, 0] = np.nan  # N0 halted on days 11-13, priced again on day 14
+    outcomes = next_period_outcomes(prices, grid(prices, "day"), max_halt=10)
+    rows = pd.MultiIndex.from_product([dates[:-1], prices.columns], names=["date", "ticker"])
+    probability = pd.Series(np.tile(np.linspace(1, 0, 6), len(dates) - 1), index=rows)
+    _, weights, _ = strategy.run(probability.drop(index=[(d, "N0") for d in dates[11:14]]), outcomes, 1, 0.0, 0, 0)
+    long = weights.clip(lower=0)
+    assert long.loc[dates[10], "N0"] == 1.0  # opened, then halted
+    assert (long.loc[dates[11]:dates[13]].sum(axis=1) == 0).all()  # its dollar is still in N0
+    assert long.loc[dates[14]].sum() == 1.0 and long.loc[dates[14], "N0"] == 1.0  # closed on day 14: reopened
+    assert (weights.clip(upper=0).sum(axis=1) == -1).all()  # the short leg had no halt

@@ -20,12 +20,34 @@ def trade_signals(probability: pd.Series, dates: pd.DatetimeIndex, lag: int) -> 
 
 
 def run(probability: pd.Series, outcomes: Outcomes, k: int, cost_bps: float, seed: int, lag: int):
-    """The signals on their trade dates, the book's weights (names tradable on the trade date) and its per-date
-    returns (dates with a held name's return unknown left out)."""
+    """The signals on their trade dates, the book's weights (names tradable on the trade date, each leg's
+    capital less what halted positions still hold: ``with_halted_capital_held``) and its per-date returns
+    (dates with a held name's return unknown left out)."""
     signals = trade_signals(probability, outcomes.grid.labels, lag)
     tradable = outcomes.frame("tradable").reindex(index=signals.index, columns=signals.columns, fill_value=False)
-    weights = bt.book(signals, k, seed, tradable)
+    weights = with_halted_capital_held(bt.book(signals, k, seed, tradable), outcomes)
     return signals, weights, bt.book_returns(weights, outcomes.frame("returns"), cost_bps)
+
+
+def with_halted_capital_held(weights: pd.DataFrame, outcomes: Outcomes) -> pd.DataFrame:
+    """``weights`` with each leg's later positions scaled down by the capital its halted positions still hold:
+    a position halted on its next date stays open, and its dollars out of the book, until it is closed (its
+    first later price, or ``max_halt`` periods: the outcome's ``realised`` date); the leg's other names share
+    what is left. Its return stays booked on the date it was opened."""
+    halted = outcomes.frame("halted").reindex_like(weights).fillna(False).to_numpy(bool)
+    w = weights.to_numpy(copy=True)
+    if not (halted & (w != 0)).any():
+        return weights
+    grid_of = outcomes.grid.labels.get_indexer(weights.index)
+    realised = outcomes.frame("realised").reindex_like(weights).fillna(-1).to_numpy(int)
+    locked = {1.0: np.zeros(len(outcomes.grid.labels)), -1.0: np.zeros(len(outcomes.grid.labels))}
+    for row in range(len(w)):  # in date order: a position opened on scaled-down capital holds that much
+        for sign, held in locked.items():
+            leg = np.sign(w[row]) == sign
+            w[row, leg] *= max(1.0 - held[grid_of[row]], 0.0)
+        for column in np.flatnonzero(halted[row] & (w[row] != 0)):
+            locked[np.sign(w[row, column])][grid_of[row] + 1:realised[row, column]] += abs(w[row, column])
+    return pd.DataFrame(w, index=weights.index, columns=weights.columns)
 
 
 def position_table(weights: pd.DataFrame, outcomes: Outcomes, lag: int) -> pd.DataFrame:
