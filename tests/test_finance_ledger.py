@@ -1,6 +1,7 @@
 """Every trial counted: the ledger beside the runs (trials.jsonl) and ``deepfin runs``."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +61,25 @@ def test_deepfin_runs_lists_the_runs_side_by_side(two_runs, capsys):
     assert "(2 runs)" in out[2]
     with pytest.raises(SystemExit):
         main(["runs", str(two_runs / "missing")])
+
+
+def test_a_run_tracked_in_mlflow_logs_its_settings_figures_and_files(tmp_path, monkeypatch):
+    mlflow = pytest.importorskip("mlflow")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", (tmp_path / "mlruns").as_uri())
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    synthetic_prices("planted", n_tickers=20, seed=1).rename_axis("date").to_csv(tmp_path / "prices.csv")
+    assert main(["run", "--data", str(tmp_path / "prices.csv"), *SMALL, "--track", "mlflow",
+                 "--out", str(tmp_path / "run")]) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    logged = mlflow.search_runs(search_all_experiments=True).iloc[0]
+    assert logged["tags.mlflow.runName"] == "run" and logged["params.recipe"] == "monthly"
+    assert logged["metrics.auc"] == pytest.approx(metrics["out_of_sample"]["auc"])
+    assert logged["metrics.sharpe_after_costs"] == pytest.approx(metrics["backtest"]["after_costs"]["sharpe"])
+    artifacts = mlflow.artifacts.download_artifacts(run_id=logged["run_id"], dst_path=str(tmp_path / "back"))
+    assert (Path(artifacts) / "report.html").read_text() == (tmp_path / "run" / "report.html").read_text()
+
+
+def test_an_unknown_tracker_is_refused_before_any_work(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--track", "wandb", "--out", str(tmp_path / "run")])
+    assert "invalid choice: 'wandb'" in capsys.readouterr().err and not (tmp_path / "run").exists()

@@ -49,6 +49,8 @@ def build_parser(demo_names: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="a small grid and fewer epochs (about a tenth of the "
                      "time); in a study, fewer trees and epochs")
     run.add_argument("--out", metavar="DIR", help="output folder (default: runs/<date-time>)")
+    run.add_argument("--track", choices=["mlflow"], help="also log the finished run to MLflow (settings, headline "
+                     "figures, files; where MLFLOW_TRACKING_URI says; the mlflow extra)")
     run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="assignments",
                      help="any setting of run.toml, the value in TOML (repeatable): --set train_size=60 "
                      "--set lag=1 --set 'grid.dropout=[0.5]'")
@@ -171,9 +173,11 @@ def run_workflow(parser: argparse.ArgumentParser, args) -> int:
     """``deepfin run``: settings and data are checked first; a mistake ends with its message, before training.
     ``--workers`` / ``--scheduler`` (not settings: run.toml does not keep them) put every job on a Dask cluster."""
     from deepfin.finance.pipeline import journal, workflow
+    from deepfin.finance.report import tracking
 
     try:
         parallel.check(args.workers, args.scheduler)
+        tracking.check(args.track)
         local = args.workers is None and args.scheduler is None
         early = _n_jobs_of_command_line(args) if local else None
         if early is not None:  # the workers start while the settings' modules load and the data are read
@@ -196,9 +200,13 @@ def run_workflow(parser: argparse.ArgumentParser, args) -> int:
             if client is not None:
                 print(f"Jobs run on the Dask cluster at {client.scheduler.address}: "
                       f"{len(client.nthreads())} workers, {sum(client.nthreads().values())} threads", flush=True)
-            return execute(plan, out, record)
+            code = execute(plan, out, record)
     except ConnectionError as error:
         parser.exit(2, f"deepfin run: error: {error}\n")
+    if args.track is not None:
+        figures = json.loads((out / "metrics.json").read_text())
+        print(f"Logged to MLflow as run {tracking.log_run(out, plan.config.as_dict(), figures)}")
+    return code
 
 
 def _n_jobs_of_command_line(args) -> int | None:
