@@ -117,6 +117,9 @@ def test_report_files_hold_one_key_per_model(planted):
     sharpe = on_disk["models"]["ens1"]["k"]["10"]["sharpe_after_costs"]
     assert net.mean() / net.std() * np.sqrt(252) == pytest.approx(sharpe, abs=1e-6)
     assert (out / "books" / "ens1_k5_positions.csv").is_file()  # positions at the first k only
+    periods = on_disk["design"]["study_periods"]
+    assert not any(p["short"] for p in periods[:-1]) and periods[-1]["short"] == (periods[-1]["trading_days"] < 250)
+    assert ("short: " in page) == periods[-1]["short"]  # a short last study period is shown as short
     universe = pd.read_csv(out / "books" / "dnn_k5_returns.csv", index_col="date")["benchmark"]
     assert on_disk["benchmark"]["equal_weight"]["mean"] == pytest.approx(universe.mean())  # the same line
     assert not (out / "books" / "ens1_k10_positions.csv").exists()

@@ -56,7 +56,9 @@ def metrics(study: Study) -> dict:
                  "delisting_return": config.delisting_return, "counts": plan.counts,
                  "features": list(plan.X.columns)},
         "design": {"study_periods": [{"trading": window.label(), "training_rows": period.train_rows,
-                                      "trading_rows": len(period.probabilities)}
+                                      "trading_rows": len(period.probabilities),
+                                      "trading_days": len(window.test),
+                                      "short": bool(len(window.test) < config.test_size)}
                                      for window, period in zip(plan.test_windows, study.periods)],
                    "train_size": config.train_size, "test_size": config.test_size,
                    "first_trading_date": str(dates.min().date()), "last_trading_date": str(dates.max().date()),
@@ -187,7 +189,9 @@ def page(study: Study, figures: dict) -> str:
         gini=gini_table(models).to_html(index=False, border=0),
         ensemble_weights=ensemble_weight_table(models).to_html(index=False, border=0),
         settings=pd.DataFrame(settings_rows).to_html(index=False, border=0, escape=False),
-        windows=pd.DataFrame(design["study_periods"]).to_html(index=False, border=0),
+        windows=pd.DataFrame([{**row, "short": f"short: {row['trading_days']} of {config.test_size} days"
+                               if row["short"] else ""} for row in design["study_periods"]]).to_html(index=False,
+                                                                                                   border=0),
         config=html.escape(config.to_toml()))
 
 
