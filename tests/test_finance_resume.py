@@ -263,22 +263,25 @@ def assert_whole(out: Path, whole: Path) -> None:
 
 def kill_and_resume(tmp_path: Path, kills: int, seed: int) -> dict:
     """An uninterrupted run, then ``kills`` runs each killed (SIGKILL) at a random moment after its journal
-    exists and resumed; each resumed run's files equal the uninterrupted run's. Returns what the kills found."""
+    exists and resumed; each resumed run's files equal the uninterrupted run's. Returns what the kills found.
+    Each run has a folder of its own, as it would on its own: runs in one folder share a ledger of trials
+    (trials.jsonl), and the second's deflated Sharpe ratio would count the first's."""
     rng = np.random.default_rng(seed)
     (tmp_path / "logs").mkdir()
     runner = Runner(tmp_path / "logs")
     found = {"kills": 0, "runs that finished first": 0, "records before a kill": [], "files written": 0}
     try:
         started = time.monotonic()
-        runner.start([*RUN, "--out", str(tmp_path / "whole")])
-        wait_for(tmp_path / "whole" / journal.FOLDER / "run.json")
+        whole = tmp_path / "whole" / "run"
+        runner.start([*RUN, "--out", str(whole)])
+        wait_for(whole / journal.FOLDER / "run.json")
         journaled = time.monotonic()
         assert runner.status() == 0, runner.log.read_text()
         working = time.monotonic() - journaled
         found["seconds for a whole run"] = round(time.monotonic() - started, 2)
         while found["kills"] < kills:
-            out = tmp_path / f"run{found['kills']}"
-            shutil.rmtree(out, ignore_errors=True)
+            out = tmp_path / f"kill{found['kills']}" / "run"
+            shutil.rmtree(out.parent, ignore_errors=True)
             pid = runner.start([*RUN, "--out", str(out)])
             wait_for(out / journal.FOLDER / "run.json")
             time.sleep(rng.uniform(0, working))
@@ -290,14 +293,14 @@ def kill_and_resume(tmp_path: Path, kills: int, seed: int) -> dict:
             found["kills"] += 1
             found["records before a kill"].append(len(list((out / journal.FOLDER).glob("*.npz"))))
             found["files written"] += (out / "metrics.json").exists()
-            assert_whole(out, tmp_path / "whole")
+            assert_whole(out, whole)
             code = runner.run(["run", "--resume", str(out)])
             if code == 2:  # killed after its journal was removed: the run had finished
                 assert "has finished" in runner.log.read_text()
             else:
                 assert code == 0, runner.log.read_text()
             for name in ("metrics.json", "predictions.csv", "run.toml", "preprocessing.json", "report.html"):
-                assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), (name, found)
+                assert (out / name).read_bytes() == (whole / name).read_bytes(), (name, found)
             assert not (out / journal.FOLDER).exists() and not list(out.rglob("*.tmp"))
     finally:
         runner.close()
