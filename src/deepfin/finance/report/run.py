@@ -9,6 +9,7 @@ import html
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from deepfin.finance.backtest import book as bt
@@ -166,7 +167,11 @@ def page(result: Result, figures: dict) -> str:
     """``report.html``: one page, tables and the pictures beside it."""
     oos, shuffled, backtest = figures["out_of_sample"], figures["shuffled_cv"], figures["backtest"]
     data, config, cross = figures["data"], result.plan.config, figures["cross_section"]
-    tables = {"candidates": _format(result.search_table, ("mean_auc", "std_auc", "sharpe", "sharpe_after_costs")),
+    annualised = np.sqrt(RECIPES[config.recipe].periods_per_year)  # the folds' Sharpe ratios are per period
+    candidates = result.search_table.assign(**{
+        column: result.search_table[column] * annualised for column in ("sharpe", "sharpe_after_costs")
+        if column in result.search_table})
+    tables = {"candidates": _format(candidates, ("mean_auc", "std_auc", "sharpe", "sharpe_after_costs")),
               "windows": _format(result.windows, ("auc", "date_auc", "ic")),
               "leakage": _leakage_table(shuffled, oos), "backtest": _backtest_table(backtest),
               "versus": _versus_table(backtest["versus"]), "ic": _ic_table(cross["rank_ic"]),
@@ -327,10 +332,10 @@ _TEMPLATE = """<!DOCTYPE html>
 {pictures[equity.png]}
 <h2>Summary</h2>
 <table>{summary}</table>
-<h2>Data</h2><ul>{data}</ul>
 <h2>Tuning</h2>
 <p>Grid search scored by ROC AUC on walk-forward folds whose test dates come before every out-of-sample date
-(folds tested {tuning_folds}); each fold also scored by the per-period Sharpe ratio of its long-short book.</p>
+(folds tested {tuning_folds}); each fold also scored by the Sharpe ratio of its long-short book (annualised here;
+per period in metrics.json, as the deflated Sharpe ratio compares them).</p>
 {selection}
 {selection_text}
 {candidates}
@@ -371,6 +376,7 @@ date, from the price panel.</p>
 {yearly}
 {sweep}
 {pictures[deciles.png]}
+<h2>Data</h2><ul>{data}</ul>
 <h2>Settings</h2>
 <pre>{config}</pre>
 </body></html>
