@@ -19,6 +19,7 @@ from scipy import stats
 from skfolio import measures
 
 from deepfin.finance.backtest import tear_sheet
+from deepfin.finance.validation.measures import quantile_of
 
 
 def book(signals: pd.DataFrame, k: int, seed: int = 0, tradable: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -109,8 +110,7 @@ def equal_weight(returns: pd.DataFrame, members: pd.DataFrame, dates: pd.Datetim
 
 def decile_returns(predictions: pd.DataFrame, forward_returns: pd.Series) -> pd.Series:
     """Mean next-period return of each decile of predicted probability (1 = lowest), deciles taken per date."""
-    rank = predictions["probability"].groupby(level="date").rank(pct=True)
-    decile = np.ceil(rank * 10).clip(1, 10).astype(int).rename("decile")
+    decile = quantile_of(predictions, 10).rename("decile")
     by_date = forward_returns.reindex(predictions.index).groupby([predictions.index.get_level_values("date"),
                                                                    decile]).mean()
     return by_date.groupby(level="decile").mean()

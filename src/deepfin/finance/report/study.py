@@ -44,9 +44,12 @@ def settings(study: Study) -> dict:
     return out
 
 
-def metrics(study: Study) -> dict:
-    """The figures of a study, as ``metrics.json`` holds them."""
+def metrics(study: Study, universe: pd.Series | None = None) -> dict:
+    """The figures of a study, as ``metrics.json`` holds them; ``universe``: ``universe_returns(study)`` where
+    the caller has it."""
     plan, config = study.plan, study.plan.config
+    universe = universe_returns(study) if universe is None else universe
+    first_book = study.books[study.models[0], plan.ks[0]]
     dates = study.predictions.index.get_level_values("date")
     return json_safe({
         "recipe": config.recipe, "label": config.label, "quick": config.quick,
@@ -65,25 +68,26 @@ def metrics(study: Study) -> dict:
                    "ks": plan.ks, "cost_bps_per_half_turn": config.cost_bps, "lag": config.lag,
                    "sub_periods_from": config.sub_periods},
         "settings": settings(study), "seconds": study.seconds, "models": tables(study),
-        "benchmark": {"equal_weight": measures(universe_returns(study), RECIPES[config.recipe].periods_per_year)},
+        "benchmark": {"equal_weight": measures(universe.reindex(first_book.index),
+                                               RECIPES[config.recipe].periods_per_year)},
         "paper_k10": PAPER_K10})
 
 
 def universe_returns(study: Study) -> pd.Series:
-    """The universe equal-weighted (every member priced on the date) on the trading dates of the first book."""
+    """The universe equal-weighted (every member priced on the date) on every grid date: the benchmark line of
+    the pictures, the books' files and the metrics."""
     plan = study.plan
-    dates = study.books[study.models[0], plan.ks[0]].index
-    return strategy.benchmarks(plan.outcomes, plan.members, dates, RECIPES[plan.config.recipe].period,
-                               False)["equal_weight"]
+    return strategy.benchmarks(plan.outcomes, plan.members, plan.outcomes.grid.labels,
+                               RECIPES[plan.config.recipe].period, False)["equal_weight"]
 
 
 def write(study: Study, out: str | Path) -> dict:
     """Write every file of the study into ``out``; returns the metrics."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    figures = metrics(study)
-    k = study.plan.ks[0]
     universe = universe_returns(study)
+    figures = metrics(study, universe)
+    k = study.plan.ks[0]
     for side in ("before_costs", "after_costs"):
         curves = pd.DataFrame({name: study.books[name, k][side] for name in study.models})
         curves["universe, equal-weighted"] = universe.reindex(curves.index)
@@ -96,8 +100,6 @@ def write(study: Study, out: str | Path) -> dict:
     write_text(out / "metrics.json", json.dumps(figures, indent=2))
     write_text(out / "predictions.csv", study.predictions.reset_index().to_csv(index=False, float_format="%.6g"))
     plan = study.plan
-    universe = strategy.benchmarks(plan.outcomes, plan.members, plan.outcomes.grid.labels,
-                                   RECIPES[plan.config.recipe].period, False)["equal_weight"]
     for name in study.models:  # every book's returns; the positions of each model's first k
         for k in plan.ks:
             write_book(out / "books", study.books[name, k], study.weights[name, k], universe, plan,

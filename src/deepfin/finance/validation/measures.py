@@ -92,15 +92,19 @@ def ic_summary(ic: pd.Series) -> dict:
             "skew": float(stats.skew(values)), "kurtosis": float(stats.kurtosis(values))}
 
 
+def quantile_of(predictions: pd.DataFrame, quantiles: int = 10) -> pd.Series:
+    """Each row's quantile of the prediction within its date (1 = lowest, ``quantiles`` = highest)."""
+    rank = predictions["probability"].groupby(level="date").rank(pct=True)
+    return np.ceil(rank * quantiles).clip(1, quantiles).astype(int)
+
+
 def quantile_returns(predictions: pd.DataFrame, quantiles: int = 10, returns: str = "forward_return") -> pd.DataFrame:
     """Mean return by quantile of the prediction (1 = lowest), each date's quantile returns demeaned by the
     date's mean return (what a dollar-neutral book earns), with the standard error across dates (alphalens's
     mean return by quantile, demeaned)."""
     known = predictions[predictions[returns].notna()]
-    dates = known.index.get_level_values("date")
-    rank = known["probability"].groupby(dates).rank(pct=True)
-    bucket = np.ceil(rank * quantiles).clip(1, quantiles).astype(int).to_numpy()
-    frame = pd.DataFrame({"date": dates, "quantile": bucket, "r": known[returns].to_numpy()})
+    frame = pd.DataFrame({"date": known.index.get_level_values("date"),
+                          "quantile": quantile_of(known, quantiles).to_numpy(), "r": known[returns].to_numpy()})
     frame["r"] -= frame.groupby("date")["r"].transform("mean")
     by_date = frame.groupby(["date", "quantile"])["r"].mean().unstack("quantile")
     return pd.DataFrame({"quantile": by_date.columns.astype(int), "mean": by_date.mean().to_numpy(),
@@ -110,9 +114,7 @@ def quantile_returns(predictions: pd.DataFrame, quantiles: int = 10, returns: st
 def quantile_turnover(predictions: pd.DataFrame, quantile: int, quantiles: int = 10) -> float:
     """Mean share of the names in ``quantile`` of the prediction on a date that were not in it on the date
     before (alphalens's quantile turnover)."""
-    dates = predictions.index.get_level_values("date")
-    rank = predictions["probability"].groupby(dates).rank(pct=True)
-    bucket = np.ceil(rank * quantiles).clip(1, quantiles).astype(int)
+    bucket = quantile_of(predictions, quantiles)
     members = bucket[bucket == quantile].reset_index().groupby("date")["ticker"].apply(set)
     shares = [len(now - before) / len(now) for before, now in zip(members.iloc[:-1], members.iloc[1:]) if now]
     return float(np.mean(shares)) if shares else float("nan")
