@@ -94,3 +94,25 @@ def test_quantile_measures_on_signals_whose_truth_is_known():
     noise = _predictions(rng.random((200, 50)), earns)
     assert quantile_turnover(noise, 10) == pytest.approx(0.9, abs=0.03)
     assert abs(rank_autocorrelation(noise)) < 0.03
+
+
+def test_rank_autocorrelation_equals_spearman_date_by_date():
+    """The factor rank autocorrelation is the mean over dates of SciPy's Spearman correlation of each date's
+    predictions with the date before's, over the names priced on both (ties, missing names, a date with one
+    common name and a constant date among them)."""
+    from scipy import stats
+
+    from deepfin.finance.validation.measures import rank_autocorrelation
+
+    rng = np.random.default_rng(5)
+    probability = rng.integers(0, 5, (40, 12)) / 5.0
+    probability[rng.random(probability.shape) < 0.25] = np.nan
+    probability[7, 1:] = np.nan
+    probability[20] = 0.5
+    frame = _predictions(probability, np.zeros_like(probability)).dropna()
+    expected = []
+    for t in range(1, 40):
+        both = ~np.isnan(probability[t]) & ~np.isnan(probability[t - 1])
+        if both.sum() > 1 and np.ptp(probability[t][both]) > 0 and np.ptp(probability[t - 1][both]) > 0:
+            expected.append(stats.spearmanr(probability[t][both], probability[t - 1][both]).statistic)
+    assert rank_autocorrelation(frame) == pytest.approx(np.mean(expected), rel=1e-12)

@@ -313,3 +313,21 @@ def test_grid_search_sees_several_metrics_when_the_first_candidate_fails(data):
         theirs = model_selection.GridSearchCV(LogisticRegression(), grid, **settings).fit(X, y)
     assert ours.multimetric_ and ours.cv_results_["mean_test_roc_auc"][0] == -1.0
     assert_same_best(ours, theirs, X)
+
+
+def test_stack_scores_validation_rows_in_chunks_as_each_member_would_alone():
+    """The stack scores its members' validation loss together (one kernel call, the members spread over the
+    cores) in chunks of rows: over 2,500 rows (chunks of 1,024 and a partial one) each member's loss with its
+    penalty equals its own ``evaluate``."""
+    from deepfin.tuning.stacked import Member, Stack, pattern
+
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((2500, 10)), (rng.random((2500, 1)) < 0.4).astype(float)
+    members = []
+    for setting in SETTINGS[:3]:
+        model = network(**setting)
+        model.fit(x[:64], y[:64], epochs=1, verbose=0)
+        members.append(Member(model, pattern(model), [], {}))
+    together = Stack(members).mean_losses(x, y)
+    alone = [m.model.evaluate(x, y, batch_size=2500, verbose=0) for m in members]
+    np.testing.assert_allclose(together, alone, rtol=1e-5)

@@ -480,3 +480,14 @@ def train_stack(X, Y, U, ops, fops, P, G, S, NT, Z, A, DZ, DA, zoff, aoff, loss,
     for k in prange(P.shape[0]):
         train(X, Y, no_weights, U, ops[k], fops[k], P[k], G[k], S[k], NT[k], Z[k], A[k], DZ[k], DA[k], zoff, aoff,
               loss, fused, reg[k], optimizer[k], hp[k], rates[k], batch, losses[k], no_predictions)
+
+
+@njit(parallel=True, **_JIT)
+def infer_stack(X, Y, ops, fops, P, NT, Z, A, zoff, aoff, loss, fused, reg, batch, losses):
+    """``infer``'s losses for K networks of one shape on the same rows (no predictions), member ``k`` in row ``k``
+    of every stacked argument, the members spread over the cores."""
+    no_weights = X[0:0]
+    no_predictions = Z[0, 0:0].reshape((0, 1))
+    for k in prange(P.shape[0]):
+        infer(X, Y, no_weights, ops[k], fops[k], P[k], NT[k], Z[k], A[k], zoff, aoff, loss, fused, reg[k], batch,
+              False, losses[k], no_predictions)

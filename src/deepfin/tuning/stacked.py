@@ -41,7 +41,7 @@ from deepfin.models import Sequential, data
 ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid", "elu")
 OPTIMIZERS = (optimizers.SGD, optimizers.Adagrad, optimizers.RMSprop, optimizers.Adam, optimizers.Adadelta)
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
-_VALIDATION_CHUNK = 8192  # rows per forward pass when scoring the validation data
+_VALIDATION_CHUNK = 1024  # rows per forward pass when scoring the validation data (each member's own work area)
 _CHUNK_STEPS = 256  # batches per kernel call (the dropout uniforms of that many batches are held at once)
 
 
@@ -223,6 +223,7 @@ class Stack:
         self.dropout_width = sum(width for _, width in first.dropout_sources)
         self.setup = networks[0].setup
         self._rows = 0
+        self._scoring = None
 
     def _work_areas(self, rows: int) -> tuple:
         """The members' work areas (one row each) for batches of up to ``rows`` rows, and their offsets."""
@@ -261,12 +262,21 @@ class Stack:
         return losses @ kernels.batch_sizes(rows, batch_size)
 
     def mean_losses(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Each member's loss (with its penalty) on ``x``, ``y``, without dropout."""
-        totals = []
-        for network in self.networks:
-            losses, _ = network.infer(x, y, batch_size=_VALIDATION_CHUNK, predictions=False)
-            totals.append(float(losses @ kernels.batch_sizes(len(x), _VALIDATION_CHUNK)) / len(x))
-        return np.array(totals)
+        """Each member's loss (with its penalty) on ``x``, ``y``, without dropout, the members spread over the
+        cores (``mlp.infer_stack``)."""
+        rows, chunk = len(x), min(_VALIDATION_CHUNK, len(x))
+        k = len(self.networks)
+        if self._scoring is None:  # made again when the stack is packed again
+            work = self.networks[0].work_areas(chunk)
+            self._scoring = (np.zeros((k, work[0].size), self.dtype), np.zeros((k, work[1].size), self.dtype),
+                             *work[4:])
+        z, a, zoff, aoff = self._scoring
+        losses = np.empty((k, -(-rows // chunk)))
+        mlp.infer_stack(np.ascontiguousarray(x, self.dtype).reshape(-1),
+                        np.ascontiguousarray(y, self.dtype).reshape(-1), self.ops, self.fops, self.params,
+                        self.state, z, a, zoff, aoff, self.setup.loss, self.setup.fused, self.penalties, chunk,
+                        losses)
+        return losses @ kernels.batch_sizes(rows, chunk) / rows
 
     def write_back(self, members: list[Member]) -> None:
         """Copy the weights and optimizer state of ``members`` into their models."""

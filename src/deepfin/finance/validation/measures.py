@@ -123,8 +123,15 @@ def quantile_turnover(predictions: pd.DataFrame, quantile: int, quantiles: int =
 def rank_autocorrelation(predictions: pd.DataFrame) -> float:
     """Mean Spearman correlation of each date's prediction ranks with the date before's, over the names on
     both (alphalens's factor rank autocorrelation): near 1, a slow signal that trades little."""
-    wide = predictions["probability"].unstack("ticker")
-    ranks = wide.rank(axis=1)
-    values = [ranks.iloc[t].corr(ranks.iloc[t - 1], method="spearman") for t in range(1, len(ranks))]
-    values = [v for v in values if np.isfinite(v)]
-    return float(np.mean(values)) if values else float("nan")
+    wide = predictions["probability"].unstack("ticker").to_numpy(dtype=float)
+    both = ~(np.isnan(wide[1:]) | np.isnan(wide[:-1]))  # the names on a date and the date before
+    counts = both.sum(axis=1, keepdims=True)
+    centred = []
+    for values in (wide[1:], wide[:-1]):
+        ranks = np.nan_to_num(pd.DataFrame(np.where(both, values, np.nan)).rank(axis=1).to_numpy())
+        centred.append(np.where(both, ranks - (counts + 1) / 2, 0.0))  # ranks 1..n average (n + 1) / 2
+    now, before = centred
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = (now * before).sum(axis=1) / np.sqrt((now ** 2).sum(axis=1) * (before ** 2).sum(axis=1))
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if len(values) else float("nan")
