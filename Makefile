@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run demo test test-slow test-floors bench lint clean
+.PHONY: run demo test test-slow test-floors bench lint docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 run: $(VENV)/.installed   ## the main job: deepfin run on the embedded S&P 500 sample (report in runs/<time>/)
 	$(VENV)/bin/deepfin run
 
-demo: $(VENV)/.installed   ## the seed's two-moons model, written for Keras, run on deepfin
-	$(PY) examples/seed_keras_moons.py
+demo: $(VENV)/.installed   ## Klaas (2019)'s two-moons Keras code, run on deepfin
+	$(PY) examples/keras_moons.py
 
 test: $(VENV)/.dev-installed   ## the test suite (PyTorch is the gradient oracle)
 	$(PY) -m pytest
@@ -39,8 +39,15 @@ bench: $(VENV)/.bench-installed   ## deepfin against the lean NumPy loop, PyTorc
 	$(PY) benchmarks/overhead.py
 	$(PY) benchmarks/recurrent.py --rows 20000
 
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $@
+
+docs: $(VENV)/.docs-installed   ## the documentation site, built into site/ (open site/index.html; warnings are errors)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check src tests benchmarks examples
 
 clean:
-	rm -rf $(VENV) .venv-floors .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-floors .pytest_cache .ruff_cache site

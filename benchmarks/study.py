@@ -4,7 +4,7 @@ one study period at the paper's settings (a 1,000-tree forest of full bootstrap 
 to 400 epochs), measured on part of it and scaled up, so the paper-settings study's time can be stated.
 
     python benchmarks/study.py [--names 500] [--years 25] [--signal reversal] [--strength 0.1] [--n-jobs 2]
-                               [--models dnn,gbt,raf,ens1,ens2,ens3] [--out runs/bench-study] [--paper-period]
+                               [--lag 0] [--models dnn,gbt,raf,ens1,ens2,ens3] [--out runs/bench-study] [--paper-period]
                                [--skip-study]
 
 ``--models`` may add ``lstm`` (Fischer and Krauss's network); ``--paper-period`` times one epoch of it at the
@@ -40,7 +40,8 @@ def whole_study(args) -> dict:
     started = time.perf_counter()
     universe = synthetic.synthetic_universe(args.names, args.years, signal=args.signal, strength=args.strength)
     made = time.perf_counter()
-    plan = workflow.plan(RunConfig(recipe="daily", models=args.models.split(","), n_jobs=args.n_jobs), universe)
+    plan = workflow.plan(RunConfig(recipe="daily", models=args.models.split(","), n_jobs=args.n_jobs, lag=args.lag),
+                         universe)
     planned = time.perf_counter()
     result = study.execute(plan)
     fitted = time.perf_counter()
@@ -96,6 +97,8 @@ def main() -> None:
     parser.add_argument("--signal", default="reversal", help="reversal, momentum or none")
     parser.add_argument("--strength", type=float, default=0.1)
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--lag", type=int, default=0,
+                        help="days from signal to trade: 0 as in the paper (the planted reversal lasts one day)")
     parser.add_argument("--models", default=MODELS, help="the study's models, comma-separated")
     parser.add_argument("--out", default="runs/bench-study")
     parser.add_argument("--paper-period", action="store_true", help="also time one period at the paper's settings")
@@ -103,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     args.signal = None if args.signal == "none" else args.signal
     result = {"names": args.names, "years": args.years, "signal": args.signal, "strength": args.strength,
-              "n_jobs": args.n_jobs}
+              "n_jobs": args.n_jobs, "lag": args.lag}
     if not args.skip_study:
         result["fast_study"] = whole_study(args)
     if args.paper_period:

@@ -243,3 +243,27 @@ def test_verbose_modes_print_keras_lines(capsys, rng):
     text = stream.getvalue()
     assert "\r 5/10 " in text and "━" in text and "loss: 0.5000" in text and text.endswith("loss: 0.2500\n")
     assert os.environ.get("TERM") is None or True  # the display never depends on the environment
+
+
+def test_auto_mode_reads_a_metrics_public_direction():
+    """A metric whose name says nothing of its direction sets ``direction``; EarlyStopping and
+    ModelCheckpoint in mode 'auto' read it from the model's ``compiled_metrics``."""
+    import numpy as np
+
+    from deepfin import callbacks, layers, metrics, models
+
+    class Edge(metrics.Metric):
+        direction = "up"
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.total += float(np.mean(np.asarray(y_pred)))
+            self.count += 1
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((64, 3)), rng.random((64, 1))
+    model = models.Sequential([layers.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=[Edge(name="edge")])
+    stop = callbacks.EarlyStopping(monitor="val_edge", mode="auto", patience=50)
+    model.fit(x, y, validation_split=0.25, epochs=2, verbose=0, callbacks=[stop])
+    assert [key for key, _ in model.compiled_metrics] == ["edge"]
+    assert stop.monitor_op(2.0, 1.0)  # larger is better

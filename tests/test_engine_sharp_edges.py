@@ -148,11 +148,11 @@ def test_a_float32_model_trained_on_float64_data_stays_float32(monkeypatch):
     x, y = rng.standard_normal((40, 5)), (rng.random((40, 1)) > 0.5).astype(np.float64)
     w = rng.random(40)
     made, reached = [], []
-    real_make, real_accumulate = Tensor._make, tensor_module._accumulate_leaf
+    real_make, real_accumulate = Tensor.from_op, tensor_module._accumulate_leaf
 
-    def make(data, parents, backward):
+    def make(data, parents, backward, logits=None):
         made.append(data.dtype)
-        return real_make(data, parents, lambda g: _checked(backward(g)))
+        return real_make(data, parents, lambda g: _checked(backward(g)), logits=logits)
 
     def _checked(grads):
         reached.extend(g.dtype for g in grads if g is not None)
@@ -162,7 +162,7 @@ def test_a_float32_model_trained_on_float64_data_stays_float32(monkeypatch):
         reached.append(g.dtype)
         return real_accumulate(leaf, g, *args)
 
-    monkeypatch.setattr(Tensor, "_make", staticmethod(make))
+    monkeypatch.setattr(Tensor, "from_op", staticmethod(make))
     monkeypatch.setattr(tensor_module, "_accumulate_leaf", accumulate)
     model = _float64_model()
     for step in range(3):

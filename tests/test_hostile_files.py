@@ -588,3 +588,26 @@ def test_killing_a_save_a_hundred_times_leaves_the_previous_file_whole(tmp_path)
     result = kill_saves(tmp_path / "folder", tmp_path / "logs", kills=100, seed=1)
     print(result)
     assert result["inside a save"] >= 80, result
+
+
+def test_end_record_is_read_where_zipfile_reads_it(tmp_path):
+    """deepfin reads a zip's declared member count and list size itself (no private zipfile API): the same
+    figures as zipfile's own reader, with and without an archive comment, and none for a file with no end
+    record."""
+    import zipfile
+
+    from deepfin import _archive
+
+    for members, comment in ((1, b""), (7, b"a comment PK\x05 with a false start"), (3, b"x" * 70000)):
+        path = tmp_path / f"a{members}.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            for i in range(members):
+                archive.writestr(f"m{i}.txt", "data" * i)
+            archive.comment = comment[:65535]
+        with open(path, "rb") as stream:
+            ours = _archive._end_record(stream)
+            theirs = zipfile._EndRecData(stream)  # the oracle, private to zipfile
+        assert ours == (theirs[zipfile._ECD_ENTRIES_TOTAL], theirs[zipfile._ECD_SIZE]) and ours[0] == members
+    (tmp_path / "plain.bin").write_bytes(b"not a zip at all" * 100)
+    with open(tmp_path / "plain.bin", "rb") as stream:
+        assert _archive._end_record(stream) is None

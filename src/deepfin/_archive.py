@@ -77,13 +77,34 @@ def _check_directory(path: str) -> None:
     """Refuse a zip whose end record declares more members, or a longer list of them, than deepfin writes,
     before ``zipfile`` parses the list (a million members would take it seconds)."""
     with open(path, "rb") as stream:
-        end = zipfile._EndRecData(stream)  # the end record, as ZipFile finds it
+        end = _end_record(stream)
     if end is None:
         return  # ZipFile says what is wrong
-    entries, listing = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    entries, listing = end
+    if entries == _ZIP64_MEMBERS or listing == _ZIP64_SIZE:
+        raise _Refused("its member list is a zip64 one, which deepfin never writes: its files hold a handful")
     if entries > MAX_MEMBERS or listing > MAX_MEMBERS * 1024:
         raise _Refused(f"it declares {entries:,} members in a list of {listing:,} bytes; deepfin's files hold a "
                        "handful")
+
+
+_END_SIGNATURE, _END_SIZE, _LONGEST_COMMENT = b"PK\x05\x06", 22, 65535
+_ZIP64_MEMBERS, _ZIP64_SIZE = 0xFFFF, 0xFFFFFFFF  # what the end record declares when a zip64 record holds the truth
+
+
+def _end_record(stream) -> tuple[int, int] | None:
+    """The number of members and the size of their list that a zip's end record declares, read where ZipFile
+    reads it (the last end-of-directory signature in the file's last 22 bytes plus the longest comment), or
+    None when there is no end record."""
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    stream.seek(max(0, size - _END_SIZE - _LONGEST_COMMENT))
+    tail = stream.read()
+    at = tail.rfind(_END_SIGNATURE)
+    if at < 0 or len(tail) - at < _END_SIZE:
+        return None
+    entries, listing = struct.unpack("<HI", tail[at + 10:at + 16])  # total members, then the list's bytes
+    return entries, listing
 
 
 def _check_members(infos: list[zipfile.ZipInfo], size: int, path: str) -> None:

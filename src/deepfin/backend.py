@@ -1,6 +1,18 @@
 """Global settings shared by the whole library: float dtype, random generator, layer names.
 
 Mirrors ``keras.backend``: ``floatx()``, ``set_floatx()``, ``epsilon()``, ``clear_session()``.
+
+Examples
+--------
+>>> from deepfin import backend
+>>> backend.floatx()
+'float32'
+>>> with backend.seeded(0):
+...     first = backend.rng().random()
+>>> with backend.seeded(0):
+...     second = backend.rng().random()
+>>> first == second
+True
 """
 
 from __future__ import annotations
@@ -21,12 +33,29 @@ _COMPILED = os.environ.get("DEEPFIN_COMPILED", "1").strip().lower() not in ("0",
 
 
 def floatx() -> str:
-    """The default float dtype name ('float32' unless changed)."""
+    """The default float dtype name ('float32' unless changed).
+
+    Returns
+    -------
+    str
+        ``'float16'``, ``'float32'`` or ``'float64'``.
+    """
     return _FLOATX
 
 
 def set_floatx(value: str) -> None:
-    """Set the default float dtype: 'float16', 'float32' or 'float64'."""
+    """Set the default float dtype: 'float16', 'float32' or 'float64'.
+
+    Parameters
+    ----------
+    value : str
+        The dtype's name.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not one of the three names.
+    """
     global _FLOATX
     if value not in _ALLOWED_FLOATX:
         raise ValueError(f"Unknown floatx type: {value!r}. Expected one of {_ALLOWED_FLOATX}.")
@@ -34,11 +63,24 @@ def set_floatx(value: str) -> None:
 
 
 def epsilon() -> float:
-    """The fuzz factor used by losses that clip probabilities (1e-7, as Keras)."""
+    """The fuzz factor used by losses that clip probabilities (1e-7, as Keras).
+
+    Returns
+    -------
+    float
+        The value ``set_epsilon`` last set, 1e-7 by default.
+    """
     return _EPSILON
 
 
 def set_epsilon(value: float) -> None:
+    """Set the fuzz factor that ``epsilon()`` returns.
+
+    Parameters
+    ----------
+    value : float
+        The new value.
+    """
     global _EPSILON
     _EPSILON = float(value)
 
@@ -46,13 +88,30 @@ def set_epsilon(value: float) -> None:
 def compiled() -> bool:
     """Whether models that fit a compiled pattern train on the compiled kernels (``deepfin.kernels``).
 
-    On by default; ``DEEPFIN_COMPILED=0`` in the environment turns it off for a process.
+    On by default; ``DEEPFIN_COMPILED=0`` (or ``false``, ``no``, ``off``) in the environment turns it
+    off for a process.
+
+    Returns
+    -------
+    bool
+        The setting.
     """
     return _COMPILED
 
 
 def set_compiled(value: bool) -> None:
-    """Train on the compiled kernels where a model fits them (True) or always on the eager engine (False)."""
+    """Train on the compiled kernels where a model fits them (True) or always on the eager engine (False).
+
+    Parameters
+    ----------
+    value : bool
+        The setting.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a bool.
+    """
     global _COMPILED
     if not isinstance(value, bool):
         raise TypeError(f"set_compiled takes True or False. Received: {value!r}")
@@ -60,12 +119,24 @@ def set_compiled(value: bool) -> None:
 
 
 def rng() -> np.random.Generator:
-    """The generator behind initializers, dropout and shuffling."""
+    """The generator behind initializers, dropout and shuffling.
+
+    Returns
+    -------
+    np.random.Generator
+        The library's generator (``set_seed`` replaces it, so read it afresh rather than keep it).
+    """
     return _rng
 
 
 def set_seed(seed: int | None) -> None:
-    """Re-seed the library's generator, so that runs repeat."""
+    """Re-seed the library's generator, so that runs repeat.
+
+    Parameters
+    ----------
+    seed : int or None
+        The seed of a new generator; ``None`` seeds it from the operating system.
+    """
     global _rng
     _rng = np.random.default_rng(seed)
 
@@ -74,13 +145,32 @@ _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 
 def get_rng_state() -> dict:
-    """The library generator's state as a JSON-able dict (``set_rng_state`` puts it back)."""
+    """The library generator's state as a JSON-able dict (``set_rng_state`` puts it back).
+
+    Returns
+    -------
+    dict
+        The bit generator's state, as ``np.random.BitGenerator.state`` gives it.
+    """
     return _rng.bit_generator.state
 
 
 def set_rng_state(state: dict) -> None:
-    """Put the library's generator in ``state``, as ``get_rng_state`` returned it: the draws that
-    follow repeat those that followed it."""
+    """Put the library's generator in ``state``, as ``get_rng_state`` returned it.
+
+    The draws that follow repeat those that followed ``get_rng_state``.
+
+    Parameters
+    ----------
+    state : dict
+        A state from ``get_rng_state``, naming one of NumPy's bit generators (PCG64, PCG64DXSM,
+        MT19937, Philox, SFC64).
+
+    Raises
+    ------
+    ValueError
+        If ``state`` is not such a dict.
+    """
     global _rng
     kind = state.get("bit_generator") if isinstance(state, dict) else None
     if kind not in _BIT_GENERATORS:
@@ -94,14 +184,36 @@ def set_rng_state(state: dict) -> None:
 
 
 def unique_name(base: str) -> str:
-    """Keras-style unique names: 'dense', 'dense_1', 'dense_2', ..."""
+    """Keras-style unique names: 'dense', 'dense_1', 'dense_2', ...
+
+    Parameters
+    ----------
+    base : str
+        The base name.
+
+    Returns
+    -------
+    str
+        ``base`` the first time, then ``base_1``, ``base_2`` ... until ``clear_session()``.
+    """
     count = _name_counts[base]
     _name_counts[base] += 1
     return base if count == 0 else f"{base}_{count}"
 
 
 def snake_case(class_name: str) -> str:
-    """'BatchNormalization' -> 'batch_normalization', as Keras names layers."""
+    """'BatchNormalization' -> 'batch_normalization', as Keras names layers.
+
+    Parameters
+    ----------
+    class_name : str
+        A CamelCase name.
+
+    Returns
+    -------
+    str
+        The name in snake case: an underscore before each capital but the first, all lower case.
+    """
     return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
 
 
@@ -112,8 +224,17 @@ def clear_session() -> None:
 
 @contextlib.contextmanager
 def seeded(seed: int | None):
-    """Run a block with the library's generator seeded by ``seed`` (nothing changes for None),
-    then put the previous generator back."""
+    """Run a block with the library's generator seeded by ``seed``, then put the previous generator back.
+
+    Parameters
+    ----------
+    seed : int or None
+        The seed of the generator inside the block; ``None`` changes nothing.
+
+    Yields
+    ------
+    None
+    """
     global _rng
     if seed is None:
         yield

@@ -1,6 +1,9 @@
-"""The ``deepfin`` command line: ``deepfin run`` (the finance workflow, the main job), ``deepfin export RUN_DIR``
-(a finished run's network and preprocessing as one ONNX file) and ``deepfin demo NAME`` (one of the seeds'
-experiments)."""
+"""The ``deepfin`` command line: ``deepfin run``, ``deepfin runs``, ``deepfin export`` and ``deepfin demo``.
+
+``deepfin run`` is the finance workflow, the main job; ``deepfin runs [FOLDER]`` lists the finished runs of a
+folder side by side; ``deepfin export RUN_DIR`` writes a finished run's network and preprocessing as one ONNX
+file; ``deepfin demo NAME`` runs one of the course texts' experiments (``deepfin.demos``).
+"""
 
 from __future__ import annotations
 
@@ -14,26 +17,45 @@ from deepfin import demos, parallel
 
 
 def build_parser(demo_names: bool = True) -> argparse.ArgumentParser:
-    """The command line; with ``demo_names`` false, ``demo`` takes no demo (its modules, which import their
-    libraries, are not loaded: other commands start without them)."""
+    """Build the command line's parser.
+
+    Parameters
+    ----------
+    demo_names : bool, default True
+        Give ``demo`` a sub-command per demo. False leaves them out: their modules, which import their
+        libraries, are not loaded, so other commands start without them.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser of ``deepfin``'s commands.
+
+    Examples
+    --------
+    >>> args = build_parser(demo_names=False).parse_args(["run", "--quick", "--set", "lag=1"])
+    >>> args.command, args.quick, args.assignments
+    ('run', True, ['lag=1'])
+    """
     parser = argparse.ArgumentParser(prog="deepfin", description="Neural networks for finance, on NumPy.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = commands.add_parser(
         "run", help="predict asset price movement, honestly: tune, evaluate walk-forward, backtest",
-        description="The seeds' finance workflow on a panel of prices (by default the embedded S&P 500 sample): "
-        "features and labels, a grid search scored on walk-forward folds, out-of-sample predictions, the seed's "
-        "shuffled evaluation beside them, and the long-short backtest they imply. Writes report.html, "
+        description="The finance workflow of Jansen (2020) and Krauss, Do and Huck (2017) on a panel of prices (by "
+        "default the embedded S&P 500 sample): features and labels, a grid search scored on walk-forward folds, "
+        "out-of-sample predictions, Jansen (2020)'s shuffled evaluation beside them, and the long-short backtest "
+        "they imply. Writes report.html, "
         "metrics.json, predictions.csv, run.toml and the model into runs/<time>/ (or --out); an interrupted run "
         "continues with --resume DIR.",
         epilog="Every other setting (windows, k, costs, lag, the grid) goes in a TOML file given with --config, or "
         "one at a time with --set KEY=VALUE; a run writes the settings it used as run.toml.")
     run.add_argument("--config", metavar="TOML", help="settings file (a run's run.toml works)")
     run.add_argument("--data", metavar="FILE", help="prices (CSV or Parquet, wide or long), returns (a long "
-                     "file), the seed's HDF5 store, or synthetic:N for a simulated universe of N index members")
+                     "file), Jansen (2020)'s HDF5 store, or synthetic:N for a simulated universe of N index members")
     run.add_argument("--universe", metavar="FILE", help="index membership: CSV or Parquet of 'date, ticker' "
                      "constituent lists or 'ticker, start, end' intervals")
     run.add_argument("--recipe", choices=["monthly", "daily"],
-                     help="monthly: the seed's 24 monthly returns; daily: Krauss et al.'s 31 returns (default monthly)")
+                     help="monthly: Jansen (2020)'s 24 monthly returns; daily: Krauss et al.'s 31 returns (default "
+                     "monthly)")
     run.add_argument("--models", metavar="NAMES", help="run Krauss, Do and Huck's study instead of the tuned "
                      "network: comma-separated models from dnn, gbt, raf, lstm, mlp, logit, ens1, ens2, ens3 (and any "
                      "[model.NAME] of the config), e.g. --models dnn,gbt,raf,ens1,ens2,ens3")
@@ -72,7 +94,9 @@ def build_parser(demo_names: bool = True) -> argparse.ArgumentParser:
         "(FOLDER/trials.jsonl) counted for it.")
     runs.add_argument("folder", metavar="FOLDER", nargs="?", default="runs", help="the folder of runs")
     demo = commands.add_parser(
-        "demo", help="run one of the seeds' experiments", description="Run one of the seeds' experiments: it "
+        "demo", help="run one of the course texts' experiments", description="Run one of the course texts' "
+        "experiments (Klaas (2019), Della Lunga (2022), Jansen (2020), Machine Learning in Finance (2019, Module 5), "
+        "DataCamp's course Introduction to Deep Learning in Python): it "
         "trains, prints its figures and writes its plots under runs/NAME/ (or --out).",
         epilog="`deepfin demo --list` lists the demos; `deepfin demo NAME --help` explains one.")
     demo.add_argument("--list", action="store_true", help="list the demos and what each shows")
@@ -92,6 +116,19 @@ def build_parser(demo_names: bool = True) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``deepfin`` command line.
+
+    Parameters
+    ----------
+    argv : list of str or None, default None
+        The arguments, without the program's name; None reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit status, 0 on success; a mistake in the arguments, the settings or the data exits through
+        ``argparse`` with status 2 and its message.
+    """
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(demo_names=argv[:1] == ["demo"])
     args = parser.parse_args(argv)
@@ -116,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def list_runs(parser: argparse.ArgumentParser, args) -> int:
-    """``deepfin runs [FOLDER]``: the finished runs of a folder, newest last, side by side."""
+    """Run ``deepfin runs [FOLDER]``: print the finished runs of a folder side by side, newest last."""
     folder = Path(args.folder)
     if not folder.is_dir():
         parser.exit(2, f"deepfin runs: error: {folder} is not a folder of runs (deepfin run writes runs/<time>/).\n")
@@ -158,7 +195,7 @@ def _run_line(name: str, figures: dict) -> tuple:
 
 
 def export_run(parser: argparse.ArgumentParser, args) -> int:
-    """``deepfin export RUN_DIR [--out FILE]``: a missing folder, an unfinished run or a missing onnx says so."""
+    """Run ``deepfin export RUN_DIR [--out FILE]``; a missing folder, an unfinished run or a missing onnx says so."""
     from deepfin.export import export_run as write_pipeline
 
     try:
@@ -170,8 +207,10 @@ def export_run(parser: argparse.ArgumentParser, args) -> int:
 
 
 def run_workflow(parser: argparse.ArgumentParser, args) -> int:
-    """``deepfin run``: settings and data are checked first; a mistake ends with its message, before training.
-    ``--workers`` / ``--scheduler`` (not settings: run.toml does not keep them) put every job on a Dask cluster."""
+    """Run ``deepfin run``: settings and data are checked first; a mistake ends with its message, before training.
+
+    ``--workers`` / ``--scheduler`` (not settings: run.toml does not keep them) put every job on a Dask cluster.
+    """
     from deepfin.finance.pipeline import journal, workflow
     from deepfin.finance.report import tracking
 
@@ -210,8 +249,11 @@ def run_workflow(parser: argparse.ArgumentParser, args) -> int:
 
 
 def _n_jobs_of_command_line(args) -> int | None:
-    """``n_jobs`` when the command line alone sets it (no settings file, no run to resume, no ``--set
-    n_jobs``): ``--n-jobs`` or the default; None when it takes reading the settings."""
+    """Read ``n_jobs`` when the command line alone sets it; None when it takes reading the settings.
+
+    The command line alone sets it when there is no settings file, no run to resume and no ``--set n_jobs``:
+    then it is ``--n-jobs`` or the default.
+    """
     if args.config is not None or args.resume is not None or \
             any(a.partition("=")[0].strip() == "n_jobs" for a in args.assignments):
         return None
@@ -219,7 +261,7 @@ def _n_jobs_of_command_line(args) -> int | None:
 
 
 def settings_given(args):
-    """The run's settings from --config, the flags and every --set."""
+    """Make the run's settings from --config, the flags and every --set, in that order."""
     from deepfin.finance.pipeline.config import RunConfig, apply_assignment, read_toml
 
     given = {name: getattr(args, name) for name in ("data", "recipe", "universe") if getattr(args, name) is not None}
@@ -236,8 +278,10 @@ def settings_given(args):
 
 
 def resumed_settings(args):
-    """``--resume DIR``: the settings the run in DIR started with (``--n-jobs`` may change how many jobs run at
-    once, which changes no result); any flag that would change them is refused."""
+    """Read the settings the run in ``--resume DIR`` started with; any flag that would change them is refused.
+
+    ``--n-jobs`` may change how many jobs run at once, which changes no result.
+    """
     from dataclasses import replace
 
     from deepfin.finance.pipeline import journal
@@ -258,8 +302,11 @@ def resumed_settings(args):
 
 
 def execute(plan, out: Path, record) -> int:
-    """The tuned network's run or the study, its report and its figures on the console; every finished unit of
-    work goes into the journal ``record``, which is removed once the run's files are written."""
+    """Execute the tuned network's run or the study, write its report and print its figures.
+
+    Every finished unit of work goes into the journal ``record``, which is removed once the run's files are
+    written. Returns the exit status, 0.
+    """
     from deepfin.finance.pipeline import journal, ledger, workflow
     from deepfin.finance.report import run as run_report
 
@@ -274,7 +321,7 @@ def execute(plan, out: Path, record) -> int:
     record.finish()
     oos, backtest, cross = figures["out_of_sample"], figures["backtest"], figures["cross_section"]
     print(f"\nOut-of-sample ROC AUC {_figure(oos['auc'])} (95% interval {_figure(oos['auc_interval_95'][0])} to "
-          f"{_figure(oos['auc_interval_95'][1])}); seed-style shuffled AUC "
+          f"{_figure(oos['auc_interval_95'][1])}); Jansen (2020)'s shuffled AUC "
           f"{_figure(figures['shuffled_cv']['auc_with_dummies'])}")
     print(f"Per-date AUC {_figure(cross['per_date_auc'])}; rank IC {_figure(cross['rank_ic'].get('mean'), '+.4f')} "
           f"(t = {_figure(cross['rank_ic'].get('t_stat'), '.2f')})")
@@ -286,7 +333,7 @@ def execute(plan, out: Path, record) -> int:
 
 
 def run_study(plan, out: Path, started: float, record) -> int:
-    """``deepfin run --models ...``: the study, its report and a line per model at the first k."""
+    """Run ``deepfin run --models ...``: the study, its report and a line per model at the first k."""
     from deepfin.finance.pipeline import study
     from deepfin.finance.report import study as study_report
 

@@ -44,9 +44,38 @@ _active: list = []  # the clients of the cluster blocks now open, innermost last
 
 
 def check(workers: int | None = None, scheduler: str | None = None) -> str | None:
-    """Refuse a bad request before any work: ``workers`` below 1, both arguments, a scheduler address that is
-    not ``tcp://host:port`` or ``host:port``, Dask not installed. Returns the scheduler's address as
-    ``tcp://host:port`` (None without one)."""
+    """Refuse a bad request for a cluster before any work is done.
+
+    Parameters
+    ----------
+    workers : int or None, default None
+        The number of local worker processes asked for.
+    scheduler : str or None, default None
+        The address of a Dask scheduler to join, ``tcp://host:port`` or ``host:port``.
+
+    Returns
+    -------
+    str or None
+        The scheduler's address as ``tcp://host:port``; None without one.
+
+    Raises
+    ------
+    ValueError
+        If both arguments are given, ``workers`` is not a positive integer, or ``scheduler`` is not such an
+        address (port 1 to 65535).
+    ImportError
+        If either argument is given and Dask's ``distributed`` is not installed.
+
+    Examples
+    --------
+    >>> from deepfin import parallel
+    >>> parallel.check() is None
+    True
+    >>> parallel.check(workers=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: workers must be a positive integer. Received: workers=0
+    """
     if workers is not None and scheduler is not None:
         raise ValueError("Give either workers (a local Dask cluster) or a scheduler to join, not both. "
                          f"Received: workers={workers!r}, scheduler={scheduler!r}")
@@ -70,10 +99,31 @@ def check(workers: int | None = None, scheduler: str | None = None) -> str | Non
 
 @contextlib.contextmanager
 def cluster(workers: int | None = None, scheduler: str | None = None) -> Iterator:
-    """``with cluster(workers=N)`` or ``with cluster(scheduler="tcp://host:8786")``: every joblib ``Parallel``
-    in the block runs its jobs on the Dask cluster. Yields the ``distributed.Client`` (None with neither
-    argument, and then changes nothing). A scheduler that does not answer in 10 s, or has no worker after 30 s,
-    raises ``ConnectionError``."""
+    """Run every joblib ``Parallel`` inside the block on a Dask cluster: a local one or one joined.
+
+    ``with cluster(workers=N)`` starts N single-threaded worker processes on loopback; ``with
+    cluster(scheduler="tcp://host:8786")`` joins a running cluster. On exit the block closes what it started (a
+    local cluster and its client; a joined cluster goes on running).
+
+    Parameters
+    ----------
+    workers : int or None, default None
+        The number of local worker processes to start.
+    scheduler : str or None, default None
+        The address of a Dask scheduler to join.
+
+    Yields
+    ------
+    distributed.Client or None
+        The client; None with neither argument, and then nothing changes.
+
+    Raises
+    ------
+    ValueError, ImportError
+        As ``check`` raises them.
+    ConnectionError
+        If a scheduler does not answer in 10 s, or has no worker after 30 s.
+    """
     address = check(workers, scheduler)
     if workers is None and address is None:
         yield None
@@ -95,10 +145,24 @@ def cluster(workers: int | None = None, scheduler: str | None = None) -> Iterato
 
 def start_local_workers(n_jobs: int, modules: tuple[str, ...] = ("deepfin.finance.models.network",)
                         ) -> threading.Thread | None:
-    """Start joblib's worker processes for ``n_jobs`` now, on a background thread, each importing ``modules``,
-    so that the first ``Parallel(n_jobs=n_jobs)`` finds them ready: a run's workers then start (about 1.7 s on
-    two cores) while its data load. joblib keeps such workers for its next calls with the same ``n_jobs``
-    (loky's reusable executor). Returns the thread, or None when ``n_jobs`` asks for one job (no workers)."""
+    """Start joblib's worker processes for ``n_jobs`` now, on a background thread.
+
+    Each worker imports ``modules``, so that the first ``Parallel(n_jobs=n_jobs)`` finds them ready: a run's
+    workers then start (about 1.7 s on two cores) while its data load. joblib keeps such workers for its next
+    calls with the same ``n_jobs`` (loky's reusable executor).
+
+    Parameters
+    ----------
+    n_jobs : int
+        As joblib reads it (-1: every core).
+    modules : tuple of str, default ("deepfin.finance.models.network",)
+        The modules each worker imports.
+
+    Returns
+    -------
+    threading.Thread or None
+        The (daemon) thread, or None when ``n_jobs`` asks for one job (no workers).
+    """
     workers = joblib.effective_n_jobs(n_jobs)
     if workers <= 1:
         return None
@@ -119,12 +183,51 @@ def resumable(keys: list, journal, jobs: Callable[[list[int]], Iterable], record
               pre_dispatch: str | int = "2*n_jobs") -> Iterator[tuple[int, object]]:
     """Run units of work once each, across interruptions: yields ``(number, result)`` for every unit.
 
-    ``keys[number]`` is unit ``number``'s key in ``journal`` (an object with ``get(key)`` and ``put(key,
-    record)``, such as a run's ``Journal``; None: no journal, every unit is run). The units the journal holds come
-    first, as ``restore(number, record)``; the others run through joblib (``n_jobs``, ``pre_dispatch``) and are
-    yielded as they finish, in any order, each written to the journal as ``record(result)`` before it is
-    yielded. ``jobs(todo)`` gives one ``joblib.delayed`` call per number in ``todo``, in that order (a generator,
-    so that a unit's data are made only when joblib asks for them).
+    The units the journal holds come first, as ``restore(number, record)``; the others run through joblib and
+    are yielded as they finish, in any order, each written to the journal as ``record(result)`` before it is
+    yielded.
+
+    Parameters
+    ----------
+    keys : list
+        ``keys[number]`` is unit ``number``'s key in ``journal``.
+    journal : object or None
+        An object with ``get(key)`` and ``put(key, record)``, such as a run's ``Journal``; None: no journal,
+        every unit is run.
+    jobs : callable
+        ``jobs(todo)`` gives one ``joblib.delayed`` call per number in ``todo``, in that order (a generator, so
+        that a unit's data are made only when joblib asks for them).
+    record : callable
+        ``record(result)``: what the journal keeps of a result.
+    restore : callable
+        ``restore(number, record)``: the result again, from what the journal kept.
+    n_jobs : int, default 1
+        joblib's ``n_jobs``.
+    pre_dispatch : str or int, default "2*n_jobs"
+        joblib's ``pre_dispatch``.
+
+    Yields
+    ------
+    tuple of (int, object)
+        Each unit's number and result.
+
+    Examples
+    --------
+    >>> import joblib
+    >>> from deepfin import parallel
+    >>> class Journal(dict):
+    ...     def put(self, key, value):
+    ...         self[key] = value
+    >>> journal = Journal(a=10)
+    >>> def square(x):
+    ...     return x * x
+    >>> def jobs(todo):
+    ...     return (joblib.delayed(square)(number) for number in todo)
+    >>> done = parallel.resumable(["a", "b", "c"], journal, jobs, record=lambda r: r, restore=lambda n, r: r)
+    >>> sorted(done)
+    [(0, 10), (1, 1), (2, 4)]
+    >>> journal
+    {'a': 10, 'b': 1, 'c': 4}
     """
     found = {}
     if journal is not None:
@@ -155,7 +258,18 @@ class _Numbered:
 
 
 def describe(n_jobs) -> str:
-    """Where a study's jobs run, for its first line: ``n_jobs=N``, or the Dask cluster of the open block."""
+    """Where a study's jobs run, for its first line: ``n_jobs=N``, or the Dask cluster of the open block.
+
+    Parameters
+    ----------
+    n_jobs : int
+        The study's ``n_jobs``.
+
+    Returns
+    -------
+    str
+        ``"n_jobs=N"``, or ``"on Dask (T worker threads; n_jobs not used)"`` inside a ``cluster`` block.
+    """
     if not _active:
         return f"n_jobs={n_jobs}"
     threads = sum(_active[-1].nthreads().values())

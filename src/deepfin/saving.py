@@ -31,7 +31,48 @@ BACKUP_FORMAT = "deepfin.backup"
 
 # ------------------------------------------------------------ writing
 def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
-    """Write ``model`` (architecture, weights, compile arguments, optimizer state) to ``filepath``."""
+    """Write ``model`` (architecture, weights, compile arguments, optimizer state) to ``filepath``.
+
+    The file is deepfin's zip format whatever its name; it replaces any earlier file atomically.
+
+    Parameters
+    ----------
+    model : Sequential or Functional
+        A built model; a subclassed model's architecture is Python code, which deepfin does not store.
+    filepath : str or os.PathLike
+        The file to write.
+    overwrite : bool, default True
+        Whether an existing file may be replaced.
+    include_optimizer : bool, default True
+        Whether to store the optimizer's state (step count and moments), when the model is compiled and the
+        optimizer has been built on the model's weights.
+
+    Raises
+    ------
+    NotImplementedError
+        For a subclassed model (save its weights with ``model.save_weights``).
+    ValueError
+        If the model is not built, or was compiled with an unnamed function (a lambda).
+    FileExistsError
+        If the file exists and ``overwrite`` is False.
+    IsADirectoryError
+        If ``filepath`` is a directory.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from deepfin import Sequential, layers, saving
+    >>> model = Sequential([layers.Input((2,)), layers.Dense(1)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> with tempfile.TemporaryDirectory() as folder:  # doctest: +SKIP
+    ...     path = os.path.join(folder, "model.keras")
+    ...     saving.save_model(model, path)
+    ...     loaded = saving.load_model(path)
+    >>> x = np.ones((1, 2))
+    >>> np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))  # doctest: +SKIP
+    True
+    """
     from deepfin.models import Functional, Sequential
 
     if not isinstance(model, (Sequential, Functional)):
@@ -57,7 +98,24 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
-    """Write the model's weights (by position, with their paths) to ``filepath``."""
+    """Write the model's weights (by position, with their paths) to ``filepath``.
+
+    Parameters
+    ----------
+    model : Model
+        The model whose ``weights`` are written.
+    filepath : str or os.PathLike
+        The file to write.
+    overwrite : bool, default True
+        Whether an existing file may be replaced.
+
+    Raises
+    ------
+    FileExistsError
+        If the file exists and ``overwrite`` is False.
+    IsADirectoryError
+        If ``filepath`` is a directory.
+    """
     weights = model.weights
     parts = {
         "metadata.json": _json({"format": WEIGHTS_FORMAT, "format_version": FORMAT_VERSION,
@@ -70,8 +128,18 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
 def save_backup(model, filepath, state: dict, arrays: dict[str, np.ndarray] | None = None) -> None:
     """Write a training backup: the weights, the optimizer state, ``state`` and ``arrays``.
 
-    ``state`` is any JSON-able dict (where the fit stands, the random state); ``arrays`` are
-    extra plain arrays (a sample order). ``load_backup`` puts the model back and returns both.
+    ``load_backup`` puts the model back and returns both. The format of ``BackupAndRestore``.
+
+    Parameters
+    ----------
+    model : Model
+        The model in training.
+    filepath : str or os.PathLike
+        The file to write (replaced atomically).
+    state : dict
+        Any JSON-able dict (where the fit stands, the random state).
+    arrays : dict of str to np.ndarray or None, default None
+        Extra plain arrays (a sample order).
     """
     weights = model.weights
     parts = {
@@ -89,8 +157,25 @@ def save_backup(model, filepath, state: dict, arrays: dict[str, np.ndarray] | No
 def load_backup(model, filepath) -> tuple[dict, dict[str, np.ndarray]]:
     """Restore ``model``'s weights and optimizer state from a ``save_backup`` file.
 
-    Returns the backup's ``state`` and ``arrays``. A backup of another architecture (other
-    weight shapes) raises ``ValueError`` before anything is changed.
+    Parameters
+    ----------
+    model : Model
+        The model that was backed up (same weight shapes).
+    filepath : str or os.PathLike
+        The backup file.
+
+    Returns
+    -------
+    state : dict
+        The backup's ``state``.
+    arrays : dict of str to np.ndarray
+        The backup's ``arrays``.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a readable backup, or was written by another architecture (other weight shapes):
+        then nothing is changed.
     """
     path = os.fspath(filepath)
     parts = _read_zip(path, BACKUP_FORMAT)
@@ -196,9 +281,29 @@ def _optimizer_state(model) -> dict[str, np.ndarray]:
 def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
     """The model saved at ``filepath``, compiled as it was (unless ``compile=False``).
 
-    ``custom_objects`` maps the names of custom layers, activations, losses and metrics to
-    their classes or functions. Files that are not deepfin model files, or are damaged, raise
-    ``ValueError`` saying so.
+    Loading reads JSON and arrays only: a file can never run code.
+
+    Parameters
+    ----------
+    filepath : str or os.PathLike
+        A file written by ``save_model`` (``model.save``).
+    custom_objects : dict or None, default None
+        Maps the names of custom layers, activations, losses and metrics to their classes or functions.
+    compile : bool, default True
+        Whether to compile the model with its saved compile arguments and restore the optimizer's state.
+    safe_mode : bool, default True
+        Accepted for Keras compatibility; loading is always safe.
+
+    Returns
+    -------
+    Model
+        The model, with its weights.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a deepfin model file (a weights file, a backup, a Keras file), is damaged, was
+        written by a newer deepfin, or names a custom object that ``custom_objects`` does not give.
     """
     from deepfin.layers import deserialize
 
@@ -226,7 +331,26 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
 
 
 def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = False) -> None:
-    """Set the model's weights from a weights file or a model file (by position, or by path)."""
+    """Set the model's weights from a weights file or a model file (by position, or by path).
+
+    Parameters
+    ----------
+    model : Model
+        The model to set.
+    filepath : str or os.PathLike
+        A file written by ``save_weights`` or ``save_model``.
+    skip_mismatch : bool, default False
+        With ``by_name``, leave a weight alone when the file's array has another shape, instead of raising.
+    by_name : bool, default False
+        Match weights by path (a weights file only) rather than by position; weights the file does not name are
+        left alone.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a deepfin weights or model file, the number or shapes of the weights differ (by
+        position), a shape differs without ``skip_mismatch`` (by name), or the file records no paths (by name).
+    """
     path = os.fspath(filepath)
     parts = _read_zip(path, (WEIGHTS_FORMAT, MODEL_FORMAT))
     arrays = _archive.parse_npz(parts, "model.weights.npz", path)
@@ -317,7 +441,7 @@ def _compile(model, config: dict, path: str) -> None:
         metrics = [[metric_of(s) for s in specs] for specs in config["metrics"]]
     except (KeyError, TypeError) as error:
         raise ValueError(f"{path}: the compile arguments could not be read: {error}") from error
-    names = model._output_names()
+    names = model.output_names
     model.compile(optimizer, losses if losses is None or len(losses) > 1 else losses[0],
                   metrics=dict(zip(names, metrics)) if len(names) > 1 else metrics[0],
                   loss_weights=config.get("loss_weights"))
@@ -350,8 +474,37 @@ def _restore_optimizer(model, state: dict, path: str) -> None:
 def register_keras_serializable(package: str = "Custom", name: str | None = None):
     """Decorator registering a custom class or function for loading, as ``package>name`` (Keras's spelling).
 
-    A registered object is found by name in every config, so models using it load without
-    ``custom_objects``.
+    A registered object is found by name in every config, so models using it load without ``custom_objects``.
+
+    Parameters
+    ----------
+    package : str, default "Custom"
+        The package part of the registered name; non-empty, without ``>``.
+    name : str or None, default None
+        The name part; None gives the object's ``__name__``.
+
+    Returns
+    -------
+    callable
+        The decorator, which returns the object unchanged.
+
+    Raises
+    ------
+    TypeError
+        When applied to an object that is not a class or function.
+    ValueError
+        When applied, if ``package`` is empty or holds ``>``.
+
+    Examples
+    --------
+    >>> from deepfin import saving
+    >>> @saving.register_keras_serializable(package="docs")
+    ... def doubled_error(y_true, y_pred):
+    ...     return 2.0 * (y_pred - y_true) ** 2
+    >>> saving.get_registered_name(doubled_error)
+    'docs>doubled_error'
+    >>> saving.get_registered_object("docs>doubled_error") is doubled_error
+    True
     """
     def decorator(obj):
         _custom.register(obj, package, name)
@@ -361,31 +514,107 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
 
 
 def get_registered_name(obj) -> str:
-    """The name ``obj`` was registered under (``"package>name"``), else its own name."""
+    """The name ``obj`` was registered under (``"package>name"``), else its own name.
+
+    Parameters
+    ----------
+    obj : class or function
+        The object.
+
+    Returns
+    -------
+    str
+        Its registered or own name.
+    """
     return _custom.registered_name(obj)
 
 
 def get_registered_object(name: str, custom_objects: dict | None = None, module_objects: dict | None = None):
-    """The object known as ``name`` in ``custom_objects``, the registry, or ``module_objects``; None if none."""
+    """The object known as ``name`` in ``custom_objects``, the registry, or ``module_objects``; None if none.
+
+    Parameters
+    ----------
+    name : str
+        A short name or a registered ``"package>name"``.
+    custom_objects : dict or None, default None
+        Names to look in first, as a ``custom_object_scope``.
+    module_objects : dict or None, default None
+        Names to look in last.
+
+    Returns
+    -------
+    object or None
+        The class or function, or None.
+    """
     with _custom.custom_object_scope(custom_objects):
         found = _custom.lookup(name)
     return found if found is not None else (module_objects or {}).get(name)
 
 
 def custom_object_scope(custom_objects: dict | None):
-    """Context manager making ``custom_objects`` (name -> class or function) known by name inside it."""
+    """Context manager making ``custom_objects`` (name -> class or function) known by name inside it.
+
+    Parameters
+    ----------
+    custom_objects : dict or None
+        The objects by name; scopes nest, the inner one adding to the outer.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        The scope, for a ``with`` statement.
+    """
     return _custom.custom_object_scope(custom_objects)
 
 
 def model_to_json(model, **kwargs) -> str:
-    """The model's architecture (no weights) as a JSON string; ``kwargs`` go to ``json.dumps``."""
+    """The model's architecture (no weights) as a JSON string.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    **kwargs
+        Passed to ``json.dumps`` (``indent``, ...).
+
+    Returns
+    -------
+    str
+        ``{"class_name": ..., "config": ...}`` as JSON.
+
+    Examples
+    --------
+    >>> from deepfin import Sequential, layers, saving
+    >>> model = Sequential([layers.Input((2,)), layers.Dense(1)])
+    >>> rebuilt = saving.model_from_json(saving.model_to_json(model))
+    >>> [w.shape for w in rebuilt.weights]
+    [(2, 1), (1,)]
+    """
     from deepfin.layers import serialize
 
     return json.dumps(serialize(model), **kwargs)
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None):
-    """A new model (fresh weights) from the JSON that ``model.to_json()`` wrote."""
+    """A new model (fresh weights) from the JSON that ``model.to_json()`` wrote.
+
+    Parameters
+    ----------
+    json_string : str
+        The JSON text.
+    custom_objects : dict or None, default None
+        Custom classes and functions by name.
+
+    Returns
+    -------
+    Model
+        The model, with newly initialized weights.
+
+    Raises
+    ------
+    ValueError
+        If the text is not JSON, or not an object with ``class_name`` and ``config``.
+    """
     from deepfin.layers import deserialize
 
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from deepfin import backend, saving
+from deepfin import backend
 from deepfin.callbacks.base import Callback
 
 _LATEST, _PREVIOUS = "backup.deepfin", "backup.deepfin.bkp"
@@ -13,28 +13,41 @@ _LATEST, _PREVIOUS = "backup.deepfin", "backup.deepfin.bkp"
 class BackupAndRestore(Callback):
     """Back up the training state to ``backup_dir``; a new fit with it resumes where the last one stopped.
 
-    Each backup holds the weights, the optimizer state (moments and step count), the learning
-    rate, the library's random generator (shuffling, dropout) and where the fit stood, in one
-    deepfin zip file (JSON and ``.npz``, read without pickle) that replaces the previous one
-    atomically: an interruption mid-write leaves the previous backup whole. When a fit begins and
-    a backup exists, the model is put back in that state and the fit starts there, so the resumed
-    run equals an uninterrupted one bit for bit; its ``History`` holds the epochs run after
-    resuming, as Keras's does.
+    Each backup holds the weights, the optimizer state (moments and step count), the learning rate, the
+    library's random generator (shuffling, dropout) and where the fit stood, in one deepfin zip file (JSON and
+    ``.npz``, read without pickle) that replaces the previous one atomically: an interruption mid-write leaves
+    the previous backup whole. When a fit begins and a backup exists, the model is put back in that state and
+    the fit starts there, so the resumed run equals an uninterrupted one bit for bit; its ``History`` holds the
+    epochs run after resuming, as Keras's does.
 
-    ``backup_dir`` is the directory for the backup (``backup.deepfin``); give each training run its
-    own. With ``save_freq="epoch"`` it backs up after every epoch, and the fit resumes at the epoch
-    after the last one finished. An integer ``save_freq=n`` backs up every ``n`` batches (and after
-    every epoch), and a fit interrupted inside an epoch resumes inside it, after the last batch
-    backed up, with that epoch's sample order and loss sums (Keras restarts the interrupted epoch
-    instead); the compiled metrics of that one epoch then cover only the batches run after
-    resuming, while its loss, like everything else, is exact. ``delete_checkpoint`` removes the
-    backup when the fit ends normally (also after early stopping), as Keras does, and the directory
-    too when nothing else is left in it. ``double_checkpoint`` keeps the previous backup as well
-    (``backup.deepfin.bkp``) and falls back to it when the latest cannot be read.
+    Parameters
+    ----------
+    backup_dir : str or os.PathLike
+        The directory for the backup (``backup.deepfin``); give each training run its own.
+    save_freq : "epoch" or int, default "epoch"
+        With ``"epoch"`` it backs up after every epoch, and the fit resumes at the epoch after the last one
+        finished. An integer ``n`` backs up every ``n`` batches (and after every epoch), and a fit interrupted
+        inside an epoch resumes inside it, after the last batch backed up, with that epoch's sample order and
+        loss sums (Keras restarts the interrupted epoch instead); the compiled metrics of that one epoch then
+        cover only the batches run after resuming, while its loss, like everything else, is exact.
+    double_checkpoint : bool, default False
+        Keep the previous backup as well (``backup.deepfin.bkp``) and fall back to it when the latest cannot
+        be read.
+    delete_checkpoint : bool, default True
+        Remove the backup when the fit ends normally (also after early stopping), as Keras does, and the
+        directory too when nothing else is left in it.
 
-    The model must be the one that was backed up (the same layers and weight shapes) and the fit
-    must get the same data and arguments. Layers with their own seed (``Dropout(seed=...)``) keep
-    their own generator, which the backup does not hold: leave the seed out for an exact resume.
+    Raises
+    ------
+    ValueError
+        If ``backup_dir`` is empty or ``save_freq`` is neither ``"epoch"`` nor a positive integer; at the start
+        of a fit, if the backup cannot be read or does not fit the model.
+
+    Notes
+    -----
+    The model must be the one that was backed up (the same layers and weight shapes) and the fit must get the
+    same data and arguments. Layers with their own seed (``Dropout(seed=...)``) keep their own generator, which
+    the backup does not hold: leave their ``seed`` unset for an exact resume.
     """
 
     reads_batch_logs = False  # its batch hook counts batches
@@ -60,17 +73,21 @@ class BackupAndRestore(Callback):
 
     # ------------------------------------------------------------ restoring
     def on_train_begin(self, logs=None):
+        """Restore the model, the optimizer, the random generator and the fit's position from a backup, if one exists.
+
+        Falls back to the previous backup when the latest cannot be read; raises ValueError when neither can.
+        """
         self._batches = 0
         paths = [p for p in (self._latest, self._previous) if os.path.exists(p)]
         if not paths:
             return
         try:
-            state, arrays = saving.load_backup(self.model, paths[0])
+            state, arrays = self.model.load_backup(paths[0])
         except ValueError as error:
             if len(paths) == 1:
                 raise self._cannot_resume(error) from error
             try:  # the latest backup is damaged: the previous one may do
-                state, arrays = saving.load_backup(self.model, paths[1])
+                state, arrays = self.model.load_backup(paths[1])
             except ValueError:
                 raise self._cannot_resume(error) from error
         try:
@@ -94,6 +111,7 @@ class BackupAndRestore(Callback):
 
     # ------------------------------------------------------------ backing up
     def on_epoch_end(self, epoch, logs=None):
+        """Back up the state, to resume at the next epoch."""
         self._save({"epoch": epoch + 1, "step": 0, "losses": None}, {})
 
     def _on_batch_end(self, batch, logs=None):
@@ -111,9 +129,10 @@ class BackupAndRestore(Callback):
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint and os.path.exists(self._latest):
             os.replace(self._latest, self._previous)
-        saving.save_backup(self.model, self._latest, state, arrays)
+        self.model.save_backup(self._latest, state, arrays)
 
     def on_train_end(self, logs=None):
+        """With ``delete_checkpoint``, remove the backups and the directory if it is empty."""
         if not self.delete_checkpoint:
             return
         for path in (self._latest, self._previous):

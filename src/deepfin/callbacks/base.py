@@ -14,12 +14,32 @@ _KERAS2_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end
 class Callback:
     """Base class with every Keras hook; ``self.model`` and ``self.params`` are set by fit.
 
-    Keras 2's ``on_batch_begin`` / ``on_batch_end`` are called as ``on_train_batch_*``. A callback whose batch
-    hooks never read their ``logs`` sets ``reads_batch_logs = False``: when no callback reads them, fit passes
-    empty batch logs instead of computing every metric after every batch (an exact AUC sorts all the epoch's
-    rows so far each time). A callback that reads the weights' gradients (``Variable.grad``) after each batch
-    sets ``needs_gradients = True``: the fit then runs on the eager engine, since the compiled kernels
-    (``deepfin.kernels``) keep their gradients to themselves.
+    The hooks are ``on_train_begin(logs)``, ``on_train_end(logs)``, ``on_epoch_begin(epoch, logs)``,
+    ``on_epoch_end(epoch, logs)``, ``on_train_batch_begin(batch, logs)``, ``on_train_batch_end(batch, logs)``
+    and their ``on_test_*`` and ``on_predict_*`` counterparts, as in Keras; each does nothing until a subclass
+    overrides it. Keras 2's ``on_batch_begin`` / ``on_batch_end`` are called as ``on_train_batch_*``.
+
+    A callback whose batch hooks never read their ``logs`` sets ``reads_batch_logs = False``: when no callback
+    reads them, fit passes empty batch logs instead of computing every metric after every batch (an exact AUC
+    sorts all the epoch's rows so far each time). A callback that reads the weights' gradients
+    (``Variable.grad``) after each batch sets ``needs_gradients = True``: the fit then runs on the eager engine,
+    since the compiled kernels (``deepfin.kernels``) keep their gradients to themselves.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin import Sequential, callbacks, layers
+    >>> class CountEpochs(callbacks.Callback):
+    ...     def on_train_begin(self, logs=None):
+    ...         self.epochs = 0
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         self.epochs += 1
+    >>> model = Sequential([layers.Input((2,)), layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> counter = CountEpochs()
+    >>> _ = model.fit(np.ones((8, 2)), np.zeros(8), epochs=3, verbose=0, callbacks=[counter])
+    >>> counter.epochs, counter.params["epochs"]
+    (3, 3)
     """
 
     reads_batch_logs = True
@@ -30,13 +50,16 @@ class Callback:
         self.params: dict = {}
 
     def set_model(self, model) -> None:
+        """Keep ``model`` as ``self.model`` (fit calls it before training)."""
         self.model = model
 
     def set_params(self, params: dict) -> None:
+        """Keep fit's parameters (``epochs``, ``steps``, ``verbose``) as ``self.params``."""
         self.params = params
 
 
 def _no_op(self, *args, **kwargs) -> None:
+    """A hook that does nothing; a subclass overrides the hooks it needs."""
     return None
 
 
@@ -50,7 +73,10 @@ def _overrides(callback: Callback, hook: str) -> bool:
 
 
 class History(Callback):
-    """Records each epoch's logs: ``history.history['loss']`` is the list of epoch losses."""
+    """Records each epoch's logs: ``history.history['loss']`` is the list of epoch losses.
+
+    ``fit`` adds one to every run and returns it. ``epoch`` lists the epochs recorded (indices from 0).
+    """
 
     def __init__(self):
         super().__init__()
@@ -58,9 +84,11 @@ class History(Callback):
         self.history: dict[str, list[float]] = {}
 
     def on_train_begin(self, logs=None):
+        """Clear the list of epochs (the logs of earlier fits stay in ``history``)."""
         self.epoch = []
 
     def on_epoch_end(self, epoch, logs=None):
+        """Append the epoch and each logged value to its list."""
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
@@ -69,8 +97,22 @@ class History(Callback):
 class CallbackList:
     """Calls a hook on every callback; batch hooks only reach callbacks that define them.
 
-    Callbacks that leave every batch hook alone cost nothing per batch: fit asks ``has`` and
-    skips building per-batch logs when no callback wants them.
+    Callbacks that leave every batch hook alone cost nothing per batch: fit asks ``has`` and skips building
+    per-batch logs when no callback wants them.
+
+    Parameters
+    ----------
+    callbacks : iterable of Callback
+        The callbacks, called in this order.
+    model : Model
+        Given to each callback's ``set_model``.
+    params : dict
+        Given to each callback's ``set_params``.
+
+    Raises
+    ------
+    TypeError
+        If an element is not a ``Callback``.
     """
 
     def __init__(self, callbacks, model, params: dict):
@@ -94,10 +136,31 @@ class CallbackList:
         return methods
 
     def call(self, hook: str, *args) -> None:
+        """Call ``hook`` with ``args`` on every callback that overrides it (or its Keras 2 alias).
+
+        Parameters
+        ----------
+        hook : str
+            A hook's name, such as ``"on_epoch_end"``.
+        *args
+            The hook's arguments (the epoch or batch index and the logs).
+        """
         for method in self._methods[hook]:
             method(*args)
 
     def has(self, hook: str) -> bool:
+        """Whether any callback overrides ``hook`` (or its Keras 2 alias).
+
+        Parameters
+        ----------
+        hook : str
+            A hook's name.
+
+        Returns
+        -------
+        bool
+            True when calling the hook would reach a callback.
+        """
         return bool(self._methods[hook])
 
     def needs_gradients(self) -> bool:

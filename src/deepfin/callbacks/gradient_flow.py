@@ -33,18 +33,39 @@ SATURATED_ROWS = 0.5  # ... on more than this share of the probe rows
 class GradientFlow(Callback):
     """Record how gradients and activations flow through the layers, once per epoch.
 
-    ``GradientFlow(x_probe)``, with ``x_probe`` a batch of inputs (a few hundred rows of the training
-    data is plenty), adds ``grad_norm/<layer>``, ``dead_relu/<layer>`` and ``saturated/<layer>`` to
-    each epoch's logs (see the module docstring for the definitions); ``GradientFlow()`` records the
-    gradient norms only. The probe needs a model with symbolic inputs (a built ``Sequential`` or a
-    functional model); a subclassed model can be watched without one.
+    ``GradientFlow(x_probe)``, with ``x_probe`` a batch of inputs (a few hundred rows of the training data is
+    plenty), adds ``grad_norm/<layer>``, ``dead_relu/<layer>`` and ``saturated/<layer>`` to each epoch's logs
+    (see the module docstring for the definitions); ``GradientFlow()`` records the gradient norms only. The
+    probe needs a model with symbolic inputs (a built ``Sequential`` or a functional model); a subclassed model
+    can be watched without one.
 
-    Place it before the callbacks that read the logs (``TensorBoard``, ``CSVLogger``,
-    ``EarlyStopping``): callbacks run in list order, and ``History`` and the progress bar come last.
-    The progress bar prints every logged value, as Keras's does; with many layers, ``verbose=0`` and
-    ``history.history`` keep the output short. Reading the gradients makes ``fit`` build batch logs
-    for every batch, and the callback acts on every batch, so a stacked grid search trains a model
-    that has it alone.
+    Place it before the callbacks that read the logs (``TensorBoard``, ``CSVLogger``, ``EarlyStopping``):
+    callbacks run in list order, and ``History`` and the progress bar come last. The progress bar prints every
+    logged value, as Keras's does; with many layers, ``verbose=0`` and ``history.history`` keep the output
+    short. Reading the gradients makes ``fit`` build batch logs for every batch, and the callback acts on every
+    batch, so a stacked grid search trains a model that has it alone. Keras has no such callback.
+
+    Parameters
+    ----------
+    x : array_like or None, default None
+        The probe batch of inputs; None records the gradient norms only.
+
+    Raises
+    ------
+    ValueError
+        When training begins, if a probe is given and the model has no symbolic inputs or its layers' outputs
+        cannot be read.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin import Sequential, callbacks, layers
+    >>> model = Sequential([layers.Input((2,)), layers.Dense(4, activation="relu"), layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x = np.random.default_rng(0).normal(size=(16, 2))
+    >>> history = model.fit(x, x.sum(axis=1), epochs=1, verbose=0, callbacks=[callbacks.GradientFlow(x)])
+    >>> sorted({key.split("/")[0] for key in history.history})
+    ['dead_relu', 'grad_norm', 'loss']
     """
 
     reads_batch_logs = False  # its batch hook counts batches and reads the gradients
@@ -60,14 +81,17 @@ class GradientFlow(Callback):
         self._kinds: list[tuple[str, str]] = []
 
     def on_train_begin(self, logs=None):
+        """Find the layers' kernels and, with a probe, build the model that reads the watched layers' outputs."""
         self._kernels = [(_layer_name(w), w) for w in self.model.trainable_weights if w.name == "kernel"]
         self._probe, self._kinds = (None, []) if self.x is None else self._build_probe()
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Reset the sums of gradient norms."""
         self._sums = np.zeros(len(self._kernels))
         self._batches = 0
 
     def on_train_batch_end(self, batch, logs=None):
+        """Add each kernel's gradient norm on this batch (nothing for a kernel without a gradient)."""
         for i, (_, weight) in enumerate(self._kernels):
             if weight.grad is not None:  # None: the loss does not reach this kernel, its gradient is zero
                 grad = np.asarray(getattr(weight.grad, "data", weight.grad))
@@ -75,6 +99,7 @@ class GradientFlow(Callback):
         self._batches += 1
 
     def on_epoch_end(self, epoch, logs=None):
+        """Write the mean gradient norms and, with a probe, the activation shares into the epoch's logs."""
         logs = logs if logs is not None else {}
         for (name, _), total in zip(self._kernels, self._sums):
             logs[f"grad_norm/{name}"] = float(total) / max(self._batches, 1)
@@ -82,7 +107,19 @@ class GradientFlow(Callback):
             logs.update(self.activation_shares())
 
     def activation_shares(self) -> dict[str, float]:
-        """``dead_relu/<layer>`` and ``saturated/<layer>`` on the probe batch, for the model as it is now."""
+        """``dead_relu/<layer>`` and ``saturated/<layer>`` on the probe batch, for the model as it is now.
+
+        Returns
+        -------
+        dict of str to float
+            Each watched layer's share of dead (ReLU) or saturated (sigmoid, tanh) units.
+
+        Raises
+        ------
+        ValueError
+            Without a probe batch, before training has begun, or when the model has no ReLU, sigmoid or tanh
+            layer to watch.
+        """
         if self._probe is None:
             raise ValueError("GradientFlow needs a probe batch and a model in training: GradientFlow(x), in fit.")
         outputs = self._probe.predict_on_batch(self.x)  # inference mode, no graph
@@ -123,7 +160,20 @@ class GradientFlow(Callback):
 
 
 def unit_kind(layer) -> str | None:
-    """'relu', 'sigmoid' or 'tanh' for a layer whose output is that activation; None otherwise."""
+    """'relu', 'sigmoid' or 'tanh' for a layer whose output is that activation; None otherwise.
+
+    A ``ReLU`` layer counts only without a negative slope.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer to classify.
+
+    Returns
+    -------
+    str or None
+        The activation's name, or None.
+    """
     if isinstance(layer, ReLU):
         return "relu" if layer.negative_slope == 0 else None
     kind = activations.builtin_name(getattr(layer, "activation", None))

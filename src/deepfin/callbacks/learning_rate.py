@@ -17,7 +17,39 @@ def _set_learning_rate(model, value, who: str) -> None:
 
 
 class ReduceLROnPlateau(MonitorCallback):
-    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
+    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement.
+
+    As Keras 3's ``ReduceLROnPlateau``; each epoch also logs the learning rate as ``learning_rate``.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        The logged quantity to watch.
+    factor : float, default 0.1
+        The factor applied to the learning rate; in (0, 1).
+    patience : int, default 10
+        Epochs without improvement after which the rate is reduced.
+    verbose : int, default 0
+        1 prints a line at each reduction.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether the quantity should go down or up (as ``MonitorCallback``).
+    min_delta : float, default 1e-4
+        The smallest change that counts as an improvement.
+    cooldown : int, default 0
+        Epochs to wait after a reduction before counting again.
+    min_lr : float, default 0.0
+        The rate is not reduced below this.
+    **kwargs
+        Only ``epsilon``, Keras 2's name for ``min_delta``.
+
+    Raises
+    ------
+    TypeError
+        For any other keyword argument.
+    ValueError
+        If ``factor`` is not in (0, 1) or ``mode`` is not one of the three; at a reduction, if the optimizer's
+        learning rate is a schedule.
+    """
 
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
                  mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0, **kwargs):
@@ -32,9 +64,11 @@ class ReduceLROnPlateau(MonitorCallback):
         self.cooldown, self.min_lr = int(cooldown), float(min_lr)
 
     def on_train_begin(self, logs=None):
+        """Reset the best value, the waiting count and the cooldown."""
         self.best, self.wait, self.cooldown_counter = None, 0, 0
 
     def on_epoch_end(self, epoch, logs=None):
+        """Log the learning rate and reduce it after ``patience`` epochs without improvement."""
         logs = logs if logs is not None else {}
         logs["learning_rate"] = self.model.optimizer.learning_rate
         current = self._monitor_value(logs, "Learning rate reduction")
@@ -58,7 +92,37 @@ class ReduceLROnPlateau(MonitorCallback):
 
 
 class LearningRateScheduler(Callback):
-    """Set the learning rate at each epoch's start to ``schedule(epoch, lr)`` (or ``schedule(epoch)``)."""
+    """Set the learning rate at each epoch's start to ``schedule(epoch, lr)`` (or ``schedule(epoch)``).
+
+    As Keras's ``LearningRateScheduler``: a function of two or more parameters gets the epoch (from 0) and the
+    current rate, one of a single parameter the epoch only. Each epoch also logs the rate as ``learning_rate``.
+
+    Parameters
+    ----------
+    schedule : callable
+        ``schedule(epoch, lr)`` or ``schedule(epoch)``, returning the new rate.
+    verbose : int, default 0
+        1 prints the rate set at each epoch.
+
+    Raises
+    ------
+    TypeError
+        If ``schedule`` is not callable.
+    ValueError
+        At an epoch's start, if the schedule returns something that is not a number, or the optimizer's
+        learning rate is a schedule.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin import Sequential, callbacks, layers
+    >>> model = Sequential([layers.Input((2,)), layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> halving = callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / 2**epoch)
+    >>> history = model.fit(np.ones((8, 2)), np.zeros(8), epochs=3, verbose=0, callbacks=[halving])
+    >>> history.history["learning_rate"]
+    [0.1, 0.05, 0.025]
+    """
 
     def __init__(self, schedule, verbose: int = 0):
         super().__init__()
@@ -71,6 +135,7 @@ class LearningRateScheduler(Callback):
             self._takes_lr = True
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Set the learning rate to the schedule's value for this epoch."""
         lr = self.model.optimizer.learning_rate
         value = self.schedule(epoch, lr) if self._takes_lr else self.schedule(epoch)
         if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
@@ -80,5 +145,6 @@ class LearningRateScheduler(Callback):
             print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {float(value)}.")
 
     def on_epoch_end(self, epoch, logs=None):
+        """Log the learning rate as ``learning_rate``."""
         if logs is not None:
             logs["learning_rate"] = self.model.optimizer.learning_rate

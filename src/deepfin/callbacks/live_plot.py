@@ -27,23 +27,37 @@ _VALIDATION = "val_"
 class LivePlot(Callback):
     """Redraw the learning curves after each epoch: inline in Jupyter, as a PNG file elsewhere.
 
-    ``metrics`` names the metrics to draw as logged without the ``val_`` prefix (``["loss",
-    "accuracy"]``; ``"val_loss"`` means ``"loss"``); ``None`` draws every number in the logs.
-    ``to_file`` is where the PNG is written after each epoch (through a temporary file renamed over
-    it); ``None`` writes it nowhere when the plot shows inline and to ``live_loss.png`` in the
-    current folder otherwise. ``figsize`` is the whole figure's ``(width, height)`` in inches
-    (``None`` gives each panel 6 x 4), and ``max_cols`` the panels per row: more metrics wrap onto
-    further rows. ``inline=True`` shows the plot in the notebook's output (this needs IPython);
-    ``None`` does so when running in a Jupyter kernel.
+    After an epoch, ``figure`` is the matplotlib ``Figure`` last drawn (``None`` before) and ``epochs`` the
+    0-based epochs drawn. The x axis counts epochs from 1, as the progress bar does. A second ``fit`` with
+    ``initial_epoch=k`` continues the curves of epochs before ``k``; a fit from epoch 0 starts them afresh. A
+    redraw renders a PNG, a fraction of a second: fine for some hundreds of epochs, a noticeable share of the
+    time for thousands of quick ones.
 
-    After an epoch, ``figure`` is the matplotlib ``Figure`` last drawn (``None`` before) and
-    ``epochs`` the 0-based epochs drawn. The x axis counts epochs from 1, as the progress bar does.
-    A second ``fit`` with ``initial_epoch=k`` continues the curves of epochs before ``k``; a fit
-    from epoch 0 starts them afresh. A redraw renders a PNG, a fraction of a second: fine for some
-    hundreds of epochs, a noticeable share of the time for thousands of quick ones.
+    livelossplot's ``PlotLossesKeras()`` becomes ``LivePlot()``; its name is not offered as an alias, since its
+    arguments (``outputs``, ``groups``, ``mode``) are not these. Keras has no such callback.
 
-    livelossplot's ``PlotLossesKeras()`` becomes ``LivePlot()``; its name is not offered as an
-    alias, since its arguments (``outputs``, ``groups``, ``mode``) are not these.
+    Parameters
+    ----------
+    metrics : str, list of str or None, default None
+        The metrics to draw, as logged without the ``val_`` prefix (``["loss", "accuracy"]``; ``"val_loss"``
+        means ``"loss"``); ``None`` draws every number in the logs. A name that is not in the logs raises
+        ValueError at the first redraw.
+    to_file : str, os.PathLike or None, default None
+        Where the PNG is written after each epoch (through a temporary file renamed over it); ``None`` writes
+        it nowhere when the plot shows inline and to ``live_loss.png`` in the current folder otherwise.
+    figsize : tuple of (float, float) or None, default None
+        The whole figure's ``(width, height)`` in inches; ``None`` gives each panel 6 x 4.
+    max_cols : int, default 2
+        The panels per row: more metrics wrap onto further rows.
+    inline : bool or None, default None
+        ``True`` shows the plot in the notebook's output (this needs IPython); ``None`` does so when running in
+        a Jupyter kernel.
+
+    Raises
+    ------
+    ValueError
+        If ``metrics`` is not None, a name or a non-empty list of names, ``figsize`` is not two positive finite
+        numbers, ``max_cols`` is not an integer >= 1, or ``inline`` is not True, False or None.
     """
 
     def __init__(self, metrics=None, to_file: str | os.PathLike | None = None, figsize=None,
@@ -70,6 +84,7 @@ class LivePlot(Callback):
         return sorted({epoch for points in self._points.values() for epoch in points})
 
     def on_train_begin(self, logs=None):
+        """Decide where the plot goes (inline, file or both) and, inline, open an empty output to update."""
         self._show_inline = in_notebook() if self.inline is None else self.inline
         self._path = self.to_file if self.to_file is not None or self._show_inline else DEFAULT_FILE
         self._new_run = True
@@ -80,6 +95,7 @@ class LivePlot(Callback):
             self._handle = display(display_id=True)  # an empty output, filled by each epoch's update
 
     def on_epoch_end(self, epoch, logs=None):
+        """Add the epoch's numbers to the curves and redraw them (file and inline output)."""
         if self._new_run:  # a resumed fit keeps the epochs before its first one
             kept = {key: {e: v for e, v in points.items() if e < epoch} for key, points in self._points.items()}
             self._points = {key: points for key, points in kept.items() if points}
@@ -97,11 +113,23 @@ class LivePlot(Callback):
             self._handle.update(image(data=png, format="png"))
 
     def on_train_end(self, logs=None):
+        """Let go of the inline output: the next fit shows its plot in its own cell."""
         self._handle = None  # the next fit shows its plot in its own cell
 
     # ------------------------------------------------------------ drawing
     def panels(self) -> list[str]:
-        """The metric of each panel, in the order first logged (``loss`` before ``accuracy``)."""
+        """The metric of each panel, in the order first logged (``loss`` before ``accuracy``).
+
+        Returns
+        -------
+        list of str
+            ``metrics`` when given, else every metric logged so far (without the ``val_`` prefix).
+
+        Raises
+        ------
+        ValueError
+            If a name in ``metrics`` is not in the logs.
+        """
         names = list(dict.fromkeys(_base(key) for key in self._points))
         if self.metrics is None:
             return names

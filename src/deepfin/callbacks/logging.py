@@ -10,7 +10,20 @@ from deepfin.callbacks.base import Callback
 
 
 class CSVLogger(Callback):
-    """Write one CSV row per epoch: ``epoch`` and every logged value, flushed as it is written."""
+    """Write one CSV row per epoch: ``epoch`` and every logged value, flushed as it is written.
+
+    As Keras's ``CSVLogger``: the columns are ``epoch`` and the first epoch's log keys, sorted; a key missing
+    from a later epoch is written as ``NA``.
+
+    Parameters
+    ----------
+    filename : str or os.PathLike
+        The CSV file.
+    separator : str, default ","
+        The field separator.
+    append : bool, default False
+        Append to an existing file (keeping its columns) instead of overwriting it.
+    """
 
     def __init__(self, filename, separator: str = ",", append: bool = False):
         super().__init__()
@@ -18,6 +31,7 @@ class CSVLogger(Callback):
         self._file = self._writer = self._keys = None
 
     def on_train_begin(self, logs=None):
+        """Open the file (with ``append``, reading the columns of its header)."""
         exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
         self._keys = None
         if exists:
@@ -27,6 +41,7 @@ class CSVLogger(Callback):
         self._file = open(self.filename, "a" if self.append else "w", newline="")  # noqa: SIM115 (kept open for the run)
 
     def on_epoch_end(self, epoch, logs=None):
+        """Write the epoch's row (the header first, for a new file) and flush it."""
         logs = logs or {}
         if self._keys is None:
             self._keys = sorted(logs)
@@ -38,15 +53,21 @@ class CSVLogger(Callback):
         self._file.flush()
 
     def on_train_end(self, logs=None):
+        """Close the file."""
         if self._file is not None:
             self._file.close()
         self._file = self._writer = None
 
 
 class TerminateOnNaN(Callback):
-    """Stop training as soon as a batch's loss is NaN or infinite."""
+    """Stop training as soon as a batch's loss is NaN or infinite.
+
+    As Keras's ``TerminateOnNaN``: it prints ``Batch <i>: Invalid loss, terminating training`` and sets
+    ``model.stop_training``.
+    """
 
     def on_train_batch_end(self, batch, logs=None):
+        """Stop the fit if the batch's loss is not finite."""
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             print(f"Batch {batch}: Invalid loss, terminating training")
@@ -56,7 +77,31 @@ class TerminateOnNaN(Callback):
 class LambdaCallback(Callback):
     """A callback made of functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``.
 
-    ``on_batch_begin`` / ``on_batch_end`` (Keras 2's names) are the training batch hooks.
+    As Keras's ``LambdaCallback``. ``on_batch_begin`` / ``on_batch_end`` (Keras 2's names) are the training
+    batch hooks.
+
+    Parameters
+    ----------
+    **hooks
+        Hook names (``on_epoch_end``, ``on_train_batch_begin``, ...) and the functions to call there, with the
+        hook's arguments; None leaves a hook alone.
+
+    Raises
+    ------
+    TypeError
+        For a name that is not a hook, or a value that is not callable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin import Sequential, callbacks, layers
+    >>> model = Sequential([layers.Input((2,)), layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> seen = []
+    >>> record = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    >>> _ = model.fit(np.ones((8, 2)), np.zeros(8), epochs=2, verbose=0, callbacks=[record])
+    >>> seen
+    [0, 1]
     """
 
     _ACCEPTED = ("on_epoch_begin", "on_epoch_end", "on_batch_begin", "on_batch_end", "on_train_begin",

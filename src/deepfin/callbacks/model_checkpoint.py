@@ -10,10 +10,34 @@ from deepfin.callbacks.monitor import MonitorCallback
 class ModelCheckpoint(MonitorCallback):
     """Save to ``filepath`` every epoch (or every ``save_freq`` batches).
 
-    ``filepath`` may hold ``{epoch:02d}`` and logged values such as ``{val_loss:.2f}``. With
-    ``save_best_only`` a save happens only when ``monitor`` improves (beyond
-    ``initial_value_threshold``, when given). Every save is atomic: a crash mid-save leaves the
-    previous file whole.
+    As Keras 3's ``ModelCheckpoint``. Every save is atomic: a crash mid-save leaves the previous file whole.
+
+    Parameters
+    ----------
+    filepath : str or os.PathLike
+        Where to save; it may hold ``{epoch:02d}`` (counted from 1), ``{batch}`` and logged values such as
+        ``{val_loss:.2f}``. Missing folders are created.
+    monitor : str, default "val_loss"
+        The logged quantity ``save_best_only`` watches.
+    verbose : int, default 0
+        1 prints a line at each save (and, with ``save_best_only``, when the quantity did not improve).
+    save_best_only : bool, default False
+        Save only when ``monitor`` improves (beyond ``initial_value_threshold``, when given).
+    save_weights_only : bool, default False
+        Save with ``model.save_weights`` rather than ``model.save``.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether the quantity should go down or up (as ``MonitorCallback``).
+    save_freq : "epoch" or int, default "epoch"
+        Save after every epoch, or every ``save_freq`` batches.
+    initial_value_threshold : float or None, default None
+        With ``save_best_only``, the value a first save must beat.
+
+    Raises
+    ------
+    ValueError
+        If ``save_freq`` is neither ``"epoch"`` nor a positive integer, or ``mode`` is not one of the three.
+    KeyError
+        At a save, if ``filepath`` names a value that is not in the logs.
     """
 
     def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0, save_best_only: bool = False,
@@ -30,6 +54,7 @@ class ModelCheckpoint(MonitorCallback):
             self.on_train_batch_end = self._on_batch_end  # batch logs only when they are needed
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Note the epoch, for the batch-wise saves' file names."""
         self._epoch = epoch
 
     def _on_batch_end(self, batch, logs=None):
@@ -39,6 +64,7 @@ class ModelCheckpoint(MonitorCallback):
             self._save(self._epoch, logs, batch)
 
     def on_epoch_end(self, epoch, logs=None):
+        """Save (with ``save_best_only``, only if improved) when ``save_freq`` is ``"epoch"``."""
         if self.save_freq == "epoch":
             self._save(epoch, logs)
 

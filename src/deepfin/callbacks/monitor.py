@@ -14,8 +14,25 @@ _DOWN = ("loss", "error", "crossentropy", "mse", "mae", "mape", "hinge")
 class MonitorCallback(Callback):
     """Tracks the best value of ``monitor`` in ``mode`` ('min', 'max' or 'auto'), as Keras.
 
-    'auto' reads the direction from the metric ('loss' and errors go down; accuracy, AUC,
-    precision and recall go up) and fails, as Keras does, when it cannot tell.
+    'auto' reads the direction from the metric's own direction where it has one, else from its name ('loss' and
+    errors go down; accuracy, AUC, precision, recall, R^2 and Sharpe ratios go up) and fails, as Keras does,
+    when it cannot tell. The base of ``EarlyStopping``, ``ModelCheckpoint`` and ``ReduceLROnPlateau``.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        The logged quantity to watch.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether the quantity should go down or up.
+    baseline : float or None, default None
+        A value to beat; also the first ``best``.
+    min_delta : float, default 0.0
+        The smallest change that counts as an improvement (its sign is ignored).
+
+    Raises
+    ------
+    ValueError
+        If ``mode`` is not one of the three; on first use, if ``mode="auto"`` cannot tell the direction.
     """
 
     def __init__(self, monitor: str = "val_loss", mode: str = "auto", baseline=None, min_delta: float = 0.0):
@@ -56,9 +73,9 @@ class MonitorCallback(Callback):
 
 def _direction(monitor: str, model) -> str:
     name = monitor.removeprefix("val_")
-    for key, metric in getattr(model, "_metrics", None) or []:
-        if key == name and getattr(metric, "_direction", None):
-            return "max" if metric._direction == "up" else "min"
+    for key, metric in getattr(model, "compiled_metrics", None) or []:
+        if key == name and getattr(metric, "direction", None):
+            return "max" if metric.direction == "up" else "min"
     lowered = name.lower()
     if lowered == "loss" or lowered.endswith("_loss"):
         return "min"

@@ -17,11 +17,29 @@ from deepfin.callbacks.base import Callback
 class TensorBoard(Callback):
     """Log scalars per epoch, weight histograms and the model's graph for TensorBoard.
 
-    ``write_graph=True`` writes the graph of a Sequential or functional model when training begins:
-    each layer a name scope (``dense/MatMul``, ``dense/BiasAdd``, ``dense/Relu``, the weights
-    ``dense/kernel`` and ``dense/bias``), the inputs placeholders. ``write_images``,
-    ``write_steps_per_second``, ``update_freq``, ``profile_batch`` and the embedding arguments are
-    accepted for Keras compatibility; images, per-batch scalars, profiles and embeddings are not written.
+    As Keras's ``TensorBoard``, in the layout the module docstring describes; each epoch's logs go to the
+    ``train`` run, the ``val_`` ones to ``validation``, with the learning rate added when no callback logged it.
+
+    Parameters
+    ----------
+    log_dir : str or os.PathLike, default "logs"
+        The folder of the runs.
+    histogram_freq : int, default 0
+        Write a histogram of every weight every this many epochs (from epoch 0); 0 writes none.
+    write_graph : bool, default True
+        Write the graph of a Sequential or functional model when training begins: each layer a name scope
+        (``dense/MatMul``, ``dense/BiasAdd``, ``dense/Relu``, the weights ``dense/kernel`` and ``dense/bias``),
+        the inputs placeholders. A subclassed model has no graph to write.
+    write_images, write_steps_per_second, update_freq, profile_batch, embeddings_freq, embeddings_metadata
+        Accepted for Keras compatibility and unused: images, per-batch scalars, profiles and embeddings are not
+        written.
+
+    Raises
+    ------
+    ImportError
+        If tensorboardX is not installed.
+    ValueError
+        If ``histogram_freq`` is not an integer >= 0.
     """
 
     def __init__(self, log_dir="logs", histogram_freq: int = 0, write_graph: bool = True,
@@ -49,6 +67,7 @@ class TensorBoard(Callback):
         return self._writers[run]
 
     def on_train_begin(self, logs=None):
+        """Write the model's graph, with ``write_graph``."""
         if self.write_graph:
             self._write_model_graph()
 
@@ -65,6 +84,7 @@ class TensorBoard(Callback):
         writer.flush()
 
     def on_epoch_end(self, epoch, logs=None):
+        """Write the epoch's scalars and, every ``histogram_freq`` epochs, the weights' histograms."""
         logs = dict(logs or {})
         logs.setdefault("learning_rate", self.model.optimizer.learning_rate)
         for key, value in logs.items():
@@ -78,6 +98,7 @@ class TensorBoard(Callback):
             writer.flush()
 
     def on_train_end(self, logs=None):
+        """Close the event files."""
         for writer in self._writers.values():
             writer.close()
         self._writers = {}

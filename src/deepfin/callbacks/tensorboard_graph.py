@@ -32,8 +32,15 @@ _TF_OPS = {
 def model_graph_def(model):
     """The ``GraphDef`` (tensorboardX's protobuf) of ``model``'s forward pass, scoped by layer.
 
-    ``model`` must be a built Sequential or functional model (their wiring is known before they
-    run); for any other model, ``None``.
+    Parameters
+    ----------
+    model : Model
+        A built Sequential or functional model (their wiring is known before they run).
+
+    Returns
+    -------
+    GraphDef or None
+        The graph; ``None`` for any other model.
     """
     outputs = getattr(model, "outputs", None)
     if not model.built or not outputs:

@@ -27,7 +27,26 @@ _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">
 
 
 def load_data(path: str | os.PathLike | None = None):
-    """``(x_train, y_train), (x_test, y_test)``: uint8 images (n, 28, 28) and uint8 labels (n,)."""
+    """MNIST as ``keras.datasets.mnist.load_data`` returns it, from files on this machine.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or None, default None
+        A folder holding the files (directly or in an ``mnist/`` sub-folder), or an ``.npz`` file; None reads
+        the folder named by ``$DEEPFIN_DATA``.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of tuple of np.ndarray
+        uint8 images ``(n, 28, 28)`` and uint8 labels ``(n,)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If no such files are found (nothing is downloaded); the message says where it looked.
+    ValueError
+        If a file is not a valid IDX file or ``mnist.npz``, or the images and labels do not fit together.
+    """
     for folder_or_file in _candidates(path):
         if folder_or_file.is_file():
             return _load_npz(folder_or_file)
@@ -46,7 +65,23 @@ def load_data(path: str | os.PathLike | None = None):
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read one IDX file (plain or gzipped) into an array of its declared dtype and shape."""
+    """Read one IDX file (plain or gzipped) into an array of its declared dtype and shape.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; a name ending in ``.gz`` is read with gzip.
+
+    Returns
+    -------
+    np.ndarray
+        The data, in native byte order.
+
+    Raises
+    ------
+    ValueError
+        If the file does not start as an IDX file or its size does not match the declared shape.
+    """
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rb") as stream:
         raw = stream.read()

@@ -1,10 +1,11 @@
-"""The seed's bank example: forward propagation and gradient steps by hand, then predicting transactions.
+"""DataCamp's bank example: forward propagation and gradient steps by hand, then predicting transactions.
 
-First the seed's hand calculations, done with deepfin's Tensor so the chain rule is the engine's:
+From DataCamp's course *Introduction to Deep Learning in Python*. First its hand calculations, done with
+deepfin's Tensor so the chain rule is the engine's:
 a customer with 2 children and 3 accounts through hidden weights [1, 1] and [-1, 1] and output weights
 [2, -1] (hidden values [5, 1], prediction 9; with tanh, 1.2382242525694254); the slope -24 of one weight
 and its update to 2.24; the gradient [30, 40] of a two-input model and its error falling from 5 to 2.5;
-backpropagated slopes 6 and 18. Then the seed's regression network (2 -> 100 ReLU -> 100 ReLU -> 1, Adam,
+backpropagated slopes 6 and 18. Then the course's regression network (2 -> 100 ReLU -> 100 ReLU -> 1, Adam,
 mean squared error) on synthetic customers (deepfin.datasets.bank_transactions), against a linear
 regression and the noise floor. Writes fit.png (predicted against true mean transactions).
 """
@@ -27,7 +28,21 @@ from deepfin.viz import plot_function_fit
 
 
 def hand_examples() -> dict:
-    """The seed's worked numbers, each computed by deepfin's engine (forward pass or backward pass)."""
+    """Compute DataCamp's worked numbers, each by deepfin's engine (forward pass or backward pass).
+
+    Returns
+    -------
+    dict
+        ``hidden_values`` and ``prediction`` ([5, 1] and 9), ``tanh_prediction`` (1.2382242525694254),
+        ``slope`` and ``updated_weight`` (-24 and 2.24), ``error``, ``gradient`` and ``updated_error`` (5,
+        [30, 40] and 2.5), ``backprop_slopes`` (6 and 18).
+
+    Examples
+    --------
+    >>> numbers = hand_examples()
+    >>> numbers["hidden_values"], numbers["prediction"], numbers["slope"], numbers["backprop_slopes"]
+    ([5.0, 1.0], 9.0, -24.0, [6.0, 18.0])
+    """
     customer = Tensor([2.0, 3.0])                       # children, accounts
     hidden = Tensor([[1.0, -1.0], [1.0, 1.0]])          # columns: node_0 [1, 1], node_1 [-1, 1]
     output = Tensor([2.0, -1.0])
@@ -54,23 +69,41 @@ def hand_examples() -> dict:
 
 
 def build() -> Sequential:
-    """The seed's regression model."""
+    """Build DataCamp's regression model: 2 -> 100 ReLU -> 100 ReLU -> 1, Adam, mean squared error."""
     model = Sequential([Dense(100, activation="relu", input_shape=(2,)), Dense(100, activation="relu"), Dense(1)])
     model.compile(optimizer="adam", loss="mean_squared_error")
     return model
 
 
 def run(out=None, quick: bool = False, epochs: int | None = None) -> dict:
+    """Run the demo: print the hand calculations, train the network, write fit.png.
+
+    Parameters
+    ----------
+    out : str, Path or None, default None
+        The folder for the plot; None: ``runs/bank``.
+    quick : bool, default False
+        Train 30 epochs rather than 60.
+    epochs : int or None, default None
+        Epochs, instead of those.
+
+    Returns
+    -------
+    dict
+        ``hand_examples``'s numbers, and the test MSE of the network (``network_mse``), of a linear
+        regression (``linear_mse``) and of the true mean (``floor_mse``).
+    """
     output = Output(out, "bank")
     epochs = epochs or (30 if quick else 60)
     hand = hand_examples()
-    print("the seed's hand calculations, by deepfin's engine")
-    line("hidden values, prediction", f"{hand['hidden_values']}, {hand['prediction']:g}   (seed: [5, 1], 9)")
-    line("prediction with tanh", f"{hand['tanh_prediction']!r}   (seed: 1.2382242525694254)")
-    line("slope of one weight, updated weight", f"{hand['slope']:g}, {hand['updated_weight']:g}   (seed: -24, 2.24)")
+    print("DataCamp's hand calculations, by deepfin's engine")
+    line("hidden values, prediction", f"{hand['hidden_values']}, {hand['prediction']:g}   (DataCamp: [5, 1], 9)")
+    line("prediction with tanh", f"{hand['tanh_prediction']!r}   (DataCamp: 1.2382242525694254)")
+    line("slope of one weight, updated weight",
+         f"{hand['slope']:g}, {hand['updated_weight']:g}   (DataCamp: -24, 2.24)")
     line("error, gradient, error after the step",
-         f"{hand['error']:g}, {hand['gradient']}, {hand['updated_error']:g}   (seed: 5, [30, 40], 2.5)")
-    line("backpropagated slopes", f"{hand['backprop_slopes']}   (seed: 6 and 18)")
+         f"{hand['error']:g}, {hand['gradient']}, {hand['updated_error']:g}   (DataCamp: 5, [30, 40], 2.5)")
+    line("backpropagated slopes", f"{hand['backprop_slopes']}   (DataCamp: 6 and 18)")
 
     X, y = bank_transactions(5000, random_state=0)
     x_train, x_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)

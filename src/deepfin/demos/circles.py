@@ -1,9 +1,9 @@
-"""Concentric circles: 2 -> 3 sigmoid units -> 2 softmax, the 17-parameter network of the seed.
+"""Concentric circles: 2 -> 3 sigmoid units -> 2 softmax, the 17-parameter network of Jansen (2020, ch. 17).
 
-50,000 points (make_circles, factor 0.1, noise 0.1), one-hot targets and binary cross-entropy as the
-seed's Keras code. Trained twice: SGD with momentum 0.5 (the seed's momentum term; mini-batches of 128 at
-learning rate 0.5 instead of its 50,000 full-batch steps, which the seed says would converge faster) for
-10 epochs, and the seed's Keras run (RMSprop, 25 epochs, batch 128, validation_split 0.2). Accuracy on the
+50,000 points (make_circles, factor 0.1, noise 0.1), one-hot targets and binary cross-entropy as Jansen's
+Keras code. Trained twice: SGD with momentum 0.5 (Jansen's momentum term; mini-batches of 128 at learning
+rate 0.5 instead of its 50,000 full-batch steps, which Jansen says would converge faster) for 10 epochs, and
+Jansen's Keras run (RMSprop, 25 epochs, batch 128, validation_split 0.2). Accuracy on the
 held-out 20% exceeds 0.99. Writes boundary.png, hidden_3d.png (how the hidden layer lifts the circles
 into 3-D where a plane separates them) and history.png.
 """
@@ -24,7 +24,7 @@ OPTIMIZERS = {"momentum SGD": (lambda: SGD(learning_rate=0.5, momentum=0.5), 10)
 
 
 def build(optimizer) -> Sequential:
-    """The seed's Keras model, names and all."""
+    """Build Jansen (2020, ch. 17)'s Keras model, names and all, compiled with ``optimizer``."""
     model = Sequential([
         Dense(units=3, input_shape=(2,), name="hidden"),
         Activation("sigmoid", name="logistic"),
@@ -36,6 +36,22 @@ def build(optimizer) -> Sequential:
 
 
 def run(out=None, quick: bool = False, n_samples: int | None = None) -> dict:
+    """Run the demo: train with both optimizers, print their validation accuracy, write the three plots.
+
+    Parameters
+    ----------
+    out : str, Path or None, default None
+        The folder for the plots; None: ``runs/circles``.
+    quick : bool, default False
+        Not used: the run is a few seconds.
+    n_samples : int or None, default None
+        Points, instead of 50,000.
+
+    Returns
+    -------
+    dict
+        Per optimizer ("momentum SGD", "RMSprop"): ``val_accuracy`` (last epoch) and ``epochs``.
+    """
     output = Output(out, "circles")
     n_samples = n_samples or 50_000  # a few seconds; fewer points leave RMSprop short of 0.99 in 25 epochs
     X, y = circles(n_samples)

@@ -1,6 +1,7 @@
-"""Memory: a label that depends on a shock many steps back, learned by an LSTM and missed by a feed-forward
-network on a short window and by a simple RNN.
+"""Memory: a label set by a shock 39 steps back, learned by an LSTM, missed by a window network and a simple RNN.
 
+Not one of the course texts' experiments: it shows the memory the LSTM gives, the layer of the ``lstm`` study
+family (Fischer and Krauss, 2018). The feed-forward network reads a short window; the simple RNN reads it all.
 Each sample is a series of 40 standard-normal moves; its label is the sign of the first (39 steps before the
 last). Three networks read it:
 
@@ -63,8 +64,10 @@ def build(network: str) -> Sequential:
 
 
 def gradient_through_time(model: Sequential, x: np.ndarray) -> np.ndarray:
-    """The norm over the rows of ``x`` of d(logit) / d(move t), for t = 0 .. STEPS - 1 (the logit: the last
-    Dense layer's output before its sigmoid)."""
+    """Compute the norm over the rows of ``x`` of d(logit) / d(move t), for t = 0 .. STEPS - 1.
+
+    The logit is the last Dense layer's output before its sigmoid.
+    """
     inputs = Tensor(x, requires_grad=True)
     hidden = inputs
     for layer in model.layers[:-1]:
@@ -75,6 +78,23 @@ def gradient_through_time(model: Sequential, x: np.ndarray) -> np.ndarray:
 
 
 def run(out=None, quick: bool = False, epochs: int | None = None) -> dict:
+    """Run the demo: the three networks' gradients, training and dependence; write the two plots.
+
+    Parameters
+    ----------
+    out : str, Path or None, default None
+        The folder for the plots; None: ``runs/sequence-memory``.
+    quick : bool, default False
+        Train 10 epochs rather than 25.
+    epochs : int or None, default None
+        Epochs, instead of those.
+
+    Returns
+    -------
+    dict
+        Per network ("window", "rnn", "lstm"): test ``accuracy``, ``first_move_gradient`` and
+        ``last_move_gradient`` (at initialization) and ``first_move_effect`` (after training).
+    """
     output = Output(out, "sequence-memory")
     epochs = epochs or (10 if quick else 25)
     rng = np.random.default_rng(0)
@@ -106,9 +126,11 @@ def run(out=None, quick: bool = False, epochs: int | None = None) -> dict:
 
 
 def flip_effect(model: Sequential, x: np.ndarray) -> np.ndarray:
-    """For each step t, the mean absolute change of the predicted probability when move t changes sign: how
-    much the trained network's output depends on each move (a gradient would miss what saturated gates
-    carry)."""
+    """Compute, for each step t, the mean absolute change of the predicted probability when move t changes sign.
+
+    That is how much the trained network's output depends on each move (a gradient would miss what saturated
+    gates carry).
+    """
     base = model.predict(x, verbose=0)[:, 0]
     effects = np.empty(STEPS)
     for t in range(STEPS):
@@ -119,8 +141,10 @@ def flip_effect(model: Sequential, x: np.ndarray) -> np.ndarray:
 
 
 def plot_through_time(gradients: dict, dependence: dict):
-    """By steps back from the last move: each network's gradient at initialization (log scale) and its trained
-    output's dependence on each move."""
+    """Plot, by steps back from the last move, each network's gradient at initialization and its dependence.
+
+    The gradient is on a log scale; the dependence is the trained output's on each move (``flip_effect``).
+    """
     fig, (left, right) = new_figure(ncols=2, panel_size=(6.0, 4.5))
     back = np.arange(STEPS)[::-1]
     for network in gradients:

@@ -8,12 +8,13 @@ Eight hidden layers of 64 units on scikit-learn's digits (70% training, 30% test
   gradient it receives (0.25 is the sigmoid's slope at zero), so the first layer's gradient is some eight
   orders of magnitude below the output layer's and the network does not learn.
 - glorot: sigmoid with Glorot-uniform kernels (Keras's default; with 64 units in and out its standard
-  deviation is 1/sqrt(64), the seed's table's entry for sigmoid). The scale Glorot and Bengio derive keeps
-  the variance of a unit-slope activation; the sigmoid's slope of 1/4 still shrinks the gradient about 4x
-  per layer, so eight sigmoid layers still do not train with SGD in this budget.
+  deviation is 1/sqrt(64), the entry for sigmoid in the table of *Machine Learning in Finance*, 2019, Module
+  5). The scale Glorot and Bengio derive keeps the variance of a unit-slope activation; the sigmoid's slope of
+  1/4 still shrinks the gradient about 4x per layer, so eight sigmoid layers still do not train with SGD in
+  this budget.
 - tanh: Glorot-uniform kernels with tanh, the activation the scale was derived for: the gradient stays
   within one order of magnitude across the layers and the network learns.
-- he: ReLU with He-normal kernels (standard deviation sqrt(2 / inputs); the seed's table prints
+- he: ReLU with He-normal kernels (standard deviation sqrt(2 / inputs); Module 5's table prints
   2 / sqrt(inputs), twice He's variance): the network learns; some ReLU units die.
 - batchnorm: the naive network with BatchNormalization between each Dense layer and its sigmoid: the
   pre-activations are re-centred and re-scaled, the gradient flows and the network learns. Its momentum
@@ -79,8 +80,10 @@ def build(configuration: str, n_inputs: int = 64, n_classes: int = 10) -> Sequen
 
 
 def train(configuration: str, data, epochs: int):
-    """Train ``configuration`` on ``data`` = (x_train, y_train, x_test, y_test) with a GradientFlow
-    callback; returns its History (test set as validation)."""
+    """Train ``configuration`` on ``data`` = (x_train, y_train, x_test, y_test) with a GradientFlow callback.
+
+    Returns its History (the test set as validation).
+    """
     x_train, y_train, x_test, y_test = data
     set_random_seed(0)
     model = build(configuration, x_train.shape[1])
@@ -90,8 +93,15 @@ def train(configuration: str, data, epochs: int):
 
 
 def figures(history) -> dict:
-    """The headline numbers of one run: first and output layer gradient norms in the first epoch, their
-    ratio, the final test (and training) accuracy, and the largest share of dead or saturated units in any layer."""
+    """Read the headline numbers of one run.
+
+    Returns
+    -------
+    dict
+        ``first_layer_grad`` and ``output_grad`` (the first and output layers' gradient norms in the first
+        epoch), their ``ratio``, the final test ``accuracy`` and ``train_accuracy``, and ``worst_units`` (the
+        largest share of dead or saturated units in any layer, last epoch).
+    """
     logs = history.history
     norms = [logs[f"grad_norm/{name}"] for name in layer_names()]
     units = last_unit_shares(logs)
@@ -101,16 +111,38 @@ def figures(history) -> dict:
 
 
 def last_unit_shares(logs: dict) -> list[float]:
-    """The last epoch's share of dead ReLU or saturated sigmoid/tanh units, per watched layer, input side first."""
+    """Read the last epoch's share of dead ReLU or saturated sigmoid/tanh units, per watched layer, input first."""
     return [values[-1] for key, values in logs.items() if key.startswith(("dead_relu/", "saturated/"))]
 
 
 def layer_names() -> list[str]:
-    """The names of the layers with a kernel, input side first."""
+    """List the names of the layers with a kernel, input side first.
+
+    Examples
+    --------
+    >>> layer_names()[:2], layer_names()[-1]
+    (['hidden_1', 'hidden_2'], 'output')
+    """
     return [f"hidden_{i}" for i in range(1, HIDDEN_LAYERS + 1)] + ["output"]
 
 
 def run(out=None, quick: bool = False, epochs: int | None = None) -> dict:
+    """Run the demo: train the five networks, print their table, write gradient_flow.png and learning_curves.png.
+
+    Parameters
+    ----------
+    out : str, Path or None, default None
+        The folder for the plots; None: ``runs/vanishing-gradients``.
+    quick : bool, default False
+        Train 10 epochs rather than 30.
+    epochs : int or None, default None
+        Epochs, instead of those.
+
+    Returns
+    -------
+    dict
+        Per configuration, ``figures``'s numbers.
+    """
     output = Output(out, "vanishing-gradients")
     epochs = epochs or (10 if quick else 30)
     X, y = digits()
@@ -135,8 +167,11 @@ def run(out=None, quick: bool = False, epochs: int | None = None) -> dict:
 
 
 def plot_gradient_flow(histories: dict):
-    """Per layer and configuration: gradient norm in the first and the last epoch (log scale), and the share
-    of dead ReLU or saturated sigmoid/tanh units in the last epoch."""
+    """Plot, per layer and configuration, the gradient norm in the first and last epochs and the dead units.
+
+    The gradient norms are on a log scale; the last panel is the share of dead ReLU or saturated sigmoid/tanh
+    units in the last epoch.
+    """
     fig, axes = new_figure(ncols=3)
     names = layer_names()
     positions = np.arange(1, len(names) + 1)

@@ -20,8 +20,37 @@ _THREADED_PRODUCT = 100_000_000
 
 
 def output_length(steps: int, size: int, stride: int, dilation: int, padding: str) -> tuple[int, int, int]:
-    """Keras's output length of a window of ``size`` taps ``dilation`` apart, moved by ``stride``, over
-    ``steps`` steps with ``padding`` ('valid', 'same' or 'causal'), and the zero steps added before and after."""
+    """Keras's output length of a sliding window, and the zero steps padding adds before and after.
+
+    The window has ``size`` taps ``dilation`` apart and moves by ``stride`` over ``steps`` steps.
+
+    Parameters
+    ----------
+    steps : int
+        The input's length.
+    size : int
+        The number of taps.
+    stride : int
+        The step between windows.
+    dilation : int
+        The distance between taps.
+    padding : {'valid', 'same', 'causal'}
+        ``'valid'``: no padding; ``'causal'``: ``dilation * (size - 1)`` zeros before;
+        ``'same'``: ``ceil(steps / stride)`` outputs, the zeros split before and after.
+
+    Returns
+    -------
+    length : int
+        The output length (0 when a ``'valid'`` window does not fit).
+    before, after : int
+        The zero steps added before and after the input.
+
+    Examples
+    --------
+    >>> from deepfin.engine.convolution import output_length
+    >>> output_length(10, 3, 1, 1, "valid"), output_length(10, 3, 1, 1, "causal")
+    ((8, 0, 0), (10, 2, 0))
+    """
     span = dilation * (size - 1) + 1
     if padding == "valid":
         return max((steps - span) // stride + 1, 0), 0, 0
@@ -41,11 +70,38 @@ FUSED_ACTIVATIONS = FUSED_DENSE_ACTIVATIONS
 
 def conv1d(x, kernel: Tensor, bias: Tensor | None, stride: int = 1, dilation: int = 1,
            padding: str = "valid", activation: str | None = None) -> Tensor:
-    """``activation`` of ``x`` (batch, steps, in) convolved with ``kernel`` (taps, in, out), plus ``bias``:
-    (batch, length, out); ``activation`` one of FUSED_ACTIVATIONS, applied in place (one array fewer a step).
+    """A 1-D convolution over time with its bias and activation, as one graph node.
 
     The steps each tap sees are laid side by side (batch x length, taps x in) once, so the forward pass and
-    each gradient are one matrix product."""
+    each gradient are one matrix product. The activation is applied in place (one array fewer a step).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        The inputs, (batch, steps, in).
+    kernel : Tensor
+        The filters, (taps, in, out).
+    bias : Tensor or None
+        The bias, (out,); ``None`` for none.
+    stride : int, default 1
+        The step between windows.
+    dilation : int, default 1
+        The distance between taps.
+    padding : {'valid', 'same', 'causal'}, default 'valid'
+        As ``output_length`` reads it.
+    activation : {None, 'linear', 'relu', 'tanh'}, default None
+        One of ``FUSED_ACTIVATIONS``.
+
+    Returns
+    -------
+    Tensor
+        The outputs, (batch, length, out), recorded for backpropagation as one ``conv1d`` node.
+
+    Raises
+    ------
+    ValueError
+        If ``activation`` is not a fused one, or a ``'valid'`` window does not fit in the steps.
+    """
     if activation not in FUSED_ACTIVATIONS:
         raise ValueError(f"conv1d() fuses only {FUSED_ACTIVATIONS}. Received activation={activation!r}.")
     x = as_tensor(x)
@@ -80,12 +136,38 @@ def conv1d(x, kernel: Tensor, bias: Tensor | None, stride: int = 1, dilation: in
             dx = dpadded[:, before:before + x.shape[1]]
         return (dx, dkernel) if bias is None else (dx, dkernel, flat_g.sum(axis=0))
 
-    return Tensor._make(out, (x, kernel) if bias is None else (x, kernel, bias), backward)
+    return Tensor.from_op(out, (x, kernel) if bias is None else (x, kernel, bias), backward)
 
 
 def pool1d(x, size: int, stride: int, padding: str, kind: str) -> Tensor:
-    """Max (``kind='max'``) or mean (``'average'``) of windows of ``size`` steps moved by ``stride``; with
-    ``padding='same'`` the padded steps take no part (a mean divides by the steps the window covers)."""
+    """Max or mean of windows of ``size`` steps moved by ``stride``, as one graph node.
+
+    With ``padding='same'`` the padded steps take no part (a mean divides by the steps the window
+    covers). A max pool's gradient goes to the first maximum of each window only.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        The inputs, (batch, steps, channels).
+    size : int
+        The window's length in steps.
+    stride : int
+        The step between windows.
+    padding : {'valid', 'same'}
+        As ``output_length`` reads it.
+    kind : {'max', 'average'}
+        The pooling.
+
+    Returns
+    -------
+    Tensor
+        The pooled values, (batch, length, channels), in ``x``'s dtype, recorded for backpropagation.
+
+    Raises
+    ------
+    ValueError
+        If a ``'valid'`` window does not fit in the steps.
+    """
     x = as_tensor(x)
     length, before, after = output_length(x.shape[1], size, stride, 1, padding)
     if length < 1:
@@ -114,4 +196,4 @@ def pool1d(x, size: int, stride: int, padding: str, kind: str) -> Tensor:
             dpadded[:, taps] += g * chosen[i] if kind == "max" else g / counts
         return (dpadded[:, before:before + x.shape[1]],)
 
-    return Tensor._make(out.astype(x.data.dtype, copy=False), (x,), backward)
+    return Tensor.from_op(out.astype(x.data.dtype, copy=False), (x,), backward)

@@ -20,7 +20,19 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 def op_name(backward) -> str:
-    """The name of the operation whose backward function is ``backward`` (``'mul'``, ``'dense'``)."""
+    """The name of the operation whose backward function is ``backward`` (``'mul'``, ``'dense'``).
+
+    Parameters
+    ----------
+    backward : callable
+        A tensor's backward function (``Tensor.grad_fn``).
+
+    Returns
+    -------
+    str
+        The name of the function that defined it, leading and trailing underscores stripped,
+        with ``truediv`` read as ``div`` and ``getitem`` as ``slice`` (``'op'`` if nothing is left).
+    """
     for _ in range(4):  # helpers hand their own op's function down a few levels at most
         name = _defining_function(backward)
         if not name.startswith("_") or name.endswith("__"):  # an op, or a Tensor dunder
@@ -39,6 +51,16 @@ def op_attributes(backward) -> dict:
 
     Only Python strings, numbers, booleans and ``None`` are kept: arrays, tensors and NumPy scalars
     (values the operation computed) are not settings.
+
+    Parameters
+    ----------
+    backward : callable
+        A tensor's backward function (``Tensor.grad_fn``).
+
+    Returns
+    -------
+    dict
+        The closure's variable names and their values.
     """
     cells = backward.__closure__ or ()
     return {name: cell.cell_contents for name, cell in zip(backward.__code__.co_freevars, cells)
@@ -50,6 +72,26 @@ def tensors_behind(root: Tensor, stop: Collection[Tensor] = ()) -> list[Tensor]:
 
     The walk does not go into or list the tensors in ``stop`` (a layer's inputs, to read the layer
     alone).
+
+    Parameters
+    ----------
+    root : Tensor
+        The result to start from.
+    stop : collection of Tensor, default ()
+        Tensors the walk neither enters nor lists.
+
+    Returns
+    -------
+    list of Tensor
+        The tensors in topological order.
+
+    Examples
+    --------
+    >>> from deepfin.engine import Tensor
+    >>> from deepfin.engine.graph import tensors_behind
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> [t.op for t in tensors_behind((x * x).sum())]
+    [None, 'mul', 'sum']
     """
     return topological_order([root], lambda tensor: tensor.parents, stop)
 
@@ -61,6 +103,20 @@ def topological_order(roots: Sequence[Node], parents_of: Callable[[Node], Sequen
     Nodes are told apart by identity; the walk neither enters nor lists the nodes in ``stop``. An
     iterative depth-first search, so a graph of any depth stays clear of the recursion limit. The
     engine's backward pass keeps its own leaner walk (``engine.tensor``), for speed.
+
+    Parameters
+    ----------
+    roots : sequence
+        The nodes to start from.
+    parents_of : callable
+        Maps a node to the sequence of its parents.
+    stop : collection, default ()
+        Nodes the walk neither enters nor lists.
+
+    Returns
+    -------
+    list
+        The nodes, each after its parents.
     """
     order: list[Node] = []
     seen: set[int] = {id(node) for node in stop}

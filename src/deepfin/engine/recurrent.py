@@ -1,12 +1,13 @@
-"""Recurrent layers' whole sequences as single graph nodes, their loops through time run by the compiled
-kernels (``deepfin.kernels.recurrent``).
+"""Recurrent layers' whole sequences as single graph nodes, run by the compiled kernels.
 
-Each function takes batch-major inputs ``x`` (batch, steps, features) and the layer's weights, and returns the
-states at every step, batch-major: ``lstm`` the hidden and carry states side by side (batch, steps,
-2 units), ``gru`` and ``simple_rnn`` the hidden states (batch, steps, units). The products that involve every
-step at once (inputs by the kernel, their gradients, the recurrent kernel's gradient) are single NumPy products
-here; the kernels run what must go step by step. The layers fall back on a step-by-step graph of the engine's
-operations (the reference) wherever these do not apply.
+The loops through time run in ``deepfin.kernels.recurrent``. Each function takes batch-major inputs ``x``
+(batch, steps, features) and the layer's weights, and returns the states at every step, batch-major: ``lstm``
+the hidden and carry states side by side (batch, steps, 2 units), ``gru`` and ``simple_rnn`` the hidden states
+(batch, steps, units). For the GRU and the simple RNN, the products that involve every step at once (inputs by
+the kernel, their gradients, the recurrent kernel's gradient) are single NumPy products here, and the kernels
+run what must go step by step; the LSTM's kernels project the inputs step by step and compute every gradient
+themselves. The layers fall back on a step-by-step graph of the engine's operations (the reference) wherever
+these do not apply.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ def _projected(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np
 
 
 def _input_grads(x: np.ndarray, kernel: np.ndarray, dxw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The gradients of the batch-major inputs, of the kernel and of the input bias, from those of the
-    projections ``dxw`` (steps, batch, gates x units)."""
+    """The gradients of the batch-major inputs, of the kernel and of the input bias.
+
+    They come from those of the projections ``dxw`` (steps, batch, gates x units).
+    """
     steps, batch, features = x.shape
     flat = dxw.reshape(steps * batch, -1)
     dx = (flat @ kernel.T).reshape(steps, batch, features).transpose(1, 0, 2)
@@ -62,8 +65,11 @@ def _states(initial, batch: int, units: int, dtype) -> Tensor:
 
 
 def _prepared(x, kernel: Tensor, recurrent_kernel: Tensor, input_bias: np.ndarray | None, h0) -> tuple:
-    """What the GRU and the simple RNN start from: the inputs and the initial state as Tensors (zeros when no
-    state is given), the time-major inputs, the recurrent kernel (contiguous) and the projected inputs."""
+    """What the GRU and the simple RNN start from.
+
+    The inputs and the initial state as Tensors (zeros when no state is given), the time-major inputs, the
+    recurrent kernel (contiguous) and the projected inputs.
+    """
     x = as_tensor(x)
     dtype = kernel.data.dtype
     h0 = _states(h0, x.shape[0], recurrent_kernel.shape[0], dtype)
@@ -74,7 +80,30 @@ def _prepared(x, kernel: Tensor, recurrent_kernel: Tensor, input_bias: np.ndarra
 def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None, c0=None,
          mask: np.ndarray | None = None) -> Tensor:
     """The LSTM's hidden and carry states at every step, (batch, steps, 2 units): ``[..., :units]`` is ``h``.
-    Where ``mask`` (batch, steps) is False a row keeps its states (Keras's masking)."""
+
+    Gates in Keras's order ``[i, f, c, o]``, tanh and sigmoid activations. Where ``mask`` (batch, steps) is
+    False a row keeps its states (Keras's masking).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        The inputs, (batch, steps, features), cast to the kernel's dtype.
+    kernel : Tensor
+        The input kernel, (features, 4 units).
+    recurrent_kernel : Tensor
+        The recurrent kernel, (units, 4 units).
+    bias : Tensor or None, default None
+        The bias, (4 units,); ``None`` for none.
+    h0, c0 : Tensor, array_like or None, default None
+        The initial hidden and carry states, (batch, units); ``None`` starts from zeros.
+    mask : np.ndarray or None, default None
+        Booleans (batch, steps); ``None``: every step is real.
+
+    Returns
+    -------
+    Tensor
+        ``[h, c]`` at every step, (batch, steps, 2 units), recorded for backpropagation as one node.
+    """
     x = as_tensor(x)
     units = recurrent_kernel.shape[0]
     dtype = kernel.data.dtype
@@ -101,14 +130,35 @@ def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None
         return (*grads, dh0, dc0)
 
     parents = (x, kernel, recurrent_kernel, *(() if bias is None else (bias,)), h0, c0)
-    return Tensor._make(HC.transpose(1, 0, 2), parents, backward)
+    return Tensor.from_op(HC.transpose(1, 0, 2), parents, backward)
 
 
 def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None,
         mask: np.ndarray | None = None) -> Tensor:
-    """The GRU's (``reset_after=True``) hidden states at every step, (batch, steps, units); ``bias`` is Keras's
-    (2, 3 units): the input bias, then the recurrent one. Where ``mask`` (batch, steps) is False a row keeps its
-    state."""
+    """The GRU's (``reset_after=True``) hidden states at every step, (batch, steps, units).
+
+    Gates in Keras's order ``[z, r, h]``. Where ``mask`` (batch, steps) is False a row keeps its state.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        The inputs, (batch, steps, features), cast to the kernel's dtype.
+    kernel : Tensor
+        The input kernel, (features, 3 units).
+    recurrent_kernel : Tensor
+        The recurrent kernel, (units, 3 units).
+    bias : Tensor or None, default None
+        Keras's (2, 3 units): the input bias, then the recurrent one; ``None`` for none.
+    h0 : Tensor, array_like or None, default None
+        The initial state, (batch, units); ``None`` starts from zeros.
+    mask : np.ndarray or None, default None
+        Booleans (batch, steps); ``None``: every step is real.
+
+    Returns
+    -------
+    Tensor
+        The hidden states, (batch, steps, units), recorded for backpropagation as one node.
+    """
     x, h0, xt, U, xw = _prepared(x, kernel, recurrent_kernel, None if bias is None else bias.data[0], h0)
     units, dtype = U.shape[0], U.dtype
     recurrent_bias = np.zeros(3 * units, dtype) if bias is None else np.ascontiguousarray(bias.data[1])
@@ -134,13 +184,36 @@ def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None,
         return (*grads, dh0)
 
     parents = (x, kernel, recurrent_kernel, *(() if bias is None else (bias,)), h0)
-    return Tensor._make(H.transpose(1, 0, 2), parents, backward)
+    return Tensor.from_op(H.transpose(1, 0, 2), parents, backward)
 
 
 def simple_rnn(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None,
                mask: np.ndarray | None = None) -> Tensor:
-    """The simple RNN's (tanh) hidden states at every step, (batch, steps, units). Where ``mask`` (batch, steps)
-    is False a row keeps its state."""
+    """The simple RNN's (tanh) hidden states at every step, (batch, steps, units).
+
+    ``h_t = tanh(x_t @ kernel + bias + h_(t-1) @ recurrent_kernel)``. Where ``mask`` (batch, steps) is False a
+    row keeps its state.
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        The inputs, (batch, steps, features), cast to the kernel's dtype.
+    kernel : Tensor
+        The input kernel, (features, units).
+    recurrent_kernel : Tensor
+        The recurrent kernel, (units, units).
+    bias : Tensor or None, default None
+        The bias, (units,); ``None`` for none.
+    h0 : Tensor, array_like or None, default None
+        The initial state, (batch, units); ``None`` starts from zeros.
+    mask : np.ndarray or None, default None
+        Booleans (batch, steps); ``None``: every step is real.
+
+    Returns
+    -------
+    Tensor
+        The hidden states, (batch, steps, units), recorded for backpropagation as one node.
+    """
     x, h0, xt, U, xw = _prepared(x, kernel, recurrent_kernel, None if bias is None else bias.data, h0)
     units, dtype = U.shape[0], U.dtype
     steps, batch = xt.shape[:2]
@@ -163,4 +236,4 @@ def simple_rnn(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None 
         return (dx, dkernel, drecurrent, *(() if bias is None else (dbias,)), dh0)
 
     parents = (x, kernel, recurrent_kernel, *(() if bias is None else (bias,)), h0)
-    return Tensor._make(H.transpose(1, 0, 2), parents, backward)
+    return Tensor.from_op(H.transpose(1, 0, 2), parents, backward)

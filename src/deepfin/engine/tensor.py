@@ -2,9 +2,19 @@
 
 A ``Tensor`` wraps an ``ndarray``. Every differentiable operation returns a new tensor that
 remembers its parents and a ``backward`` function mapping the gradient of the output to the
-gradients of the parents (the seeds' computational graph and chain rule). ``Tensor.backward()``
+gradients of the parents: the computational graph and the chain rule of backpropagation, as
+Klaas (2019, ch. 1) presents them. ``Tensor.backward()``
 walks the graph once in reverse topological order, summing gradients where a tensor is used
 more than once and reducing broadcast gradients back to each operand's shape.
+
+Examples
+--------
+>>> from deepfin.engine import Tensor
+>>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> loss = (x * x).sum()
+>>> loss.backward()
+>>> x.grad
+array([2., 4., 6.])
 """
 
 from __future__ import annotations
@@ -22,7 +32,21 @@ Backward = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
 
 
 class no_grad:
-    """Context manager (and decorator) under which operations record no graph."""
+    """Context manager (and decorator) under which operations record no graph.
+
+    Inside the block, results of operations have ``requires_grad=False`` and keep no parents, so
+    nothing is kept for ``backward()``; the previous setting comes back on exit, so blocks nest.
+    Used as a decorator (``@no_grad()``), it runs the whole function that way.
+
+    Examples
+    --------
+    >>> from deepfin.engine import Tensor, no_grad
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> with no_grad():
+    ...     y = x * 2.0
+    >>> y.requires_grad
+    False
+    """
 
     def __enter__(self) -> None:
         global _grad_enabled
@@ -43,14 +67,22 @@ class no_grad:
 
 
 def is_grad_enabled() -> bool:
+    """Whether operations record the graph now (``False`` inside ``no_grad``).
+
+    Returns
+    -------
+    bool
+        ``True`` unless a ``no_grad`` block is running.
+    """
     return _grad_enabled
 
 
 class Tensor:
     """An array with an optional gradient, recorded in a graph for backpropagation.
 
-    ``Tensor(data, requires_grad=False, dtype=None)``: float arrays keep their dtype, anything
-    else (lists, ints, bools) becomes ``backend.floatx()`` unless ``dtype`` is given.
+    Float data keep their dtype (a list of Python floats, being float64 to NumPy, gives a
+    float64 tensor); integer and boolean data (lists, ints, bools, integer arrays) become
+    ``backend.floatx()`` unless ``dtype`` is given.
 
     Arithmetic between two tensors follows NumPy (float32 with float64 gives float64, as in
     PyTorch). Anything else met in arithmetic (a Python number, a NumPy scalar or array, a list)
@@ -64,6 +96,44 @@ class Tensor:
     ``.all()``), so ``x in [y]`` raises for distinct many-element tensors, as PyTorch does, and
     is True only for ``x`` itself. After ``backward()`` each leaf owns its ``.grad``: no two
     leaves share one array, nor share it with the ``grad`` passed to ``backward``.
+
+    Parameters
+    ----------
+    data : array_like or Tensor
+        The values: a Tensor (its array is taken), an ndarray, a list or a number.
+    requires_grad : bool, default False
+        Whether ``backward()`` fills this tensor's ``.grad``; only float tensors can.
+    dtype : str, np.dtype or None, default None
+        The dtype of the array; by default, float data keep theirs and other data become
+        ``floatx()``.
+
+    Attributes
+    ----------
+    data : np.ndarray
+        The values.
+    grad : np.ndarray or None
+        The gradient ``backward()`` accumulated, of ``data``'s shape and dtype; ``None`` before.
+    requires_grad : bool
+        Whether the tensor is a leaf that wants a gradient, or a result computed from one.
+
+    Raises
+    ------
+    TypeError
+        If the data are not numeric, or ``requires_grad`` is set for a non-float dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.engine import Tensor
+    >>> Tensor(np.array([1, 2]))
+    Tensor([1. 2.], dtype=float32)
+    >>> w = Tensor(np.array([0.5, -1.0], dtype=np.float32), requires_grad=True)
+    >>> y = (w * 2.0).sum()
+    >>> y.op
+    'sum'
+    >>> y.backward()
+    >>> w.grad
+    array([2., 2.], dtype=float32)
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_logits")
@@ -91,16 +161,48 @@ class Tensor:
         self._logits = None  # ('sigmoid' | 'softmax', pre-activation tensor) for fused losses
 
     def activation_input(self, kind: str) -> Tensor | None:
-        """The tensor this one is the ``kind`` activation (``'sigmoid'`` or ``'softmax'``) of, when the op that
-        made it recorded so, else ``None``: a cross-entropy reads it to run as one stable op on the logits."""
+        """The logits this tensor is the ``kind`` activation of, when the op that made it recorded them.
+
+        A cross-entropy reads them to run as one stable op on the logits.
+
+        Parameters
+        ----------
+        kind : {'sigmoid', 'softmax'}
+            The activation asked about.
+
+        Returns
+        -------
+        Tensor or None
+            The pre-activation tensor, or ``None`` when this tensor is not that activation's result.
+        """
         return self._logits[1] if self._logits is not None and self._logits[0] == kind else None
 
     # ------------------------------------------------------------------ graph
     @staticmethod
-    def _make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward) -> Tensor:
-        """Result of an operation: attached to the graph when some parent needs a gradient."""
+    def from_op(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward, *,
+                logits: tuple[str, Tensor] | None = None) -> Tensor:
+        """The result of an operation, attached to the graph when some parent needs a gradient.
+
+        Parameters
+        ----------
+        data : np.ndarray
+            The result's values (kept as they are, not copied).
+        parents : tuple of Tensor
+            The operation's inputs.
+        backward : callable
+            Maps the result's gradient to a tuple of its parents' gradients (``None`` for one that needs none).
+        logits : (str, Tensor), optional
+            ``('sigmoid', x)`` or ``('softmax', x)`` when the result is that activation of ``x``: a cross-entropy
+            reads them (``activation_input``) to run as one stable op on the logits.
+
+        Returns
+        -------
+        Tensor
+            The result; recorded (with ``parents`` and ``backward``) only while gradients are recorded and some
+            parent requires one.
+        """
         out = Tensor.__new__(Tensor)
-        out.data, out.grad, out._logits = data, None, None
+        out.data, out.grad, out._logits = data, None, logits
         out.requires_grad, out._parents, out._backward = False, (), None
         if _grad_enabled:
             for p in parents:
@@ -112,7 +214,22 @@ class Tensor:
     def backward(self, grad=None) -> None:
         """Backpropagate from this tensor, adding into ``.grad`` of every leaf that requires it.
 
-        ``grad`` defaults to 1 for a single-element tensor (a loss).
+        The graph is walked once, in reverse topological order; a leaf's gradient is added to what
+        its ``.grad`` already holds (call ``zero_grad()`` to start again).
+
+        Parameters
+        ----------
+        grad : array_like, Tensor or None, default None
+            The gradient of this tensor, of its shape (cast to its dtype); ``None`` means 1, for a
+            single-element tensor (a loss).
+
+        Raises
+        ------
+        RuntimeError
+            If this tensor does not require gradients (no input of its computation did, or it
+            ran under ``no_grad``).
+        ValueError
+            If ``grad`` is ``None`` for a tensor of more than one element, or has another shape.
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -154,10 +271,19 @@ class Tensor:
                 pending[key] = parent_grad if previous is None else previous + parent_grad
 
     def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``.grad`` becomes ``None``)."""
         self.grad = None
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph."""
+        """The same data, cut from the graph.
+
+        Returns
+        -------
+        Tensor
+            ``Tensor(self.data)``: without parents and with ``requires_grad=False``. A float tensor's
+            result shares this one's array; an integer or boolean tensor's becomes ``floatx()``, by
+            ``Tensor``'s conversion rule.
+        """
         return Tensor(self.data)
 
     # --------------------------------------------------- reading the graph
@@ -179,27 +305,50 @@ class Tensor:
     # ------------------------------------------------------------- array-like
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of the array, a tuple of ints."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of axes."""
         return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
+        """The NumPy dtype of the array."""
         return self.data.dtype
 
     @property
     def size(self) -> int:
+        """The number of elements."""
         return self.data.size
 
     def __len__(self) -> int:
         return len(self.data)
 
     def numpy(self) -> np.ndarray:
+        """The array behind this tensor (not a copy).
+
+        Returns
+        -------
+        np.ndarray
+            ``self.data``: writing into it changes the tensor.
+        """
         return self.data
 
     def item(self) -> float:
+        """The value of a one-element tensor as a Python number.
+
+        Returns
+        -------
+        float, int or bool
+            The element, as ``np.ndarray.item`` gives it.
+
+        Raises
+        ------
+        ValueError
+            If the tensor has more than one element.
+        """
         return self.data.item()
 
     def __float__(self) -> float:
@@ -215,11 +364,37 @@ class Tensor:
         )
 
     def any(self, axis=None, keepdims: bool = False) -> Tensor:
-        """Whether any element is non-zero (along ``axis``), as a boolean tensor without a gradient."""
+        """Whether any element is non-zero (along ``axis``), as a boolean tensor without a gradient.
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None, default None
+            The axes to reduce; ``None`` reduces all.
+        keepdims : bool, default False
+            Keep the reduced axes with length 1.
+
+        Returns
+        -------
+        Tensor
+            A boolean tensor.
+        """
         return Tensor(np.any(self.data, axis=axis, keepdims=keepdims), dtype=bool)
 
     def all(self, axis=None, keepdims: bool = False) -> Tensor:
-        """Whether every element is non-zero (along ``axis``), as a boolean tensor without a gradient."""
+        """Whether every element is non-zero (along ``axis``), as a boolean tensor without a gradient.
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None, default None
+            The axes to reduce; ``None`` reduces all.
+        keepdims : bool, default False
+            Keep the reduced axes with length 1.
+
+        Returns
+        -------
+        Tensor
+            A boolean tensor.
+        """
         return Tensor(np.all(self.data, axis=axis, keepdims=keepdims), dtype=bool)
 
     def __array__(self, dtype=None, copy=None):
@@ -255,11 +430,11 @@ class Tensor:
 
     def __add__(self, other) -> Tensor:
         a, b = self._pair(other)
-        return Tensor._make(a.data + b.data, (a, b), lambda g: (g, g))
+        return Tensor.from_op(a.data + b.data, (a, b), lambda g: (g, g))
 
     def __sub__(self, other) -> Tensor:
         a, b = self._pair(other)
-        return Tensor._make(a.data - b.data, (a, b), lambda g: (g, -g))
+        return Tensor.from_op(a.data - b.data, (a, b), lambda g: (g, -g))
 
     def __mul__(self, other) -> Tensor:
         a, b = self._pair(other)
@@ -267,7 +442,7 @@ class Tensor:
         def backward(g):
             return (g * b.data if a.requires_grad else None, g * a.data if b.requires_grad else None)
 
-        return Tensor._make(a.data * b.data, (a, b), backward)
+        return Tensor.from_op(a.data * b.data, (a, b), backward)
 
     def __truediv__(self, other) -> Tensor:
         a, b = self._pair(other)
@@ -279,7 +454,7 @@ class Tensor:
             gb = -g * a.data / (b.data * b.data) if b.requires_grad else None
             return ga, gb
 
-        return Tensor._make(a.data / b.data, (a, b), backward)
+        return Tensor.from_op(a.data / b.data, (a, b), backward)
 
     def __pow__(self, exponent) -> Tensor:
         a, b = self._pair(exponent)
@@ -290,10 +465,10 @@ class Tensor:
             gb = g * out * np.log(a.data) if b.requires_grad else None
             return ga, gb
 
-        return Tensor._make(out, (a, b), backward)
+        return Tensor.from_op(out, (a, b), backward)
 
     def __neg__(self) -> Tensor:
-        return Tensor._make(-self.data, (self,), lambda g: (-g,))
+        return Tensor.from_op(-self.data, (self,), lambda g: (-g,))
 
     def __radd__(self, other) -> Tensor:
         a, b = self._pair(other)
@@ -350,6 +525,20 @@ class Tensor:
 
     # ---------------------------------------------------------- reductions
     def sum(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Sum of the elements over ``axis``, recorded for backpropagation.
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None, default None
+            The axes to sum over; ``None`` sums every element.
+        keepdims : bool, default False
+            Keep the summed axes with length 1.
+
+        Returns
+        -------
+        Tensor
+            The sums; the gradient of each element is the gradient of its sum.
+        """
         x = self
 
         def backward(g):
@@ -357,9 +546,28 @@ class Tensor:
                 g = np.expand_dims(g, axis)
             return (np.broadcast_to(g, x.data.shape),)
 
-        return Tensor._make(np.sum(x.data, axis=axis, keepdims=keepdims), (x,), backward)
+        return Tensor.from_op(np.sum(x.data, axis=axis, keepdims=keepdims), (x,), backward)
 
     def mean(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Arithmetic mean over ``axis``, recorded for backpropagation (the sum times 1/count).
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None, default None
+            The axes to average over; ``None`` averages every element.
+        keepdims : bool, default False
+            Keep the averaged axes with length 1.
+
+        Returns
+        -------
+        Tensor
+            The means.
+
+        Raises
+        ------
+        ValueError
+            If the axes to average over hold no element.
+        """
         axes = range(self.ndim) if axis is None else np.atleast_1d(axis)
         count = int(np.prod([self.data.shape[a] for a in axes]))
         if count == 0:
@@ -367,6 +575,22 @@ class Tensor:
         return self.sum(axis=axis, keepdims=keepdims) * (1.0 / count)
 
     def max(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Largest element over ``axis``, recorded for backpropagation.
+
+        Elements that tie for the maximum share its gradient equally.
+
+        Parameters
+        ----------
+        axis : int, tuple of int or None, default None
+            The axes to reduce; ``None`` reduces all.
+        keepdims : bool, default False
+            Keep the reduced axes with length 1.
+
+        Returns
+        -------
+        Tensor
+            The maxima.
+        """
         x = self
         out = np.max(x.data, axis=axis, keepdims=True)
 
@@ -376,22 +600,48 @@ class Tensor:
             mask = x.data == out  # ties share the gradient equally
             return (g * mask / np.sum(mask, axis=axis, keepdims=True, dtype=x.dtype),)
 
-        return Tensor._make(out if keepdims else np.squeeze(out, axis=axis), (x,), backward)
+        return Tensor.from_op(out if keepdims else np.squeeze(out, axis=axis), (x,), backward)
 
     # -------------------------------------------------------- shape changes
     def reshape(self, *shape) -> Tensor:
+        """The same elements in a new shape, recorded for backpropagation.
+
+        Parameters
+        ----------
+        *shape : int or tuple of int
+            The new shape, as ints (``x.reshape(2, 3)``) or one tuple (``x.reshape((2, 3))``); one
+            entry may be -1, as in NumPy.
+
+        Returns
+        -------
+        Tensor
+            The reshaped tensor; its gradient is reshaped back.
+        """
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         x = self
-        return Tensor._make(x.data.reshape(shape), (x,), lambda g: (g.reshape(x.data.shape),))
+        return Tensor.from_op(x.data.reshape(shape), (x,), lambda g: (g.reshape(x.data.shape),))
 
     def transpose(self, *axes) -> Tensor:
+        """The tensor with its axes permuted, recorded for backpropagation.
+
+        Parameters
+        ----------
+        *axes : int or tuple of int
+            The permutation, as ints or one tuple; none reverses the axes.
+
+        Returns
+        -------
+        Tensor
+            The transposed tensor; its gradient is permuted back.
+        """
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         axes = tuple(axes) if axes else tuple(reversed(range(self.ndim)))
         inverse = tuple(np.argsort(axes))
-        return Tensor._make(self.data.transpose(axes), (self,), lambda g: (g.transpose(inverse),))
+        return Tensor.from_op(self.data.transpose(axes), (self,), lambda g: (g.transpose(inverse),))
 
     @property
     def T(self) -> Tensor:
+        """The tensor with its axes reversed (``transpose()``), recorded for backpropagation."""
         return self.transpose()
 
     def __getitem__(self, index) -> Tensor:
@@ -406,56 +656,210 @@ class Tensor:
             np.add.at(full, index, g)  # repeated indices add up
             return (full,)
 
-        return Tensor._make(x.data[index], (x,), backward)
+        return Tensor.from_op(x.data[index], (x,), backward)
 
     # -------------------------------------- elementwise math (see engine.ops)
     def exp(self) -> Tensor:
+        """Elementwise ``e ** x`` (``engine.ops.exp``), recorded for backpropagation.
+
+        Returns
+        -------
+        Tensor
+            Of this tensor's shape.
+        """
         return _ops.exp(self)
 
     def log(self) -> Tensor:
+        """Elementwise natural logarithm (``engine.ops.log``), recorded for backpropagation.
+
+        Returns
+        -------
+        Tensor
+            Of this tensor's shape.
+        """
         return _ops.log(self)
 
     def sqrt(self) -> Tensor:
+        """Elementwise square root (``engine.ops.sqrt``), recorded for backpropagation.
+
+        Returns
+        -------
+        Tensor
+            Of this tensor's shape.
+        """
         return _ops.sqrt(self)
 
     def abs(self) -> Tensor:
+        """Elementwise absolute value (``engine.ops.abs``), recorded for backpropagation.
+
+        Returns
+        -------
+        Tensor
+            Of this tensor's shape.
+        """
         return _ops.abs(self)
 
     def clip(self, min_value=None, max_value=None) -> Tensor:
+        """The values limited to ``[min_value, max_value]`` (``engine.ops.clip``), recorded for backpropagation.
+
+        Parameters
+        ----------
+        min_value, max_value : float or None, default None
+            The bounds; either may be ``None`` (no bound on that side), not both.
+
+        Returns
+        -------
+        Tensor
+            The clipped tensor; the gradient passes where the value lies within the bounds.
+        """
         return _ops.clip(self, min_value, max_value)
 
     def tanh(self) -> Tensor:
+        """Elementwise hyperbolic tangent (``engine.ops.tanh``), recorded for backpropagation.
+
+        Returns
+        -------
+        Tensor
+            Of this tensor's shape.
+        """
         return _ops.tanh(self)
 
     def sigmoid(self) -> Tensor:
+        """Elementwise logistic function (``engine.ops.sigmoid``), recorded for backpropagation.
+
+        ``1 / (1 + exp(-x))``; the result remembers its logits, so that a cross-entropy can fuse with it.
+
+        Returns
+        -------
+        Tensor
+            Of this tensor's shape.
+        """
         return _ops.sigmoid(self)
 
     def relu(self) -> Tensor:
+        """Elementwise ``max(x, 0)`` (``engine.ops.relu``), recorded for backpropagation.
+
+        Returns
+        -------
+        Tensor
+            Of this tensor's shape.
+        """
         return _ops.relu(self)
 
     def leaky_relu(self, negative_slope: float = 0.2) -> Tensor:
+        """Elementwise ``x`` for ``x > 0``, else ``negative_slope * x`` (``engine.ops.leaky_relu``).
+
+        Parameters
+        ----------
+        negative_slope : float, default 0.2
+            The slope below 0.
+
+        Returns
+        -------
+        Tensor
+            The activations, recorded for backpropagation.
+        """
         return _ops.leaky_relu(self, negative_slope)
 
     def elu(self, alpha: float = 1.0) -> Tensor:
+        """Elementwise ``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)`` (``engine.ops.elu``).
+
+        Parameters
+        ----------
+        alpha : float, default 1.0
+            The scale of the negative part.
+
+        Returns
+        -------
+        Tensor
+            The activations, recorded for backpropagation.
+        """
         return _ops.elu(self, alpha)
 
     def softplus(self) -> Tensor:
+        """Elementwise ``log(1 + exp(x))`` (``engine.ops.softplus``), recorded for backpropagation.
+
+        Returns
+        -------
+        Tensor
+            Of this tensor's shape.
+        """
         return _ops.softplus(self)
 
     def softmax(self, axis: int = -1) -> Tensor:
+        """Softmax along ``axis`` (``engine.ops.softmax``), recorded for backpropagation.
+
+        Parameters
+        ----------
+        axis : int, default -1
+            The axis whose entries sum to 1.
+
+        Returns
+        -------
+        Tensor
+            The probabilities.
+        """
         return _ops.softmax(self, axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
+        """Logarithm of the softmax along ``axis`` (``engine.ops.log_softmax``), recorded for backpropagation.
+
+        Parameters
+        ----------
+        axis : int, default -1
+            The axis to normalize along.
+
+        Returns
+        -------
+        Tensor
+            ``x - log(sum(exp(x), axis))``.
+        """
         return _ops.log_softmax(self, axis)
 
 
 def as_tensor(value, dtype=None) -> Tensor:
-    """``value`` if it is already a Tensor, else a constant Tensor of it."""
+    """``value`` if it is already a Tensor, else a constant Tensor of it.
+
+    Parameters
+    ----------
+    value : Tensor or array_like
+        The value.
+    dtype : str, np.dtype or None, default None
+        The dtype of a new tensor (ignored when ``value`` is a Tensor).
+
+    Returns
+    -------
+    Tensor
+        ``value`` itself, or ``Tensor(value, dtype=dtype)``.
+    """
     return value if isinstance(value, Tensor) else Tensor(value, dtype=dtype)
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """``a @ b`` with NumPy's rules: 1-D operands, and broadcasting over leading axes."""
+    """``a @ b`` with NumPy's rules: 1-D operands, and broadcasting over leading axes.
+
+    Parameters
+    ----------
+    a, b : Tensor or array_like
+        The operands, of at least one axis each.
+
+    Returns
+    -------
+    Tensor
+        The matrix product, recorded for backpropagation.
+
+    Raises
+    ------
+    ValueError
+        If an operand is 0-dimensional.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.engine import Tensor, matmul
+    >>> matmul(Tensor(np.eye(2)), Tensor(np.array([1.0, 2.0])))
+    Tensor([1. 2.], dtype=float64)
+    """
     a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(
@@ -481,11 +885,25 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             gb = unbroadcast(gb, b.shape)
         return ga, gb
 
-    return Tensor._make(a.data @ b.data, (a, b), backward)
+    return Tensor.from_op(a.data @ b.data, (a, b), backward)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum a broadcast gradient back down to ``shape``."""
+    """Sum a broadcast gradient back down to ``shape``.
+
+    Parameters
+    ----------
+    grad : np.ndarray
+        The gradient of a result that ``shape`` was broadcast into.
+    shape : tuple of int
+        The operand's shape.
+
+    Returns
+    -------
+    np.ndarray
+        ``grad`` summed over the leading axes the broadcast added and over the axes where
+        ``shape`` has length 1; ``grad`` itself when the shapes already match.
+    """
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
@@ -498,9 +916,12 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _accumulate_leaf(leaf: Tensor, g: np.ndarray, held: dict[int, np.ndarray]) -> None:
-    """Add ``g`` into ``leaf.grad``. A leaf owns its ``.grad``: ``g`` is copied only when it is a
-    view or an array in ``held`` (the caller's or another leaf's); fresh arrays, the common case,
-    are taken as they are. ``held`` gains the array the leaf keeps."""
+    """Add ``g`` into ``leaf.grad``.
+
+    A leaf owns its ``.grad``: ``g`` is copied only when it is a view or an array in ``held`` (the
+    caller's or another leaf's); fresh arrays, the common case, are taken as they are. ``held``
+    gains the array the leaf keeps.
+    """
     if g.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
     elif not g.flags.owndata or id(g) in held:

@@ -73,7 +73,18 @@ ML_DOMAIN = "ai.onnx.ml"
 
 
 def require_onnx():
-    """The ``onnx`` module, or an ImportError that says how to install it."""
+    """The ``onnx`` module, or an ImportError that says how to install it.
+
+    Returns
+    -------
+    module
+        ``onnx``.
+
+    Raises
+    ------
+    ImportError
+        If onnx is not installed (``pip install deepfin[onnx]``).
+    """
     try:
         import onnx
     except ImportError:
@@ -85,8 +96,37 @@ def export_model(model, filepath: str | os.PathLike, format: str = "tf_saved_mod
                  input_signature=None, **kwargs) -> Path:
     """``model.export(filepath, format="onnx")``: write ``model``'s inference graph to one ONNX file.
 
-    ``format`` defaults to Keras's "tf_saved_model", which deepfin cannot write, so "onnx" must be asked for.
-    ``opset_version`` (a keyword) picks the ONNX opset, 17 by default. ``verbose`` prints where the file went.
+    The graph is checked with ``onnx.checker`` and written atomically.
+
+    Parameters
+    ----------
+    model : Sequential or Functional
+        A built model.
+    filepath : str or os.PathLike
+        The file to write.
+    format : str, default "tf_saved_model"
+        Keras's default, which deepfin cannot write, so ``"onnx"`` must be asked for.
+    verbose : bool or None, default None
+        Print where the file went.
+    input_signature : None
+        Not supported: the graph takes the model's own input shapes with a free batch axis.
+    **kwargs
+        Only ``opset_version`` (int), the ONNX opset; 17 by default.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        If ``format`` is not ``"onnx"``, ``input_signature`` is given, the opset is not one the exporter and the
+        installed onnx share, or the model cannot be exported (see ``to_onnx``).
+    TypeError
+        For another keyword argument.
+    ImportError
+        If onnx is not installed.
     """
     if format != "onnx":
         raise ValueError(
@@ -109,7 +149,40 @@ def export_model(model, filepath: str | os.PathLike, format: str = "tf_saved_mod
 
 
 def to_onnx(model, opset_version: int | None = None):
-    """The ``onnx.ModelProto`` of ``model``'s inference graph (see the module's docstring)."""
+    """The ``onnx.ModelProto`` of ``model``'s inference graph (see the module's docstring).
+
+    Parameters
+    ----------
+    model : Sequential or Functional
+        A built model of deepfin's own layers and activations.
+    opset_version : int or None, default None
+        The ONNX opset, from 13 to the newest the installed onnx knows; None gives 17.
+
+    Returns
+    -------
+    onnx.ModelProto
+        The graph, not yet checked or written (``write`` does both).
+
+    Raises
+    ------
+    ValueError
+        For a subclassed or unbuilt model, a layer or activation that is not deepfin's own, weights of mixed or
+        non-float types, or an opset out of range.
+    ImportError
+        If onnx is not installed.
+
+    Examples
+    --------
+    >>> from deepfin import Sequential, layers
+    >>> from deepfin.export import to_onnx
+    >>> model = Sequential([layers.Input((3,), name="features"), layers.Dense(2, activation="relu", name="hidden"),
+    ...                     layers.Dense(1, activation="sigmoid", name="score")])
+    >>> proto = to_onnx(model)
+    >>> [node.op_type for node in proto.graph.node]
+    ['MatMul', 'Add', 'Relu', 'MatMul', 'Add', 'Sigmoid', 'Identity']
+    >>> proto.graph.input[0].name, proto.graph.output[0].name
+    ('features', 'score')
+    """
     opset = check_opset(opset_version)
     inputs, outputs = symbolic_graph(model)
     graph = GraphBuilder(export_dtype(model, inputs), opset)
@@ -120,7 +193,20 @@ def to_onnx(model, opset_version: int | None = None):
 
 
 def write(proto, filepath: str | os.PathLike) -> None:
-    """Check ``proto`` with ``onnx.checker`` (shape inference included), then write it atomically."""
+    """Check ``proto`` with ``onnx.checker`` (shape inference included), then write it atomically.
+
+    Parameters
+    ----------
+    proto : onnx.ModelProto
+        The model.
+    filepath : str or os.PathLike
+        The file to write.
+
+    Raises
+    ------
+    onnx.checker.ValidationError
+        If the model does not pass the checker.
+    """
     onnx = require_onnx()
     onnx.checker.check_model(proto, full_check=True)
     with atomic_write(filepath) as stream:
@@ -128,7 +214,23 @@ def write(proto, filepath: str | os.PathLike) -> None:
 
 
 def check_opset(opset_version) -> int:
-    """``opset_version``, or the default, once known to be an opset this exporter and the installed onnx share."""
+    """``opset_version``, or the default, once known to be an opset this exporter and the installed onnx share.
+
+    Parameters
+    ----------
+    opset_version : int or None
+        The opset asked for; None gives ``DEFAULT_OPSET`` (17).
+
+    Returns
+    -------
+    int
+        The opset.
+
+    Raises
+    ------
+    ValueError
+        If it is not an integer from 13 to the newest the installed onnx knows.
+    """
     newest = require_onnx().defs.onnx_opset_version()
     opset = DEFAULT_OPSET if opset_version is None else opset_version
     if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)) or not MIN_OPSET <= opset <= newest:
@@ -138,7 +240,25 @@ def check_opset(opset_version) -> int:
 
 
 def symbolic_graph(model) -> tuple[list, list]:
-    """The model's symbolic inputs and outputs; a model without a graph known before it runs is refused."""
+    """The model's symbolic inputs and outputs; a model without a graph known before it runs is refused.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+
+    Returns
+    -------
+    inputs : list
+        ``model.inputs``.
+    outputs : list
+        ``model.outputs``.
+
+    Raises
+    ------
+    ValueError
+        For a subclassed model (or one whose ``call`` is overridden), or one without an input shape.
+    """
     if not isinstance(model, (Sequential, Functional)) or type(model).call not in (Sequential.call, Functional.call):
         raise ValueError(
             "ONNX export needs a Sequential or functional model, whose graph is known before it runs; a subclassed "
@@ -152,7 +272,25 @@ def symbolic_graph(model) -> tuple[list, list]:
 
 
 def export_dtype(model, inputs) -> np.dtype:
-    """The one float type of the model's weights (of its inputs when it has none): float32 or float64."""
+    """The one float type of the model's weights (of its inputs when it has none): float32 or float64.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    inputs : list
+        Its symbolic inputs.
+
+    Returns
+    -------
+    np.dtype
+        float32 or float64.
+
+    Raises
+    ------
+    ValueError
+        If the weights mix types or are not float32 or float64.
+    """
     kinds = {np.dtype(w.dtype) for w in model.weights} or {np.dtype(kt.dtype) for kt in inputs}
     if len(kinds) != 1 or not kinds <= {np.dtype("float32"), np.dtype("float64")}:
         raise ValueError(f"ONNX export needs one float type for the whole model, float32 or float64. Model "
@@ -161,13 +299,39 @@ def export_dtype(model, inputs) -> np.dtype:
 
 
 def output_names(model, outputs) -> list[str]:
-    """The outputs' names as ``predict`` gives them: the output layers' names, or the keys of a dict of outputs."""
+    """The outputs' names as ``predict`` gives them: the output layers' names, or the keys of a dict of outputs.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    outputs : list
+        Its symbolic outputs.
+
+    Returns
+    -------
+    list of str
+        One name per output.
+    """
     keys = model.get_config().get("output_keys") if isinstance(model, Functional) else None
     return list(keys) if keys else [kt.layer.name for kt in outputs]
 
 
 class GraphBuilder:
-    """The nodes, weights, inputs and outputs of one ONNX graph in one float type, every tensor name unique."""
+    """The nodes, weights, inputs and outputs of one ONNX graph in one float type, every tensor name unique.
+
+    Parameters
+    ----------
+    dtype : np.dtype or str
+        The graph's float type (float32 or float64).
+    opset : int, default 17
+        The ONNX opset the nodes are written for.
+
+    Raises
+    ------
+    ImportError
+        If onnx is not installed.
+    """
 
     def __init__(self, dtype, opset: int = DEFAULT_OPSET):
         self.onnx, self.opset = require_onnx(), opset
@@ -179,12 +343,37 @@ class GraphBuilder:
         self.domains: dict[str, int] = {}  # operator sets besides ONNX's own that the nodes use, with their version
 
     def fresh(self, name: str) -> str:
-        """``name``, or ``name_1``, ``name_2``... when it is taken."""
+        """``name``, or ``name_1``, ``name_2``... when it is taken; the name is then taken.
+
+        Parameters
+        ----------
+        name : str
+            The name wanted.
+
+        Returns
+        -------
+        str
+            A name not used before in the graph.
+        """
         return unique_name(name, self._names)
 
     def constant(self, name: str, value) -> str:
-        """An initializer holding ``value`` in the graph's float type; the same ``name`` again (a shared layer's
-        weight) gives the same initializer."""
+        """An initializer holding ``value`` in the graph's float type; its name.
+
+        The same ``name`` again (a shared layer's weight) gives the same initializer.
+
+        Parameters
+        ----------
+        name : str
+            The name wanted, and the key under which the initializer is remembered.
+        value : array_like
+            The values, cast to the graph's float type.
+
+        Returns
+        -------
+        str
+            The initializer's name.
+        """
         if name not in self._constants:
             stored = self.fresh(name)
             array = np.asarray(value, dtype=self.dtype)
@@ -193,7 +382,22 @@ class GraphBuilder:
         return self._constants[name]
 
     def integers(self, name: str, value) -> str:
-        """An int64 initializer (axes, shapes, indices) holding ``value``."""
+        """An int64 initializer (axes, shapes, indices) holding ``value``; its name.
+
+        The same ``name`` and value again give the same initializer.
+
+        Parameters
+        ----------
+        name : str
+            The name wanted.
+        value : array_like
+            The integers.
+
+        Returns
+        -------
+        str
+            The initializer's name.
+        """
         key = f"int64:{name}:{np.asarray(value).tolist()}"
         if key not in self._constants:
             stored = self.fresh(name)
@@ -202,34 +406,135 @@ class GraphBuilder:
         return self._constants[key]
 
     def reduce(self, op: str, x: str, axes: list[int], name: str, keepdims: int = 1) -> str:
-        """A ``Reduce*`` node over ``axes``: an attribute up to opset 17, an input from 18."""
+        """A ``Reduce*`` node over ``axes``: an attribute up to opset 17, an input from 18.
+
+        Parameters
+        ----------
+        op : str
+            The operator (``"ReduceMean"``, ...).
+        x : str
+            The name of its input.
+        axes : list of int
+            The axes reduced.
+        name : str
+            The name wanted for its output.
+        keepdims : int, default 1
+            Whether the reduced axes are kept (1) or dropped (0).
+
+        Returns
+        -------
+        str
+            The output's name.
+        """
         if self.opset >= 18:
             return self.node(op, [x, self.integers(f"{name}/axes", axes)], name, keepdims=keepdims)
         return self.node(op, [x], name, axes=axes, keepdims=keepdims)
 
     def ml_node(self, op: str, inputs: list[str], name: str, **attributes) -> str:
-        """Add an ``op`` node of ONNX's machine-learning operator set (``ai.onnx.ml``, version 2)."""
+        """Add an ``op`` node of ONNX's machine-learning operator set (``ai.onnx.ml``, version 2).
+
+        Parameters
+        ----------
+        op : str
+            The operator.
+        inputs : list of str
+            The names of its inputs.
+        name : str
+            The name wanted for its output.
+        **attributes
+            The node's attributes.
+
+        Returns
+        -------
+        str
+            The output's name.
+        """
         self.domains[ML_DOMAIN] = 2
         return self.node(op, inputs, name, domain=ML_DOMAIN, **attributes)
 
     def node(self, op: str, inputs: list[str], name: str, **attributes) -> str:
-        """Add an ``op`` node; the name of its one output (also the node's name)."""
+        """Add an ``op`` node; the name of its one output (also the node's name).
+
+        Parameters
+        ----------
+        op : str
+            The ONNX operator.
+        inputs : list of str
+            The names of its inputs.
+        name : str
+            The name wanted for its output (made unique).
+        **attributes
+            The node's attributes.
+
+        Returns
+        -------
+        str
+            The output's name.
+        """
         output = self.fresh(name)
         self.nodes.append(self.onnx.helper.make_node(op, list(inputs), [output], name=output, **attributes))
         return output
 
     def add_input(self, name: str, shape) -> str:
+        """Add a graph input of ``shape`` (the first axis the free batch axis); its unique name.
+
+        Parameters
+        ----------
+        name : str
+            The name wanted.
+        shape : tuple
+            The shape, batch axis first; other None axes get names of their own.
+
+        Returns
+        -------
+        str
+            The input's name.
+        """
         stored = self.fresh(name)
         self.inputs.append(self.onnx.helper.make_tensor_value_info(stored, self.elem_type, _dims(stored, shape)))
         return stored
 
     def add_output(self, name: str, shape, value: str) -> str:
+        """Add a graph output of ``shape``, the tensor named ``value`` through an ``Identity`` node; its unique name.
+
+        Parameters
+        ----------
+        name : str
+            The name wanted.
+        shape : tuple
+            The shape, batch axis first.
+        value : str
+            The tensor the output carries.
+
+        Returns
+        -------
+        str
+            The output's name.
+        """
         stored = self.fresh(name)
         self.nodes.append(self.onnx.helper.make_node("Identity", [value], [stored], name=stored))
         self.outputs.append(self.onnx.helper.make_tensor_value_info(stored, self.elem_type, _dims(stored, shape)))
         return stored
 
     def model(self, name: str, opset: int, doc: str, metadata: dict[str, str] | None = None):
+        """The ``onnx.ModelProto`` of the graph built so far.
+
+        Parameters
+        ----------
+        name : str
+            The graph's name.
+        opset : int
+            The ONNX opset to import (with any other operator sets the nodes use).
+        doc : str
+            The graph's doc string.
+        metadata : dict of str to str or None, default None
+            The model's metadata properties.
+
+        Returns
+        -------
+        onnx.ModelProto
+            The model, produced by ``deepfin`` at this version.
+        """
         helper = self.onnx.helper
         graph = helper.make_graph(self.nodes, name, self.inputs, self.outputs, self.initializers, doc_string=doc)
         opsets = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, v) for d, v in self.domains.items()]
@@ -244,7 +549,29 @@ def _dims(name: str, shape) -> list:
 
 
 def emit(graph: GraphBuilder, model, inputs: list[str], scope: str = "") -> list[str]:
-    """Add ``model``'s layers to ``graph``, fed by the tensors named ``inputs``; the names of its outputs."""
+    """Add ``model``'s layers to ``graph``, fed by the tensors named ``inputs``; the names of its outputs.
+
+    Parameters
+    ----------
+    graph : GraphBuilder
+        The graph to add to.
+    model : Sequential or Functional
+        The model.
+    inputs : list of str
+        The names of the tensors that feed the model's inputs, in order.
+    scope : str, default ""
+        A prefix for the names of the nodes and weights (``"network/"``).
+
+    Returns
+    -------
+    list of str
+        The names of the model's outputs in the graph.
+
+    Raises
+    ------
+    ValueError
+        If the number of inputs differs from the model's, or a layer cannot be exported.
+    """
     model_inputs, model_outputs = symbolic_graph(model)
     if len(inputs) != len(model_inputs):
         raise ValueError(f"Model '{model.name}' has {len(model_inputs)} inputs; received {len(inputs)}.")
@@ -257,8 +584,33 @@ def emit(graph: GraphBuilder, model, inputs: list[str], scope: str = "") -> list
 
 
 def emit_layer(graph: GraphBuilder, layer, xs: list[str], scope: str, options: dict | None = None) -> str:
-    """Add one call of ``layer`` on the tensors named ``xs`` (with the call's ``options``, such as
-    MultiHeadAttention's ``use_causal_mask``); the name of its output."""
+    """Add one call of ``layer`` on the tensors named ``xs``; the name of its output.
+
+    A nested Sequential or functional model of one output is spliced in, its names under its own scope.
+
+    Parameters
+    ----------
+    graph : GraphBuilder
+        The graph to add to.
+    layer : Layer
+        The layer called.
+    xs : list of str
+        The names of its inputs.
+    scope : str
+        The prefix of the names.
+    options : dict or None, default None
+        The call's options, such as MultiHeadAttention's ``use_causal_mask``.
+
+    Returns
+    -------
+    str
+        The name of the layer's output.
+
+    Raises
+    ------
+    ValueError
+        For a layer class ONNX export does not know (Python code), or a nested model of several outputs.
+    """
     if isinstance(layer, (Sequential, Functional)):
         outputs = emit(graph, layer, xs, f"{scope}{layer.name}/")
         if len(outputs) != 1:
@@ -662,7 +1014,31 @@ ACTIVATIONS = ("linear", "step", *_ONE_OP)  # the built-in activations ONNX expo
 
 
 def activation(graph: GraphBuilder, fn, x: str, name: str, layer_name: str) -> str:
-    """Apply the built-in activation ``fn`` (with its default parameters, as a layer calls it) to ``x``."""
+    """Apply the built-in activation ``fn`` (with its default parameters, as a layer calls it) to ``x``.
+
+    Parameters
+    ----------
+    graph : GraphBuilder
+        The graph to add to.
+    fn : callable
+        The activation.
+    x : str
+        The name of its input.
+    name : str
+        The prefix of the node's name.
+    layer_name : str
+        The layer's name, for the error message.
+
+    Returns
+    -------
+    str
+        The name of the result (``x`` itself for ``linear``).
+
+    Raises
+    ------
+    ValueError
+        If ``fn`` is not one of the built-in activations in ``ACTIVATIONS``.
+    """
     kind = builtin_activation(fn)
     if kind is None:
         raise ValueError(f"Layer '{layer_name}' uses the activation {fn!r}, which is not one of deepfin's own, so "
@@ -680,6 +1056,17 @@ def activation(graph: GraphBuilder, fn, x: str, name: str, layer_name: str) -> s
 
 
 def builtin_activation(fn) -> str | None:
-    """The name of ``fn`` when it is one of deepfin's activations that ONNX export translates, else ``None``."""
+    """The name of ``fn`` when it is one of deepfin's activations that ONNX export translates, else ``None``.
+
+    Parameters
+    ----------
+    fn : callable
+        An activation.
+
+    Returns
+    -------
+    str or None
+        One of ``ACTIVATIONS``, or None.
+    """
     name = activations.builtin_name(fn)
     return name if name in ACTIVATIONS else None

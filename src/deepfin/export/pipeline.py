@@ -23,7 +23,29 @@ MODEL_FILE, PREPROCESSING_FILE, DEFAULT_NAME = "model.keras", "preprocessing.jso
 
 def export_run(run_dir: str | os.PathLike, filepath: str | os.PathLike | None = None,
                opset_version: int | None = None) -> Path:
-    """Write the run's pipeline to ``filepath`` (``RUN_DIR/model.onnx`` by default); the path written."""
+    """Write the run's pipeline to ``filepath`` (``RUN_DIR/model.onnx`` by default).
+
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+        The folder of a finished run of the tuned network.
+    filepath : str, os.PathLike or None, default None
+        The file to write; None gives ``model.onnx`` in ``run_dir``.
+    opset_version : int or None, default None
+        The ONNX opset; None gives 17.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``run_dir`` is not a folder.
+    ValueError
+        If the folder is not a finished run, its files do not fit together, or the network cannot be exported.
+    """
     proto = run_to_onnx(run_dir, opset_version)
     path = Path(run_dir) / DEFAULT_NAME if filepath is None else Path(filepath)
     write(proto, path)
@@ -31,7 +53,27 @@ def export_run(run_dir: str | os.PathLike, filepath: str | os.PathLike | None = 
 
 
 def run_to_onnx(run_dir: str | os.PathLike, opset_version: int | None = None):
-    """The ``onnx.ModelProto`` of a finished run's pipeline (see the module's docstring)."""
+    """The ``onnx.ModelProto`` of a finished run's pipeline (see the module's docstring).
+
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+        The folder of a finished run of the tuned network.
+    opset_version : int or None, default None
+        The ONNX opset; None gives 17.
+
+    Returns
+    -------
+    onnx.ModelProto
+        The graph from ``features`` to ``probability``, not yet checked or written.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``run_dir`` is not a folder.
+    ValueError
+        If the folder is not a finished run, or ``model.keras`` and ``preprocessing.json`` are not of one run.
+    """
     from deepfin.models import load_model
 
     folder = Path(run_dir)
@@ -59,7 +101,27 @@ def run_to_onnx(run_dir: str | os.PathLike, opset_version: int | None = None):
 
 
 def read_preprocessing(folder: Path) -> dict:
-    """``preprocessing.json`` of a finished run, checked; clear errors for a folder that is not one."""
+    """``preprocessing.json`` of a finished run, checked; clear errors for a folder that is not one.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The run's folder.
+
+    Returns
+    -------
+    dict
+        The steps: ``inputs``, ``clip`` (``columns``, ``lower``, ``upper``) and ``standardize`` (``mean``,
+        ``scale``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``folder`` is not a folder.
+    ValueError
+        If it lacks ``model.keras`` or ``preprocessing.json``, or the file is not a run's preprocessing or does
+        not fit together.
+    """
     if not folder.is_dir():
         raise FileNotFoundError(f"No run folder at {folder}.")
     for name in (MODEL_FILE, PREPROCESSING_FILE):
@@ -83,7 +145,26 @@ def read_preprocessing(folder: Path) -> dict:
 
 
 def clip_bounds(steps: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Per input column its lower and upper clip bound, infinite for the columns that pass through."""
+    """Per input column its lower and upper clip bound, infinite for the columns that pass through.
+
+    Parameters
+    ----------
+    steps : dict
+        ``read_preprocessing``'s result.
+
+    Returns
+    -------
+    lower, upper : np.ndarray
+        One bound per input column.
+
+    Examples
+    --------
+    >>> from deepfin.export.pipeline import clip_bounds
+    >>> steps = {"inputs": ["r1", "r2", "month"], "clip": {"columns": ["r1", "r2"], "lower": [-0.1, -0.2],
+    ...                                                    "upper": [0.1, 0.2]}}
+    >>> clip_bounds(steps)
+    (array([-0.1, -0.2, -inf]), array([0.1, 0.2, inf]))
+    """
     width = len(steps["inputs"])
     lower, upper = np.full(width, -np.inf), np.full(width, np.inf)
     where = [steps["inputs"].index(column) for column in steps["clip"]["columns"]]

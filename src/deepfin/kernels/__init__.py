@@ -21,8 +21,22 @@ __all__ = ["CompiledNetwork", "batch_sizes", "network_for"]
 
 
 def network_for(model, training: bool = True, one_stream: bool = False) -> CompiledNetwork | str:
-    """The compiled twin of ``model`` (for training when ``training``, else for inference), or why it has none;
-    ``one_stream``: every Dropout layer draws from one stream of uniforms (see ``layers_program``)."""
+    """The compiled twin of ``model`` (for training when ``training``, else for inference), or why it has none.
+
+    Parameters
+    ----------
+    model : Model
+        A built model; for training, a compiled one.
+    training : bool, default True
+        Build the twin for training (loss and optimizer included), or for inference only.
+    one_stream : bool, default False
+        Every Dropout layer draws from one stream of uniforms (see ``layers_program``).
+
+    Returns
+    -------
+    CompiledNetwork or str
+        The twin, or a sentence saying why the model runs on the eager engine.
+    """
     if not backend.compiled():
         return "the compiled kernels are off (deepfin.backend.set_compiled(False) or DEEPFIN_COMPILED=0)"
     if training and model.computes_own_loss:

@@ -1,6 +1,8 @@
-"""Element-wise functions the kernels share, written so that LLVM vectorizes them in float32 (a call of libm's
-``tanhf`` or ``expf`` per number does not vectorize): tanh as Eigen computes it, and the logistic sigmoid through
-it. In float64 they call NumPy's functions."""
+"""Element-wise functions the kernels share, written so that LLVM vectorizes them in float32.
+
+A call of libm's ``tanhf`` or ``expf`` per number does not vectorize: tanh is computed as Eigen computes it,
+and the logistic sigmoid through it. In float64 they call NumPy's functions.
+"""
 
 from __future__ import annotations
 
@@ -36,8 +38,15 @@ _HALF = np.float32(0.5)
 
 @njit(**_JIT)
 def tanh_vec(z, a):
-    """``a = tanh(z)`` for vectors (contiguous, so that the float32 loop vectorizes): NumPy's function for
-    float64, the rational one above for float32."""
+    """``a = tanh(z)`` for vectors: NumPy's function for float64, the rational one above for float32.
+
+    Parameters
+    ----------
+    z : np.ndarray
+        The input vector (contiguous, so that the float32 loop vectorizes).
+    a : np.ndarray
+        The output vector, of ``z``'s length and dtype, written in place.
+    """
     if z.itemsize != 4:
         for j in range(z.shape[0]):
             a[j] = np.tanh(z[j])
@@ -47,13 +56,39 @@ def tanh_vec(z, a):
 
 
 def tanh_scalar(x):
-    """tanh of one number inside a kernel: the rational function above for a float32, NumPy's for a float64."""
+    """tanh of one number inside a kernel: the rational function above for a float32, NumPy's for a float64.
+
+    Called from Python (outside a kernel) it is ``np.tanh``.
+
+    Parameters
+    ----------
+    x : float
+        The number.
+
+    Returns
+    -------
+    float
+        ``tanh(x)``, in ``x``'s type.
+    """
     return np.tanh(x)
 
 
 def sigmoid_scalar(x):
-    """The logistic sigmoid of one number inside a kernel: ``1 / (1 + exp(-x))`` for a float64; for a float32
-    ``0.5 tanh(x / 2) + 0.5`` on the tanh above (within a few ulps, and vectorizing)."""
+    """The logistic sigmoid of one number inside a kernel.
+
+    ``1 / (1 + exp(-x))`` for a float64 (and when called from Python); for a float32,
+    ``0.5 tanh(x / 2) + 0.5`` on the tanh above (within a few ulps, and vectorizing).
+
+    Parameters
+    ----------
+    x : float
+        The number.
+
+    Returns
+    -------
+    float
+        ``sigmoid(x)``.
+    """
     return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -73,16 +108,34 @@ def _sigmoid_scalar(x):
 
 @njit(**_JIT)
 def tanh_rows(z, a):
-    """``a = tanh(z)`` row by row (``tanh_vec``)."""
+    """``a = tanh(z)`` row by row (``tanh_vec``).
+
+    Parameters
+    ----------
+    z : np.ndarray
+        The input, (rows, width).
+    a : np.ndarray
+        The output, of ``z``'s shape and dtype, written in place.
+    """
     for r in range(z.shape[0]):
         tanh_vec(z[r], a[r])
 
 
 @njit(**_JIT)
 def flush_rows(a, floor):
-    """Set the entries of ``a`` smaller than ``floor`` in magnitude to zero. Gradients that fade through time
-    reach the subnormal range, where every operation on them takes some hundred times longer: flushing them at
-    ``subnormal_floor`` (far below anything that could move a weight) keeps the backward pass at full speed."""
+    """Set the entries of ``a`` smaller than ``floor`` in magnitude to zero, in place.
+
+    Gradients that fade through time reach the subnormal range, where every operation on them takes some
+    hundred times longer: flushing them at ``subnormal_floor`` (far below anything that could move a weight)
+    keeps the backward pass at full speed.
+
+    Parameters
+    ----------
+    a : np.ndarray
+        A 2-D array, changed in place.
+    floor : float
+        The magnitude below which entries become 0.
+    """
     for r in range(a.shape[0]):
         row = a[r]
         for j in range(row.shape[0]):
@@ -91,6 +144,16 @@ def flush_rows(a, floor):
 
 
 def subnormal_floor(dtype) -> float:
-    """The magnitude below which ``flush_rows`` zeroes numbers of ``dtype``: 2**24 times its smallest normal
-    number (2e-31 in float32, 4e-301 in float64)."""
+    """The magnitude below which ``flush_rows`` zeroes numbers of ``dtype``.
+
+    Parameters
+    ----------
+    dtype : np.dtype or str
+        A float dtype.
+
+    Returns
+    -------
+    float
+        2**24 times the dtype's smallest normal number (2e-31 in float32, 4e-301 in float64).
+    """
     return float(np.finfo(dtype).tiny) * 2.0 ** 24

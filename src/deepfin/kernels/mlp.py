@@ -165,10 +165,12 @@ def _affine(x, P, op, z):
 
 @njit(**_JIT)
 def _affine_by_row(x, P, op, z):
-    """``z = x @ kernel + bias`` summed in a fixed order per row, so that a row's output does not depend on
-    the rows computed with it (BLAS's blocking does): inference gives each row the same result in any batch.
-    Rows go in tiles of ``_ROW_TILE`` that share each kernel row's loads (1.6x faster than row by row on a
-    128-wide layer); each row's sum keeps its order."""
+    """``z = x @ kernel + bias`` summed in a fixed order per row.
+
+    A row's output then does not depend on the rows computed with it (BLAS's blocking makes it do):
+    inference gives each row the same result in any batch. Rows go in tiles of ``_ROW_TILE`` that share each
+    kernel row's loads (1.6x faster than row by row on a 128-wide layer); each row's sum keeps its order.
+    """
     inputs, width = x.shape[1], op[OP_ZW]
     kernel = _rows(P, op[OP_W], inputs, width)
     sums = np.empty((_ROW_TILE, width), z.dtype)
@@ -238,8 +240,11 @@ def _batch_norm_backward(P, G, NT, op, z, da, dx):
 
 @njit(**_JIT)
 def _forward(x, ops, fops, P, NT, U, u_start, u_rows, Z, A, zoff, aoff, training, by_row):
-    """Run every operation on the batch ``x``; returns the last operation's output. ``by_row``: products
-    summed row by row in a fixed order (a row's output then does not depend on the rows beside it)."""
+    """Run every operation on the batch ``x``; returns the last operation's output.
+
+    ``by_row``: products summed row by row in a fixed order (a row's output then does not depend on the rows
+    beside it).
+    """
     n = x.shape[0]
     for i in range(ops.shape[0]):
         op, fop = ops[i], fops[i]
@@ -283,8 +288,10 @@ def _forward(x, ops, fops, P, NT, U, u_start, u_rows, Z, A, zoff, aoff, training
 
 @njit(**_JIT)
 def _backward(x, ops, fops, P, G, NT, U, u_start, u_rows, Z, A, DZ, DA, zoff, aoff, last_dz_given, stop):
-    """Back-propagate from the last operation's ``DA`` (or its ``DZ`` when ``last_dz_given``) down to
-    operation ``stop``, the first with parameters: gradients into ``G``."""
+    """Back-propagate from the last operation's ``DA`` (or its ``DZ`` when ``last_dz_given``).
+
+    Goes down to operation ``stop``, the first with parameters; the gradients go into ``G``.
+    """
     n = x.shape[0]
     empty = DA[0:0].reshape((0, 0))
     for i in range(ops.shape[0] - 1, stop - 1, -1):
@@ -343,9 +350,12 @@ def _backward(x, ops, fops, P, G, NT, U, u_start, u_rows, Z, A, DZ, DA, zoff, ao
 
 @njit(**_JIT)
 def _loss(loss, logits, y, w, grad):
-    """The batch's mean loss (Keras's 'sum_over_batch_size', weighted by ``w`` when it has rows) and, when
-    ``grad`` has rows, its gradient with respect to ``logits``: the pre-activation of a sigmoid or softmax
-    output for the cross-entropies (``y_hat - y``), the output itself for the squared error."""
+    """The batch's mean loss and, when ``grad`` has rows, its gradient with respect to ``logits``.
+
+    The mean is Keras's 'sum_over_batch_size', weighted by ``w`` when it has rows. ``logits`` is the
+    pre-activation of a sigmoid or softmax output for the cross-entropies (gradient ``y_hat - y``), the
+    output itself for the squared error.
+    """
     n, width = logits.shape
     weighted = w.shape[0] > 0
     wide_targets = y.shape[1] == width
@@ -417,9 +427,47 @@ def _first_trained(ops):
 @njit(**_JIT)
 def train(X, Y, W, U, ops, fops, P, G, S, NT, Z, A, DZ, DA, zoff, aoff, loss, fused, reg, optimizer, hp, rates,
           batch, losses, predictions):
-    """Train on consecutive mini-batches of ``batch`` rows of the chunk (the last may be shorter): one
-    optimizer step each, at ``rates[step]``. Writes each batch's loss (with penalties) into ``losses`` and,
-    when it has rows, each row's output into ``predictions``."""
+    """Train on consecutive mini-batches of ``batch`` rows of the chunk (the last may be shorter).
+
+    One optimizer step each, at ``rates[step]``. Writes each batch's loss (with penalties) into ``losses``
+    and, when it has rows, each row's output into ``predictions``.
+
+    Parameters
+    ----------
+    X, Y : np.ndarray
+        The chunk's inputs and targets, flat and row-major.
+    W : np.ndarray
+        A weight per row; empty for none.
+    U : np.ndarray
+        The dropout uniforms for the chunk.
+    ops, fops : np.ndarray
+        The operation tables (``OP_*`` columns) and their float parameters.
+    P, G, S, NT : np.ndarray
+        The parameters, their gradients, the optimizer's slots (one row each) and the non-trainable state,
+        updated in place.
+    Z, A, DZ, DA : np.ndarray
+        The work areas, at the offsets ``zoff`` and ``aoff``.
+    zoff, aoff : np.ndarray
+        Each operation's offset in the work areas.
+    loss : int
+        The loss code (``BINARY_CE``, ``CATEGORICAL_CE``, ``SPARSE_CE``, ``MEAN_SQUARED``).
+    fused : bool
+        The loss works on the last operation's pre-activation.
+    reg : np.ndarray
+        The penalties, rows of (offset, size, l1, l2).
+    optimizer : int
+        The optimizer's code.
+    hp : np.ndarray
+        The optimizer's settings.
+    rates : np.ndarray
+        One learning rate per step; its size is the number of steps.
+    batch : int
+        The batch size.
+    losses : np.ndarray
+        Filled with each step's loss.
+    predictions : np.ndarray
+        Filled with the training-mode outputs when it has rows.
+    """
     n_in, n_out = ops[0, OP_IN], ops[ops.shape[0] - 1, OP_OUT]
     rows = X.size // n_in
     y_width = Y.size // rows
@@ -447,8 +495,27 @@ def train(X, Y, W, U, ops, fops, P, G, S, NT, Z, A, DZ, DA, zoff, aoff, loss, fu
 
 @njit(**_JIT)
 def infer(X, Y, W, ops, fops, P, NT, Z, A, zoff, aoff, loss, fused, reg, batch, by_row, losses, predictions):
-    """Inference on consecutive batches of ``batch`` rows: outputs into ``predictions`` (when it has rows)
-    and, when ``Y`` has rows, each batch's loss with penalties into ``losses``; ``by_row``: see ``_forward``."""
+    """Inference on consecutive batches of ``batch`` rows.
+
+    Writes the outputs into ``predictions`` (when it has rows) and, when ``Y`` has rows, each batch's loss
+    with penalties into ``losses``.
+
+    Parameters
+    ----------
+    X, Y, W : np.ndarray
+        The inputs, the targets (empty: no losses) and a weight per row (empty: none), flat and row-major.
+    ops, fops, P, NT, Z, A, zoff, aoff : np.ndarray
+        As in ``train``.
+    loss, fused, reg, batch
+        As in ``train``.
+    by_row : bool
+        Sum each row's products in a fixed order, so that a row's output does not depend on the rows beside
+        it.
+    losses : np.ndarray
+        Filled with each batch's loss when ``Y`` has rows.
+    predictions : np.ndarray
+        Filled with the outputs when it has rows.
+    """
     n_in, n_out = ops[0, OP_IN], ops[ops.shape[0] - 1, OP_OUT]
     rows = X.size // n_in
     y_width = Y.size // rows
@@ -473,8 +540,27 @@ def infer(X, Y, W, ops, fops, P, NT, Z, A, zoff, aoff, loss, fused, reg, batch, 
 @njit(parallel=True, **_JIT)
 def train_stack(X, Y, U, ops, fops, P, G, S, NT, Z, A, DZ, DA, zoff, aoff, loss, fused, reg, optimizer, hp, rates,
                 batch, losses):
-    """``train`` for K networks of one shape on the same batches and uniforms, member ``k`` in row ``k`` of every
-    stacked argument, the members spread over the cores (each runs its whole chunk: no step waits for another)."""
+    """``train`` for K networks of one shape on the same batches and uniforms, the members spread over the cores.
+
+    Each member runs its whole chunk, so no step waits for another. No sample weights, no predictions.
+
+    Parameters
+    ----------
+    X, Y, U : np.ndarray
+        The inputs, targets and dropout uniforms, shared by every member.
+    ops, fops, P, G, S, NT, Z, A, DZ, DA : np.ndarray
+        Stacked: row ``k`` is member ``k``'s ``train`` argument.
+    zoff, aoff : np.ndarray
+        The work areas' offsets, shared.
+    loss, fused : int, bool
+        The loss, shared.
+    reg, optimizer, hp, rates : np.ndarray
+        Stacked, row ``k`` for member ``k``.
+    batch : int
+        The batch size.
+    losses : np.ndarray
+        Row ``k`` filled with member ``k``'s losses.
+    """
     no_weights = X[0:0]
     no_predictions = Z[0, 0:0].reshape((0, 1))
     for k in prange(P.shape[0]):
@@ -484,8 +570,27 @@ def train_stack(X, Y, U, ops, fops, P, G, S, NT, Z, A, DZ, DA, zoff, aoff, loss,
 
 @njit(parallel=True, **_JIT)
 def infer_stack(X, Y, ops, fops, P, NT, Z, A, zoff, aoff, loss, fused, reg, batch, losses):
-    """``infer``'s losses for K networks of one shape on the same rows (no predictions), member ``k`` in row ``k``
-    of every stacked argument, the members spread over the cores."""
+    """``infer``'s losses for K networks of one shape on the same rows, the members spread over the cores.
+
+    No sample weights, no predictions.
+
+    Parameters
+    ----------
+    X, Y : np.ndarray
+        The inputs and targets, shared by every member.
+    ops, fops, P, NT, Z, A : np.ndarray
+        Stacked: row ``k`` is member ``k``'s ``infer`` argument.
+    zoff, aoff : np.ndarray
+        The work areas' offsets, shared.
+    loss, fused : int, bool
+        The loss, shared.
+    reg : np.ndarray
+        Stacked penalties, row ``k`` for member ``k``.
+    batch : int
+        The batch size.
+    losses : np.ndarray
+        Row ``k`` filled with member ``k``'s losses.
+    """
     no_weights = X[0:0]
     no_predictions = Z[0, 0:0].reshape((0, 1))
     for k in prange(P.shape[0]):

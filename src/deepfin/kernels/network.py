@@ -28,13 +28,43 @@ _THREADED_FLOPS = 20e6  # a batch's forward products below this run on one BLAS 
 
 
 def batch_sizes(rows: int, batch_size: int) -> np.ndarray:
-    """The sizes of the consecutive batches of ``batch_size`` that ``rows`` rows make (the last may be short):
-    the weights of the per-batch losses the kernels return."""
+    """The sizes of the consecutive batches of ``batch_size`` that ``rows`` rows make (the last may be short).
+
+    They weight the per-batch losses the kernels return.
+
+    Parameters
+    ----------
+    rows : int
+        The number of rows.
+    batch_size : int
+        The batch size.
+
+    Returns
+    -------
+    np.ndarray
+        The size of each batch, in order.
+
+    Examples
+    --------
+    >>> from deepfin.kernels import batch_sizes
+    >>> batch_sizes(10, 4).tolist()
+    [4, 4, 2]
+    """
     return np.minimum(batch_size, rows - batch_size * np.arange(-(-rows // batch_size)))
 
 
 class CompiledNetwork:
-    """Buffers and kernel calls for one model's ``Program`` (and, for training, its ``TrainingSetup``)."""
+    """Buffers and kernel calls for one model's ``Program`` (and, for training, its ``TrainingSetup``).
+
+    Parameters
+    ----------
+    program : Program
+        The model's operation tables (``layers_program``).
+    setup : TrainingSetup or None
+        The loss and optimizer (``training_setup``); ``None`` for inference only.
+    optimizer : Optimizer or None, default None
+        The model's optimizer, whose state the buffers copy for training.
+    """
 
     def __init__(self, program: Program, setup: TrainingSetup | None, optimizer=None):
         self.program, self.setup, self.optimizer = program, setup, optimizer
@@ -52,8 +82,20 @@ class CompiledNetwork:
 
     # ------------------------------------------------------------ the model's state in and out
     def load(self, training: bool = True) -> None:
-        """Copy the model's weights and moving statistics into the buffers and, for ``training``, its
-        optimizer's state (building the optimizer first, as its first eager update would)."""
+        """Copy the model's weights and moving statistics into the buffers, and for training its optimizer's state.
+
+        The optimizer is built first when it is not yet, as its first eager update would build it.
+
+        Parameters
+        ----------
+        training : bool, default True
+            Copy the optimizer's settings and state too (when the network has a training setup).
+
+        Raises
+        ------
+        ValueError
+            If the optimizer was built for other variables than the program's.
+        """
         for variable, offset in self.program.variables:
             self.params[offset:offset + variable.size] = variable.data.ravel()
         for variable, offset in self.program.statistics:
@@ -79,8 +121,10 @@ class CompiledNetwork:
                     slots[name][...] = self.slots[row, offset:offset + variable.size].reshape(variable.shape)
 
     def _optimizer_slots(self) -> list[dict]:
-        """The optimizer's state arrays of each program variable, in program order; refuses variables the
-        optimizer was not built for, as its eager update does."""
+        """The optimizer's state arrays of each program variable, in program order.
+
+        Refuses variables the optimizer was not built for, as its eager update does.
+        """
         built = {id(v): i for i, v in enumerate(self.optimizer.model_variables)}
         state = self.optimizer.state_slots()
         slots = []
@@ -95,7 +139,20 @@ class CompiledNetwork:
 
     # ------------------------------------------------------------ work areas
     def work_areas(self, rows: int) -> tuple:
-        """Per-operation pre-activations, outputs and their gradients for batches of up to ``rows`` rows."""
+        """Per-operation pre-activations, outputs and their gradients for batches of up to ``rows`` rows.
+
+        The areas grow when ``rows`` exceeds what they hold, and are kept for later calls.
+
+        Parameters
+        ----------
+        rows : int
+            The largest batch.
+
+        Returns
+        -------
+        tuple of np.ndarray
+            ``(Z, A, DZ, DA, zoff, aoff)``: the flat areas and each operation's offsets in them.
+        """
         if rows > self._rows:
             ops = self.program.ops
             z_sizes, a_sizes = ops[:, mlp.OP_ZW] * rows, ops[:, mlp.OP_OUT] * rows
@@ -125,8 +182,21 @@ class CompiledNetwork:
 
     # ------------------------------------------------------------ training and inference
     def learning_rates(self, steps: int) -> np.ndarray:
-        """The next ``steps`` steps' rates, in the model's dtype: the learning rate at each step count (a
-        schedule's value) as the optimizer's ``compiled_rate`` gives it (Adam: its ``alpha``)."""
+        """The next ``steps`` steps' rates, in the model's dtype.
+
+        The learning rate at each step count (a schedule's value), as the optimizer's ``compiled_rate``
+        gives it (Adam: its ``alpha``).
+
+        Parameters
+        ----------
+        steps : int
+            The number of steps, from the optimizer's ``iterations`` on.
+
+        Returns
+        -------
+        np.ndarray
+            One rate per step.
+        """
         optimizer = self.optimizer
         first = optimizer.iterations
         rates = [optimizer.compiled_rate(optimizer.learning_rate_at(t), t + 1) for t in range(first, first + steps)]
@@ -134,8 +204,31 @@ class CompiledNetwork:
 
     def train(self, x: np.ndarray, y: np.ndarray, sample_weight, batch_size: int,
               predictions: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        """Train on the rows of ``x``, ``y`` in consecutive batches of ``batch_size``: one optimizer step a
-        batch. Returns each batch's loss and, with ``predictions``, the training-mode outputs of every row."""
+        """Train on the rows of ``x``, ``y`` in consecutive batches of ``batch_size``: one optimizer step a batch.
+
+        Trains the parameters in the buffers (the caller runs ``load`` before and ``store`` after) and advances
+        the optimizer's ``iterations``.
+
+        Parameters
+        ----------
+        x : np.ndarray
+            The inputs, (rows, features).
+        y : np.ndarray
+            The targets, one row per input row.
+        sample_weight : np.ndarray or None
+            A weight per row, or ``None``.
+        batch_size : int
+            The batch size.
+        predictions : bool
+            Also return the training-mode outputs of every row.
+
+        Returns
+        -------
+        losses : np.ndarray
+            Each batch's loss, penalties included.
+        outputs : np.ndarray or None
+            The outputs, (rows, output width), with ``predictions``; else ``None``.
+        """
         dtype = self.program.dtype
         rows = len(x)
         steps = -(-rows // batch_size)
@@ -159,7 +252,28 @@ class CompiledNetwork:
 
         Without ``y`` (``predict``) each row's products are summed in a fixed order, so that a row's output
         does not depend on the rows predicted with it (scikit-learn's estimator checks ask this); with ``y``
-        (``evaluate``) they go to BLAS."""
+        (``evaluate``) they go to BLAS.
+
+        Parameters
+        ----------
+        x : np.ndarray
+            The inputs, (rows, features).
+        y : np.ndarray or None, default None
+            The targets, for the losses.
+        sample_weight : np.ndarray or None, default None
+            A weight per row.
+        batch_size : int, default 8192
+            The batch size.
+        predictions : bool, default True
+            Return the outputs.
+
+        Returns
+        -------
+        losses : np.ndarray
+            Each batch's loss with penalties (meaningful only given ``y``).
+        outputs : np.ndarray or None
+            The outputs, (rows, output width), with ``predictions``; else ``None``.
+        """
         rows, by_row = len(x), y is None
         x, y, weights = self._flat_inputs(x, y, sample_weight)
         work = self.work_areas(min(batch_size, rows))

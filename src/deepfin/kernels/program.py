@@ -63,8 +63,11 @@ class Program:
 
 @dataclass
 class TrainingSetup:
-    """What a training step needs besides the layers: the loss, whether it works on the last operation's
-    pre-activation (``fused``), the optimizer's code, slot names and settings (``hp``, in the model's dtype)."""
+    """What a training step needs besides the layers.
+
+    The loss's code, whether it works on the last operation's pre-activation (``fused``), and the optimizer's
+    code, slot names and settings (``hp``, in the model's dtype).
+    """
 
     loss: int
     fused: bool
@@ -84,6 +87,7 @@ class _Builder:
         self.sources: list[list] = []  # [generator getter, width, owner key]
 
     def variable(self, variable: Variable | None, regularizer=None) -> int:
+        """Place ``variable`` in the parameter buffer, with its L1/L2 penalty: its offset, or -1 for ``None``."""
         if variable is None:
             return -1
         offset = self.n_params
@@ -94,6 +98,7 @@ class _Builder:
         return offset
 
     def state(self, variable: Variable | None, size: int) -> int:
+        """Reserve ``size`` values of the state buffer (a moving statistic's, given ``variable``): the offset."""
         offset = self.state_size
         if variable is not None:
             self.statistics.append((variable, offset))
@@ -102,6 +107,7 @@ class _Builder:
 
     def add(self, kind: int, n_in: int, n_out: int, z_width: int, w=-1, b=-1, code=0, x1=0, x2=0, x3=0,
             floats=(0.0, 0.0)) -> None:
+        """Append an operation's row (``mlp.OP_*`` columns) and its float parameters."""
         self.ops.append((kind, n_in, n_out, z_width, w, b, code, x1, x2, x3))
         self.fops.append(floats)
 
@@ -112,8 +118,11 @@ class _Builder:
         self.ops[-1], self.fops[-1] = tuple(row), floats
 
     def dropout_columns(self, layer: Dropout, width: int) -> tuple[int, int, int]:
-        """(group width, place in the group, group index) of a Dropout layer; the group width is final only
-        once every layer is added, so the first and third are fixed up in ``program``."""
+        """(group width, place in the group, group index) of a Dropout layer.
+
+        The group width is final only once every layer is added, so the first and third are fixed up in
+        ``layers_program``.
+        """
         key = None if layer.seed is None or self.one_stream else id(layer)  # unseeded: the library's generator
         for index, source in enumerate(self.sources):
             if source[2] == key:
@@ -125,8 +134,22 @@ class _Builder:
 
 
 def layers_program(model, one_stream: bool = False) -> Program | str:
-    """The model's ``Program``, or why it has none. With ``one_stream`` every Dropout layer takes its uniforms
-    from one stream, seeded layers too (a stack draws them all from its own generator)."""
+    """The model's ``Program``, or why it has none.
+
+    Parameters
+    ----------
+    model : Model
+        A built model whose layers are one chain.
+    one_stream : bool, default False
+        Every Dropout layer takes its uniforms from one stream, seeded layers too (a stack draws them
+        all from its own generator). Otherwise each seeded Dropout layer has a stream of its own and
+        the unseeded ones share the library's generator.
+
+    Returns
+    -------
+    Program or str
+        The tables, or a sentence saying why the kernels cannot run the model.
+    """
     chain = model.layer_chain()
     if chain is None:
         return f"it is a {type(model).__name__} model whose layers are not one chain"
@@ -234,7 +257,20 @@ _LOSSES = {losses.BinaryCrossentropy: (mlp.BINARY_CE, "sigmoid"),
 
 
 def training_setup(model, program: Program) -> TrainingSetup | str:
-    """The loss and optimizer of a compiled ``model`` in the kernels' terms, or why they have none."""
+    """The loss and optimizer of a compiled ``model`` in the kernels' terms, or why they have none.
+
+    Parameters
+    ----------
+    model : Model
+        A compiled model.
+    program : Program
+        Its tables, from ``layers_program``.
+
+    Returns
+    -------
+    TrainingSetup or str
+        What a training step needs, or a sentence saying why the kernels cannot train the model.
+    """
     fns = model.output_losses
     if not model.compiled or fns is None:
         return "it is not compiled with a loss"
@@ -264,6 +300,20 @@ def training_setup(model, program: Program) -> TrainingSetup | str:
 
 
 def optimizer_settings(optimizer, dtype) -> np.ndarray:
-    """The optimizer's settings as ``compiled.update`` reads them, in ``dtype`` (read afresh before each run of
-    steps: a callback may have changed them)."""
+    """The optimizer's settings as ``compiled.update`` reads them, in ``dtype``.
+
+    Read afresh before each run of steps: a callback may have changed them.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        An optimizer with a compiled form.
+    dtype : np.dtype or str
+        The model's dtype.
+
+    Returns
+    -------
+    np.ndarray
+        The settings (``optimizer.compiled_form()[2]``).
+    """
     return np.array(optimizer.compiled_form()[2], dtype=dtype)

@@ -1,13 +1,14 @@
-"""Numba kernels for the recurrent layers' loops through time: forward and backward (through time) of the LSTM,
-the GRU (``reset_after=True``) and the simple RNN with their default activations (tanh, and sigmoid for gates).
+"""Numba kernels for the recurrent layers' loops through time, forward and backward.
 
-Each kernel runs the whole sequence in one call, time-major: ``xw`` (steps, batch, gates x units) holds the
-inputs already projected by the kernel, bias included (one matrix product over every step, done by the
-caller), so that each step is one product by the recurrent kernel (NumPy's BLAS) and a loop over the units.
-The backward kernels return the gradients of those projections, from which the caller takes the gradients of
-the inputs, the kernel and the biases (again one product each), and of the recurrent kernel (one product of
-the previous states and the recurrent gradients). The eager engine's step-by-step graph
-(``deepfin.layers.recurrent``) is the reference they are tested against.
+The LSTM, the GRU (``reset_after=True``) and the simple RNN, with their default activations (tanh, and
+sigmoid for gates). Each kernel runs the whole sequence in one call, time-major. For the GRU and the simple
+RNN, ``xw`` (steps, batch, gates x units) holds the inputs already projected by the kernel, bias included (one
+matrix product over every step, done by the caller), so that each step is one product by the recurrent kernel
+(NumPy's BLAS) and a loop over the units; their backward kernels return the gradients of those projections,
+from which the caller takes the gradients of the inputs, the kernel and the biases (again one product each),
+and of the recurrent kernel (one product of the previous states and the recurrent gradients). The LSTM's
+kernels take the inputs themselves, project them step by step and compute every gradient. The eager engine's
+step-by-step graph (``deepfin.layers.recurrent``) is the reference they are tested against.
 
 Gate orders are Keras's: LSTM ``[i, f, c, o]``, GRU ``[z, r, h]``.
 """
@@ -24,9 +25,11 @@ _JIT = dict(cache=True, fastmath=False, error_model="numpy", nogil=True)
 
 @njit(**_JIT)
 def _lstm_gates(x_t, h, kernel, recurrent_kernel, bias, z, gates):
-    """One step's activated gates ``[i, f, c, o]`` (batch, 4 units) into ``gates``, ``z`` a work area. Each
-    activation is a loop of its own over a row's gates, which LLVM vectorizes (a call per row and gate on
-    slices cost a third of the LSTM's time)."""
+    """One step's activated gates ``[i, f, c, o]`` (batch, 4 units) into ``gates``, ``z`` a work area.
+
+    Each activation is a loop of its own over a row's gates, which LLVM vectorizes (a call per row and gate
+    on slices cost a third of the LSTM's time).
+    """
     n = recurrent_kernel.shape[0]
     np.dot(x_t, kernel, gates)
     np.dot(h, recurrent_kernel, z)
@@ -74,12 +77,29 @@ def _lstm_forward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, lo, hi)
 
 @njit(parallel=True, **_JIT)
 def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, chunks):
-    """Run the LSTM over ``x`` (steps, batch, features) from states ``h0``, ``c0`` (batch, units): fills ``HC``
-    (steps, batch, 2 units) with each step's hidden state and carry side by side. Where the mask ``M`` (steps,
-    batch; empty: every step is real) is False a row keeps its states, as Keras's masking does. The inputs are
-    projected step by step, and the gates are not kept (the backward pass recomputes them: on two cores, writing
-    them out and reading them back costs more than computing them again): memory is the states alone. The
-    batch is cut into ``chunks`` blocks of rows that run on as many cores, each through the whole sequence."""
+    """Run the LSTM over ``x`` from the states ``h0``, ``c0``, filling ``HC`` with every step's states.
+
+    Where the mask is False a row keeps its states, as Keras's masking does. The inputs are projected step by
+    step, and the gates are not kept (the backward pass recomputes them: on two cores, writing them out and
+    reading them back costs more than computing them again): memory is the states alone.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        The inputs, (steps, batch, features), time-major.
+    kernel, recurrent_kernel : np.ndarray
+        (features, 4 units) and (units, 4 units), contiguous.
+    bias : np.ndarray
+        (4 units,).
+    h0, c0 : np.ndarray
+        The initial states, (batch, units).
+    HC : np.ndarray
+        Filled with each step's hidden state and carry side by side, (steps, batch, 2 units).
+    M : np.ndarray
+        The mask, booleans (steps, batch); empty: every step is real.
+    chunks : int
+        The batch is cut into as many blocks of rows, run on as many cores, each through the whole sequence.
+    """
     for k in prange(chunks):
         lo, hi = _bounds(x.shape[1], chunks, k)
         _lstm_forward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, lo, hi)
@@ -154,11 +174,30 @@ def _lstm_backward_rows(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, dHC, d
 @njit(parallel=True, **_JIT)
 def lstm_backward(x, kernel, recurrent_kernel, bias, h0, c0, HC, M, dHC, dx, dkernel, drecurrent, dbias, dh0, dc0,
                   floor, chunks):
-    """Backward through time of ``lstm_forward``: ``dHC`` (steps, batch, 2 units) holds the gradients reaching
-    each step's hidden state and carry from outside the loop. Fills ``dx`` (steps, batch, features), the
-    weights' gradients ``dkernel``, ``drecurrent``, ``dbias`` and those of the initial states ``dh0``, ``dc0``,
-    the ``chunks`` blocks of rows on as many cores. The carried gradients are flushed to zero below ``floor``
-    (``elementwise.subnormal_floor``) at each step."""
+    """Backward through time of ``lstm_forward``.
+
+    Parameters
+    ----------
+    x, kernel, recurrent_kernel, bias, h0, c0 : np.ndarray
+        As given to ``lstm_forward``.
+    HC : np.ndarray
+        The states ``lstm_forward`` filled.
+    M : np.ndarray
+        The mask given to ``lstm_forward``.
+    dHC : np.ndarray
+        The gradients reaching each step's hidden state and carry from outside the loop, (steps, batch,
+        2 units).
+    dx : np.ndarray
+        Filled with the gradients of ``x``, (steps, batch, features).
+    dkernel, drecurrent, dbias : np.ndarray
+        Filled with the weights' gradients.
+    dh0, dc0 : np.ndarray
+        Filled with the initial states' gradients.
+    floor : float
+        The carried gradients are flushed to zero below it (``elementwise.subnormal_floor``) at each step.
+    chunks : int
+        The blocks of rows, run on as many cores.
+    """
     parts_k = np.zeros((chunks, dkernel.shape[0], dkernel.shape[1]), dkernel.dtype)
     parts_u = np.zeros((chunks, drecurrent.shape[0], drecurrent.shape[1]), drecurrent.dtype)
     parts_b = np.zeros((chunks, dbias.shape[0]), dbias.dtype)
@@ -202,11 +241,30 @@ def _gru_forward_rows(xw, recurrent_kernel, recurrent_bias, h0, H, gates, M, lo,
 
 @njit(parallel=True, **_JIT)
 def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, H, gates, M, chunks):
-    """Run the GRU (reset after the recurrent product) over ``xw`` (steps, batch, 3 units) from ``h0``: fills
-    ``H`` (steps, batch, units) and ``gates`` (steps, batch, 4 units): z, r, the candidate and the recurrent
-    projection of the candidate (before the reset gate multiplies it). Where the mask ``M`` (steps, batch;
-    empty: every step is real) is False a row keeps its state. The batch runs in ``chunks`` blocks of rows on
-    as many cores, as the LSTM's."""
+    """Run the GRU (reset after the recurrent product) over the projected inputs ``xw`` from ``h0``.
+
+    Where the mask is False a row keeps its state.
+
+    Parameters
+    ----------
+    xw : np.ndarray
+        The inputs times the kernel, plus the input bias, (steps, batch, 3 units), time-major.
+    recurrent_kernel : np.ndarray
+        (units, 3 units), contiguous.
+    recurrent_bias : np.ndarray
+        (3 units,).
+    h0 : np.ndarray
+        The initial state, (batch, units).
+    H : np.ndarray
+        Filled with the hidden states, (steps, batch, units).
+    gates : np.ndarray
+        Filled with (steps, batch, 4 units): z, r, the candidate and the recurrent projection of the
+        candidate (before the reset gate multiplies it).
+    M : np.ndarray
+        The mask, booleans (steps, batch); empty: every step is real.
+    chunks : int
+        The batch runs in as many blocks of rows on as many cores, as the LSTM's.
+    """
     for k in prange(chunks):
         lo, hi = _bounds(xw.shape[1], chunks, k)
         _gru_forward_rows(xw, recurrent_kernel, recurrent_bias, h0, H, gates, M, lo, hi)
@@ -249,9 +307,31 @@ def _gru_backward_rows(recurrent_kernel_t, h0, H, gates, M, dH, dX, dR, dh0, flo
 
 @njit(parallel=True, **_JIT)
 def gru_backward(recurrent_kernel_t, h0, H, gates, M, dH, dX, dR, dh0, floor, chunks):
-    """Backward through time of ``gru_forward`` (with its mask ``M``): fills ``dX`` (the gradients of ``xw``),
-    ``dR`` (those of the recurrent projection, bias included), each (steps, batch, 3 units), and ``dh0``, that of
-    ``h0`` (carried gradients flushed below ``floor``, as in ``lstm_backward``), in ``chunks`` blocks of rows."""
+    """Backward through time of ``gru_forward`` (with its mask ``M``).
+
+    Parameters
+    ----------
+    recurrent_kernel_t : np.ndarray
+        The recurrent kernel transposed, (3 units, units), contiguous.
+    h0 : np.ndarray
+        The initial state given to ``gru_forward``.
+    H, gates : np.ndarray
+        As ``gru_forward`` filled them.
+    M : np.ndarray
+        The mask given to ``gru_forward``.
+    dH : np.ndarray
+        The gradients reaching each step's state from outside the loop, (steps, batch, units).
+    dX : np.ndarray
+        Filled with the gradients of ``xw``, (steps, batch, 3 units).
+    dR : np.ndarray
+        Filled with those of the recurrent projection, bias included, (steps, batch, 3 units).
+    dh0 : np.ndarray
+        Filled with the gradient of ``h0``.
+    floor : float
+        The carried gradients are flushed to zero below it, as in ``lstm_backward``.
+    chunks : int
+        The blocks of rows, run on as many cores.
+    """
     for k in prange(chunks):
         lo, hi = _bounds(dH.shape[1], chunks, k)
         _gru_backward_rows(recurrent_kernel_t, h0, H, gates, M, dH, dX, dR, dh0, floor, lo, hi)
@@ -274,9 +354,25 @@ def _simple_rnn_forward_rows(xw, recurrent_kernel, h0, H, M, lo, hi):
 
 @njit(parallel=True, **_JIT)
 def simple_rnn_forward(xw, recurrent_kernel, h0, H, M, chunks):
-    """``h_t = tanh(xw_t + h_(t-1) @ recurrent_kernel)`` over ``xw`` (steps, batch, units): fills ``H``. Where the
-    mask ``M`` (steps, batch; empty: every step is real) is False a row keeps its state. The batch runs in
-    ``chunks`` blocks of rows on as many cores."""
+    """Run the simple RNN, ``h_t = tanh(xw_t + h_(t-1) @ recurrent_kernel)``, over ``xw`` from ``h0``.
+
+    Where the mask is False a row keeps its state.
+
+    Parameters
+    ----------
+    xw : np.ndarray
+        The inputs times the kernel, plus the bias, (steps, batch, units), time-major.
+    recurrent_kernel : np.ndarray
+        (units, units), contiguous.
+    h0 : np.ndarray
+        The initial state, (batch, units).
+    H : np.ndarray
+        Filled with the hidden states, (steps, batch, units).
+    M : np.ndarray
+        The mask, booleans (steps, batch); empty: every step is real.
+    chunks : int
+        The batch runs in as many blocks of rows on as many cores.
+    """
     for k in prange(chunks):
         lo, hi = _bounds(xw.shape[1], chunks, k)
         _simple_rnn_forward_rows(xw, recurrent_kernel, h0, H, M, lo, hi)
@@ -312,9 +408,27 @@ def _simple_rnn_backward_rows(recurrent_kernel_t, H, M, dH, dZ, dh0, floor, lo, 
 
 @njit(parallel=True, **_JIT)
 def simple_rnn_backward(recurrent_kernel_t, H, M, dH, dZ, dh0, floor, chunks):
-    """Backward through time of ``simple_rnn_forward`` (with its mask ``M``): fills ``dZ`` (the gradients of
-    ``xw``) and ``dh0``, that of ``h0`` (carried gradients flushed below ``floor``, as in ``lstm_backward``), in
-    ``chunks`` blocks of rows."""
+    """Backward through time of ``simple_rnn_forward`` (with its mask ``M``).
+
+    Parameters
+    ----------
+    recurrent_kernel_t : np.ndarray
+        The recurrent kernel transposed, contiguous.
+    H : np.ndarray
+        The states ``simple_rnn_forward`` filled.
+    M : np.ndarray
+        As given to ``simple_rnn_forward``.
+    dH : np.ndarray
+        The gradients reaching each step's state from outside the loop, (steps, batch, units).
+    dZ : np.ndarray
+        Filled with the gradients of ``xw``.
+    dh0 : np.ndarray
+        Filled with the gradient of ``h0``.
+    floor : float
+        The carried gradients are flushed to zero below it, as in ``lstm_backward``.
+    chunks : int
+        The blocks of rows, run on as many cores.
+    """
     for k in prange(chunks):
         lo, hi = _bounds(dH.shape[1], chunks, k)
         _simple_rnn_backward_rows(recurrent_kernel_t, H, M, dH, dZ, dh0, floor, lo, hi)

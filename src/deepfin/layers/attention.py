@@ -16,16 +16,72 @@ _LARGE_NEGATIVE = -1e9  # what Keras's masked softmax puts in masked positions
 
 
 class MultiHeadAttention(Layer):
-    """Scaled dot-product attention with ``num_heads`` heads: ``layer(query, value, key=None,
-    attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False)`` on inputs
-    (batch, steps, features). Query, key and value are projected to (steps, heads, key_dim / value_dim) by
-    kernels of Keras's shapes, the scores ``softmax(q k / sqrt(key_dim))`` (masked positions get -1e9 first, as
-    Keras's masked softmax does) drop out at ``dropout`` in training, and the heads' weighted values are
-    projected to ``output_shape`` (default: the query's features). ``attention_mask`` (batch, query steps,
-    value steps) is 1 or True where a query may attend; ``use_causal_mask`` lets step t attend to steps up to
-    t. ``return_attention_scores=True`` also returns the scores (batch, heads, query steps, value steps).
-    ``query_mask``, ``value_mask`` and ``key_mask`` (batch, steps), or the masks a functional model passes on
-    from ``Embedding(mask_zero=True)`` or ``Masking``, keep queries from attending to padding, as in Keras."""
+    """Scaled dot-product attention with ``num_heads`` heads, Keras 3's layer.
+
+    Called as ``layer(query, value, key=None, attention_mask=None, return_attention_scores=False,
+    training=None, use_causal_mask=False)`` on inputs (batch, steps, features). Query, key and value are
+    projected to (steps, heads, key_dim / value_dim) by kernels of Keras's shapes, the scores
+    ``softmax(q k / sqrt(key_dim))`` (masked positions get -1e9 first, as Keras's masked softmax does) drop out
+    at ``dropout`` in training, and the heads' weighted values are projected to ``output_shape`` (default: the
+    query's features). The output has shape (batch, query steps, ``output_shape``); with
+    ``return_attention_scores=True`` the scores (batch, heads, query steps, value steps) follow it.
+
+    The weights, in order: ``query_kernel`` (query features, heads, key_dim) and ``query_bias`` (heads,
+    key_dim), the same for the key, ``value_kernel`` (value features, heads, value_dim) and ``value_bias``,
+    then ``attention_output_kernel`` (heads, value_dim, output features) and ``attention_output_bias``.
+
+    Parameters
+    ----------
+    num_heads : int
+        The number of attention heads.
+    key_dim : int
+        The size of each head's query and key projections.
+    value_dim : int or None, default None
+        The size of each head's value projection; ``key_dim`` by default.
+    dropout : float, default 0.0
+        The rate at which the attention scores drop out in training, in [0, 1).
+    use_bias : bool, default True
+        Whether the projections have biases.
+    output_shape : int or tuple or None, default None
+        The number of output features (an int or a one-element tuple); the query's by default.
+    attention_axes : None or 1, default None
+        Only the steps axis is attended over: None, 1, ``(1,)`` or ``[1]``.
+    kernel_initializer : str or callable, default "glorot_uniform"
+        How the kernels are drawn.
+    bias_initializer : str or callable, default "zeros"
+        How the biases are set.
+    kernel_regularizer : str or callable or None, default None
+        A penalty on each kernel, added to the training loss.
+    bias_regularizer : str or callable or None, default None
+        A penalty on each bias.
+    activity_regularizer, kernel_constraint, bias_constraint : None
+        Keras's arguments, not supported: they must be None.
+    seed : int or None, default None
+        Seeds the layer's own generator for the dropout; without it the library's is used.
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If ``num_heads``, ``key_dim`` or ``value_dim`` is not a positive integer, ``dropout`` is not in [0, 1),
+        ``attention_axes`` is another axis, ``output_shape`` has more than one number, or an unsupported
+        argument is given.
+
+    Examples
+    --------
+    Self-attention over 5 steps of 8 features, each step attending to itself and the steps before:
+
+    >>> import numpy as np
+    >>> from deepfin.layers import MultiHeadAttention
+    >>> layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    >>> x = np.zeros((3, 5, 8))
+    >>> out, scores = layer(x, x, use_causal_mask=True, return_attention_scores=True)
+    >>> out.shape, scores.shape
+    ((3, 5, 8), (3, 2, 5, 5))
+    >>> float(scores.numpy()[0, 0, 0, 1])  # step 0 does not attend to step 1
+    0.0
+    """
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
                  use_bias: bool = True, output_shape=None, attention_axes=None, kernel_initializer="glorot_uniform",
@@ -66,6 +122,7 @@ class MultiHeadAttention(Layer):
         return kernel, bias
 
     def build(self, input_shape):
+        """Create the query, key, value and output projections for the inputs' numbers of features."""
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         query, value = shapes[0], shapes[1] if len(shapes) > 1 else shapes[0]
         key = shapes[2] if len(shapes) > 2 and shapes[2] is not None else value
@@ -88,6 +145,47 @@ class MultiHeadAttention(Layer):
     def __call__(self, query, value=None, key=None, attention_mask=None, return_attention_scores: bool = False,
                  training=None, use_causal_mask: bool = False, query_mask=None, value_mask=None, key_mask=None,
                  mask=None, attention_mask_last: bool = False):
+        """Attend from ``query`` to ``value`` (and ``key``).
+
+        Parameters
+        ----------
+        query : Tensor or np.ndarray or KerasTensor
+            (batch, query steps, features).
+        value : Tensor or np.ndarray or KerasTensor
+            (batch, value steps, features); the query itself for self-attention.
+        key : Tensor or np.ndarray or KerasTensor or None, default None
+            (batch, value steps, features); ``value`` by default.
+        attention_mask : np.ndarray or Tensor or KerasTensor or None, default None
+            (batch, query steps, value steps), 1 or True where a query may attend. In a functional model it
+            must be symbolic (an ``Input`` or a layer's output); it becomes one more input of the layer.
+        return_attention_scores : bool, default False
+            Whether to return the scores too.
+        training : bool or None, default None
+            Whether the scores drop out.
+        use_causal_mask : bool, default False
+            Let step t of the query attend to value steps up to t only.
+        query_mask, value_mask, key_mask : np.ndarray or Tensor or None, default None
+            (batch, steps) booleans, True on real steps: queries do not attend to padding, as in Keras.
+        mask : list or None, default None
+            The inputs' masks ``[query, value, key]``, as a functional model passes them on from
+            ``Embedding(mask_zero=True)`` or ``Masking``; they replace the three above.
+        attention_mask_last : bool, default False
+            Set by a functional model that replays the call: the last of the inputs listed in ``query`` is the
+            attention mask.
+
+        Returns
+        -------
+        Tensor or KerasTensor, or a list of two
+            The output (batch, query steps, output features), and with ``return_attention_scores`` the scores
+            (batch, heads, query steps, value steps).
+
+        Raises
+        ------
+        TypeError
+            If ``value`` is missing, or in a functional model ``attention_mask`` is not symbolic.
+        ValueError
+            If ``attention_mask`` does not have shape (batch, query steps, value steps).
+        """
         if value is None and isinstance(query, (list, tuple)) and len(query) in (2, 3, 4):  # a functional replay
             parts = list(query)
             if attention_mask_last:  # the model's attention_mask came in as its last input
@@ -119,6 +217,7 @@ class MultiHeadAttention(Layer):
         return outputs
 
     def call(self, inputs, training=None):
+        """Return the attention output of ``[query, value, key]`` (and the scores when asked for)."""
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
         q = self._project(query, self.query_kernel, self.query_bias) * (1.0 / math.sqrt(self.key_dim))
@@ -168,10 +267,11 @@ class MultiHeadAttention(Layer):
         return mask
 
     def compute_mask(self, inputs, mask=None):
-        """The query's mask (Keras's): each output step is the query step's."""
+        """Return the query's mask (Keras's): each output step is the query step's."""
         return mask[0] if isinstance(mask, (list, tuple)) else None
 
     def compute_output_shape(self, input_shape):
+        """Return (batch, query steps, output features), then the scores' shape when they are returned."""
         query = input_shape[0] if isinstance(input_shape, list) else input_shape
         out = self.output_shape_given[0] if self.output_shape_given else query[-1]
         if self._options.get("scores"):  # and the scores: (batch, heads, query steps, value steps)
@@ -180,6 +280,7 @@ class MultiHeadAttention(Layer):
         return (query[0], query[1], out)
 
     def get_config(self):
+        """Return the constructor arguments, initializers and regularizers serialized."""
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
                 "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
                 "output_shape": None if self.output_shape_given is None else list(self.output_shape_given),

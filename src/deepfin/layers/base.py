@@ -1,4 +1,8 @@
-"""The Layer base class: weights, lazy building from the first input shape, config."""
+"""The ``Layer`` base class: weights, lazy building from the first input shape, config.
+
+Also the helpers that gather weights through layers kept inside others (``tracked_layers``,
+``unique_variables``).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,92 @@ from deepfin.engine.tensor import Tensor, as_tensor, no_grad
 from deepfin.engine.variable import Variable
 from deepfin.layers.symbolic import KerasTensor, is_symbolic
 
+_SAVEABLE: dict[str, type] = {}  # the layer and model classes a saved model may name, filled as each is defined
+
+
+def saveable_class(name: str) -> type | None:
+    """The deepfin layer or model class a saved model names ``name``, if it is one that may be built from a file.
+
+    Every public class deepfin defines on ``Layer`` is registered as it is defined, except those that set
+    ``saveable = False`` (``Lambda``, whose code cannot be saved; the ``Model`` base class).
+
+    Parameters
+    ----------
+    name : str
+        The class name a config gives (``"Dense"``, ``"Sequential"``).
+
+    Returns
+    -------
+    type or None
+        The class, or None when no saveable deepfin class has that name.
+    """
+    return _SAVEABLE.get(name)
+
+
+def saveable_class_names() -> list[str]:
+    """The names ``saveable_class`` knows, sorted.
+
+    Returns
+    -------
+    list of str
+        The registered class names.
+    """
+    return sorted(_SAVEABLE)
+
 
 class Layer:
-    """Base layer. Subclasses implement ``build(input_shape)`` and ``call(inputs, training)``.
+    """Base class of every layer: weights, lazy building from the first input shape, config.
 
-    ``input_shape`` / ``input_dim`` (Keras 2's way to give a Sequential model its input) may be
-    passed to any layer; the batch axis is left out of them.
+    A subclass creates its weights in ``build(input_shape)`` (with ``add_weight``) and computes its output in
+    ``call(inputs)``, which may also take ``training`` (true while ``fit`` trains) and ``mask``. A layer is
+    built on its first call, from the shape of what it receives. Called on symbolic inputs (``deepfin.Input``
+    and what layers made of it) it returns a symbolic output and records the connection, to build a
+    functional model. Layers kept as attributes of a layer (or in lists of them) contribute their weights and
+    losses to it.
+
+    Parameters
+    ----------
+    trainable : bool, default True
+        Whether the optimizer updates the layer's weights.
+    name : str or None, default None
+        The layer's name; by default the class name in snake case, numbered as Keras numbers them
+        (``dense``, ``dense_1``, ...). It may not contain ``/``.
+    dtype : str or np.dtype or None, default None
+        The dtype of the weights and of the computation; by default ``deepfin.backend.floatx()``.
+    input_shape : tuple or int or None, default None
+        The shape of one sample, the batch axis left out: Keras 2's way to give a ``Sequential`` model its
+        input, accepted by any layer.
+    input_dim : int or None, default None
+        One axis of ``input_dim`` features: the same as ``input_shape=(input_dim,)``.
+    batch_input_shape : tuple or None, default None
+        The input shape with the batch axis first.
+    batch_size : int or None, default None
+        The batch axis put in front of ``input_shape`` (free by default).
+
+    Raises
+    ------
+    TypeError
+        If a keyword argument is not one of these.
+    ValueError
+        If ``name`` is not a non-empty string without ``/``, if more than one of ``input_shape``,
+        ``input_dim`` and ``batch_input_shape`` is given, or if a sample dimension is not a positive integer.
+
+    Examples
+    --------
+    A layer with one weight per feature:
+
+    >>> import numpy as np
+    >>> from deepfin.layers import Layer
+    >>> class Scale(Layer):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight((input_shape[-1],), "ones", name="w")
+    ...     def call(self, inputs):
+    ...         return inputs * self.w
+    >>> layer = Scale()
+    >>> layer(np.array([[1.0, 2.0]])).numpy()
+    array([[1., 2.]], dtype=float32)
+    >>> layer.count_params()
+    2
     """
 
     _call_takes_training = True
@@ -47,13 +131,37 @@ class Layer:
 
     # ------------------------------------------------------------ building
     def build(self, input_shape: tuple) -> None:
-        """Create the layer's weights for inputs of ``input_shape`` (batch axis first)."""
+        """Create the layer's weights for inputs of ``input_shape`` (batch axis first).
+
+        The base creates none. The first call of the layer runs it; once a subclass's ``build`` has run, the
+        layer is marked built and calling it builds no more, as in Keras 3.
+
+        Parameters
+        ----------
+        input_shape : tuple or list of tuple
+            The input's shape, batch axis first (``None`` where free); a list of shapes for a layer of several
+            inputs.
+        """
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
-        """The output shape for inputs of ``input_shape`` (batch axis first). By default it is found as Keras 3
-        finds it, by running the layer: on zeros of that shape with one sample, without building a graph (a
-        custom layer need not define this). The layers that keep their input's shape (``_same_shape_out``), and
-        any layer given an unknown axis besides the batch, return the input shape without a call."""
+        """Return the output shape for inputs of ``input_shape`` (batch axis first).
+
+        By default it is found as Keras 3 finds it, by running the layer on zeros of that shape with one
+        sample, without building a graph, so a custom layer need not define this. The layers that keep their
+        input's shape (``_same_shape_out``), and any layer given an unknown axis besides the batch, return the
+        input shape without a call.
+
+        Parameters
+        ----------
+        input_shape : tuple or list of tuple
+            The input's shape, batch axis first (``None`` where free); a list of shapes for a layer of several
+            inputs.
+
+        Returns
+        -------
+        tuple or list of tuple
+            The output's shape, with the input's batch axis; a list of shapes for a layer of several outputs.
+        """
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         if self._same_shape_out or any(d is None for shape in shapes for d in tuple(shape)[1:]):
             return tuple(input_shape)
@@ -65,15 +173,56 @@ class Layer:
             return [(batch, *o.shape[1:]) for o in output]
         return (batch, *output.shape[1:])
 
-    def _maybe_build(self, input_shape) -> None:
+    @property
+    def batch_input_shape(self) -> tuple | None:
+        """The input shape (batch axis first) given when the layer was made (``input_shape``, ``input_dim``,
+        ``batch_input_shape``), or None; a ``Sequential`` model starts with an input of this shape."""
+        return self._batch_input_shape
+
+    def ensure_built(self, input_shape) -> None:
+        """Build the layer for inputs of ``input_shape`` unless it is built already (``build`` runs once).
+
+        Parameters
+        ----------
+        input_shape : tuple or list of tuple
+            The input's shape, batch axis first (one per input for several).
+        """
         if not self.built:
             self.build(input_shape if isinstance(input_shape, list) else tuple(input_shape))
             self.built = True
 
     def add_weight(self, shape, initializer="glorot_uniform", dtype=None, trainable: bool = True,
                    regularizer=None, name: str | None = None, constraint=None) -> Variable:
-        """Create, initialize and track a weight (as Keras's ``add_weight``); ``constraint`` is applied to it
-        after each optimizer update."""
+        """Create, initialize and track a weight, as Keras's ``add_weight``.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The weight's shape.
+        initializer : str or callable, default "glorot_uniform"
+            An initializer by name or object (``deepfin.initializers``).
+        dtype : str or None, default None
+            The weight's dtype; the layer's by default.
+        trainable : bool, default True
+            Whether the optimizer updates it (when the layer is trainable too).
+        regularizer : str or callable or None, default None
+            A penalty on the weight, added to the training loss.
+        name : str or None, default None
+            The weight's name, ``variable_<n>`` by default; its ``path`` is ``<layer name>/<name>``.
+        constraint : str or callable or None, default None
+            Applied to the weight after each optimizer update.
+
+        Returns
+        -------
+        Variable
+            The new weight, kept in the layer's ``weights``.
+
+        Raises
+        ------
+        ValueError
+            While a model is loaded from a file, if the weight would take the model past the number of values
+            the file's weights hold (checked before allocating).
+        """
         shape = tuple(int(d) for d in shape)
         _budget.claim(shape, f"{self.name}/{name or f'variable_{len(self._weights)}'}")  # a model file's ceiling
         value = initializers.get(initializer)(shape, dtype=dtype or self.dtype)
@@ -87,13 +236,50 @@ class Layer:
 
     # ------------------------------------------------------------ calling
     def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
+        """Compute the layer's output from ``inputs``: the method a subclass writes.
+
+        It may take ``training`` (true while ``fit`` trains, for dropout and noise) and ``mask``; leave them
+        out of the signature when the layer does not use them.
+
+        Parameters
+        ----------
+        inputs : Tensor or list of Tensor
+            The input, or a list of them for a layer of several inputs.
+        training : bool or None, default None
+            Whether the call is part of a training step.
+
+        Returns
+        -------
+        Tensor or list of Tensor
+            The output.
+
+        Raises
+        ------
+        NotImplementedError
+            In the base class, which computes nothing.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement call().")
 
     def __call__(self, inputs, training: bool | None = None, mask=None):
         """Run the layer on a Tensor or array (a list of them for layers with several inputs).
 
-        Called on symbolic inputs (``deepfin.Input`` and what layers made of it), it returns a
-        symbolic output and records the connection, to build functional models.
+        Arrays are turned into Tensors of the layer's dtype, and the layer is built on its first call. Called
+        on symbolic inputs (``deepfin.Input`` and what layers made of it), it returns a symbolic output and
+        records the connection, to build functional models.
+
+        Parameters
+        ----------
+        inputs : Tensor or np.ndarray or KerasTensor, or a list of them
+            What the layer computes on.
+        training : bool or None, default None
+            Whether the call is part of a training step; passed on to ``call`` if it takes ``training``.
+        mask : np.ndarray or None, default None
+            Which steps of a sequence are real; passed on to ``call`` if it takes ``mask``.
+
+        Returns
+        -------
+        Tensor or KerasTensor, or a list of them
+            The output, symbolic for symbolic inputs.
         """
         if isinstance(inputs, Tensor):  # the common case, first: every layer of a model passes a Tensor on
             x = inputs
@@ -102,7 +288,7 @@ class Layer:
         else:
             x = _as_tensors(inputs, self.dtype)
         if not self.built:
-            self._maybe_build(_batch_shapes(x))
+            self.ensure_built(_batch_shapes(x))
         if self._call_losses:
             self._call_losses = ()
         if mask is not None and self._call_takes_mask:
@@ -112,15 +298,29 @@ class Layer:
         return self.call(x)
 
     def compute_mask(self, inputs, mask=None):
-        """The mask of this layer's output (which steps of a sequence are real, True): by default the input's
-        mask passed on where the layer ``supports_masking``, else none. ``Masking`` and ``Embedding(mask_zero=
-        True)`` make masks; recurrent layers read them (a masked step keeps the previous state). A model asks
-        only where a mask came in or the layer ``makes_masks``."""
+        """Return the mask of this layer's output: which steps of a sequence are real (True).
+
+        By default the input's mask is passed on where the layer ``supports_masking``, else there is none.
+        ``Masking`` and ``Embedding(mask_zero=True)`` make masks; recurrent layers read them (a masked step
+        keeps the previous state). A model asks only where a mask came in or the layer ``makes_masks``.
+
+        Parameters
+        ----------
+        inputs : Tensor or np.ndarray, or a list of them
+            The layer's input.
+        mask : np.ndarray or list or None, default None
+            The input's mask (batch, steps) of booleans, a list of them for several inputs, or None.
+
+        Returns
+        -------
+        np.ndarray or None
+            The output's mask, or None.
+        """
         return mask if self.supports_masking else None
 
     def _call_symbolic(self, inputs):
         shapes = _batch_shapes(inputs)
-        self._maybe_build(shapes)
+        self.ensure_built(shapes)
         self._check_input_shape(shapes)
         dtype = inputs[0].dtype if isinstance(inputs, (list, tuple)) else inputs.dtype
         called_on = list(inputs) if isinstance(inputs, (list, tuple)) else inputs
@@ -148,14 +348,23 @@ class Layer:
         # (which cost 30 us per train_on_batch); any other class, a subclass of Dense too, is searched, and so
         # are deepfin's wrappers of layers (``_wraps_layers``)
         cls._holds_layers = not cls.__module__.startswith("deepfin.layers.") or cls.__dict__.get("_wraps_layers", False)
+        if cls.__module__.startswith("deepfin.") and not cls.__name__.startswith("_") and \
+                cls.__dict__.get("saveable", True):
+            _SAVEABLE[cls.__name__] = cls
 
     # ------------------------------------------------------------ weights
     @property
     def trainable(self) -> bool:
+        """Whether the optimizer updates the layer's weights.
+
+        Setting it sets it for the layers kept inside this one too; a frozen layer's weights get no
+        gradients.
+        """
         return self._trainable
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
+        """Freeze (False) or unfreeze (True) the layer and the layers inside it."""
         self._trainable = bool(value)
         for w in self._weights:
             w.requires_grad = self._trainable and w.trainable
@@ -171,6 +380,7 @@ class Layer:
 
     @property
     def trainable_weights(self) -> list[Variable]:
+        """The weights the optimizer updates (none while the layer is frozen)."""
         if not self._trainable:
             return []
         own = [w for w in self._weights if w.trainable]
@@ -180,6 +390,7 @@ class Layer:
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
+        """The weights that are not trainable (moving statistics, and every weight while frozen)."""
         trainable = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in trainable]
 
@@ -188,8 +399,11 @@ class Layer:
 
     @property
     def losses(self) -> list[Tensor]:
-        """Regularization penalties of this layer's weights and what ``add_loss`` recorded during its latest
-        call, with those of the layers kept as its attributes, as graph tensors."""
+        """The layer's losses, as graph tensors.
+
+        The regularization penalties of this layer's weights and what ``add_loss`` recorded during its
+        latest call, then those of the layers kept as its attributes.
+        """
         own = [w.regularizer(w) for w in self._weights if w.regularizer is not None]
         return [*own, *self._call_losses, *(loss for layer in tracked_layers(self) for loss in layer.losses)]
 
@@ -210,12 +424,32 @@ class Layer:
         return list(self._call_losses)
 
     def add_loss(self, loss) -> None:
-        """Add ``loss`` (a scalar tensor, e.g. an activity penalty) to the training loss of this call."""
+        """Add ``loss`` (a scalar tensor, e.g. an activity penalty) to the training loss of this call.
+
+        Call it from ``call``; the losses are recorded afresh at each call of the layer.
+
+        Parameters
+        ----------
+        loss : Tensor or float
+            A scalar.
+        """
         if not self._call_losses:
             self._call_losses = []
         self._call_losses.append(as_tensor(loss))
 
     def count_params(self) -> int:
+        """Return the number of values in the layer's weights.
+
+        Returns
+        -------
+        int
+            The total size of ``weights``.
+
+        Raises
+        ------
+        ValueError
+            If the layer is not built yet.
+        """
         if not self.built:
             raise ValueError(
                 f"You tried to call count_params on layer '{self.name}', but the layer isn't "
@@ -225,10 +459,29 @@ class Layer:
         return int(sum(w.size for w in self.weights))
 
     def get_weights(self) -> list[np.ndarray]:
+        """Return copies of the weights' values, in the order of ``weights``.
+
+        Returns
+        -------
+        list of np.ndarray
+            One array per weight.
+        """
         return [w.data.copy() for w in self.weights]
 
     def set_weights(self, weights) -> None:
-        """Set every weight at once; shapes are checked before anything is written."""
+        """Set every weight at once; shapes are checked before anything is written.
+
+        Parameters
+        ----------
+        weights : list of np.ndarray
+            One array per weight, in the order of ``weights`` (as ``get_weights`` gives them).
+
+        Raises
+        ------
+        ValueError
+            If the number of arrays or a shape does not match, or an array holds anything but finite
+            numbers.
+        """
         params = self.weights
         weights = list(weights)
         if len(weights) != len(params):
@@ -249,6 +502,14 @@ class Layer:
 
     # ------------------------------------------------------------ config
     def get_config(self) -> dict:
+        """Return the constructor arguments that rebuild this layer (without its weights).
+
+        Returns
+        -------
+        dict
+            ``name``, ``trainable`` and ``dtype`` (and ``batch_input_shape`` when one was given); subclasses
+            add their own arguments.
+        """
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
@@ -256,6 +517,18 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict) -> Layer:
+        """Build a new layer (fresh weights) from what ``get_config`` returned.
+
+        Parameters
+        ----------
+        config : dict
+            The constructor arguments.
+
+        Returns
+        -------
+        Layer
+            ``cls(**config)``.
+        """
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -272,7 +545,18 @@ def _marking_built(build):
 
 
 def tracked_layers(owner) -> list[Layer]:
-    """The layers kept as attributes of ``owner`` (or in lists and tuples of them), in assignment order."""
+    """Return the layers kept as attributes of ``owner`` (or in lists and tuples of them), in assignment order.
+
+    Parameters
+    ----------
+    owner : Layer
+        The layer (or model) to search.
+
+    Returns
+    -------
+    list of Layer
+        Each layer once, ``owner`` left out; empty for deepfin's own layers, which keep none.
+    """
     if not owner._holds_layers:
         return []
     found = []
@@ -284,7 +568,18 @@ def tracked_layers(owner) -> list[Layer]:
 
 
 def unique_variables(groups) -> list[Variable]:
-    """The variables of ``groups`` (iterables of them) in order, each once (a shared layer's appear again)."""
+    """Return the variables of ``groups`` in order, each once (a shared layer's appear again).
+
+    Parameters
+    ----------
+    groups : iterable of iterables of Variable
+        The weights of several layers, group by group.
+
+    Returns
+    -------
+    list of Variable
+        The variables in order of first appearance.
+    """
     seen, result = set(), []
     for group in groups:
         for w in group:

@@ -1,6 +1,8 @@
-"""Convolution and pooling over time with Keras 3's names, arguments and weights: ``Conv1D``, ``MaxPooling1D``,
-``AveragePooling1D``, ``GlobalAveragePooling1D``, ``GlobalMaxPooling1D``; inputs (batch, steps, channels)
-("channels_last", Keras's default and the only layout here)."""
+"""Convolution and pooling over time with Keras 3's names, arguments and weights.
+
+``Conv1D``, ``MaxPooling1D``, ``AveragePooling1D``, ``GlobalAveragePooling1D``, ``GlobalMaxPooling1D``; inputs
+(batch, steps, channels) ("channels_last", Keras's default and the only layout here).
+"""
 
 from __future__ import annotations
 
@@ -35,10 +37,66 @@ def _check_sequences(layer: Layer, input_shape) -> None:
 
 
 class Conv1D(Layer):
-    """``activation(convolution(inputs, kernel) + bias)`` over time: a ``kernel`` (kernel_size, channels,
-    filters) of taps ``dilation_rate`` steps apart, moved ``strides`` steps; ``padding`` 'valid' (no padding),
-    'same' (zeros on both sides, output length ceil(steps / strides)) or 'causal' (zeros before: output step t
-    sees inputs up to t only)."""
+    """One-dimensional convolution over time: ``activation(convolution(inputs, kernel) + bias)``.
+
+    The ``kernel`` (kernel_size, channels, filters) has taps ``dilation_rate`` steps apart and moves
+    ``strides`` steps; the ``bias`` has shape (filters,). Inputs (batch, steps, channels) give outputs
+    (batch, new steps, filters), the new length set by ``padding``.
+
+    Parameters
+    ----------
+    filters : int
+        The number of output channels.
+    kernel_size : int or tuple of one int
+        The number of taps.
+    strides : int or tuple of one int, default 1
+        The step between windows.
+    padding : {"valid", "same", "causal"}, default "valid"
+        ``"valid"``: no padding; ``"same"``: zeros on both sides, output length ``ceil(steps / strides)``;
+        ``"causal"``: zeros before, so that output step t sees inputs up to t only.
+    data_format : None or "channels_last", default None
+        Only "channels_last" (batch, steps, channels) is supported.
+    dilation_rate : int or tuple of one int, default 1
+        The distance between taps.
+    groups : int, default 1
+        Only 1 is supported.
+    activation : str or callable or None, default None
+        Applied to the output; None is the identity.
+    use_bias : bool, default True
+        Whether to add a bias.
+    kernel_initializer : str or callable, default "glorot_uniform"
+        How the kernel is drawn.
+    bias_initializer : str or callable, default "zeros"
+        How the bias is set.
+    kernel_regularizer : str or callable or None, default None
+        A penalty on the kernel, added to the training loss.
+    bias_regularizer : str or callable or None, default None
+        A penalty on the bias.
+    activity_regularizer : None
+        Not supported: it must be None.
+    kernel_constraint : str or callable or None, default None
+        Applied to the kernel after each optimizer update.
+    bias_constraint : str or callable or None, default None
+        Applied to the bias after each optimizer update.
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range, if ``strides`` and ``dilation_rate`` are both above 1 (as in Keras),
+        or if an unsupported ``data_format``, ``groups`` or ``activity_regularizer`` is given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import Conv1D
+    >>> x = np.zeros((1, 6, 2))
+    >>> Conv1D(4, 3)(x).shape
+    (1, 4, 4)
+    >>> Conv1D(4, 3, padding="causal")(x).shape
+    (1, 6, 4)
+    """
 
     def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid", data_format=None,
                  dilation_rate=1, groups: int = 1, activation=None, use_bias: bool = True,
@@ -74,6 +132,7 @@ class Conv1D(Layer):
         self.kernel = self.bias = None
 
     def build(self, input_shape):
+        """Create ``kernel`` (kernel_size, channels, filters) and, with ``use_bias``, ``bias`` (filters,)."""
         _check_sequences(self, input_shape)
         if input_shape[-1] is None:
             raise ValueError(f"Conv1D needs a known number of channels. Received input_shape={shape_str(input_shape)}.")
@@ -90,6 +149,7 @@ class Conv1D(Layer):
                              f"expected (batch, steps, {self.kernel.shape[1]}).")
 
     def call(self, inputs):
+        """Return ``activation(convolution(inputs, kernel) + bias)``."""
         if inputs.ndim != 3 or inputs.shape[-1] != self.kernel.shape[1]:
             raise ValueError(f"Input of shape {inputs.shape} is incompatible with layer '{self.name}': expected "
                              f"(batch, steps, {self.kernel.shape[1]}).")
@@ -100,6 +160,7 @@ class Conv1D(Layer):
                                                   self.padding))
 
     def compute_output_shape(self, input_shape):
+        """Return (batch, output length, filters); the length is ``None`` when the input's is."""
         steps = input_shape[1]
         if steps is not None:
             steps = convolution.output_length(steps, self.kernel_size, self.strides, self.dilation_rate,
@@ -107,6 +168,7 @@ class Conv1D(Layer):
         return (input_shape[0], steps, self.filters)
 
     def get_config(self):
+        """Return the constructor arguments in Keras's form (sizes as one-element tuples)."""
         return {**super().get_config(), "filters": self.filters, "kernel_size": (self.kernel_size,),
                 "strides": (self.strides,), "padding": self.padding, "data_format": "channels_last",
                 "dilation_rate": (self.dilation_rate,), "groups": 1,
@@ -149,12 +211,68 @@ class _Pooling1D(Layer):
 
 
 class MaxPooling1D(_Pooling1D):
-    """The maximum of each window of ``pool_size`` steps, moved ``strides`` steps (default: ``pool_size``)."""
+    """The maximum of each window of ``pool_size`` steps, moved ``strides`` steps (default: ``pool_size``).
+
+    Inputs (batch, steps, channels) give outputs (batch, new steps, channels).
+
+    Parameters
+    ----------
+    pool_size : int or tuple of one int, default 2
+        The window's length.
+    strides : int or tuple of one int or None, default None
+        The step between windows; ``pool_size`` by default.
+    padding : {"valid", "same"}, default "valid"
+        ``"valid"``: windows inside the input only; ``"same"``: ``ceil(steps / strides)`` windows.
+    data_format : None or "channels_last", default None
+        Only "channels_last" is supported.
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If ``pool_size`` or ``strides`` is not a positive integer, or ``padding`` or ``data_format`` is another.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import MaxPooling1D
+    >>> MaxPooling1D(2)(np.array([[[1.0], [3.0], [2.0], [5.0]]])).numpy()[0, :, 0]
+    array([3., 5.], dtype=float32)
+    """
 
 
 class AveragePooling1D(_Pooling1D):
-    """The mean of each window of ``pool_size`` steps, moved ``strides`` steps (default: ``pool_size``); with
-    ``padding='same'`` the mean is over the steps the window covers."""
+    """The mean of each window of ``pool_size`` steps, moved ``strides`` steps (default: ``pool_size``).
+
+    With ``padding="same"`` the mean is over the input steps the window covers (the padding is not counted).
+    Inputs (batch, steps, channels) give outputs (batch, new steps, channels).
+
+    Parameters
+    ----------
+    pool_size : int or tuple of one int, default 2
+        The window's length.
+    strides : int or tuple of one int or None, default None
+        The step between windows; ``pool_size`` by default.
+    padding : {"valid", "same"}, default "valid"
+        ``"valid"``: windows inside the input only; ``"same"``: ``ceil(steps / strides)`` windows.
+    data_format : None or "channels_last", default None
+        Only "channels_last" is supported.
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If ``pool_size`` or ``strides`` is not a positive integer, or ``padding`` or ``data_format`` is another.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import AveragePooling1D
+    >>> AveragePooling1D(2)(np.array([[[1.0], [3.0], [2.0], [5.0]]])).numpy()[0, :, 0]
+    array([2. , 3.5], dtype=float32)
+    """
 
     _kind = "average"
 
@@ -176,10 +294,29 @@ class _GlobalPooling1D(Layer):
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
-    """The mean over every step (over the unmasked ones, given a mask, as Keras): (batch, channels), or
-    (batch, 1, channels) with ``keepdims``."""
+    """The mean over every step, or over the unmasked ones given a mask, as Keras.
+
+    Inputs (batch, steps, channels) give outputs (batch, channels), or (batch, 1, channels) with ``keepdims``.
+
+    Parameters
+    ----------
+    data_format : None or "channels_last", default None
+        Only "channels_last" is supported.
+    keepdims : bool, default False
+        Whether to keep the steps axis, of length 1.
+    **kwargs
+        ``Layer`` arguments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import GlobalAveragePooling1D
+    >>> GlobalAveragePooling1D()(np.array([[[1.0], [3.0], [2.0], [5.0]]])).numpy()
+    array([[2.75]], dtype=float32)
+    """
 
     def call(self, inputs, mask=None):
+        """Return the mean over the steps, the masked ones left out (a row with none kept gives zeros)."""
         if mask is None:
             return inputs.mean(axis=1, keepdims=self.keepdims)
         weights = np.asarray(mask.data if hasattr(mask, "data") else mask, dtype=inputs.dtype)[..., None]
@@ -189,7 +326,20 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):
-    """The maximum over every step: (batch, channels), or (batch, 1, channels) with ``keepdims``."""
+    """The maximum over every step.
+
+    Inputs (batch, steps, channels) give outputs (batch, channels), or (batch, 1, channels) with ``keepdims``.
+
+    Parameters
+    ----------
+    data_format : None or "channels_last", default None
+        Only "channels_last" is supported.
+    keepdims : bool, default False
+        Whether to keep the steps axis, of length 1.
+    **kwargs
+        ``Layer`` arguments.
+    """
 
     def call(self, inputs):
+        """Return the maximum over the steps."""
         return inputs.max(axis=1, keepdims=self.keepdims)

@@ -1,4 +1,7 @@
-"""Layers that merge several inputs: Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum, Dot.
+"""Layers that merge several inputs, with Keras 3's names, and their functional forms.
+
+``Concatenate``, ``Add``, ``Subtract``, ``Multiply``, ``Average``, ``Maximum``, ``Minimum`` and ``Dot``; the
+functions ``concatenate``, ``add``, ... make one and call it on a list of inputs.
 
 Masks pass through as Keras 3 passes them: an elementwise merge keeps a step where any input keeps it (no mask
 when an input has none); ``Concatenate`` joins the inputs' masks along its axis, an unmasked input's steps all
@@ -22,7 +25,7 @@ class _Merge(Layer):
     supports_masking = True
 
     def compute_mask(self, inputs, mask=None):
-        """Where any input's mask keeps a step; None unless every input has a mask."""
+        """Return where any input's mask keeps a step; None unless every input has a mask."""
         if mask is None or any(m is None for m in mask):
             return None
         return np.logical_or.reduce([np.asarray(m, bool) for m in mask])
@@ -31,6 +34,7 @@ class _Merge(Layer):
             raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) merges a list of at least 2 inputs.")
 
     def build(self, input_shape):
+        """Check that the inputs are a list of at least two, of one shape; there are no weights."""
         self._check_inputs(input_shape)
         self._check_input_shape(input_shape)
 
@@ -44,13 +48,36 @@ class _Merge(Layer):
                 )
 
     def compute_output_shape(self, input_shape):
+        """Return the first input's shape."""
         return tuple(input_shape[0])
 
 
 class Add(_Merge):
-    """Elementwise sum of the inputs."""
+    """Elementwise sum of the inputs.
+
+    Takes a list of at least two inputs of one shape and returns an output of that shape.
+
+    Parameters
+    ----------
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not a list of at least two, or their shapes differ (Keras also broadcasts axes of
+        length 1; deepfin does not).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import Add
+    >>> Add()([np.array([[1.0, 2.0]]), np.array([[3.0, 5.0]])]).numpy()
+    array([[4., 7.]], dtype=float32)
+    """
 
     def call(self, inputs):
+        """Return the sum of ``inputs``."""
         out = inputs[0]
         for x in inputs[1:]:
             out = out + x
@@ -58,20 +85,64 @@ class Add(_Merge):
 
 
 class Subtract(_Merge):
-    """``inputs[0] - inputs[1]``."""
+    """Elementwise difference of two inputs: ``inputs[0] - inputs[1]``.
+
+    Takes a list of exactly two inputs of one shape and returns an output of that shape.
+
+    Parameters
+    ----------
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not a list of exactly two, or their shapes differ (Keras also broadcasts axes of
+        length 1; deepfin does not).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import Subtract
+    >>> Subtract()([np.array([[1.0, 2.0]]), np.array([[3.0, 5.0]])]).numpy()
+    array([[-2., -3.]], dtype=float32)
+    """
 
     def _check_inputs(self, input_shape):
         if not isinstance(input_shape, list) or len(input_shape) != 2:
             raise ValueError(f"Layer '{self.name}' (Subtract) takes exactly 2 inputs.")
 
     def call(self, inputs):
+        """Return ``inputs[0] - inputs[1]``."""
         return inputs[0] - inputs[1]
 
 
 class Multiply(_Merge):
-    """Elementwise product of the inputs."""
+    """Elementwise product of the inputs.
+
+    Takes a list of at least two inputs of one shape and returns an output of that shape.
+
+    Parameters
+    ----------
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not a list of at least two, or their shapes differ (Keras also broadcasts axes of
+        length 1; deepfin does not).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import Multiply
+    >>> Multiply()([np.array([[1.0, 2.0]]), np.array([[3.0, 5.0]])]).numpy()
+    array([[ 3., 10.]], dtype=float32)
+    """
 
     def call(self, inputs):
+        """Return the product of ``inputs``."""
         out = inputs[0]
         for x in inputs[1:]:
             out = out * x
@@ -79,9 +150,31 @@ class Multiply(_Merge):
 
 
 class Average(_Merge):
-    """Elementwise mean of the inputs."""
+    """Elementwise mean of the inputs.
+
+    Takes a list of at least two inputs of one shape and returns an output of that shape.
+
+    Parameters
+    ----------
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not a list of at least two, or their shapes differ (Keras also broadcasts axes of
+        length 1; deepfin does not).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import Average
+    >>> Average()([np.array([[1.0, 2.0]]), np.array([[3.0, 5.0]])]).numpy()
+    array([[2. , 3.5]], dtype=float32)
+    """
 
     def call(self, inputs):
+        """Return the mean of ``inputs``."""
         out = inputs[0]
         for x in inputs[1:]:
             out = out + x
@@ -89,9 +182,32 @@ class Average(_Merge):
 
 
 class Maximum(_Merge):
-    """Elementwise largest of the inputs (at a tie each gets part of the gradient, as in PyTorch)."""
+    """Elementwise largest of the inputs.
+
+    Takes a list of at least two inputs of one shape and returns an output of that shape. At a tie each input
+    gets part of the gradient, as in PyTorch.
+
+    Parameters
+    ----------
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not a list of at least two, or their shapes differ (Keras also broadcasts axes of
+        length 1; deepfin does not).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import Maximum
+    >>> Maximum()([np.array([[1.0, 2.0]]), np.array([[3.0, 5.0]])]).numpy()
+    array([[3., 5.]], dtype=float32)
+    """
 
     def call(self, inputs):
+        """Return the elementwise maximum of ``inputs``."""
         out = inputs[0]
         for x in inputs[1:]:
             out = ops.maximum(out, x)
@@ -99,9 +215,31 @@ class Maximum(_Merge):
 
 
 class Minimum(_Merge):
-    """Elementwise smallest of the inputs."""
+    """Elementwise smallest of the inputs.
+
+    Takes a list of at least two inputs of one shape and returns an output of that shape.
+
+    Parameters
+    ----------
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not a list of at least two, or their shapes differ (Keras also broadcasts axes of
+        length 1; deepfin does not).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import Minimum
+    >>> Minimum()([np.array([[1.0, 2.0]]), np.array([[3.0, 5.0]])]).numpy()
+    array([[1., 2.]], dtype=float32)
+    """
 
     def call(self, inputs):
+        """Return the elementwise minimum of ``inputs``."""
         out = inputs[0]
         for x in inputs[1:]:
             out = ops.minimum(out, x)
@@ -109,10 +247,39 @@ class Minimum(_Merge):
 
 
 class Dot(_Merge):
-    """Dot products of two inputs, sample by sample, along ``axes`` (one axis for both or one each, counted with
-    the batch axis; Keras's ``batch_dot``): ``(batch, d) . (batch, d)`` gives ``(batch, 1)``, ``(batch, n, d) .
-    (batch, m, d)`` with ``axes=2`` gives ``(batch, n, m)``. ``normalize=True`` divides each input by its L2
-    norm along its axis first, so the products are cosine similarities. Inputs of rank 2 or 3."""
+    """Dot products of two inputs, sample by sample, along ``axes`` (Keras's ``batch_dot``).
+
+    ``(batch, d) . (batch, d)`` gives ``(batch, 1)``; ``(batch, n, d) . (batch, m, d)`` with ``axes=2`` gives
+    ``(batch, n, m)``. The inputs have rank 2 or 3; the output keeps the first input's axes but the one
+    contracted, then the second's but the batch and the one contracted (``(batch, 1)`` when nothing else is
+    left). ``normalize=True`` divides each input by its L2 norm along its axis first, so the products are cosine
+    similarities. Masks are not passed on.
+
+    Parameters
+    ----------
+    axes : int or tuple of two int
+        The axis the products run along: one for both inputs or one each, counted with the batch axis (0);
+        negative axes count from the end.
+    normalize : bool, default False
+        Whether to take the products of L2-normalized inputs.
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If ``axes`` is not an integer or a pair of them; when built, if there are not exactly two inputs, an
+        input's rank is not 2 or 3, an axis is the batch axis, or the two axes differ in length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import Dot
+    >>> Dot(axes=1)([np.array([[1.0, 2.0]]), np.array([[3.0, 5.0]])]).numpy()
+    array([[13.]], dtype=float32)
+    >>> Dot(axes=2)([np.zeros((2, 4, 3)), np.zeros((2, 5, 3))]).shape
+    (2, 4, 5)
+    """
 
     def __init__(self, axes, normalize: bool = False, **kwargs):
         super().__init__(**kwargs)
@@ -123,11 +290,23 @@ class Dot(_Merge):
         self.normalize = bool(normalize)
 
     def contracted_axes(self, ranks) -> tuple[int, int]:
-        """The axis of each input the products run along, counted from the batch axis, for inputs of ``ranks``."""
+        """Return the axis of each input the products run along, counted from the batch axis.
+
+        Parameters
+        ----------
+        ranks : sequence of int
+            The two inputs' ranks (batch axis included).
+
+        Returns
+        -------
+        tuple of int
+            The two axes, non-negative.
+        """
         given = [self.axes, self.axes] if isinstance(self.axes, int) else list(self.axes)
         return tuple(a % rank for a, rank in zip(given, ranks))
 
     def build(self, input_shape):
+        """Check the inputs and record their ranks (``input_ranks``, for an exporter)."""
         super().build(input_shape)
         self.input_ranks = tuple(len(shape) for shape in input_shape)  # what an exporter needs to know
 
@@ -149,6 +328,7 @@ class Dot(_Merge):
                              f"{shape_str(input_shape[0])} and axis {second} of {shape_str(input_shape[1])}.")
 
     def call(self, inputs):
+        """Return the products, as one batched matrix product."""
         x, y = inputs
         first, second = self.contracted_axes([x.ndim, y.ndim])
         if self.normalize:
@@ -160,15 +340,18 @@ class Dot(_Merge):
         return out.reshape(-1, *self.compute_output_shape([tuple(inputs[0].shape), tuple(inputs[1].shape)])[1:])
 
     def compute_output_shape(self, input_shape):
+        """Return the axes left of both inputs, ``(batch, 1)`` when only the batch axis is left."""
         first, second = self.contracted_axes([len(shape) for shape in input_shape])
         kept = [d for i, d in enumerate(input_shape[0]) if i != first] + \
             [d for i, d in enumerate(input_shape[1]) if i not in (0, second)]
         return tuple(kept) if len(kept) > 1 else (kept[0], 1)
 
     def compute_mask(self, inputs, mask=None):
+        """Return None: the products have no steps to mask."""
         return None
 
     def get_config(self):
+        """Return the layer's config with ``axes`` and ``normalize``."""
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
 
 
@@ -178,7 +361,31 @@ def _l2_normalized(x, axis: int):
 
 
 class Concatenate(_Merge):
-    """Join the inputs along ``axis`` (the last by default)."""
+    """Join the inputs along ``axis`` (the last by default).
+
+    The inputs have one rank and match on every axis but ``axis``; the output's ``axis`` is the sum of theirs.
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The axis to join along.
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If the inputs are not a list of at least two, their ranks differ, or they differ on another axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import Concatenate
+    >>> Concatenate()([np.array([[1.0, 2.0]]), np.array([[3.0, 5.0]])]).numpy()
+    array([[1., 2., 3., 5.]], dtype=float32)
+    >>> Concatenate(axis=1)([np.zeros((2, 3, 4)), np.zeros((2, 5, 4))]).shape
+    (2, 8, 4)
+    """
 
     def __init__(self, axis: int = -1, **kwargs):
         super().__init__(**kwargs)
@@ -198,12 +405,15 @@ class Concatenate(_Merge):
                 )
 
     def call(self, inputs):
+        """Return ``inputs`` joined along ``axis``."""
         return ops.concatenate(inputs, self.axis)
 
     def compute_mask(self, inputs, mask=None):
-        """The inputs' masks joined along ``axis`` (an unmasked input counts as all kept), then reduced over the
-        last axis: a concatenation of features keeps a step where any input keeps it, one of steps joins the
-        steps' masks."""
+        """Return the inputs' masks joined along ``axis``, then reduced over the last axis.
+
+        An unmasked input counts as all kept. A concatenation of features keeps a step where any input keeps
+        it; one of steps joins the steps' masks. None when no input has a mask.
+        """
         if mask is None or all(m is None for m in mask):
             return None
         joined = []
@@ -215,50 +425,176 @@ class Concatenate(_Merge):
         return np.any(np.concatenate(joined, axis=self.axis), axis=-1)
 
     def compute_output_shape(self, input_shape):
+        """Return the first input's shape with ``axis`` the sum of the inputs' (``None`` if one is unknown)."""
         out = list(input_shape[0])
         sizes = [s[self.axis] for s in input_shape]
         out[self.axis] = None if None in sizes else sum(sizes)
         return tuple(out)
 
     def get_config(self):
+        """Return the layer's config with ``axis``."""
         return {**super().get_config(), "axis": self.axis}
 
 
 def concatenate(inputs, axis: int = -1, **kwargs):
-    """Functional form of ``Concatenate``."""
+    """Apply a new ``Concatenate`` layer to ``inputs``, the functional form of ``Concatenate``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or np.ndarray or KerasTensor
+        The inputs to merge.
+    axis : int, default -1
+        The axis to join along.
+    **kwargs
+        ``Layer`` arguments of the new layer (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+        The merged output, symbolic for symbolic inputs.
+
+    Examples
+    --------
+    >>> import deepfin
+    >>> from deepfin.layers import concatenate
+    >>> concatenate([deepfin.Input((2,)), deepfin.Input((3,))]).shape
+    (None, 5)
+    """
     return Concatenate(axis=axis, **kwargs)(inputs)
 
 
 def add(inputs, **kwargs):
-    """Functional form of ``Add``."""
+    """Apply a new ``Add`` layer to ``inputs``, the functional form of ``Add``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or np.ndarray or KerasTensor
+        The inputs to merge.
+    **kwargs
+        ``Layer`` arguments of the new layer (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+        The merged output, symbolic for symbolic inputs.
+
+    Examples
+    --------
+    >>> import deepfin
+    >>> from deepfin.layers import add
+    >>> add([deepfin.Input((2,)), deepfin.Input((2,))]).shape
+    (None, 2)
+    """
     return Add(**kwargs)(inputs)
 
 
 def subtract(inputs, **kwargs):
-    """Functional form of ``Subtract``."""
+    """Apply a new ``Subtract`` layer to ``inputs``, the functional form of ``Subtract``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or np.ndarray or KerasTensor
+        The inputs to merge.
+    **kwargs
+        ``Layer`` arguments of the new layer (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+        The merged output, symbolic for symbolic inputs.
+    """
     return Subtract(**kwargs)(inputs)
 
 
 def multiply(inputs, **kwargs):
-    """Functional form of ``Multiply``."""
+    """Apply a new ``Multiply`` layer to ``inputs``, the functional form of ``Multiply``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or np.ndarray or KerasTensor
+        The inputs to merge.
+    **kwargs
+        ``Layer`` arguments of the new layer (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+        The merged output, symbolic for symbolic inputs.
+    """
     return Multiply(**kwargs)(inputs)
 
 
 def average(inputs, **kwargs):
-    """Functional form of ``Average``."""
+    """Apply a new ``Average`` layer to ``inputs``, the functional form of ``Average``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or np.ndarray or KerasTensor
+        The inputs to merge.
+    **kwargs
+        ``Layer`` arguments of the new layer (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+        The merged output, symbolic for symbolic inputs.
+    """
     return Average(**kwargs)(inputs)
 
 
 def maximum(inputs, **kwargs):
-    """Functional form of ``Maximum``."""
+    """Apply a new ``Maximum`` layer to ``inputs``, the functional form of ``Maximum``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or np.ndarray or KerasTensor
+        The inputs to merge.
+    **kwargs
+        ``Layer`` arguments of the new layer (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+        The merged output, symbolic for symbolic inputs.
+    """
     return Maximum(**kwargs)(inputs)
 
 
 def minimum(inputs, **kwargs):
-    """Functional form of ``Minimum``."""
+    """Apply a new ``Minimum`` layer to ``inputs``, the functional form of ``Minimum``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or np.ndarray or KerasTensor
+        The inputs to merge.
+    **kwargs
+        ``Layer`` arguments of the new layer (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+        The merged output, symbolic for symbolic inputs.
+    """
     return Minimum(**kwargs)(inputs)
 
 
 def dot(inputs, axes=-1, normalize: bool = False, **kwargs):
-    """Functional form of ``Dot``."""
+    """Apply a new ``Dot`` layer to ``inputs``, the functional form of ``Dot``.
+
+    Parameters
+    ----------
+    inputs : list of Tensor or np.ndarray or KerasTensor
+        The inputs to merge.
+    axes : int or tuple of two int, default -1
+        The axis the products run along, one for both inputs or one each (batch axis 0).
+    normalize : bool, default False
+        Whether to take the products of L2-normalized inputs (cosine similarities).
+    **kwargs
+        ``Layer`` arguments of the new layer (``name``, ...).
+
+    Returns
+    -------
+    Tensor or KerasTensor
+        The merged output, symbolic for symbolic inputs.
+    """
     return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)

@@ -1,4 +1,4 @@
-"""BatchNormalization and LayerNormalization with Keras 3's defaults and semantics."""
+"""``BatchNormalization`` and ``LayerNormalization`` with Keras 3's defaults and semantics."""
 
 from __future__ import annotations
 
@@ -11,9 +11,59 @@ from deepfin.layers.base import Layer
 class BatchNormalization(Layer):
     """Normalize each feature (the last axis) to zero mean and unit variance, then scale and shift.
 
-    Training uses the batch's mean and (biased) variance and moves ``moving_mean`` /
-    ``moving_variance`` towards them by ``1 - momentum``; inference uses the moving statistics.
-    A frozen layer (``trainable=False``) always runs in inference mode, as in Keras 3.
+    ``gamma * (x - mean) / sqrt(variance + epsilon) + beta``. Training uses the batch's mean and (biased)
+    variance and moves ``moving_mean`` / ``moving_variance`` towards them by ``1 - momentum``; inference uses
+    the moving statistics. A frozen layer (``trainable=False``) always runs in inference mode, as in Keras 3.
+    The output has the input's shape. The weights, in order: ``gamma`` (with ``scale``), ``beta`` (with
+    ``center``), ``moving_mean`` and ``moving_variance``, each of shape (features,).
+
+    Parameters
+    ----------
+    axis : int, default -1
+        The feature axis; only the last is supported.
+    momentum : float, default 0.99
+        The weight of the old moving statistics at each training step, in [0, 1).
+    epsilon : float, default 1e-3
+        Added to the variance, positive.
+    center : bool, default True
+        Whether to add ``beta``.
+    scale : bool, default True
+        Whether to multiply by ``gamma``.
+    beta_initializer : str or callable, default "zeros"
+        How ``beta`` is set.
+    gamma_initializer : str or callable, default "ones"
+        How ``gamma`` is set.
+    moving_mean_initializer : str or callable, default "zeros"
+        How ``moving_mean`` is set.
+    moving_variance_initializer : str or callable, default "ones"
+        How ``moving_variance`` is set.
+    beta_regularizer : str or callable or None, default None
+        A penalty on ``beta``, added to the training loss.
+    gamma_regularizer : str or callable or None, default None
+        A penalty on ``gamma``.
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If ``momentum`` is not in [0, 1) or ``epsilon`` is not positive; when built, if ``axis`` is not the last
+        axis or the number of features is unknown.
+
+    Notes
+    -----
+    Keras 3's ``beta_constraint``, ``gamma_constraint`` and ``synchronized`` are not taken.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import BatchNormalization
+    >>> layer = BatchNormalization()
+    >>> layer(np.array([[1.0, 10.0], [3.0, 30.0]]), training=True).numpy().round(3)
+    array([[-1., -1.],
+           [ 1.,  1.]], dtype=float32)
+    >>> layer.moving_mean.numpy().round(3)  # 0.01 of the way from 0 to the batch's mean
+    array([0.02, 0.2 ], dtype=float32)
     """
 
     _same_shape_out = True
@@ -38,6 +88,7 @@ class BatchNormalization(Layer):
         self.gamma = self.beta = None
 
     def build(self, input_shape):
+        """Create ``gamma``, ``beta``, ``moving_mean`` and ``moving_variance`` for the last axis's features."""
         if self.axis not in (-1, len(input_shape) - 1):
             raise ValueError(
                 f"Layer '{self.name}' normalizes the last axis only. Received axis={self.axis} for inputs of "
@@ -65,6 +116,7 @@ class BatchNormalization(Layer):
             )
 
     def call(self, inputs, training=None):
+        """Normalize by the batch's statistics (updating the moving ones) in training, else by the moving ones."""
         if training and self.trainable:
             out, mean, var = ops.batch_normalization(inputs, self.gamma, self.beta, self.epsilon)
             keep = self.momentum
@@ -82,6 +134,7 @@ class BatchNormalization(Layer):
         return out
 
     def get_config(self):
+        """Return the constructor arguments, initializers and regularizers serialized."""
         return {
             **super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
             "center": self.center, "scale": self.scale,
@@ -95,10 +148,51 @@ class BatchNormalization(Layer):
 
 
 class LayerNormalization(Layer):
-    """Normalize each sample over ``axis`` (the last by default; an int or a list of ints) to zero mean and unit
-    (biased) variance, then scale by ``gamma`` and shift by ``beta``, Keras 3's formula. With ``rms_scaling``,
-    divide by the square root of the variance plus ``epsilon`` and scale by ``gamma``, without centring (as
-    Keras 3 computes it)."""
+    """Normalize each sample over ``axis`` to zero mean and unit (biased) variance, then scale and shift.
+
+    ``gamma * (x - mean) / sqrt(variance + epsilon) + beta``, the statistics taken over ``axis`` (the last by
+    default) for each sample, Keras 3's formula. With ``rms_scaling``, divide by the square root of the
+    variance plus ``epsilon`` and scale by ``gamma``, without centring (as Keras 3 computes it). ``gamma`` and
+    ``beta`` have the shape of the normalized axes. The output has the input's shape.
+
+    Parameters
+    ----------
+    axis : int or list of int, default -1
+        The axes each sample is normalized over; not the batch axis.
+    epsilon : float, default 1e-3
+        Added to the variance, positive.
+    center : bool, default True
+        Whether to add ``beta`` (not with ``rms_scaling``).
+    scale : bool, default True
+        Whether to multiply by ``gamma`` (always with ``rms_scaling``).
+    rms_scaling : bool, default False
+        Whether to skip the centring, as described above.
+    beta_initializer : str or callable, default "zeros"
+        How ``beta`` is set.
+    gamma_initializer : str or callable, default "ones"
+        How ``gamma`` is set.
+    beta_regularizer : str or callable or None, default None
+        A penalty on ``beta``, added to the training loss.
+    gamma_regularizer : str or callable or None, default None
+        A penalty on ``gamma``.
+    beta_constraint, gamma_constraint : None
+        Keras's constraints, not supported: they must be None.
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If a constraint is given or ``epsilon`` is not positive; when built, if ``axis`` is the batch axis, out
+        of range, or of unknown size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import LayerNormalization
+    >>> LayerNormalization()(np.array([[1.0, 3.0]])).numpy().round(3)
+    array([[-1.,  1.]], dtype=float32)
+    """
 
     _same_shape_out = True
     supports_masking = True
@@ -122,6 +216,7 @@ class LayerNormalization(Layer):
         self.gamma = self.beta = None
 
     def build(self, input_shape):
+        """Check ``axis`` against the input and create ``gamma`` and ``beta`` of the normalized axes' shape."""
         ndim = len(input_shape)
         axes = list(self.axis) if isinstance(self.axis, (list, tuple)) else [self.axis]
         if any(not -ndim <= a < ndim for a in axes) or any(a % ndim == 0 for a in axes):
@@ -150,6 +245,7 @@ class LayerNormalization(Layer):
         return self._broadcast
 
     def call(self, inputs):
+        """Return the normalized, scaled and shifted ``inputs``."""
         axes = tuple(self._axes)
         centred = inputs - inputs.mean(axis=axes, keepdims=True)
         variance = (centred * centred).mean(axis=axes, keepdims=True)
@@ -161,6 +257,7 @@ class LayerNormalization(Layer):
         return outputs
 
     def get_config(self):
+        """Return the constructor arguments, initializers and regularizers serialized."""
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
                 "scale": self.scale, "rms_scaling": self.rms_scaling,
                 "beta_initializer": initializers.serialize(self.beta_initializer),

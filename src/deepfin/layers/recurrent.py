@@ -34,7 +34,7 @@ from deepfin.layers.symbolic import is_symbolic
 
 
 class _Recurrent(Layer):
-    """What the three layers share: arguments, weights, masks, the loop over the steps and the outputs."""
+    """What the three recurrent layers share: arguments, weights, masks, the loop over the steps, the outputs."""
 
     _gates = 1  # blocks of units in the kernels
     _state_count = 1
@@ -83,6 +83,7 @@ class _Recurrent(Layer):
 
     # ------------------------------------------------------------ building
     def build(self, input_shape):
+        """Create ``kernel`` (features, gates x units), ``recurrent_kernel`` (units, gates x units) and ``bias``."""
         if isinstance(input_shape, list):  # [inputs, *initial states], from a functional model
             input_shape = input_shape[0]
         if len(input_shape) != 3 or input_shape[-1] is None:
@@ -117,6 +118,7 @@ class _Recurrent(Layer):
                              f"expected (batch, steps, {self.kernel.shape[0]}).")
 
     def compute_output_shape(self, input_shape):
+        """Return (batch, units) or (batch, steps, units), then each state's (batch, units) with ``return_state``."""
         if isinstance(input_shape, list):
             input_shape = input_shape[0]
         batch, steps = input_shape[0], input_shape[1]
@@ -134,8 +136,30 @@ class _Recurrent(Layer):
     supports_masking = True
 
     def __call__(self, inputs, initial_state=None, training: bool | None = None, mask=None):
-        """Run the layer on ``inputs`` (batch, steps, features), from ``initial_state`` (a list of
-        (batch, units) arrays or tensors: ``[h]``, for the LSTM ``[h, c]``; zeros when not given)."""
+        """Run the layer on ``inputs`` (batch, steps, features), from ``initial_state``.
+
+        Parameters
+        ----------
+        inputs : Tensor or np.ndarray or KerasTensor, or a list
+            The sequences (batch, steps, features), or ``[inputs, *initial states]`` as a functional model
+            records the call.
+        initial_state : list or None, default None
+            (batch, units) arrays or tensors: ``[h]``, for the LSTM ``[h, c]``; zeros when not given.
+        training : bool or None, default None
+            Whether the dropout is applied.
+        mask : np.ndarray or None, default None
+            (batch, steps) booleans, True on real steps: a row keeps its states over a masked step.
+
+        Returns
+        -------
+        Tensor or KerasTensor, or a list of them
+            The output, followed by the final states with ``return_state``.
+
+        Raises
+        ------
+        ValueError
+            If the number or shape of the initial states, or the mask's shape, does not fit.
+        """
         if isinstance(inputs, (list, tuple)):  # [inputs, *initial states]: how a functional model records the call
             inputs, initial_state = inputs[0], list(inputs[1:]) or initial_state
         if initial_state is None:
@@ -152,10 +176,11 @@ class _Recurrent(Layer):
     _initial_state = None
 
     def compute_mask(self, inputs, mask=None):
-        """The input's mask for the whole sequence of outputs (``return_sequences``), else none."""
+        """Return the input's mask for the whole sequence of outputs (``return_sequences``), else none."""
         return mask if self.return_sequences else None
 
     def call(self, inputs, training=None, mask=None):
+        """Run the cell over the steps, on the compiled kernels where it can, else step by step."""
         if inputs.ndim != 3 or inputs.shape[-1] != self.kernel.shape[0]:
             raise ValueError(f"Input of shape {inputs.shape} is incompatible with layer '{self.name}': expected "
                              f"(batch, steps, {self.kernel.shape[0]}).")
@@ -226,8 +251,10 @@ class _Recurrent(Layer):
         return xs, hs
 
     def _stepwise(self, x: Tensor, states: list, masks, steps: np.ndarray | None = None) -> tuple[Tensor, list]:
-        """The cell step by step; where ``steps`` (batch, steps) is False, a row keeps its states (Keras's
-        masking: the output of a masked step is the previous one)."""
+        """Run the cell step by step; where ``steps`` (batch, steps) is False, a row keeps its states.
+
+        This is Keras's masking: the output of a masked step is the previous one.
+        """
         batch = x.shape[0]
         states = [Tensor(np.zeros((batch, self.units), self.dtype)) if s is None else s for s in states]
         outputs = []
@@ -258,7 +285,73 @@ class _Recurrent(Layer):
 
 
 class SimpleRNN(_Recurrent):
-    """``h_t = activation(x_t @ kernel + bias + h_(t-1) @ recurrent_kernel)``, Keras's fully connected RNN."""
+    """Keras's fully connected recurrent layer: ``h_t = activation(x_t @ kernel + bias + h_(t-1) @ recurrent_kernel)``.
+
+    Inputs (batch, steps, features) give the last hidden state (batch, units), or every step's (batch, steps,
+    units) with ``return_sequences``; ``return_state`` adds the final state: ``[output, h]``. The weights:
+    ``kernel`` (features, units), ``recurrent_kernel`` (units, units) and ``bias`` (units,). Dropout masks the
+    inputs and the previous state once each, as Keras's ``SimpleRNN`` does.
+
+    Parameters
+    ----------
+    units : int
+        The size of the hidden state.
+    activation : str or callable, default "tanh"
+        The activation of the hidden state.
+    use_bias : bool, default True
+        Whether to add biases.
+    kernel_initializer : str or callable, default "glorot_uniform"
+        How ``kernel`` is drawn.
+    recurrent_initializer : str or callable, default "orthogonal"
+        How ``recurrent_kernel`` is drawn.
+    bias_initializer : str or callable, default "zeros"
+        How ``bias`` is set.
+    kernel_regularizer, recurrent_regularizer, bias_regularizer : str or callable or None, default None
+        Penalties on the weights, added to the training loss.
+    activity_regularizer : None
+        Not supported: it must be None.
+    kernel_constraint, recurrent_constraint, bias_constraint : str or callable or None, default None
+        Applied to the weights after each optimizer update.
+    dropout : float, default 0.0
+        The rate at which the inputs' features drop out in training, in [0, 1).
+    recurrent_dropout : float, default 0.0
+        The rate at which the previous hidden state drops out in training, in [0, 1).
+    seed : int or None, default None
+        Seeds the layer's own generator for the dropout masks; without it the library's is used.
+    return_sequences : bool, default False
+        Whether to return every step's hidden state rather than the last.
+    return_state : bool, default False
+        Whether to return the final states after the output.
+    go_backwards : bool, default False
+        Whether to run over the sequence from its last step; the sequence returned is then in that order.
+    stateful : bool, default False
+        Must be False: each batch starts from zero states or from the ``initial_state`` given.
+    unroll : bool, default False
+        Accepted for Keras's signature (and saved); it changes nothing.
+    use_cudnn : str or bool, default "auto"
+        Accepted for Keras's signature; it changes nothing.
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If ``units`` is not a positive integer, a dropout rate is not in [0, 1), or ``activity_regularizer``
+        or ``stateful=True`` is given; when called, if the inputs are not (batch, steps, features) of the
+        features the layer was built for, or have 0 steps.
+    TypeError
+        If ``recurrent_activation`` is given: a simple RNN has no gates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import SimpleRNN
+    >>> x = np.zeros((2, 5, 3))
+    >>> SimpleRNN(4)(x).shape
+    (2, 4)
+    >>> SimpleRNN(4, return_sequences=True)(x).shape
+    (2, 5, 4)
+    """
 
     def __init__(self, units: int, activation="tanh", **kwargs):
         if "recurrent_activation" in kwargs:
@@ -283,16 +376,88 @@ class SimpleRNN(_Recurrent):
         return [self.activation(z + self.bias if self.use_bias else z)]
 
     def get_config(self):
+        """Return the layer's config (without ``recurrent_activation``, which a simple RNN does not take)."""
         config = super().get_config()
         del config["recurrent_activation"]
         return config
 
 
 class LSTM(_Recurrent):
-    """Long short-term memory (Hochreiter and Schmidhuber, 1997), Keras's formulas: gates ``i, f, o`` =
-    ``recurrent_activation(x_t @ kernel + h_(t-1) @ recurrent_kernel + bias)``, candidate with ``activation``,
-    ``c_t = f c_(t-1) + i candidate``, ``h_t = o activation(c_t)``. ``unit_forget_bias`` starts the forget
-    gate's bias at 1."""
+    """Long short-term memory (Hochreiter and Schmidhuber, 1997), with Keras's formulas.
+
+    Gates ``i, f, o`` = ``recurrent_activation(x_t @ kernel + h_(t-1) @ recurrent_kernel + bias)``, candidate
+    with ``activation``, ``c_t = f c_(t-1) + i candidate``, ``h_t = o activation(c_t)``. Inputs (batch, steps,
+    features) give the last hidden state (batch, units), or every step's (batch, steps, units) with
+    ``return_sequences``; ``return_state`` adds the final states: ``[output, h, c]``. The weights, gates in the
+    order ``[i, f, c, o]``: ``kernel`` (features, 4 units), ``recurrent_kernel`` (units, 4 units) and ``bias``
+    (4 units,).
+
+    Parameters
+    ----------
+    units : int
+        The size of the hidden and cell states.
+    unit_forget_bias : bool, default True
+        Whether to start the forget gate's bias at 1 (the other biases from ``bias_initializer``).
+    activation : str or callable, default "tanh"
+        The activation of the hidden state and of the candidate.
+    recurrent_activation : str or callable, default "sigmoid"
+        The gates' activation.
+    use_bias : bool, default True
+        Whether to add biases.
+    kernel_initializer : str or callable, default "glorot_uniform"
+        How ``kernel`` is drawn.
+    recurrent_initializer : str or callable, default "orthogonal"
+        How ``recurrent_kernel`` is drawn.
+    bias_initializer : str or callable, default "zeros"
+        How ``bias`` is set.
+    kernel_regularizer, recurrent_regularizer, bias_regularizer : str or callable or None, default None
+        Penalties on the weights, added to the training loss.
+    activity_regularizer : None
+        Not supported: it must be None.
+    kernel_constraint, recurrent_constraint, bias_constraint : str or callable or None, default None
+        Applied to the weights after each optimizer update.
+    dropout : float, default 0.0
+        The rate at which the inputs' features drop out in training, in [0, 1).
+    recurrent_dropout : float, default 0.0
+        The rate at which the previous hidden state drops out in training, in [0, 1).
+    seed : int or None, default None
+        Seeds the layer's own generator for the dropout masks; without it the library's is used.
+    return_sequences : bool, default False
+        Whether to return every step's hidden state rather than the last.
+    return_state : bool, default False
+        Whether to return the final states after the output.
+    go_backwards : bool, default False
+        Whether to run over the sequence from its last step; the sequence returned is then in that order.
+    stateful : bool, default False
+        Must be False: each batch starts from zero states or from the ``initial_state`` given.
+    unroll : bool, default False
+        Accepted for Keras's signature (and saved); it changes nothing.
+    use_cudnn : str or bool, default "auto"
+        Accepted for Keras's signature; it changes nothing.
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If ``units`` is not a positive integer, a dropout rate is not in [0, 1), or ``activity_regularizer``
+        or ``stateful=True`` is given; when called, if the inputs are not (batch, steps, features) of the
+        features the layer was built for, or have 0 steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import LSTM
+    >>> x = np.zeros((2, 5, 3))
+    >>> layer = LSTM(4)
+    >>> layer(x).shape
+    (2, 4)
+    >>> [w.shape for w in layer.weights]
+    [(3, 16), (4, 16), (16,)]
+    >>> output, h, c = LSTM(4, return_sequences=True, return_state=True)(x)
+    >>> output.shape, h.shape, c.shape
+    ((2, 5, 4), (2, 4), (2, 4))
+    """
 
     _gates = 4
     _state_count = 2
@@ -328,15 +493,84 @@ class LSTM(_Recurrent):
         return [o * self.activation(c), c]
 
     def get_config(self):
+        """Return the layer's config with ``unit_forget_bias``."""
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
 
 class GRU(_Recurrent):
-    """Gated recurrent unit (Cho et al., 2014), Keras's formulas: ``z, r`` = ``recurrent_activation(x_t @ kernel +
-    h_(t-1) @ recurrent_kernel + biases)``; with ``reset_after`` (the default, cuDNN's and PyTorch's variant) the
-    candidate is ``activation(x_t @ kernel_h + input_bias_h + r (h_(t-1) @ recurrent_kernel_h +
-    recurrent_bias_h))``, else ``activation(x_t @ kernel_h + (r h_(t-1)) @ recurrent_kernel_h + bias_h)``;
-    ``h_t = z h_(t-1) + (1 - z) candidate``."""
+    """Gated recurrent unit (Cho et al., 2014), with Keras's formulas.
+
+    ``z, r`` = ``recurrent_activation(x_t @ kernel + h_(t-1) @ recurrent_kernel + biases)``; with
+    ``reset_after`` (the default, cuDNN's and PyTorch's variant) the candidate is ``activation(x_t @ kernel_h +
+    input_bias_h + r (h_(t-1) @ recurrent_kernel_h + recurrent_bias_h))``, else ``activation(x_t @ kernel_h +
+    (r h_(t-1)) @ recurrent_kernel_h + bias_h)``; ``h_t = z h_(t-1) + (1 - z) candidate``. Inputs (batch,
+    steps, features) give the last hidden state (batch, units), or every step's (batch, steps, units) with
+    ``return_sequences``; ``return_state`` adds the final state: ``[output, h]``. The weights, gates in the
+    order ``[z, r, h]``: ``kernel`` (features, 3 units), ``recurrent_kernel`` (units, 3 units) and ``bias``,
+    of shape (2, 3 units) (input and recurrent biases) with ``reset_after``, else (3 units,).
+
+    Parameters
+    ----------
+    units : int
+        The size of the hidden state.
+    reset_after : bool, default True
+        Whether the reset gate applies after the recurrent projection (see above).
+    activation : str or callable, default "tanh"
+        The activation of the hidden state candidate.
+    recurrent_activation : str or callable, default "sigmoid"
+        The gates' activation.
+    use_bias : bool, default True
+        Whether to add biases.
+    kernel_initializer : str or callable, default "glorot_uniform"
+        How ``kernel`` is drawn.
+    recurrent_initializer : str or callable, default "orthogonal"
+        How ``recurrent_kernel`` is drawn.
+    bias_initializer : str or callable, default "zeros"
+        How ``bias`` is set.
+    kernel_regularizer, recurrent_regularizer, bias_regularizer : str or callable or None, default None
+        Penalties on the weights, added to the training loss.
+    activity_regularizer : None
+        Not supported: it must be None.
+    kernel_constraint, recurrent_constraint, bias_constraint : str or callable or None, default None
+        Applied to the weights after each optimizer update.
+    dropout : float, default 0.0
+        The rate at which the inputs' features drop out in training, in [0, 1).
+    recurrent_dropout : float, default 0.0
+        The rate at which the previous hidden state drops out in training, in [0, 1).
+    seed : int or None, default None
+        Seeds the layer's own generator for the dropout masks; without it the library's is used.
+    return_sequences : bool, default False
+        Whether to return every step's hidden state rather than the last.
+    return_state : bool, default False
+        Whether to return the final states after the output.
+    go_backwards : bool, default False
+        Whether to run over the sequence from its last step; the sequence returned is then in that order.
+    stateful : bool, default False
+        Must be False: each batch starts from zero states or from the ``initial_state`` given.
+    unroll : bool, default False
+        Accepted for Keras's signature (and saved); it changes nothing.
+    use_cudnn : str or bool, default "auto"
+        Accepted for Keras's signature; it changes nothing.
+    **kwargs
+        ``Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        If ``units`` is not a positive integer, a dropout rate is not in [0, 1), or ``activity_regularizer``
+        or ``stateful=True`` is given; when called, if the inputs are not (batch, steps, features) of the
+        features the layer was built for, or have 0 steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin.layers import GRU
+    >>> layer = GRU(4)
+    >>> layer(np.zeros((2, 5, 3))).shape
+    (2, 4)
+    >>> [w.shape for w in layer.weights]
+    [(3, 12), (4, 12), (2, 12)]
+    """
 
     _gates = 3
 
@@ -375,4 +609,5 @@ class GRU(_Recurrent):
         return [z * h + (1 - z) * candidate]
 
     def get_config(self):
+        """Return the layer's config with ``reset_after``."""
         return {**super().get_config(), "reset_after": self.reset_after}

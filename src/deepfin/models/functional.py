@@ -14,7 +14,47 @@ from deepfin.models.model import Model
 
 
 class Functional(Model):
-    """A model defined by its symbolic ``inputs`` and ``outputs`` (each one or a list)."""
+    """A model defined by its symbolic ``inputs`` and ``outputs``, as ``Model(inputs, outputs)`` makes it.
+
+    The graph of layers between them is traced once, here. Masks made by layers (``Masking``,
+    ``Embedding(mask_zero=True)``) are passed on along the graph when the model runs.
+
+    Parameters
+    ----------
+    inputs : KerasTensor or list or tuple or dict of KerasTensor
+        The model's inputs, each made by ``deepfin.Input``; data are then given as one array per input (a
+        list in this order, or a dict by input name).
+    outputs : KerasTensor or list or tuple or dict of KerasTensor
+        The model's outputs; with a dict, ``predict`` returns a dict under the same keys and the keys name the
+        outputs for ``compile``'s losses and metrics.
+    name : str or None, default None
+        The model's name; ``functional``, ``functional_1``, ... by default.
+    trainable : bool, default True
+        Whether the optimizer updates the model's weights.
+
+    Raises
+    ------
+    TypeError
+        If an input or output is not a symbolic tensor.
+    ValueError
+        If there are no inputs or outputs, an input does not come from ``deepfin.Input``, the outputs depend on
+        an input not given, or two layers share a name.
+
+    Examples
+    --------
+    Two inputs joined, one output under a name:
+
+    >>> import numpy as np
+    >>> import deepfin
+    >>> from deepfin.layers import Dense, concatenate
+    >>> a, b = deepfin.Input(shape=(2,)), deepfin.Input(shape=(3,))
+    >>> out = Dense(1)(concatenate([a, b]))
+    >>> model = deepfin.Model([a, b], {"price": out})
+    >>> model.input_shape
+    [(None, 2), (None, 3)]
+    >>> model.predict([np.zeros((4, 2)), np.zeros((4, 3))], verbose=0)["price"].shape
+    (4, 1)
+    """
 
     def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True):
         super().__init__(name=name, trainable=trainable)
@@ -50,11 +90,20 @@ class Functional(Model):
 
     @property
     def layers(self) -> list[Layer]:
+        """The model's layers, input layers first, each once, in the order of the graph."""
         return list(self._layers)
 
     def layer_chain(self) -> list[Layer] | None:
-        """The layers after the input when the model is one ``Input`` feeding a chain of layers, each called once
-        on the one before, to one output (its ``call`` then runs them one after another); None otherwise."""
+        """Return the layers after the input when the model is one ``Input`` feeding a chain of layers.
+
+        Each layer is called once, on the one before, to one output; the model's ``call`` then runs them one
+        after another, and the compiled kernels can run them.
+
+        Returns
+        -------
+        list of Layer or None
+            The chain, or None for any other graph (or a subclass that overrides ``call``).
+        """
         if type(self).call is not Functional.call or self._nested_inputs or self._nested_outputs:
             return None
         previous, chain = self.inputs[0], []
@@ -79,21 +128,26 @@ class Functional(Model):
 
     @property
     def input_shape(self):
+        """The inputs' shapes: one tuple, or a list of them when the inputs were given as a list or dict."""
         shapes = self._expected_input_shapes()
         return shapes if self._nested_inputs else shapes[0]
 
     @property
     def output_shape(self):
+        """The outputs' shapes: one tuple, or a list of them when the outputs were given as a list or dict."""
         shapes = [kt.shape for kt in self.outputs]
         return shapes if self._nested_outputs else shapes[0]
 
     def build(self, input_shape=None) -> None:
+        """Do nothing more: a functional model is built when it is made."""
         self.built = True
 
     def compute_output_shape(self, input_shape):
+        """Return ``output_shape`` (the shapes traced at construction)."""
         return self.output_shape
 
     def call(self, inputs, training=None):
+        """Run the traced graph on ``inputs`` (one per model input), each layer call once, masks passed on."""
         inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if len(inputs) != len(self.inputs):
             raise ValueError(
@@ -137,6 +191,7 @@ class Functional(Model):
         return outputs if self._nested_outputs else outputs[0]
 
     def get_config(self) -> dict:
+        """Return the layers serialized and the graph: each traced tensor's layer, inputs and call options."""
         index = {id(kt): i for i, kt in enumerate(self._nodes)}
 
         def ref(kt):
@@ -165,6 +220,25 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> Functional:
+        """Rebuild the model (fresh weights) from ``get_config()``, calling the layers again in the graph's order.
+
+        Parameters
+        ----------
+        config : dict
+            What ``get_config()`` returned.
+        custom_objects : dict or None, default None
+            Custom layer classes by name.
+
+        Returns
+        -------
+        Functional
+            The new model.
+
+        Raises
+        ------
+        ValueError
+            If a node's call options are not switches (names to True or False).
+        """
         from deepfin.layers import deserialize
 
         layers = {}

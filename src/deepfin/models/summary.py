@@ -1,14 +1,28 @@
-"""``model.summary()`` in the layout Keras 2 prints (the one the seeds show), thousands separated.
+"""``model.summary()`` in the layout Keras 2 prints, thousands separated.
+
+It is the layout of the summaries shown by Klaas (2019, ch. 1), Della Lunga (2022, lecture 1) and Jansen
+(2020, ch. 17)::
 
     Model: "sequential"
     _________________________________________________________________
-     Layer (type)                Output Shape              Param #
+    Layer (type)                 Output Shape              Param #
     =================================================================
-     dense (Dense)               (None, 3)                 9
+    dense (Dense)                (None, 3)                 9
     ...
     Total params: 13
     Trainable params: 13
     Non-trainable params: 0
+
+References
+----------
+Klaas, J. (2019). *Machine Learning for Finance*, ch. 1, "Neural Networks and Gradient-Based Optimization".
+Packt.
+
+Della Lunga, G. (2022). *Introduction to Machine Learning for Finance*, lecture 1, "Introduction to Deep
+Learning". University of Bologna.
+
+Jansen, S. (2020). *Machine Learning for Algorithmic Trading*, 2nd ed., ch. 17, "Deep Learning for Trading".
+Packt.
 """
 
 from __future__ import annotations
@@ -18,7 +32,31 @@ from deepfin.layers.symbolic import trace
 
 
 def summary_lines(model, line_length: int | None = None, positions=None) -> list[str]:
-    """The summary as lines: one row per layer, then the parameter totals."""
+    """Return the summary as lines: one row per layer, then the parameter totals.
+
+    A functional model that is not a plain chain (one input, one output, each layer fed by one other) gets a
+    fourth column, the layers each is connected to. A compiled model's summary ends with where ``fit`` trains
+    it (``Training path: ...``).
+
+    Parameters
+    ----------
+    model : Model
+        A built model.
+    line_length : int or None, default None
+        The width of the table; 65 characters by default, 98 with the fourth column.
+    positions : list of float or None, default None
+        Where each column ends: fractions of ``line_length``, or characters for numbers above 1.
+
+    Returns
+    -------
+    list of str
+        The lines, without line breaks.
+
+    Raises
+    ------
+    ValueError
+        If the model is not built yet.
+    """
     if not model.built:
         raise ValueError(
             f"Model '{model.name}' has not been built yet, so it has no shapes or weights to summarize. "

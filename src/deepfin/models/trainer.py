@@ -1,4 +1,4 @@
-"""compile / fit / evaluate / predict and the ``*_on_batch`` methods: one loop for all of them.
+"""``compile``, ``fit``, ``evaluate``, ``predict`` and the ``*_on_batch`` methods: one loop for all of them.
 
 Each training step is: forward pass (the layers build the graph), loss (+ weight penalties),
 ``backward()``, and an in-place optimizer update. Evaluation and prediction run under
@@ -23,7 +23,27 @@ from deepfin.utils.progbar import Progbar, resolve_verbose
 
 
 class Trainer:
-    """The training API shared by every model (mixed into ``Model``)."""
+    """The training API shared by every model (mixed into ``Model``).
+
+    A model that ``fit`` can run on the compiled kernels (``deepfin.kernels``) trains there; any other on the
+    eager engine, with the same results. ``training_path`` says which.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import deepfin
+    >>> from deepfin.layers import Dense
+    >>> model = deepfin.Sequential([Dense(1, input_dim=2, kernel_initializer="zeros")])
+    >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    >>> x, y = np.ones((4, 2)), np.full(4, 2.0)
+    >>> model.evaluate(x, y, verbose=0)  # predictions of 0: mse 4, mae 2
+    [4.0, 2.0]
+    >>> history = model.fit(x, y, epochs=3, batch_size=4, verbose=0)
+    >>> history.history["loss"][0] > history.history["loss"][-1]
+    True
+    >>> model.predict(x, verbose=0).shape
+    (4, 1)
+    """
 
     optimizer = None
     loss = None
@@ -44,8 +64,30 @@ class Trainer:
 
         With several outputs, ``loss``, ``loss_weights`` and ``metrics`` may be lists (in output
         order) or dicts keyed by output name; a single loss or metric list applies to every
-        output. ``weighted_metrics``, ``run_eagerly``, ``jit_compile``, ``steps_per_execution``
-        and ``auto_scale_loss`` are accepted for compatibility and change nothing.
+        output (each output gets its own copy). Compiling again resets the metrics.
+
+        Parameters
+        ----------
+        optimizer : str or Optimizer, default "rmsprop"
+            The optimizer, by name (``"sgd"``, ``"adam"``, ``"rmsprop"``, ...) with its default settings, or
+            an object.
+        loss : str or callable or Loss, or a list or dict of them, or None, default None
+            The loss, by name (``"mse"``, ``"binary_crossentropy"``, ...), function or object; ``fit`` and
+            ``evaluate`` need one.
+        metrics : list or dict or None, default None
+            Metrics by name, function or ``Metric``; with several outputs, a list of lists (one per output) or
+            a dict by output name.
+        loss_weights : list or dict or None, default None
+            The weight of each output's loss in the total, 1.0 each by default.
+        weighted_metrics, run_eagerly, jit_compile, steps_per_execution, auto_scale_loss : optional
+            Accepted for compatibility; they change nothing.
+
+        Raises
+        ------
+        ValueError
+            If a name is unknown, or a list or dict does not match the outputs.
+        TypeError
+            If ``metrics`` is not a list, a dict, a name, a function or a ``Metric``.
         """
         names = self._output_names()
         self.optimizer = optimizers_module.get(optimizer)
@@ -102,10 +144,21 @@ class Trainer:
 
     @property
     def metrics_names(self) -> list[str]:
+        """The names of what ``evaluate`` and ``train_on_batch`` return, in order.
+
+        ``loss``, then ``<output>_loss`` per output for several outputs, then the compiled metrics (known once
+        ``fit`` or ``evaluate`` has seen data).
+        """
         names = ["loss"]
         if len(self._output_names()) > 1:
             names += [f"{n}_loss" for n in self._output_names()]
         return names + [key for key, _ in (self._metrics or [])]
+
+    @property
+    def compiled_metrics(self) -> list[tuple[str, object]]:
+        """The compiled metrics as ``(history key, Metric)`` pairs, in ``metrics_names``'s order (empty before
+        ``fit`` or ``evaluate`` has seen data)."""
+        return list(self._metrics or [])
 
     def reset_metrics(self) -> None:
         """Restart the metrics and the loss that ``train_on_batch(reset_metrics=False)`` accumulates."""
@@ -189,10 +242,30 @@ class Trainer:
         return total, parts
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training: bool = True):
-        """The loss of one batch, Keras 3's hook: the compiled losses (weighted across outputs), the weights'
-        penalties and what layers added with ``add_loss``, as a scalar Tensor. ``y`` and ``y_pred`` are one
-        array and one Tensor for a single-output model, lists otherwise. A subclass may override it (e.g. to
-        add a penalty on ``y_pred``); ``fit`` then trains on the eager engine."""
+        """Return the loss of one batch, Keras 3's hook.
+
+        The compiled losses (weighted across outputs), the weights' penalties and what layers added with
+        ``add_loss``, as a scalar Tensor. A subclass may override it (e.g. to add a penalty on ``y_pred``);
+        ``fit`` then trains on the eager engine.
+
+        Parameters
+        ----------
+        x : np.ndarray or list of np.ndarray or None, default None
+            The batch's inputs (unused by the base; there for an override).
+        y : np.ndarray or list of np.ndarray
+            The targets: one array for a single-output model, a list otherwise.
+        y_pred : Tensor or list of Tensor
+            The model's outputs, as ``y``.
+        sample_weight : np.ndarray or None, default None
+            One weight per sample.
+        training : bool, default True
+            Whether the batch is a training batch (unused by the base).
+
+        Returns
+        -------
+        Tensor
+            The scalar loss, part of the graph that ``backward()`` runs through.
+        """
         ys = list(y) if isinstance(y, (list, tuple)) and len(self._loss_fns) > 1 else [y]
         preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
         return self._compute_loss(ys, preds, sample_weight)[0]
@@ -244,8 +317,11 @@ class Trainer:
 
     # ------------------------------------------------------------ the compiled kernels
     def _network(self, training: bool) -> kernels.CompiledNetwork | None:
-        """The model's compiled twin for training or inference (``deepfin.kernels``), or None where the model
-        runs on the eager engine; kept while the layers, optimizer, loss and ``backend.compiled()`` stay."""
+        """Return the model's compiled twin for training or inference (``deepfin.kernels``), or None.
+
+        None where the model runs on the eager engine; the twin is kept while the layers, optimizer, loss and
+        ``backend.compiled()`` stay.
+        """
         layers = self.layers
         key = (backend.compiled(), self.built, self.trainable, id(self.optimizer), id(self.loss),
                tuple(map(id, layers)), tuple(layer.trainable for layer in layers))
@@ -259,8 +335,11 @@ class Trainer:
         return network if isinstance(network, kernels.CompiledNetwork) else None
 
     def _fit_batch(self, network, xs, ys, sample_weight, tally: _LossTally) -> list:
-        """One training step on one batch, on the engine (``network`` None) or on the compiled network, whose
-        weights go back to the model after it; its loss into ``tally``; the training-mode outputs."""
+        """Take one training step on one batch; return the training-mode outputs.
+
+        It runs on the engine (``network`` None) or on the compiled network, whose weights go back to the
+        model after it; its loss goes into ``tally``.
+        """
         if network is None:
             loss_value, parts, preds = self._train_step(xs, ys, sample_weight)
             tally.add(loss_value, parts, len(xs[0]))
@@ -278,8 +357,10 @@ class Trainer:
         self._update_metrics(ys, [p.data for p in preds], sample_weight)
 
     def _train_chunk(self, network, xs, ys, sample_weight, batch_size: int, tally: _LossTally) -> list:
-        """Compiled training steps on the rows given (consecutive batches of ``batch_size``); their losses
-        into ``tally``; the training-mode outputs when metrics need them."""
+        """Take compiled training steps on the rows given (consecutive batches of ``batch_size``).
+
+        Their losses go into ``tally``; the training-mode outputs are returned when metrics need them.
+        """
         losses, predictions = network.train(xs[0], ys[0], sample_weight, batch_size, predictions=bool(self._metrics))
         for value, size in zip(losses.tolist(), kernels.batch_sizes(len(xs[0]), batch_size).tolist()):
             tally.add(value, [], size)
@@ -287,11 +368,20 @@ class Trainer:
 
     # ------------------------------------------------------------ resuming (BackupAndRestore)
     def fit_state(self) -> dict:
-        """Where the running ``fit`` stands, for a callback that backs it up.
+        """Return where the running ``fit`` stands, for a callback that backs it up.
 
-        Returns a dict: ``epoch`` (0-based), ``step`` (batches done in it), ``order`` (the epoch's
-        sample order, None without shuffling) and ``losses`` (the epoch's loss sums so far).
         ``resume_fit(**state)`` in a later fit's ``on_train_begin`` continues from there.
+
+        Returns
+        -------
+        dict
+            ``epoch`` (0-based), ``step`` (batches done in it), ``order`` (the epoch's sample order, None
+            without shuffling) and ``losses`` (the epoch's loss sums so far).
+
+        Raises
+        ------
+        RuntimeError
+            If no ``fit`` is running.
         """
         cursor = self._cursor
         if cursor is None:
@@ -305,6 +395,23 @@ class Trainer:
         Call it from a callback's ``on_train_begin``, with a state from ``fit_state()``. With
         ``step > 0`` the fit goes on inside that epoch: it skips the ``step`` batches done, takes
         the epoch's sample ``order`` instead of drawing one, and adds to the loss sums ``losses``.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch to start at, from 0.
+        step : int, default 0
+            The batches of that epoch already done.
+        order : array_like or None, default None
+            The epoch's sample order (None without shuffling).
+        losses : dict or None, default None
+            The epoch's loss sums so far; needed with ``step > 0``.
+
+        Raises
+        ------
+        ValueError
+            If ``epoch`` or ``step`` is not a non-negative integer, or ``step > 0`` comes without ``losses``;
+            when the fit starts, if ``step`` or ``order`` does not fit its data.
         """
         data.check_int("epoch", epoch, minimum=0)
         data.check_int("step", step, minimum=0)
@@ -318,12 +425,75 @@ class Trainer:
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-        """Train for ``epochs`` epochs of mini-batches; returns the ``History``.
+        """Train for ``epochs`` epochs of mini-batches; return the ``History``.
 
         ``x`` may also give batches: a ``PyDataset`` or a Python iterator of ``(x, y)`` or ``(x, y,
         sample_weight)`` batches; ``steps_per_epoch`` then says how many batches make an epoch (by default a
         PyDataset's ``len``, or all an iterator has left), and ``validation_data`` may give batches too
         (``validation_steps`` of them). With in-memory arrays an epoch is always one pass over the data.
+        A callback may end the training early by setting ``model.stop_training``.
+
+        Parameters
+        ----------
+        x : array_like or list or dict of array_like, or PyDataset or iterator
+            The inputs: one array per model input (a list in input order, or a dict by input name), or a
+            source of batches.
+        y : array_like or list or dict of array_like or None, default None
+            The targets, one array per output; None when ``x`` gives batches.
+        batch_size : int or None, default None
+            The samples per gradient step; 32 by default.
+        epochs : int, default 1
+            The index the training stops at: epochs ``initial_epoch`` to ``epochs - 1`` are run.
+        verbose : {"auto", 0, 1, 2}, default "auto"
+            0 is silent, 1 draws a live progress bar, 2 prints a line per epoch; "auto" is 1 where the output
+            is interactive, else 2.
+        callbacks : list of Callback or None, default None
+            Called at the start and end of the training, of each epoch and of each batch.
+        validation_split : float, default 0.0
+            The fraction of the samples (the last ones, taken before shuffling) held out for validation.
+        validation_data : tuple or PyDataset or iterator or None, default None
+            ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)``, or a source of batches, evaluated at
+            the end of each epoch; not with ``validation_split``.
+        shuffle : bool, default True
+            Whether to draw a new sample order each epoch (arrays only).
+        class_weight : dict or None, default None
+            Weights by class index, multiplied into the sample weights (single-output models).
+        sample_weight : array_like or None, default None
+            One weight per sample.
+        initial_epoch : int, default 0
+            The epoch to start at (to resume a training).
+        steps_per_epoch : int or None, default None
+            The batches in an epoch when ``x`` gives batches.
+        validation_steps : int or None, default None
+            The batches of ``validation_data`` evaluated when it gives batches.
+        validation_batch_size : int or None, default None
+            The batch size of the validation; ``batch_size`` by default.
+        validation_freq : int, default 1
+            Validate every ``validation_freq`` epochs.
+
+        Returns
+        -------
+        History
+            Its ``history`` maps ``loss``, the metrics and their ``val_`` twins to one value per epoch.
+
+        Raises
+        ------
+        RuntimeError
+            If the model is not compiled.
+        ValueError
+            If the model was compiled without a loss, or an argument or the data are invalid (each message
+            says what was expected).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import deepfin
+        >>> from deepfin.layers import Dense
+        >>> model = deepfin.Sequential([Dense(1, input_dim=2)])
+        >>> model.compile(optimizer="adam", loss="mse")
+        >>> history = model.fit(np.ones((8, 2)), np.ones(8), epochs=2, validation_split=0.25, verbose=0)
+        >>> sorted(history.history), len(history.history["loss"])
+        (['loss', 'val_loss'], 2)
         """
         self._require_compiled("fit")
         batch_size = data.check_batch_size(batch_size)
@@ -424,9 +594,11 @@ class Trainer:
 
     def _fit_batches(self, source, epochs, verbose, callbacks, validation_data, validation_steps, val_batch_size,
                      class_weight, initial_epoch, validation_freq) -> History:
-        """``fit`` on batches that arrive one by one (``deepfin.models.batches``): each is checked as arrays
-        are, then trained on (on the compiled kernels where the model fits them); validation on arrays or on
-        another batch source (``validation_steps`` batches of it)."""
+        """Run ``fit`` on batches that arrive one by one (``deepfin.models.batches``).
+
+        Each batch is checked as arrays are, then trained on (on the compiled kernels where the model fits
+        them); validation on arrays or on another batch source (``validation_steps`` batches of it).
+        """
         history = History()
         callback_list = CallbackList([*(callbacks or []), history], self,
                                      {"epochs": epochs, "steps": source.steps, "verbose": verbose})
@@ -506,7 +678,42 @@ class Trainer:
     # ------------------------------------------------------------ evaluate / predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
-        """Loss (and metrics) on ``x, y``: a float, a list, or a dict with ``return_dict``."""
+        """Return the loss (and metrics) on ``x, y``, computed in inference mode.
+
+        Parameters
+        ----------
+        x : array_like or list or dict of array_like, or PyDataset or iterator
+            The inputs, one array per model input, or a source of ``(x, y)`` or ``(x, y, sample_weight)``
+            batches.
+        y : array_like or list or dict of array_like or None, default None
+            The targets; None when ``x`` gives batches.
+        batch_size : int or None, default None
+            The samples per batch; 32 by default.
+        verbose : {"auto", 0, 1, 2}, default "auto"
+            0 is silent; otherwise, for arrays, a line with the results is printed at the end.
+        sample_weight : array_like or None, default None
+            One weight per sample.
+        steps : int or None, default None
+            The batches taken when ``x`` gives batches; by default a PyDataset's ``len``, or all an iterator
+            has left.
+        callbacks : list of Callback or None, default None
+            Called at the start and end of the evaluation and of each batch.
+        return_dict : bool, default False
+            Whether to return a dict by name.
+
+        Returns
+        -------
+        float or list of float or dict
+            The loss alone when there is nothing else, else a list in the order of ``metrics_names``; a dict
+            by name with ``return_dict``.
+
+        Raises
+        ------
+        RuntimeError
+            If the model is not compiled.
+        ValueError
+            If the model was compiled without a loss, or the data are invalid or empty.
+        """
         self._require_compiled("evaluate")
         batch_size = data.check_batch_size(batch_size)
         verbose = resolve_verbose(verbose)
@@ -578,7 +785,31 @@ class Trainer:
             f"eager: {self._networks[True][1]}"
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Model outputs for ``x`` as a NumPy array (a list of them for several outputs, a dict when named)."""
+        """Return the model's outputs for ``x``, computed in inference mode, batch by batch.
+
+        Parameters
+        ----------
+        x : array_like or list or dict of array_like, or PyDataset or iterator
+            The inputs, one array per model input, or a source of batches (of which only ``x`` is read).
+        batch_size : int or None, default None
+            The samples per batch; 32 by default.
+        verbose : {"auto", 0, 1, 2}, default "auto"
+            Accepted for Keras's signature; ``predict`` prints nothing.
+        steps : int or None, default None
+            The batches taken when ``x`` gives batches.
+        callbacks : list of Callback or None, default None
+            Called at the start and end of the prediction and of each batch.
+
+        Returns
+        -------
+        np.ndarray or list of np.ndarray or dict
+            One array for one output, a list for several, a dict when the outputs were given as a dict.
+
+        Raises
+        ------
+        ValueError
+            If the data are invalid or empty, or a batch source gives no batches.
+        """
         batch_size = data.check_batch_size(batch_size)
         if batches.is_batch_source(x):
             source = batches.BatchSource(x, steps)
@@ -618,10 +849,37 @@ class Trainer:
     # ------------------------------------------------------------ single batches
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
                        return_dict=False):
-        """One gradient step on one batch; its loss (and metrics), as Keras 2 returned them.
+        """Take one gradient step on one batch; return its loss (and metrics), as Keras 2 returned them.
 
         With ``reset_metrics=False`` metrics (and the loss) accumulate over calls until
         ``reset_metrics()``, as Keras 3 does.
+
+        Parameters
+        ----------
+        x : array_like or list or dict of array_like
+            The batch's inputs.
+        y : array_like or list or dict of array_like
+            The batch's targets.
+        sample_weight : array_like or None, default None
+            One weight per sample.
+        class_weight : dict or None, default None
+            Weights by class index (single-output models).
+        reset_metrics : bool, default True
+            Whether to restart the metrics and the loss before this batch.
+        return_dict : bool, default False
+            Whether to return a dict by name.
+
+        Returns
+        -------
+        float or list of float or dict
+            As ``evaluate`` returns them; the loss is the training-mode loss of the batch.
+
+        Raises
+        ------
+        RuntimeError
+            If the model is not compiled.
+        ValueError
+            If the model was compiled without a loss, or the data are invalid or empty.
         """
         self._require_compiled("train_on_batch")
         xs, ys, sample_weight = self._prepare_data(x, y, sample_weight, what="train_on_batch")
@@ -639,14 +897,49 @@ class Trainer:
         return logs if return_dict else _flatten(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """Loss (and metrics) on one batch, without updating the weights."""
+        """Return the loss (and metrics) on one batch, without updating the weights.
+
+        Parameters
+        ----------
+        x : array_like or list or dict of array_like
+            The batch's inputs.
+        y : array_like or list or dict of array_like
+            The batch's targets.
+        sample_weight : array_like or None, default None
+            One weight per sample.
+        return_dict : bool, default False
+            Whether to return a dict by name.
+
+        Returns
+        -------
+        float or list of float or dict
+            As ``evaluate`` returns them.
+
+        Raises
+        ------
+        RuntimeError
+            If the model is not compiled.
+        ValueError
+            If the model was compiled without a loss, or the data are invalid or empty.
+        """
         self._require_compiled("test_on_batch")
         xs, ys, sample_weight = self._prepare_data(x, y, sample_weight, what="test_on_batch")
         logs = self._evaluate_arrays(xs, ys, sample_weight, batch_size=len(xs[0]))
         return logs if return_dict else _flatten(logs)
 
     def predict_on_batch(self, x):
-        """Outputs for one batch, computed at once."""
+        """Return the outputs for one batch, computed at once in inference mode.
+
+        Parameters
+        ----------
+        x : array_like or list or dict of array_like
+            The batch's inputs.
+
+        Returns
+        -------
+        np.ndarray or list of np.ndarray or dict
+            As ``predict`` returns them.
+        """
         xs = self._prepare_inputs(x)
         network = self._network(training=False)
         if network is not None:

@@ -26,7 +26,40 @@ class Optimizer:
     """Base optimizer: ``apply(grads, variables)`` or ``apply_gradients(zip(grads, variables))``.
 
     ``learning_rate`` may be a float or a callable of the step count (a schedule, such as those of
-    ``deepfin.optimizers.schedules``); ``lr`` is accepted as Keras 2's spelling.
+    ``deepfin.optimizers.schedules``); ``lr`` is accepted as Keras 2's spelling. The optimizer builds its state
+    on the first ``apply`` and updates the variables' arrays in place. A subclass defines ``create_slots``
+    (its per-variable state) and ``update_step``.
+
+    Parameters
+    ----------
+    learning_rate : float or callable, default 0.001
+        A non-negative finite number, a schedule (a callable of the step count) or a serialized schedule (a
+        dict, as a saved model's config holds it).
+    clipnorm : float or None, default None
+        Clip each gradient to this L2 norm.
+    clipvalue : float or None, default None
+        Clip each gradient element to ``[-clipvalue, clipvalue]``.
+    global_clipnorm : float or None, default None
+        Scale all gradients together so that their joint L2 norm is at most this.
+    name : str or None, default None
+        The optimizer's name; None gives the class name in lower case.
+    **kwargs
+        Only ``lr``, Keras 2's name for ``learning_rate``.
+
+    Raises
+    ------
+    TypeError
+        For any other keyword argument.
+    ValueError
+        If more than one of ``clipnorm``, ``clipvalue`` and ``global_clipnorm`` is given, or the learning rate
+        is negative, not finite or not a number.
+
+    Notes
+    -----
+    Differences from Keras 3: no ``weight_decay``, ``use_ema``, ``loss_scale_factor`` or
+    ``gradient_accumulation_steps``; the state lives in NumPy arrays (``state_slots``), not in variables; and a
+    subclass's ``update_step`` takes the state as a fourth argument, ``update_step(grad, var, lr, slots)``, with
+    ``create_slots`` in place of Keras's ``build`` and ``add_variable_from_reference``.
     """
 
     scratch_slots: tuple[str, ...] = ("scratch", "scratch2")  # work buffers, written before read each step
@@ -54,12 +87,20 @@ class Optimizer:
     # ------------------------------------------------------------ learning rate
     @property
     def learning_rate(self) -> float:
-        """The learning rate at the current step, as a Python float."""
+        """The learning rate at the current step, as a Python float.
+
+        Setting it takes a non-negative finite number, a schedule or a serialized schedule (a dict). ``lr`` is the
+        same property, Keras 2's name.
+        """
         lr = self._learning_rate
         return float(lr(self.iterations)) if callable(lr) else lr
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
+        """Set the learning rate: a number, a schedule or a serialized schedule (a dict).
+
+        Raises ValueError for a negative, infinite or non-numeric value.
+        """
         if isinstance(value, dict):  # a serialized schedule, from a saved model's config
             value = schedules.deserialize(value)
         if not callable(value):
@@ -75,7 +116,18 @@ class Optimizer:
     lr = learning_rate  # Keras 2's name
 
     def learning_rate_at(self, step: int) -> float:
-        """The learning rate at step count ``step`` (a schedule's value there), as a Python float."""
+        """The learning rate at step count ``step`` (a schedule's value there), as a Python float.
+
+        Parameters
+        ----------
+        step : int
+            The step count (0 before the first update).
+
+        Returns
+        -------
+        float
+            The learning rate at that step.
+        """
         lr = self._learning_rate
         return float(lr(step)) if callable(lr) else lr
 
@@ -83,9 +135,14 @@ class Optimizer:
     def build(self, variables: Sequence[Variable]) -> None:
         """Create the optimizer's state for ``variables``.
 
-        Small variables of one dtype are packed into one contiguous buffer (each variable's
-        ``data`` becomes a view of it), so that one update covers them all: for the small
-        models of finance, the per-call overhead of NumPy outweighs the arithmetic.
+        Small variables of one dtype are packed into one contiguous buffer (each variable's ``data`` becomes a view
+        of it), so that one update covers them all: for the small models of finance, the per-call overhead of NumPy
+        outweighs the arithmetic.
+
+        Parameters
+        ----------
+        variables : sequence of Variable
+            The variables to optimize; their order is the order of ``state_slots``.
         """
         self._variables = list(variables)
         self._index = {id(v): i for i, v in enumerate(self._variables)}
@@ -114,8 +171,21 @@ class Optimizer:
         return slots, rows
 
     def create_slots(self, value: np.ndarray) -> dict[str, np.ndarray]:
-        """The arrays ``update_step`` keeps for a variable of ``value``'s shape: its state (moments,
-        accumulators) and work buffers, named in ``scratch_slots``, that save allocations."""
+        """The arrays ``update_step`` keeps for a variable of ``value``'s shape.
+
+        They are its state (moments, accumulators) and work buffers, named in ``scratch_slots``, that save
+        allocations. The base optimizer keeps none.
+
+        Parameters
+        ----------
+        value : np.ndarray
+            The variable's value (its shape and dtype are what matter).
+
+        Returns
+        -------
+        dict of str to np.ndarray
+            The arrays by slot name.
+        """
         return {}
 
     @property
@@ -131,20 +201,72 @@ class Optimizer:
     def state_slots(self) -> list[dict[str, np.ndarray]]:
         """The state of each variable the optimizer was built for, in build order, by slot name.
 
-        These are the arrays a saved model keeps (Keras's optimizer variables, less the step count);
-        writing into them restores a state. Work buffers are left out: every step rewrites them
-        before reading, so they hold nothing worth saving.
+        These are the arrays a saved model keeps (Keras's optimizer variables, less the step count); writing into
+        them restores a state. Work buffers are left out: every step rewrites them before reading, so they hold
+        nothing worth saving.
+
+        Returns
+        -------
+        list of dict of str to np.ndarray
+            One dict per variable; empty before the optimizer is built.
         """
         if not self.built:
             return []
         return [{k: a for k, a in slots.items() if k not in self.scratch_slots} for slots in self._slots]
 
     def apply_gradients(self, grads_and_vars) -> int:
+        """One update from ``(gradient, variable)`` pairs, as Keras's ``apply_gradients``.
+
+        Parameters
+        ----------
+        grads_and_vars : iterable of (array_like or Tensor, Variable)
+            The gradients and their variables, e.g. ``zip(grads, variables)``.
+
+        Returns
+        -------
+        int
+            The new step count.
+        """
         grads, variables = zip(*grads_and_vars)
         return self.apply(grads, variables)
 
     def apply(self, grads: Sequence[np.ndarray], variables: Sequence[Variable] | None = None) -> int:
-        """One update of every variable with its gradient; returns the new step count."""
+        """One update of every variable with its gradient; returns the new step count.
+
+        The gradients are clipped as the optimizer's settings say, the learning rate is read at the current step,
+        the step count is increased, each variable is updated in place and then, where it has a ``constraint``,
+        projected, as Keras applies constraints.
+
+        Parameters
+        ----------
+        grads : sequence of np.ndarray or Tensor
+            One gradient per variable, of its shape.
+        variables : sequence of Variable or None, default None
+            The variables; None means those the optimizer was built for. The first call builds the optimizer for
+            them.
+
+        Returns
+        -------
+        int
+            The new step count (``iterations``).
+
+        Raises
+        ------
+        ValueError
+            If the numbers of gradients and variables differ, a variable is not one the optimizer was built for, or
+            a gradient's shape differs from its variable's.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from deepfin import Variable, optimizers
+        >>> w = Variable(np.array([1.0, 2.0]))
+        >>> sgd = optimizers.SGD(learning_rate=0.1)
+        >>> sgd.apply([np.array([1.0, -1.0])], [w])
+        1
+        >>> w.numpy()
+        array([0.9, 2.1])
+        """
         if variables is None:
             variables = self._variables
         if not self.built:
@@ -181,17 +303,49 @@ class Optimizer:
         return self.iterations
 
     def update_step(self, grad: np.ndarray, var: np.ndarray, lr: float, slots: dict) -> None:
-        """One update of ``var`` in place with its gradient, in NumPy: the optimizer's formula as written."""
+        """One update of ``var`` in place with its gradient, in NumPy: the optimizer's formula as written.
+
+        Parameters
+        ----------
+        grad : np.ndarray
+            The (clipped) gradient.
+        var : np.ndarray
+            The variable's array, updated in place.
+        lr : float
+            The learning rate of this step.
+        slots : dict of str to np.ndarray
+            The variable's arrays made by ``create_slots``.
+        """
         raise NotImplementedError
 
     def compiled_form(self) -> tuple[int, tuple[str, ...], list[float]] | None:
-        """The optimizer as ``compiled.update`` runs it: its code there, the names of its state slots in the
-        loop's order and its settings; None when it has none (a subclass that writes its own ``update_step``)."""
+        """The optimizer as ``compiled.update`` runs it, or None when it has none.
+
+        Returns
+        -------
+        tuple of (int, tuple of str, list of float) or None
+            Its code there, the names of its state slots in the loop's order and its settings; None for an
+            optimizer without one (a subclass that writes its own ``update_step``).
+        """
         return None
 
     def compiled_rate(self, lr: float, step: int) -> float:
-        """The rate ``compiled.update`` takes at step count ``step`` (counting that step) for learning rate
-        ``lr``: the learning rate itself, except where the formula folds more into it (Adam)."""
+        """The rate ``compiled.update`` takes at step count ``step`` for learning rate ``lr``.
+
+        It is the learning rate itself, except where the formula folds more into it (Adam).
+
+        Parameters
+        ----------
+        lr : float
+            The learning rate of the step.
+        step : int
+            The step count, counting that step.
+
+        Returns
+        -------
+        float
+            The rate passed to ``compiled.update``.
+        """
         return lr
 
     def _own_form(self, cls: type[Optimizer], code: int, slots: tuple[str, ...],
@@ -222,6 +376,10 @@ class Optimizer:
 
     # ------------------------------------------------------------ config
     def get_config(self) -> dict:
+        """The constructor arguments as a dict that ``from_config`` takes.
+
+        A schedule is serialized; a learning rate that is another callable is recorded as None.
+        """
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
             lr = schedules.serialize(lr)
@@ -231,6 +389,7 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config: dict) -> Optimizer:
+        """An optimizer made from ``get_config``'s dict."""
         return cls(**config)
 
 
@@ -246,7 +405,7 @@ class _Packed:
         self.views, offset = [], 0
         for i, v in zip(indices, variables):
             segment = slice(offset, offset + v.size)
-            v.data = self.params[segment].reshape(v.shape)
+            v.use_storage(self.params[segment].reshape(v.shape))
             self.views.append(v.data)
             optimizer._slots[i] = {k: a[segment].reshape(v.shape) for k, a in self.slots.items()}
             offset += v.size
@@ -260,8 +419,7 @@ class _Packed:
         variables = self.optimizer._variables
         for i, view in zip(self.indices, self.views):
             if variables[i].data is not view:  # rebound from outside: take its value back in
-                np.copyto(view, variables[i].data)
-                variables[i].data = view
+                variables[i].use_storage(view)
         np.concatenate([grad_at[i] for i in self.indices], axis=None, out=self.grad)
         self.optimizer._step(self.grad, self.params, lr, self.slots, self.rows)
         return self.members
@@ -284,7 +442,38 @@ def _decay_toward_square(average: np.ndarray, value: np.ndarray, rho: float, scr
 
 
 class SGD(Optimizer):
-    """``v = momentum * v - lr * g; w += v`` (or Nesterov: ``w += momentum * v - lr * g``)."""
+    """Stochastic gradient descent, with optional (Nesterov) momentum, as Keras's ``SGD``.
+
+    Update: ``v = momentum * v - lr * g; w += v`` (or Nesterov: ``w += momentum * v - lr * g``); without
+    momentum, ``w -= lr * g``.
+
+    Parameters
+    ----------
+    learning_rate : float or callable, default 0.01
+        As for ``Optimizer``.
+    momentum : float, default 0.0
+        In [0, 1]; 0 keeps no velocity.
+    nesterov : bool, default False
+        Whether to use Nesterov momentum.
+    **kwargs
+        ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name`` or ``lr``, as for ``Optimizer``.
+
+    Raises
+    ------
+    ValueError
+        If ``momentum`` is outside [0, 1], besides ``Optimizer``'s checks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin import Variable, optimizers
+    >>> w = Variable(np.array([1.0]))
+    >>> sgd = optimizers.SGD(learning_rate=0.1, momentum=0.9)
+    >>> for _ in range(2):
+    ...     _ = sgd.apply([np.array([1.0])], [w])
+    >>> np.round(w.numpy(), 6)
+    array([0.71])
+    """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
@@ -292,9 +481,11 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def create_slots(self, value):
+        """A velocity (``momentum``) and a work buffer when ``momentum`` is non-zero, else none."""
         return {"momentum": np.zeros_like(value), "scratch": np.empty_like(value)} if self.momentum else {}
 
     def update_step(self, grad, var, lr, slots):
+        """``v = momentum * v - lr * g; w += v`` (Nesterov: ``w += momentum * v - lr * g``), in place."""
         if not self.momentum:
             var -= grad * lr
             return
@@ -308,15 +499,36 @@ class SGD(Optimizer):
             var += m
 
     def compiled_form(self):
+        """SGD's code, its velocity slot (with momentum) and ``[momentum, nesterov]``."""
         return self._own_form(SGD, compiled.SGD, ("momentum",) if self.momentum else (),
                               [self.momentum, float(self.nesterov)])
 
     def get_config(self):
+        """The base config plus ``momentum`` and ``nesterov``."""
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
 class Adagrad(Optimizer):
-    """``a += g**2; w -= lr * g / sqrt(a + epsilon)``."""
+    """Adagrad: per-parameter rates that shrink with the accumulated squared gradients, as Keras's ``Adagrad``.
+
+    Update: ``a += g**2; w -= lr * g / sqrt(a + epsilon)``.
+
+    Parameters
+    ----------
+    learning_rate : float or callable, default 0.001
+        As for ``Optimizer``.
+    initial_accumulator_value : float, default 0.1
+        The accumulators' first value; non-negative.
+    epsilon : float, default 1e-7
+        Added to the accumulator under the square root.
+    **kwargs
+        ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name`` or ``lr``, as for ``Optimizer``.
+
+    Raises
+    ------
+    ValueError
+        If ``initial_accumulator_value`` is negative, besides ``Optimizer``'s checks.
+    """
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
@@ -329,10 +541,12 @@ class Adagrad(Optimizer):
         self.epsilon = float(epsilon)
 
     def create_slots(self, value):
+        """The accumulator (filled with ``initial_accumulator_value``) and a work buffer."""
         return {"accumulator": np.full_like(value, self.initial_accumulator_value),
                 "scratch": np.empty_like(value)}
 
     def update_step(self, grad, var, lr, slots):
+        """``a += g**2; w -= lr * g / sqrt(a + epsilon)``, in place."""
         acc, scratch = slots["accumulator"], slots["scratch"]
         np.multiply(grad, grad, out=scratch)
         acc += scratch
@@ -343,15 +557,42 @@ class Adagrad(Optimizer):
         var -= scratch
 
     def compiled_form(self):
+        """Adagrad's code, its accumulator slot and ``[epsilon]``."""
         return self._own_form(Adagrad, compiled.ADAGRAD, ("accumulator",), [self.epsilon])
 
     def get_config(self):
+        """The base config plus ``initial_accumulator_value`` and ``epsilon``."""
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
                 "epsilon": self.epsilon}
 
 
 class RMSprop(Optimizer):
-    """``v = rho v + (1-rho) g**2; w -= lr g / sqrt(v + epsilon)`` (optionally centered, momentum)."""
+    """RMSprop: the gradient divided by a moving root mean square of its past values, as Keras's ``RMSprop``.
+
+    Update: ``v = rho * v + (1 - rho) * g**2; w -= lr * g / sqrt(v + epsilon)``. ``centered`` subtracts the
+    square of a moving average of the gradient, ``a``, under the root (``sqrt(v - a**2 + epsilon)``); with
+    ``momentum`` the step feeds a velocity, ``m = momentum * m + step; w -= m``.
+
+    Parameters
+    ----------
+    learning_rate : float or callable, default 0.001
+        As for ``Optimizer``.
+    rho : float, default 0.9
+        Decay of the moving average of squared gradients; in [0, 1).
+    momentum : float, default 0.0
+        In [0, 1]; 0 keeps no velocity.
+    epsilon : float, default 1e-7
+        Added under the square root.
+    centered : bool, default False
+        Whether to normalize by the estimated variance rather than the second moment.
+    **kwargs
+        ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name`` or ``lr``, as for ``Optimizer``.
+
+    Raises
+    ------
+    ValueError
+        If ``rho`` is outside [0, 1) or ``momentum`` outside [0, 1], besides ``Optimizer``'s checks.
+    """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  **kwargs):
@@ -362,6 +603,7 @@ class RMSprop(Optimizer):
         self.centered = bool(centered)
 
     def create_slots(self, value):
+        """The velocity, a work buffer, and ``momentum`` and ``average_gradient`` when used."""
         slots = {"velocity": np.zeros_like(value), "scratch": np.empty_like(value)}
         if self.momentum:
             slots["momentum"] = np.zeros_like(value)
@@ -370,6 +612,7 @@ class RMSprop(Optimizer):
         return slots
 
     def update_step(self, grad, var, lr, slots):
+        """One RMSprop step in place (centered and with momentum as configured)."""
         velocity, scratch = slots["velocity"], slots["scratch"]
         rho = self.rho
         _decay_toward_square(velocity, grad, rho, scratch)
@@ -394,19 +637,57 @@ class RMSprop(Optimizer):
             var -= scratch
 
     def compiled_form(self):
+        """RMSprop's code, its slots in the loop's order and its settings."""
         slots = ("velocity",) + (("momentum",) if self.momentum else ()) + \
             (("average_gradient",) if self.centered else ())
         return self._own_form(RMSprop, compiled.RMSPROP, slots,
                               [self.rho, 1.0 - self.rho, self.momentum, self.epsilon, float(self.centered)])
 
     def get_config(self):
+        """The base config plus ``rho``, ``momentum``, ``epsilon`` and ``centered``."""
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
                 "epsilon": self.epsilon, "centered": self.centered}
 
 
 class Adam(Optimizer):
-    """``m += (g - m)(1-b1); v += (g**2 - v)(1-b2); w -= alpha m / (sqrt(v) + epsilon)``,
-    with ``alpha = lr sqrt(1 - b2**t) / (1 - b1**t)`` (Keras's 'epsilon hat' form)."""
+    """Adam: moving averages of the gradient and its square, bias-corrected, as Keras's ``Adam``.
+
+    Update: ``m += (g - m) * (1 - beta_1); v += (g**2 - v) * (1 - beta_2); w -= alpha * m / (sqrt(v) + epsilon)``,
+    with ``alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)`` at step ``t`` (Keras's 'epsilon hat' form).
+    ``amsgrad`` uses the running maximum of ``v`` in its place.
+
+    Parameters
+    ----------
+    learning_rate : float or callable, default 0.001
+        As for ``Optimizer``.
+    beta_1 : float, default 0.9
+        Decay of the first moment; in [0, 1).
+    beta_2 : float, default 0.999
+        Decay of the second moment; in [0, 1).
+    epsilon : float, default 1e-7
+        Added to ``sqrt(v)``.
+    amsgrad : bool, default False
+        Whether to use the AMSGrad variant.
+    **kwargs
+        ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name`` or ``lr``, as for ``Optimizer``.
+
+    Raises
+    ------
+    ValueError
+        If ``beta_1`` or ``beta_2`` is outside [0, 1), besides ``Optimizer``'s checks.
+
+    Examples
+    --------
+    The first step moves every weight by about ``lr`` against its gradient's sign:
+
+    >>> import numpy as np
+    >>> from deepfin import Variable, optimizers
+    >>> w = Variable(np.array([1.0, 1.0]))
+    >>> adam = optimizers.Adam(learning_rate=0.01)
+    >>> _ = adam.apply([np.array([3.0, -0.5])], [w])
+    >>> np.round(w.numpy(), 4)
+    array([0.99, 1.01])
+    """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
                  **kwargs):
@@ -417,6 +698,7 @@ class Adam(Optimizer):
         self.amsgrad = bool(amsgrad)
 
     def create_slots(self, value):
+        """The moments ``m`` and ``v``, two work buffers and ``v_hat`` with ``amsgrad``."""
         slots = {"m": np.zeros_like(value), "v": np.zeros_like(value),
                  "scratch": np.empty_like(value), "scratch2": np.empty_like(value)}
         if self.amsgrad:
@@ -424,6 +706,7 @@ class Adam(Optimizer):
         return slots
 
     def update_step(self, grad, var, lr, slots):
+        """One Adam step in place, at the step count ``iterations`` (which counts this step)."""
         t = self.iterations  # already counts this step
         alpha = lr * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
         m, v, s, s2 = slots["m"], slots["v"], slots["scratch"], slots["scratch2"]
@@ -444,21 +727,42 @@ class Adam(Optimizer):
         var -= s2
 
     def compiled_form(self):
+        """Adam's code, its moment slots and ``[1 - beta_1, 1 - beta_2, epsilon, amsgrad]``."""
         return self._own_form(Adam, compiled.ADAM, ("m", "v") + (("v_hat",) if self.amsgrad else ()),
                               [1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon, float(self.amsgrad)])
 
     def compiled_rate(self, lr, step):
-        """Adam's ``alpha = lr sqrt(1 - beta_2**t) / (1 - beta_1**t)``."""
+        """Adam's ``alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)`` at ``t = step``."""
         return lr * math.sqrt(1.0 - self.beta_2**step) / (1.0 - self.beta_1**step)
 
     def get_config(self):
+        """The base config plus ``beta_1``, ``beta_2``, ``epsilon`` and ``amsgrad``."""
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon, "amsgrad": self.amsgrad}
 
 
 class Adadelta(Optimizer):
-    """``a = rho a + (1-rho) g**2; d = -sqrt(b + epsilon) g / sqrt(a + epsilon);
-    b = rho b + (1-rho) d**2; w += lr d`` (Keras 3's form, with its learning rate of 0.001)."""
+    """Adadelta: steps scaled by the ratio of moving RMS of past steps and of gradients, as Keras's ``Adadelta``.
+
+    Update: ``a = rho * a + (1 - rho) * g**2; d = -sqrt(b + epsilon) * g / sqrt(a + epsilon);
+    b = rho * b + (1 - rho) * d**2; w += lr * d`` (Keras 3's form, with its learning rate of 0.001).
+
+    Parameters
+    ----------
+    learning_rate : float or callable, default 0.001
+        As for ``Optimizer``.
+    rho : float, default 0.95
+        Decay of both moving averages; in [0, 1).
+    epsilon : float, default 1e-7
+        Added under both square roots.
+    **kwargs
+        ``clipnorm``, ``clipvalue``, ``global_clipnorm``, ``name`` or ``lr``, as for ``Optimizer``.
+
+    Raises
+    ------
+    ValueError
+        If ``rho`` is outside [0, 1), besides ``Optimizer``'s checks.
+    """
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
@@ -466,10 +770,12 @@ class Adadelta(Optimizer):
         self.epsilon = float(epsilon)
 
     def create_slots(self, value):
+        """The accumulated squared gradients and steps, and two work buffers."""
         return {"accumulated_grad": np.zeros_like(value), "accumulated_delta": np.zeros_like(value),
                 "scratch": np.empty_like(value), "scratch2": np.empty_like(value)}
 
     def update_step(self, grad, var, lr, slots):
+        """One Adadelta step in place."""
         acc_grad, acc_delta = slots["accumulated_grad"], slots["accumulated_delta"]
         s, s2 = slots["scratch"], slots["scratch2"]
         rho = self.rho
@@ -485,10 +791,12 @@ class Adadelta(Optimizer):
         var -= s
 
     def compiled_form(self):
+        """Adadelta's code, its two accumulator slots and ``[rho, 1 - rho, epsilon]``."""
         return self._own_form(Adadelta, compiled.ADADELTA, ("accumulated_grad", "accumulated_delta"),
                               [self.rho, 1.0 - self.rho, self.epsilon])
 
     def get_config(self):
+        """The base config plus ``rho`` and ``epsilon``."""
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
 
 
@@ -499,7 +807,34 @@ for _cls in (SGD, Adagrad, Adadelta, RMSprop, Adam):
 
 
 def get(identifier) -> Optimizer:
-    """An optimizer from a name ('adam', 'SGD', ...) with Keras defaults, or an instance."""
+    """An optimizer from a name ('adam', 'SGD', ...) with Keras defaults, a config dict, or an instance.
+
+    Parameters
+    ----------
+    identifier : str, dict or Optimizer
+        A name, in any case (``'sgd'``, ``'adagrad'``, ``'adadelta'``, ``'rmsprop'``, ``'adam'``), a
+        ``{"class_name": ..., "config": ...}`` dict as ``serialize`` writes it, or an Optimizer, returned as it
+        is.
+
+    Returns
+    -------
+    Optimizer
+        A new optimizer, or ``identifier`` itself.
+
+    Raises
+    ------
+    ValueError
+        If a name is unknown (the message lists the known ones).
+    TypeError
+        If ``identifier`` is none of the above.
+
+    Examples
+    --------
+    >>> from deepfin import optimizers
+    >>> adam = optimizers.get("Adam")
+    >>> adam.learning_rate, adam.beta_1
+    (0.001, 0.9)
+    """
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
@@ -514,4 +849,16 @@ def get(identifier) -> Optimizer:
 
 
 def serialize(optimizer: Optimizer) -> dict:
+    """An optimizer as a ``{"class_name": ..., "config": ...}`` dict, which ``get`` turns back into one.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer to describe.
+
+    Returns
+    -------
+    dict
+        The class name and ``optimizer.get_config()``.
+    """
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}

@@ -27,14 +27,29 @@ def _flushed(value, tiny):
 
 @njit(**_JIT)
 def update(optimizer, hp, rate, P, G, S):
-    """One update of every parameter, Keras's formulas as ``deepfin.optimizers`` writes them; ``rate`` is the
-    step's learning rate (Adam: its ``alpha``), ``hp`` the optimizer's settings in the parameters' dtype.
+    """One update of every parameter, Keras's formulas as ``deepfin.optimizers`` writes them.
 
-    State that decays towards zero (moments, moving averages of squares) is flushed to 0 once it falls below
-    the smallest normal number: a unit whose gradient stays 0 (a dead ReLU) otherwise leaves subnormal numbers,
-    on which every operation is about a hundred times slower (MNIST-size with RMSprop: 1.3 s for the first epoch,
+    State that decays towards zero (moments, moving averages of squares) is flushed to 0 once it falls below the
+    smallest normal number: a unit whose gradient stays 0 (a dead ReLU) otherwise leaves subnormal numbers, on
+    which every operation is about a hundred times slower (MNIST-size with RMSprop: 1.3 s for the first epoch,
     9 s for the third, 70% of the velocities subnormal). The weights do not change: epsilon outweighs a
-    subnormal state many times over."""
+    subnormal state many times over.
+
+    Parameters
+    ----------
+    optimizer : int
+        The optimizer's code: ``SGD``, ``ADAGRAD``, ``RMSPROP``, ``ADAM`` or ``ADADELTA``.
+    hp : np.ndarray
+        The optimizer's settings (``Optimizer.compiled_form``'s), in the parameters' dtype.
+    rate : float
+        The step's learning rate (Adam: its ``alpha``, ``Optimizer.compiled_rate``), in the parameters' dtype.
+    P : np.ndarray
+        The parameters, flat; updated in place.
+    G : np.ndarray
+        Their gradients, flat, of ``P``'s dtype.
+    S : np.ndarray
+        The state, one row of ``P``'s size per slot, in the order of ``Optimizer.compiled_form``; updated in place.
+    """
     tiny = np.finfo(P.dtype).tiny
     if optimizer == SGD:  # hp: momentum, nesterov
         _sgd(hp[0], hp[1] != 0, rate, P, G, S, tiny)

@@ -11,16 +11,31 @@ import math
 
 
 class LearningRateSchedule:
-    """The base class: subclasses define ``__call__(step)`` and ``get_config()``."""
+    """The base class: subclasses define ``__call__(step)`` and ``get_config()``.
+
+    Examples
+    --------
+    >>> from deepfin.optimizers import schedules
+    >>> class Halving(schedules.LearningRateSchedule):
+    ...     def __call__(self, step):
+    ...         return 0.1 / 2 ** (step // 100)
+    ...     def get_config(self):
+    ...         return {}
+    >>> Halving()(250)
+    0.025
+    """
 
     def __call__(self, step) -> float:
+        """The learning rate at step count ``step``; subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} must define __call__(step).")
 
     def get_config(self) -> dict:
+        """The constructor arguments as a dict; subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} must define get_config().")
 
     @classmethod
     def from_config(cls, config: dict) -> LearningRateSchedule:
+        """A schedule made from ``get_config``'s dict."""
         return cls(**config)
 
 
@@ -48,22 +63,99 @@ class _DecayBySteps(LearningRateSchedule):
 
 
 class ExponentialDecay(_DecayBySteps):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (the exponent floored with ``staircase``)."""
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (the exponent floored with ``staircase``).
+
+    As Keras's ``ExponentialDecay``.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0.
+    decay_steps : int or float
+        The steps over which the rate is multiplied by ``decay_rate``; positive.
+    decay_rate : float
+        The factor per ``decay_steps``.
+    staircase : bool, default False
+        Whether to floor ``step / decay_steps``, so the rate drops in steps.
+    name : str or None, default None
+        The schedule's name; None gives the class name.
+
+    Raises
+    ------
+    ValueError
+        If ``decay_steps`` is not a positive number.
+
+    Examples
+    --------
+    >>> from deepfin import optimizers
+    >>> from deepfin.optimizers import schedules
+    >>> schedule = schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    >>> schedule(0), schedule(10), schedule(20)
+    (0.1, 0.05, 0.025)
+    >>> optimizers.SGD(learning_rate=schedule).learning_rate
+    0.1
+    """
 
     def __call__(self, step) -> float:
+        """The learning rate at step count ``step``."""
         return float(self.initial_learning_rate * self.decay_rate ** self._elapsed(step))
 
 
 class InverseTimeDecay(_DecayBySteps):
-    """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (the ratio floored with ``staircase``)."""
+    """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (the ratio floored with ``staircase``).
+
+    As Keras's ``InverseTimeDecay``.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0.
+    decay_steps : int or float
+        The unit of ``step`` in the formula; positive.
+    decay_rate : float
+        How fast the rate falls.
+    staircase : bool, default False
+        Whether to floor ``step / decay_steps``.
+    name : str or None, default None
+        The schedule's name; None gives the class name.
+
+    Raises
+    ------
+    ValueError
+        If ``decay_steps`` is not a positive number.
+    """
 
     def __call__(self, step) -> float:
+        """The learning rate at step count ``step``."""
         return float(self.initial_learning_rate / (1 + self.decay_rate * self._elapsed(step)))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
-    """``values[0]`` up to and including step ``boundaries[0]``, ``values[i]`` up to ``boundaries[i]``, then
-    ``values[-1]``."""
+    """Constant rates: ``values[i]`` up to and including step ``boundaries[i]``, then ``values[-1]``.
+
+    As Keras's ``PiecewiseConstantDecay``.
+
+    Parameters
+    ----------
+    boundaries : sequence of int
+        Increasing step counts.
+    values : sequence of float
+        The rates, one more than the boundaries.
+    name : str, default "PiecewiseConstant"
+        The schedule's name.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` does not have one more element than ``boundaries``, or the boundaries do not increase.
+
+    Examples
+    --------
+    >>> from deepfin.optimizers import schedules
+    >>> schedule = schedules.PiecewiseConstantDecay([100, 200], [0.1, 0.01, 0.001])
+    >>> schedule(100), schedule(101), schedule(500)
+    (0.1, 0.01, 0.001)
+    """
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         boundaries, values = list(boundaries), list(values)
@@ -76,18 +168,44 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.boundaries, self.values, self.name = boundaries, values, name
 
     def __call__(self, step) -> float:
+        """The learning rate at step count ``step``."""
         for boundary, value in zip(self.boundaries, self.values):
             if step <= boundary:
                 return float(value)
         return float(self.values[-1])
 
     def get_config(self) -> dict:
+        """``boundaries``, ``values`` and ``name``."""
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
 
 class PolynomialDecay(LearningRateSchedule):
-    """From ``initial_learning_rate`` to ``end_learning_rate`` over ``decay_steps`` along ``(1 - step /
-    decay_steps) ** power``, then constant; with ``cycle`` the decay restarts over a multiple of ``decay_steps``."""
+    """A polynomial decay from ``initial_learning_rate`` to ``end_learning_rate`` over ``decay_steps``.
+
+    The rate follows ``(initial_learning_rate - end_learning_rate) * (1 - step / decay_steps) ** power +
+    end_learning_rate``, then stays constant; with ``cycle`` the decay restarts over a multiple of ``decay_steps``
+    (the smallest one that is at least ``step``). As Keras's ``PolynomialDecay``.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0.
+    decay_steps : int or float
+        The length of the decay; positive.
+    end_learning_rate : float, default 0.0001
+        The rate at the end of the decay.
+    power : float, default 1.0
+        The polynomial's power; 1 is a linear decay.
+    cycle : bool, default False
+        Whether to restart the decay past ``decay_steps``.
+    name : str, default "PolynomialDecay"
+        The schedule's name.
+
+    Raises
+    ------
+    ValueError
+        If ``decay_steps`` is not a positive number.
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False,
                  name="PolynomialDecay"):
@@ -95,6 +213,7 @@ class PolynomialDecay(LearningRateSchedule):
         self.end_learning_rate, self.power, self.cycle, self.name = end_learning_rate, power, bool(cycle), name
 
     def __call__(self, step) -> float:
+        """The learning rate at step count ``step``."""
         decay_steps = self.decay_steps
         if self.cycle:
             decay_steps = decay_steps * max(1, math.ceil(step / decay_steps))
@@ -105,14 +224,46 @@ class PolynomialDecay(LearningRateSchedule):
                      + self.end_learning_rate)
 
     def get_config(self) -> dict:
+        """The constructor arguments as a dict."""
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "end_learning_rate": self.end_learning_rate, "power": self.power, "cycle": self.cycle,
                 "name": self.name}
 
 
 class CosineDecay(LearningRateSchedule):
-    """Optionally a linear warmup from ``initial_learning_rate`` to ``warmup_target`` over ``warmup_steps``, then
-    a cosine decay over ``decay_steps`` to ``alpha`` times the rate it started from (Loshchilov and Hutter)."""
+    """A cosine decay, optionally after a linear warmup (Loshchilov and Hutter), as Keras's ``CosineDecay``.
+
+    With ``warmup_target`` the rate rises linearly from ``initial_learning_rate`` to ``warmup_target`` over
+    ``warmup_steps``; then it decays over ``decay_steps`` along ``0.5 * (1 + cos(pi * progress))`` to ``alpha``
+    times the rate it started from, and stays there.
+
+    Parameters
+    ----------
+    initial_learning_rate : float
+        The rate at step 0.
+    decay_steps : int or float
+        The length of the cosine decay; positive.
+    alpha : float, default 0.0
+        The final rate as a fraction of the rate the decay started from.
+    name : str, default "CosineDecay"
+        The schedule's name.
+    warmup_target : float or None, default None
+        The rate at the end of the warmup; None means no warmup.
+    warmup_steps : int, default 0
+        The length of the warmup.
+
+    Raises
+    ------
+    ValueError
+        If ``decay_steps`` is not a positive number.
+
+    Examples
+    --------
+    >>> from deepfin.optimizers import schedules
+    >>> schedule = schedules.CosineDecay(0.0, decay_steps=100, warmup_target=0.1, warmup_steps=10)
+    >>> schedule(5), schedule(10), round(schedule(60), 6), schedule(200)
+    (0.05, 0.1, 0.05, 0.0)
+    """
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None,
                  warmup_steps=0):
@@ -120,6 +271,7 @@ class CosineDecay(LearningRateSchedule):
         self.alpha, self.name, self.warmup_target, self.warmup_steps = alpha, name, warmup_target, warmup_steps
 
     def __call__(self, step) -> float:
+        """The learning rate at step count ``step``."""
         if self.warmup_target is None:
             start = self.initial_learning_rate
         elif step < self.warmup_steps:
@@ -132,6 +284,7 @@ class CosineDecay(LearningRateSchedule):
         return float(start * ((1 - self.alpha) * cosine + self.alpha))
 
     def get_config(self) -> dict:
+        """The constructor arguments as a dict."""
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
                 "warmup_steps": self.warmup_steps}
@@ -142,11 +295,39 @@ _BY_NAME = {cls.__name__: cls for cls in (ExponentialDecay, InverseTimeDecay, Pi
 
 
 def serialize(schedule: LearningRateSchedule) -> dict:
+    """A schedule as a ``{"class_name": ..., "config": ...}`` dict, which ``deserialize`` reads.
+
+    Parameters
+    ----------
+    schedule : LearningRateSchedule
+        The schedule to describe.
+
+    Returns
+    -------
+    dict
+        The class name and ``schedule.get_config()``.
+    """
     return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
 
 
 def deserialize(config: dict) -> LearningRateSchedule:
-    """A schedule from ``serialize``'s dict; only the built-in schedules are known."""
+    """A schedule from ``serialize``'s dict; only the built-in schedules are known.
+
+    Parameters
+    ----------
+    config : dict
+        ``{"class_name": ..., "config": ...}``.
+
+    Returns
+    -------
+    LearningRateSchedule
+        The schedule.
+
+    Raises
+    ------
+    ValueError
+        If ``config`` is not a dict naming a built-in schedule.
+    """
     cls = _BY_NAME.get(config.get("class_name")) if isinstance(config, dict) else None
     if cls is None:
         raise ValueError(f"Unknown learning-rate schedule: {config!r}. Expected one of {sorted(_BY_NAME)}.")

@@ -24,10 +24,8 @@ from scipy.stats import rankdata
 from sklearn import model_selection
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import check_scoring
-from sklearn.metrics._scorer import _MultimetricScorer
 from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing
 
 from deepfin import parallel
 
@@ -35,12 +33,49 @@ from deepfin import parallel
 class GridSearchCV(model_selection.GridSearchCV):
     """Exhaustive search over ``param_grid`` with cross-validation, as scikit-learn's, stacking what it can.
 
-    ``progress``, one argument scikit-learn's lacks, is called with the number of fits each finished job
-    completed (for a progress bar). ``journal``, the other, records each job's scores as it finishes (its
-    ``put(identity, record)``) and gives back those of jobs already done (its ``get(identity)``, None for a job
-    not done); a job's identity is the estimator, the split's training and test positions and its candidates, so
-    a journal must be kept to one data set. ``stack_groups_`` lists the groups of candidate indices trained
-    together.
+    A job's identity in a journal is the estimator, the split's training and test positions and its candidates,
+    so a journal must be kept to one data set. After ``fit``, ``stack_groups_`` lists the groups of candidate
+    indices trained together.
+
+    Parameters
+    ----------
+    estimator : estimator
+        As scikit-learn's; deepfin's Keras wrappers (and pipelines ending in one) train candidates together.
+    param_grid : dict or list of dict
+        As scikit-learn's.
+    scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score, return_train_score
+        As scikit-learn's ``GridSearchCV``; the jobs run through joblib (on Dask under
+        ``deepfin.parallel.cluster``).
+    progress : callable or None, default None
+        Called with the number of fits each finished job completed (for a progress bar). scikit-learn's has no
+        such argument.
+    journal : object or None, default None
+        Records each job's scores as it finishes (its ``put(identity, record)``) and gives back those of jobs
+        already done (its ``get(identity)``, None for a job not done; ``key(identity)`` makes the key), so an
+        interrupted search resumes. scikit-learn's has no such argument.
+
+    Examples
+    --------
+    Candidates that differ only in their learning rate share a layer pattern and train as one stack:
+
+    >>> import numpy as np
+    >>> from deepfin import Sequential, layers, optimizers
+    >>> from deepfin.tuning import GridSearchCV
+    >>> from deepfin.wrappers import KerasClassifier
+    >>> def make_model(n_features_in_, learning_rate=0.001):
+    ...     model = Sequential([layers.Input((n_features_in_,)), layers.Dense(4, activation="relu"),
+    ...                         layers.Dense(1, activation="sigmoid")])
+    ...     model.compile(optimizer=optimizers.Adam(learning_rate), loss="binary_crossentropy")
+    ...     return model
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> estimator = KerasClassifier(make_model, epochs=2, random_state=0)
+    >>> search = GridSearchCV(estimator, {"learning_rate": [0.001, 0.01]}, cv=2).fit(X, y)
+    >>> search.stack_groups_
+    [[0, 1]]
+    >>> sorted(search.best_params_)
+    ['learning_rate']
     """
 
     def __init__(self, estimator, param_grid, *, scoring=None, n_jobs=None, refit=True, cv=None, verbose=0,
@@ -56,10 +91,32 @@ class GridSearchCV(model_selection.GridSearchCV):
 
         The fitted attributes follow scikit-learn's rules. With one metric (``scoring`` None, a string, or a
         callable that returns a number) ``best_index_``, ``best_params_`` and ``best_score_`` are set whatever
-        ``refit`` is, even False. With several metrics (a list, tuple or dict, or a callable that returns a
-        dict) they are set only for ``refit`` given as a metric name, for that metric; with ``refit=False`` none
-        is. A callable ``refit`` picks ``best_index_`` from ``cv_results_`` and then there is no
-        ``best_score_``. ``best_estimator_`` and ``refit_time_`` exist only when ``refit`` is truthy.
+        ``refit`` is, even False. With several metrics (a list, tuple or dict, or a callable that returns a dict)
+        they are set only for ``refit`` given as a metric name, for that metric; with ``refit=False`` none is. A
+        callable ``refit`` picks ``best_index_`` from ``cv_results_`` and then there is no ``best_score_``.
+        ``best_estimator_`` and ``refit_time_`` exist only when ``refit`` is truthy.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs.
+        y : array_like or None, default None
+            Targets.
+        **params
+            ``groups`` for the splitter; the rest go to each candidate's ``fit`` (arrays of ``X``'s length are cut
+            to the split's rows).
+
+        Returns
+        -------
+        self
+            The fitted search.
+
+        Raises
+        ------
+        ValueError
+            With several metrics, if ``refit`` is neither a metric name, a callable nor False.
+        TypeError, IndexError
+            If a callable ``refit`` does not return a candidate's index.
         """
         groups = params.pop("groups", None)
         candidates = list(ParameterGrid(self.param_grid))
@@ -78,8 +135,9 @@ class GridSearchCV(model_selection.GridSearchCV):
             self._refuse_bad_refit(first)
         self.cv_results_ = _results(candidates, len(splits), cells, self.return_train_score)
         self.n_splits_ = len(splits)
-        # scikit-learn keeps the scorers of several metrics as a dict of them
-        self.scorer_ = scorer._scorers if isinstance(scorer, _MultimetricScorer) else scorer
+        # scikit-learn keeps the scorers of several metrics (named in a list, tuple, set or dict) as a dict of them
+        self.scorer_ = _scorers_by_name(estimator, self.scoring) if isinstance(self.scoring, (list, tuple, set, dict)) \
+            else scorer
         self._select_best()
         self._refit_best(X, y, params)
         return self
@@ -158,8 +216,27 @@ def _chosen_index(refit: Callable, results: dict) -> int:
 
 # ------------------------------------------------------------ groups and fits
 def candidate_groups(estimator, candidates: list[dict], X, y, params: dict) -> list[list[int]]:
-    """Indices of ``candidates`` that one job fits together: the estimator's ``group_candidates`` (through a
-    pipeline's last step when only its parameters vary), else one candidate per group."""
+    """Indices of ``candidates`` that one job fits together.
+
+    They are the estimator's ``group_candidates`` (through a pipeline's last step when only its parameters vary,
+    the earlier steps fitted on ``X`` first), else one candidate per group.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The search's estimator.
+    candidates : list of dict
+        The candidates' parameters.
+    X, y : array_like
+        The data.
+    params : dict
+        Fit parameters.
+
+    Returns
+    -------
+    list of list of int
+        The groups of candidate indices.
+    """
     alone = [[i] for i in range(len(candidates))]
     if hasattr(estimator, "group_candidates"):
         return estimator.group_candidates(candidates, X, y, **params)
@@ -173,7 +250,25 @@ def candidate_groups(estimator, candidates: list[dict], X, y, params: dict) -> l
 
 
 def fit_candidates(estimator, candidates: list[dict], X, y, params: dict) -> list:
-    """Fitted clones of ``estimator``, one per candidate, trained together where the estimator can."""
+    """Fitted clones of ``estimator``, one per candidate, trained together where the estimator can.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The search's estimator: its ``fit_many`` (or a pipeline's last step's, when only its parameters vary)
+        trains the candidates together; otherwise each clone is fitted alone.
+    candidates : list of dict
+        The candidates' parameters.
+    X, y : array_like
+        The training data.
+    params : dict
+        Fit parameters.
+
+    Returns
+    -------
+    list
+        The fitted estimators, in the order of ``candidates``.
+    """
     if len(candidates) > 1 and hasattr(estimator, "fit_many"):
         return estimator.fit_many(candidates, X, y, **params)
     last = _varied_last_step(estimator, candidates) if len(candidates) > 1 else None
@@ -213,14 +308,30 @@ def _strip(candidate: dict, name: str) -> dict:
     return {k.removeprefix(f"{name}__"): v for k, v in candidate.items()}
 
 
+def _scorers_by_name(estimator, scoring) -> dict:
+    """Each metric's scorer by name, for ``scoring`` given as several metrics (scikit-learn's ``scorer_``)."""
+    named = scoring.items() if isinstance(scoring, dict) else ((name, name) for name in scoring)
+    return {name: check_scoring(estimator, metric) for name, metric in named}
+
+
+def _rows(data, positions):
+    """The rows of ``data`` at ``positions``: a DataFrame's or Series's by position, a list's item by item, an
+    array's (dense or sparse) by fancy indexing, as scikit-learn's searches index them."""
+    if hasattr(data, "iloc"):
+        return data.iloc[positions]
+    if isinstance(data, (list, tuple)):
+        return [data[i] for i in positions]
+    return data[positions]
+
+
 def _fit_and_score(estimator, X, y, split, candidates, scorer, params, train_score: bool, error_score) -> list:
     """Fit ``candidates`` on the split's training rows and score each on its test rows (and training rows)."""
     train, test = split
     n = len(X)
-    fit_params = {k: _safe_indexing(v, train) if hasattr(v, "__len__") and len(v) == n else v
+    fit_params = {k: _rows(v, train) if hasattr(v, "__len__") and len(v) == n else v
                   for k, v in params.items()}
-    X_train, y_train = _safe_indexing(X, train), None if y is None else _safe_indexing(y, train)
-    X_test, y_test = _safe_indexing(X, test), None if y is None else _safe_indexing(y, test)
+    X_train, y_train = _rows(X, train), None if y is None else _rows(y, train)
+    X_test, y_test = _rows(X, test), None if y is None else _rows(y, test)
     started = time.perf_counter()
     try:
         fitted = fit_candidates(estimator, candidates, X_train, y_train, fit_params)

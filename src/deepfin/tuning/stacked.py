@@ -47,7 +47,22 @@ _CHUNK_STEPS = 256  # batches per kernel call (the dropout uniforms of that many
 
 @dataclass(frozen=True)
 class Pattern:
-    """What a model brings to a stack: ``key`` (equal for models that can stack) and its own settings."""
+    """What a model brings to a stack: ``key`` (equal for models that can stack) and its own settings.
+
+    Attributes
+    ----------
+    key : tuple
+        The input width, the Dense widths and biases, the output activation, the loss, the dtype and the places
+        of Dropout.
+    activations : tuple of str
+        One per hidden Dense layer.
+    dropout : tuple of float
+        One rate per hidden Dense layer (0: none).
+    penalties : tuple of tuple of float
+        Per Dense layer: kernel L1, L2, bias L1, L2.
+    variables : tuple
+        Per Dense layer: ``(kernel, bias or None)``.
+    """
 
     key: tuple
     activations: tuple[str, ...]  # one per hidden Dense layer
@@ -57,8 +72,35 @@ class Pattern:
 
 
 def pattern(model) -> Pattern | str:
-    """The model's ``Pattern``, or a sentence saying why it cannot be stacked. Models stack when their keys are
-    equal: the same input width, Dense widths and biases, output activation, loss, dtype and Dropout places."""
+    """The model's ``Pattern``, or a sentence saying why it cannot be stacked.
+
+    Models stack when their keys are equal: the same input width, Dense widths and biases, output activation,
+    loss, dtype and Dropout places.
+
+    Parameters
+    ----------
+    model : Model
+        A built and compiled model.
+
+    Returns
+    -------
+    Pattern or str
+        The pattern, or the reason (``"it is not built and compiled"``, ...).
+
+    Examples
+    --------
+    >>> from deepfin import Sequential, layers
+    >>> from deepfin.tuning import pattern
+    >>> model = Sequential([layers.Input((3,)), layers.Dense(4, activation="relu"), layers.Dropout(0.2),
+    ...                     layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="adam", loss="binary_crossentropy")
+    >>> found = pattern(model)
+    >>> found.activations, found.dropout
+    (('relu',), (0.2,))
+    >>> model.compile(optimizer="adam", loss="mae")
+    >>> pattern(model).split(";")[0]
+    'its loss is MeanAbsoluteError'
+    """
     if not isinstance(model, Sequential):
         return f"it is a {type(model).__name__}, not a Sequential model"
     if not model.built or not model.compiled:
@@ -154,7 +196,22 @@ _DEFAULT_FIT_ARGUMENTS = {"initial_epoch": 0, "validation_freq": 1, "class_weigh
 
 
 def stack_reason(fit_arguments: dict, sample_weight=None) -> str | None:
-    """Why a fit with these arguments cannot run in a stack (None if it can)."""
+    """Why a fit with these arguments cannot run in a stack (None if it can).
+
+    Parameters
+    ----------
+    fit_arguments : dict
+        The keyword arguments of ``fit``.
+    sample_weight : array_like or None, default None
+        The fit's sample weights (any prevents stacking).
+
+    Returns
+    -------
+    str or None
+        The reason: sample weights, a ``fit`` argument other than the shared ones at a value other than its
+        default, a ``BackupAndRestore``, a callback with a batch hook, or one that monitors a value other than
+        ``loss`` and ``val_loss``.
+    """
     if sample_weight is not None:
         return "it is fitted with sample weights"
     for name, value in fit_arguments.items():
@@ -174,7 +231,19 @@ def stack_reason(fit_arguments: dict, sample_weight=None) -> str | None:
 
 
 class Member:
-    """One network of a stack: its model, pattern, callbacks and history."""
+    """One network of a stack: its model, pattern, callbacks and history.
+
+    Parameters
+    ----------
+    model : Model
+        The network.
+    pattern_ : Pattern
+        Its pattern.
+    callbacks : list of Callback
+        Its own callbacks; a ``History`` is added.
+    params : dict
+        The parameters the callbacks receive (``epochs``, ``steps``, ``verbose``).
+    """
 
     def __init__(self, model, pattern_: Pattern, callbacks, params: dict):
         self.model, self.pattern = model, pattern_
@@ -183,8 +252,20 @@ class Member:
 
 
 class Stack:
-    """The members still training, each as a compiled network (``deepfin.kernels``) whose buffers are one row
-    of the stack's arrays, so that one kernel call trains them all (``mlp.train_stack``)."""
+    """The members still training, each as a compiled network whose buffers are one row of the stack's arrays.
+
+    One kernel call (``mlp.train_stack``) trains them all.
+
+    Parameters
+    ----------
+    members : list of Member
+        The members, of one pattern.
+
+    Raises
+    ------
+    ValueError
+        If a member's model cannot train on the compiled kernels.
+    """
 
     def __init__(self, members: list[Member]):
         self.members = list(members)
@@ -235,7 +316,13 @@ class Stack:
         return (*self._stacked_work, *self._work[4:])
 
     def drop(self, leaving: list[Member]) -> None:
-        """Take ``leaving`` out of the stack (their networks' state has gone back to their models)."""
+        """Take ``leaving`` out of the stack (their networks' state has gone back to their models).
+
+        Parameters
+        ----------
+        leaving : list of Member
+            The members that stopped.
+        """
         keep = [i for i, m in enumerate(self.members) if m not in leaving]
         self.members = [self.members[i] for i in keep]
         self.networks = [self.networks[i] for i in keep]
@@ -243,8 +330,22 @@ class Stack:
             self._pack()
 
     def train(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, batch_size: int) -> np.ndarray:
-        """Train every member on the rows of ``x``, ``y`` in consecutive batches; their mean losses (with
-        penalties) times the rows, summed over the batches."""
+        """Train every member on the rows of ``x``, ``y`` in consecutive batches.
+
+        Parameters
+        ----------
+        x, y : np.ndarray
+            The rows, in the order to train on.
+        rng : np.random.Generator
+            Draws the dropout uniforms.
+        batch_size : int
+            Rows per batch.
+
+        Returns
+        -------
+        np.ndarray
+            Per member, its mean batch losses (with penalties) times the batches' rows, summed over the batches.
+        """
         rows = len(x)
         steps = -(-rows // batch_size)
         uniforms = rng.random(rows * self.dropout_width, dtype=self.dtype) if self.dropout_width else \
@@ -262,8 +363,20 @@ class Stack:
         return losses @ kernels.batch_sizes(rows, batch_size)
 
     def mean_losses(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Each member's loss (with its penalty) on ``x``, ``y``, without dropout, the members spread over the
-        cores (``mlp.infer_stack``)."""
+        """Each member's loss (with its penalty) on ``x``, ``y``, without dropout.
+
+        The members are spread over the cores (``mlp.infer_stack``).
+
+        Parameters
+        ----------
+        x, y : np.ndarray
+            The data, in the stack's dtype.
+
+        Returns
+        -------
+        np.ndarray
+            One mean loss per member.
+        """
         rows, chunk = len(x), min(_VALIDATION_CHUNK, len(x))
         k = len(self.networks)
         if self._scoring is None:  # made again when the stack is packed again
@@ -279,7 +392,13 @@ class Stack:
         return losses @ kernels.batch_sizes(rows, chunk) / rows
 
     def write_back(self, members: list[Member]) -> None:
-        """Copy the weights and optimizer state of ``members`` into their models."""
+        """Copy the weights and optimizer state of ``members`` into their models.
+
+        Parameters
+        ----------
+        members : list of Member
+            Members of the stack.
+        """
         for member in members:
             self.networks[self.members.index(member)].store()
 
@@ -288,11 +407,43 @@ class Stack:
 def fit_stack(models: list, x, y, *, batch_size: int | None = None, epochs: int = 1, callbacks=None,
               validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
               rng: np.random.Generator | None = None) -> list[History]:
-    """Train ``models`` (compiled, built, sharing one ``pattern`` key) together on ``x``, ``y``, as ``fit`` would
-    train each; returns one ``History`` per model, in order. ``callbacks`` holds one list per model (each needs
-    its own EarlyStopping); ``rng`` draws the batch order (by default the library's generator). With the
-    compiled kernels off (``deepfin.backend.set_compiled(False)``) each model is fitted alone on the eager
-    engine, starting from ``rng``'s state, which then takes the state the last model's fit left."""
+    """Train ``models`` together on ``x``, ``y``, as ``fit`` would train each.
+
+    With the compiled kernels off (``deepfin.backend.set_compiled(False)``) each model is fitted alone on the
+    eager engine, starting from ``rng``'s state, which then takes the state the last model's fit left.
+
+    Parameters
+    ----------
+    models : list of Model
+        Compiled, built models sharing one ``pattern`` key.
+    x, y : array_like
+        The training data.
+    batch_size : int or None, default None
+        Rows per batch; None gives 32.
+    epochs : int, default 1
+        The number of epochs.
+    callbacks : list of list of Callback or None, default None
+        One list per model (each needs its own EarlyStopping).
+    validation_split : float, default 0.0
+        As ``fit``'s.
+    validation_data : tuple or None, default None
+        As ``fit``'s.
+    shuffle : bool, default True
+        Whether to draw a new row order each epoch.
+    rng : np.random.Generator or None, default None
+        Draws the batch order and dropout; None uses the library's generator.
+
+    Returns
+    -------
+    list of History
+        One per model, in order.
+
+    Raises
+    ------
+    ValueError
+        If a model cannot be stacked, the models do not share one pattern, ``callbacks`` does not have one list
+        per model, or the data do not fit.
+    """
     patterns = [pattern(m) for m in models]
     reasons = [p for p in patterns if isinstance(p, str)]
     if reasons:

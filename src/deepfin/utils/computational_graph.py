@@ -1,11 +1,12 @@
-"""``draw_graph``: the engine's computational graph behind a tensor, forward and backward, as the seeds draw it.
+"""``draw_graph``: the engine's computational graph behind a tensor, forward and backward.
 
-Every operation is a box named after it (``mul``, ``dense (activation=relu)``, ``sum (axis=1)``);
-every leaf is a box too: a weight (a ``Variable``) under its path (``dense/kernel``), a tensor
-that requires a gradient, the data, or a constant. Black arrows run the forward pass, from the
-leaves to the result. Once ``backward()`` has run, dashed red arrows run the backward pass, from
-the result back to every tensor that receives a gradient, and each leaf shows the gradient it
-received (its values when small, else its norm), as the seeds' pictures of backpropagation do.
+Every operation is a box named after it (``mul``, ``dense (activation=relu)``, ``sum (axis=1)``); every leaf
+is a box too: a weight (a ``Variable``) under its path (``dense/kernel``), a tensor that requires a gradient,
+the data, or a constant. Black arrows run the forward pass, from the leaves to the result. Once
+``backward()`` has run, dashed red arrows run the backward pass, from the result back to every tensor that
+receives a gradient, and each leaf shows the gradient it received (its values when small, else its norm).
+This is the picture Klaas (2019, ch. 1) draws of a computational graph and of the forward and backward pass
+through a logistic regressor.
 """
 
 from __future__ import annotations
@@ -30,18 +31,53 @@ def draw_graph(tensor: Tensor, to_file: str | os.PathLike | None = None, show_sh
                dpi: int = 100):
     """Draw the operations and leaves ``tensor`` was computed from, and save the picture to ``to_file``.
 
-    ``tensor`` is a result of engine operations (a loss, a layer's output), computed with gradients
-    recorded: some input required a gradient, outside ``no_grad``. ``to_file`` is where the picture
-    goes, its extension picking the format (``.png``, ``.pdf``, ``.svg``, ...); ``None`` writes
-    nothing. ``show_shapes`` writes each tensor's shape in its box; ``show_values`` writes the values
-    of tensors of at most four elements (a loss, a scalar weight) and of the gradients of such
-    leaves. ``show_backward`` draws the backward pass (dashed red arrows, and the gradient each leaf
-    received); ``None``, the default, draws it when ``backward()`` has run, that is when some leaf
-    has a ``.grad``. ``rankdir='LR'`` draws the forward pass left to right, as the seeds do, ``'TB'``
-    top to bottom, and ``'RL'`` and ``'BT'`` reverse them; ``dpi`` is the resolution of a raster
-    picture, in dots per inch.
+    Parameters
+    ----------
+    tensor : Tensor
+        A result of engine operations (a loss, a layer's output), computed with gradients recorded: some input
+        required a gradient, outside ``no_grad``.
+    to_file : str, os.PathLike or None, default None
+        Where the picture goes, its extension picking the format (``.png``, ``.pdf``, ``.svg``, ...); ``None``
+        writes nothing.
+    show_shapes : bool, default True
+        Write each tensor's shape (and dtype) in its box.
+    show_values : bool, default True
+        Write the values of tensors of at most four elements (a loss, a scalar weight) and of the gradients of
+        such leaves.
+    show_backward : bool or None, default None
+        Draw the backward pass (dashed red arrows, and the gradient each leaf received); ``None`` draws it when
+        ``backward()`` has run, that is when some leaf has a ``.grad``.
+    rankdir : {"LR", "TB", "RL", "BT"}, default "LR"
+        ``'LR'`` draws the forward pass left to right, as Klaas (2019) draws it, ``'TB'`` top to bottom, and
+        ``'RL'`` and ``'BT'`` reverse them.
+    dpi : int, default 100
+        The resolution of a raster picture, in dots per inch.
 
-    Returns the matplotlib ``Figure``, which Jupyter shows inline.
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The picture, which Jupyter shows inline.
+
+    Raises
+    ------
+    TypeError
+        If ``tensor`` is not a deepfin Tensor.
+    ValueError
+        If the tensor has no recorded graph (a leaf), the graph has more than 2,000 tensors, ``rankdir`` is not
+        one of the four, or ``to_file``'s format is not one matplotlib writes.
+
+    Examples
+    --------
+    The forward and backward pass of a one-weight logistic regressor's log loss on one example (x = 2, y = 1):
+
+    >>> import numpy as np
+    >>> from deepfin import Tensor, ops, utils
+    >>> w = Tensor(np.array([0.5]), requires_grad=True)
+    >>> loss = ops.softplus(w * -2.0)
+    >>> loss.backward()
+    >>> figure = utils.draw_graph(loss)
+    >>> figure.axes[0].texts[-1].get_text()
+    '2 operations, 2 leaves: forward pass in black, backward pass (gradients) dashed red'
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"draw_graph needs a deepfin Tensor. Received: {type(tensor).__name__}")

@@ -33,7 +33,19 @@ _measure = TextToPath()
 
 @dataclass
 class Cell:
-    """One cell of a box: its text and colours."""
+    """One cell of a box: its text and colours.
+
+    Parameters
+    ----------
+    text : str
+        The text.
+    bold : bool, default False
+        Whether the text is bold.
+    face : str, default "white"
+        The cell's background colour (a matplotlib colour).
+    color : str, default "black"
+        The text's colour.
+    """
 
     text: str
     bold: bool = False
@@ -43,7 +55,20 @@ class Cell:
 
 @dataclass
 class Box:
-    """A node of the diagram: rows of cells, and an optional group name."""
+    """A node of the diagram: rows of cells, and an optional group name.
+
+    Parameters
+    ----------
+    rows : list of list of Cell
+        The box's rows, top to bottom; each row's cells side by side.
+    group : str or None, default None
+        The name of the group the box belongs to: ``draw_diagram`` frames each group's boxes.
+
+    Attributes
+    ----------
+    size : tuple of (float, float)
+        Its width and height in points, set by ``draw_diagram``.
+    """
 
     rows: list[list[Cell]]
     group: str | None = None
@@ -52,8 +77,22 @@ class Box:
 
 @dataclass
 class Arrow:
-    """An edge from box ``source`` to box ``target`` (indices); ``reverse`` draws it target to source,
-    beside the forward edge (a backward pass), in its own colour and style."""
+    """An edge from box ``source`` to box ``target`` (indices into the boxes).
+
+    Parameters
+    ----------
+    source : int
+        The index of the box it leaves.
+    target : int
+        The index of the box it enters.
+    color : str, default "black"
+        Its colour.
+    style : str, default "solid"
+        Its line style (a matplotlib line style).
+    reverse : bool, default False
+        Draw it from target to source, beside the forward edge (a backward pass), in its own colour and style;
+        such an arrow does not take part in the layout.
+    """
 
     source: int
     target: int
@@ -63,13 +102,52 @@ class Arrow:
 
 
 def check_rankdir(rankdir: str) -> str:
+    """``rankdir`` itself, if it is one of ``'TB'``, ``'LR'``, ``'BT'`` and ``'RL'``.
+
+    Parameters
+    ----------
+    rankdir : str
+        The direction asked for.
+
+    Returns
+    -------
+    str
+        ``rankdir``.
+
+    Raises
+    ------
+    ValueError
+        For any other value.
+    """
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {RANKDIRS}. Received: rankdir={rankdir!r}")
     return rankdir
 
 
 def check_format(path: str | os.PathLike) -> str:
-    """The picture format ``path``'s extension names (``'png'`` without one); raise if matplotlib lacks it."""
+    """The picture format ``path``'s extension names (``'png'`` without one); raise if matplotlib lacks it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file the picture is meant for.
+
+    Returns
+    -------
+    str
+        The format, in lower case.
+
+    Raises
+    ------
+    ValueError
+        If matplotlib cannot write that format (the message lists those it can).
+
+    Examples
+    --------
+    >>> from deepfin.utils.diagram import check_format
+    >>> check_format("graph.SVG"), check_format("graph")
+    ('svg', 'png')
+    """
     from matplotlib.backend_bases import FigureCanvasBase
 
     fmt = Path(path).suffix.lstrip(".").lower() or "png"
@@ -84,7 +162,31 @@ def check_format(path: str | os.PathLike) -> str:
 
 def draw_diagram(boxes: list[Box], arrows: list[Arrow], rankdir: str = "TB", splines: str = "ortho",
                  title: str | None = None) -> Figure:
-    """Lay out ``boxes`` joined by ``arrows`` in ranks along ``rankdir``; one data unit is one point."""
+    """Lay out ``boxes`` joined by ``arrows`` in ranks along ``rankdir``; one data unit is one point.
+
+    Parameters
+    ----------
+    boxes : list of Box
+        The nodes; their ``size`` is set here.
+    arrows : list of Arrow
+        The edges, by box index.
+    rankdir : {"TB", "LR", "BT", "RL"}, default "TB"
+        The direction of the ranks, as Graphviz's.
+    splines : {"ortho", "line", "polyline", "curved", "spline"}, default "ortho"
+        How arrows run: right angles, straight, or smooth.
+    title : str or None, default None
+        A bold title above the diagram.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The picture, not registered with pyplot.
+
+    Raises
+    ------
+    ValueError
+        If ``rankdir`` or ``splines`` is not one of those above.
+    """
     check_rankdir(rankdir)
     if splines not in SPLINES:
         raise ValueError(f"splines must be one of {SPLINES}. Received: splines={splines!r}")
@@ -126,8 +228,29 @@ def draw_diagram(boxes: list[Box], arrows: list[Arrow], rankdir: str = "TB", spl
 
 
 def save_diagram(fig: Figure, path: str | os.PathLike, dpi: int) -> Path:
-    """Save to ``path`` in the format its extension names (PNG without one), never half-written; a
-    huge diagram at a lower resolution than ``dpi``."""
+    """Save to ``path`` in the format its extension names (PNG without one), never half-written.
+
+    A huge diagram is saved at a lower resolution than ``dpi`` (at most 40 million pixels and 30,000 a side).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The diagram.
+    path : str or os.PathLike
+        The file to write.
+    dpi : int
+        The resolution of a raster picture, in dots per inch.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        If matplotlib cannot write the format.
+    """
     check_format(path)
     width, height = fig.get_size_inches()
     dpi = min(float(dpi), (_MAX_PIXELS / (width * height)) ** 0.5, _MAX_SIDE / max(width, height))

@@ -11,10 +11,46 @@ from deepfin.engine.tensor import Tensor, no_grad
 def check_gradients(model, x, y, loss=None, sample_weight=None, epsilon: float = 1e-6) -> dict[str, float]:
     """Compare backprop gradients of the training loss with central differences, in float64.
 
-    The loss is ``loss`` (a name or Loss) or the model's compiled loss, plus weight penalties,
-    with the model in inference mode (dropout off). Returns, per weight path, the largest
-    absolute difference divided by the largest gradient magnitude of that weight. The model's
-    weights are restored exactly afterwards.
+    The loss is ``loss`` (a name or Loss) or the model's compiled loss, plus weight penalties, with the model
+    in inference mode (dropout off). The model's weights are restored exactly afterwards; an unbuilt model is
+    built for ``x``.
+
+    Parameters
+    ----------
+    model : Model
+        The model to check.
+    x : array_like
+        Inputs.
+    y : array_like
+        Targets, as the loss takes them.
+    loss : str, Loss or None, default None
+        The loss; None uses the model's compiled loss.
+    sample_weight : array_like or None, default None
+        Per-sample weights for the loss.
+    epsilon : float, default 1e-6
+        The step of the central differences.
+
+    Returns
+    -------
+    dict of str to float
+        Per weight path, the largest absolute difference divided by the largest gradient magnitude of that
+        weight.
+
+    Raises
+    ------
+    ValueError
+        If there is no loss (an uncompiled model and no ``loss``), the model has no trainable weights, or the
+        targets do not fit the model's output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin import Sequential, layers, utils
+    >>> model = Sequential([layers.Input((3,)), layers.Dense(2, activation="tanh"), layers.Dense(1)])
+    >>> rng = np.random.default_rng(0)
+    >>> errors = utils.check_gradients(model, rng.normal(size=(4, 3)), rng.normal(size=(4, 1)), loss="mse")
+    >>> len(errors), max(errors.values()) < 1e-6
+    (4, True)
     """
     loss_fn = losses_module.get(loss) if loss is not None else getattr(model, "loss", None)
     if loss_fn is None:

@@ -24,7 +24,20 @@ _SWEEPS = 6
 
 @dataclass
 class Layout:
-    """Centres ``(breadth, depth)`` per node, each edge's points, and the drawing's extent."""
+    """Centres ``(breadth, depth)`` per node, each edge's points, and the drawing's extent.
+
+    Attributes
+    ----------
+    centres : list of tuple of (float, float)
+        Each node's centre.
+    paths : list of list of tuple of (float, float)
+        For each edge (in the order given, without repeats and self-loops), the points it passes through,
+        from its source's centre to its target's.
+    breadth : float
+        The drawing's extent across the ranks.
+    depth : float
+        The drawing's extent along them.
+    """
 
     centres: list[tuple[float, float]]
     paths: list[list[tuple[float, float]]]
@@ -33,7 +46,28 @@ class Layout:
 
 
 def layered_layout(sizes: list[tuple[float, float]], edges: list[tuple[int, int]]) -> Layout:
-    """Place nodes of ``sizes`` (breadth, depth) connected by ``edges`` in ranks; see the module."""
+    """Place nodes of ``sizes`` connected by ``edges`` in ranks, as the module describes.
+
+    Parameters
+    ----------
+    sizes : list of tuple of (float, float)
+        Each node's size across the ranks (breadth) and along them (depth), in points.
+    edges : list of tuple of (int, int)
+        The edges ``(source, target)`` as node indices; the graph must be acyclic. Repeated edges and
+        self-loops are dropped.
+
+    Returns
+    -------
+    Layout
+        The centres, edge paths and extent, in the units of ``sizes``.
+
+    Examples
+    --------
+    >>> from deepfin.utils.layered_layout import layered_layout
+    >>> layout = layered_layout([(10.0, 10.0), (10.0, 10.0)], [(0, 1)])
+    >>> layout.centres, layout.depth
+    ([(5.0, 5.0), (5.0, 49.0)], 54.0)
+    """
     edges = list(dict.fromkeys((u, v) for u, v in edges if u != v))
     rank = _ranks(len(sizes), edges)
     widths = [s[0] for s in sizes]

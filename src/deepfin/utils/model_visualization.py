@@ -22,21 +22,47 @@ def plot_model(model, to_file="model.png", show_shapes: bool = False, show_dtype
                splines: str = "ortho", **kwargs):
     """Draw ``model``'s layers and connections and save the picture to ``to_file``, as Keras's ``plot_model``.
 
-    ``model`` is a built model: Sequential, functional, or subclassed (drawn as one box).
-    ``to_file``'s extension picks the format (``.png``, ``.pdf``, ``.svg``, ... as matplotlib writes
-    them), PNG when it has none. ``show_shapes`` shows each layer's input and output shapes
-    (``(None, 3)``, as Keras writes them), ``show_dtype`` its output dtype, ``show_layer_names``
-    heads each box with ``name (Class)`` rather than the class alone, ``show_layer_activations``
-    shows the activation of layers that have one (``Dense``, ...), and ``show_trainable`` marks each
-    layer with weights ``Trainable`` or ``Non-trainable``. ``rankdir='TB'`` draws top to bottom (a
-    tall picture), ``'LR'`` left to right (a wide one), and ``'BT'`` and ``'RL'`` reverse them.
-    ``expand_nested`` draws the layers of a model used as a layer inside a dashed frame rather than
-    one box for it. ``dpi`` is the resolution of a raster picture, in dots per inch. ``splines``
-    says how arrows run: ``'ortho'`` (right angles), ``'line'`` or ``'polyline'`` (straight),
-    ``'curved'`` or ``'spline'`` (smooth).
+    Parameters
+    ----------
+    model : Model
+        A built model: Sequential, functional, or subclassed (drawn as one box).
+    to_file : str or os.PathLike, default "model.png"
+        Where the picture goes; its extension picks the format (``.png``, ``.pdf``, ``.svg``, ... as matplotlib
+        writes them), PNG when it has none.
+    show_shapes : bool, default False
+        Show each layer's input and output shapes (``(None, 3)``, as Keras writes them).
+    show_dtype : bool, default False
+        Show each layer's output dtype.
+    show_layer_names : bool, default False
+        Head each box with ``name (Class)`` rather than the class alone.
+    rankdir : {"TB", "LR", "BT", "RL"}, default "TB"
+        ``'TB'`` draws top to bottom (a tall picture), ``'LR'`` left to right (a wide one), and ``'BT'`` and
+        ``'RL'`` reverse them.
+    expand_nested : bool, default False
+        Draw the layers of a model used as a layer inside a dashed frame rather than one box for it.
+    dpi : int, default 200
+        The resolution of a raster picture, in dots per inch.
+    show_layer_activations : bool, default False
+        Show the activation of layers that have one (``Dense``, ...).
+    show_trainable : bool, default False
+        Mark each layer with weights ``Trainable`` or ``Non-trainable``.
+    splines : {"ortho", "line", "polyline", "curved", "spline"}, default "ortho"
+        How arrows run: ``'ortho'`` (right angles), ``'line'`` or ``'polyline'`` (straight), ``'curved'`` or
+        ``'spline'`` (smooth).
+    **kwargs
+        None is accepted; Keras's ``layer_range`` raises, as in Keras 3.
 
-    Returns an ``IPython.display.Image`` of the file (shown inline in Jupyter) when IPython is
-    installed and the file is not a PDF, else ``None``, as Keras does.
+    Returns
+    -------
+    IPython.display.Image or None
+        An image of the file (shown inline in Jupyter) when IPython is installed and the file is not a PDF,
+        else ``None``, as Keras does.
+
+    Raises
+    ------
+    ValueError
+        If the model is not built, ``layer_range`` or another keyword is given, the format is not one
+        matplotlib writes, or ``rankdir`` or ``splines`` is not one of those above.
     """
     if not model.built:
         raise ValueError(
@@ -60,7 +86,25 @@ def plot_model(model, to_file="model.png", show_shapes: bool = False, show_dtype
 def layer_label(layer, input_shape=None, output_shape=None, dtype=None, *, show_shapes=False,
                 show_dtype=False, show_layer_names=False, show_layer_activations=False,
                 show_trainable=False) -> list[list[Cell]]:
-    """The rows of a layer's box, as Keras 3 labels a layer in ``plot_model``."""
+    """The rows of a layer's box, as Keras 3 labels a layer in ``plot_model``.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer.
+    input_shape, output_shape : tuple, list of tuple or None, default None
+        Its input and output shapes, shown with ``show_shapes`` (an ``InputLayer`` shows its output only).
+    dtype : str or None, default None
+        Its output dtype, shown with ``show_dtype`` (``?`` when None).
+    show_shapes, show_dtype, show_layer_names, show_layer_activations, show_trainable : bool, default False
+        As for ``plot_model``.
+
+    Returns
+    -------
+    list of list of Cell
+        The header row (name and class, white on black), then the activation row and the row of shapes, dtype
+        and trainability, where asked for and present.
+    """
     class_name = type(layer).__name__
     header = f"{layer.name} ({class_name})" if show_layer_names else class_name
     rows = [[Cell(header, bold=True, face="black", color="white")]]

@@ -1,7 +1,7 @@
-"""Plots for training and for the seeds' experiments (matplotlib, no pyplot state).
+"""Plots for training and for the course texts' experiments (matplotlib, no pyplot state).
 
-Every function returns the matplotlib ``Figure`` (shown inline in Jupyter) and, given ``path=``,
-saves it there as a PNG (or the format the suffix names).
+Every function returns the matplotlib ``Figure`` (shown inline in Jupyter) and, given ``path=``, saves it
+there as a PNG (or the format the suffix names).
 """
 
 from deepfin.viz._figures import save_figure

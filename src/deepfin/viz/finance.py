@@ -11,7 +11,27 @@ from deepfin.viz._figures import finish, new_figure
 
 def plot_auc_by_window(table: pd.DataFrame, overall: float, interval: tuple[float, float], path=None,
                        title: str | None = None):
-    """ROC AUC of each walk-forward test window, chance at 0.5, and the pooled AUC with its interval."""
+    """ROC AUC of each walk-forward test window, chance at 0.5, and the pooled AUC with its interval.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        One row per window, with columns ``window`` (its number), ``auc`` and ``test`` (its dates, ``"start to
+        end"``).
+    overall : float
+        The pooled AUC.
+    interval : tuple of (float, float)
+        Its confidence interval.
+    path : str, os.PathLike or None, default None
+        Where to save the figure; None saves nothing.
+    title : str or None, default None
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig, (ax,) = new_figure(panel_size=(max(6.0, 0.35 * len(table)), 4.0))
     ax.bar(table["window"], table["auc"] - 0.5, bottom=0.5, color="tab:blue", alpha=0.7, label="test window")
     ax.axhline(0.5, color="black", lw=1, label="chance")
@@ -27,9 +47,29 @@ def plot_auc_by_window(table: pd.DataFrame, overall: float, interval: tuple[floa
 
 def plot_ic_by_window(ic: pd.Series, window_of: pd.Series, names: list[str] | None = None, path=None,
                       title: str | None = None):
-    """Mean rank information coefficient of each walk-forward test window (``window_of`` maps each date to its
-    window; ``names`` labels the windows), with two standard errors of the window's per-date ICs, zero, and
-    the mean over all dates: alphalens's IC, by window."""
+    """Mean rank information coefficient of each walk-forward test window: alphalens's IC, by window.
+
+    Each bar carries two standard errors of the window's per-date ICs; zero and the mean over all dates are
+    drawn across.
+
+    Parameters
+    ----------
+    ic : pd.Series
+        The rank IC of each date.
+    window_of : pd.Series
+        Maps each date to its window.
+    names : list of str or None, default None
+        Labels of the windows, by window number.
+    path : str, os.PathLike or None, default None
+        Where to save the figure; None saves nothing.
+    title : str or None, default None
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     by_window = ic.groupby(window_of.reindex(ic.index).to_numpy()).agg(["mean", "std", "count"])
     fig, (ax,) = new_figure(panel_size=(max(6.0, 0.35 * len(by_window)), 4.0))
     error = 2 * by_window["std"].fillna(0.0) / np.sqrt(by_window["count"])
@@ -45,7 +85,24 @@ def plot_ic_by_window(ic: pd.Series, window_of: pd.Series, names: list[str] | No
 
 
 def plot_equity_curves(returns: pd.DataFrame, path=None, title: str | None = None, log_scale: bool = True):
-    """Growth of $1 (compounded) and drawdowns of each column of per-period returns."""
+    """Growth of $1 (compounded) and drawdowns of each column of per-period returns.
+
+    Parameters
+    ----------
+    returns : pd.DataFrame
+        Per-period returns, one column per strategy (missing values count as 0).
+    path : str, os.PathLike or None, default None
+        Where to save the figure; None saves nothing.
+    title : str or None, default None
+        The figure's title.
+    log_scale : bool, default True
+        Draw the growth on a log axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig, (growth, drawdown) = new_figure(nrows=2, panel_size=(9.0, 3.5))
     for name, series in returns.items():
         r = series.fillna(0.0).to_numpy()
@@ -60,7 +117,24 @@ def plot_equity_curves(returns: pd.DataFrame, path=None, title: str | None = Non
 
 
 def plot_decile_returns(deciles: pd.Series, period: str = "period", path=None, title: str | None = None):
-    """Mean next-period return (in %) of each decile of predicted probability; a working model rises left to right."""
+    """Mean next-period return (in %) of each decile of predicted probability; a working model rises left to right.
+
+    Parameters
+    ----------
+    deciles : pd.Series
+        The mean next-period return of each decile (1 = lowest), as a fraction.
+    period : str, default "period"
+        The period's name in the axis label (``"month"``, ...).
+    path : str, os.PathLike or None, default None
+        Where to save the figure; None saves nothing.
+    title : str or None, default None
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig, (ax,) = new_figure(panel_size=(6.0, 4.0))
     values = 100 * deciles.to_numpy()
     ax.bar(deciles.index, values, color=np.where(values >= 0, "tab:green", "tab:red"))
@@ -72,7 +146,22 @@ def plot_decile_returns(deciles: pd.Series, period: str = "period", path=None, t
 
 
 def plot_importance(importance: pd.DataFrame, path=None, title: str | None = None):
-    """Scaled feature importance (rows: features in their order; columns: models), one bar panel per model."""
+    """Scaled feature importance, one bar panel per model.
+
+    Parameters
+    ----------
+    importance : pd.DataFrame
+        Rows: features in their order; columns: models.
+    path : str, os.PathLike or None, default None
+        Where to save the figure; None saves nothing.
+    title : str or None, default None
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
     fig, axes = new_figure(nrows=importance.shape[1], panel_size=(9.0, 2.2))
     for ax, (name, values) in zip(axes, importance.items()):
         ax.bar(range(len(values)), values.to_numpy(), color="tab:blue", alpha=0.8)

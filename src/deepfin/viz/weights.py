@@ -1,4 +1,8 @@
-"""A dense layer's weights shown as images: the seed's MNIST 'filters'."""
+"""A dense layer's weights shown as images: the MNIST 'filters' of *Machine Learning in Finance* (2019).
+
+That text shows the weights of its MNIST softmax regression as images, one per digit, and notes that they
+seem to emphasize the regions of the image that best distinguish between the digits.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,30 @@ from deepfin.viz._figures import finish, new_figure
 def plot_dense_weights(layer_or_kernel, image_shape, max_units: int = 16, path=None, title: str | None = None):
     """One image per unit: the unit's incoming weights reshaped to ``image_shape`` (e.g. (28, 28)).
 
-    Accepts a Dense layer or its kernel (inputs x units). Colours are centred on zero per image.
+    Colours are centred on zero per image (red positive, blue negative).
+
+    Parameters
+    ----------
+    layer_or_kernel : Dense or array_like
+        A Dense layer or its kernel (inputs x units).
+    image_shape : tuple of int
+        The shape of one input image; its size must equal the kernel's inputs.
+    max_units : int, default 16
+        The most units shown (the first ones), five per row.
+    path : str, os.PathLike or None, default None
+        Where to save the figure; None saves nothing.
+    title : str or None, default None
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    ValueError
+        If the kernel is not 2-D with ``prod(image_shape)`` rows.
     """
     kernel = layer_or_kernel.get_weights()[0] if hasattr(layer_or_kernel, "get_weights") else layer_or_kernel
     kernel = np.asarray(kernel)

@@ -56,10 +56,17 @@ class _KerasEstimator(BaseEstimator):
                                and not k.endswith("_")]
 
     def get_params(self, deep: bool = True) -> dict:
+        """The estimator's parameters by name: ``build_fn``, the fit settings and every other parameter given."""
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params):
-        """Set any parameters; names are checked against the build function and fit when fitting."""
+        """Set any parameters; names are checked against the build function and fit when fitting.
+
+        Returns
+        -------
+        self
+            The estimator.
+        """
         for name, value in params.items():
             setattr(self, name, value)
         return self
@@ -123,6 +130,32 @@ class _KerasEstimator(BaseEstimator):
         return kwargs
 
     def fit(self, X, y, sample_weight=None, **kwargs):
+        """Build the model with ``build_fn`` and train it on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Inputs.
+        y : array_like
+            Targets (a classifier's labels of any type).
+        sample_weight : array_like or None, default None
+            Per-sample weights, passed to the model's ``fit``.
+        **kwargs
+            Further arguments of the model's ``fit`` (``callbacks``, ``validation_data``, ...).
+
+        Returns
+        -------
+        self
+            The fitted estimator: ``model_``, ``history_``, ``stack_size_`` (1) and ``stack_note_``.
+
+        Raises
+        ------
+        TypeError
+            If ``build_fn`` is not callable or does not return a deepfin model, or a keyword is not an argument of
+            the model's ``fit``.
+        ValueError
+            If a parameter is neither an argument of ``build_fn`` nor of ``fit``, or the model is not compiled.
+        """
         X, targets_for = self._prepare(X, y)
         fit_kwargs = self._fit_kwargs(kwargs)
         with backend.seeded(getattr(self, "random_state", None)):
@@ -135,9 +168,27 @@ class _KerasEstimator(BaseEstimator):
     def fit_many(self, param_sets: list[dict], X, y, sample_weight=None, **kwargs) -> list:
         """Fit a clone of this estimator for each of ``param_sets`` on the same data, as one ``fit`` each would.
 
-        Clones whose networks share a layer pattern (``deepfin.tuning.pattern``), seed and fit settings train as
-        one stack (``deepfin.tuning.fit_stack``); the others one at a time. Each fitted clone's ``stack_size_``
-        says how many trained together and ``stack_note_`` how it trained (or why alone).
+        Clones whose networks share a layer pattern (``deepfin.tuning.pattern``), seed and fit settings train as one
+        stack (``deepfin.tuning.fit_stack``); the others one at a time. Each fitted clone's ``stack_size_`` says how
+        many trained together and ``stack_note_`` how it trained (or why alone).
+
+        Parameters
+        ----------
+        param_sets : list of dict
+            The parameters of each clone, as ``set_params`` takes them.
+        X : array_like of shape (n_samples, n_features)
+            Inputs.
+        y : array_like
+            Targets.
+        sample_weight : array_like or None, default None
+            Per-sample weights (clones given weights train alone).
+        **kwargs
+            Further arguments of the model's ``fit``.
+
+        Returns
+        -------
+        list
+            The fitted clones, in the order of ``param_sets``.
         """
         fitted = [None] * len(param_sets)
         data, targets_for, groups = self._plan_many(param_sets, X, y, sample_weight, kwargs)
@@ -165,7 +216,15 @@ class _KerasEstimator(BaseEstimator):
         return fitted
 
     def group_candidates(self, param_sets: list[dict], X, y, sample_weight=None, **kwargs) -> list[list[int]]:
-        """The indices of ``param_sets`` that ``fit_many`` trains together, group by group."""
+        """The indices of ``param_sets`` that ``fit_many`` trains together, group by group.
+
+        Takes ``fit_many``'s arguments; the models are built, not trained.
+
+        Returns
+        -------
+        list of list of int
+            One list of indices per group; a group of one trains alone.
+        """
         return [indices for indices, _ in self._plan_many(param_sets, X, y, sample_weight, kwargs)[2]]
 
     def _plan_many(self, param_sets, X, y, sample_weight, kwargs):
@@ -212,8 +271,56 @@ class _KerasEstimator(BaseEstimator):
 class KerasClassifier(ClassifierMixin, _KerasEstimator):
     """Classifier: labels of any type, ``classes_``, ``predict_proba`` and accuracy as ``score``.
 
-    Targets are encoded for the model's loss: 0/1 for a one-unit output, class indices for
-    sparse categorical cross-entropy, one-hot rows for categorical cross-entropy.
+    Targets are encoded for the model's loss: 0/1 for a one-unit output, class indices for sparse categorical
+    cross-entropy, one-hot rows for categorical cross-entropy. As Keras 2's ``KerasClassifier`` (and scikeras's).
+
+    Parameters
+    ----------
+    build_fn : callable or None, default None
+        A function returning a compiled deepfin model. Its arguments are filled from the estimator's parameters
+        of the same names (and ``model__name`` ones), and ``meta``, ``n_features_in_``, ``n_classes_`` or
+        ``n_outputs_`` from the data. scikeras's ``model=`` is accepted in its place.
+    epochs : int, default 1
+        Passed to ``fit``.
+    batch_size : int or None, default None
+        Passed to ``fit`` (None: its default).
+    verbose : int or str, default 0
+        Passed to ``fit``: training is silent unless it is given.
+    validation_split : float, default 0.0
+        Passed to ``fit``.
+    shuffle : bool, default True
+        Passed to ``fit``.
+    callbacks : list of Callback or None, default None
+        Passed to ``fit``.
+    random_state : int or None, default None
+        Seeds the library's generator around building and fitting, so that fitting is repeatable.
+    **sk_params
+        Further parameters: arguments of ``build_fn`` or of the model's ``fit``, or ``model__name`` and
+        ``fit__name`` to route them explicitly. A name that is neither raises ValueError when fitting.
+
+    Raises
+    ------
+    ValueError
+        If both ``build_fn`` and ``model`` are given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepfin import Sequential, layers
+    >>> from deepfin.wrappers import KerasClassifier
+    >>> def make_model(n_features_in_, hidden=4):
+    ...     model = Sequential([layers.Input((n_features_in_,)), layers.Dense(hidden, activation="relu"),
+    ...                         layers.Dense(1, activation="sigmoid")])
+    ...     model.compile(optimizer="adam", loss="binary_crossentropy")
+    ...     return model
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = np.where(X[:, 0] > 0, "up", "down")
+    >>> clf = KerasClassifier(make_model, hidden=8, epochs=3, random_state=0).fit(X, y)
+    >>> clf.classes_
+    array(['down', 'up'], dtype='<U4')
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
     """
 
     def _prepare(self, X, y):
@@ -237,7 +344,18 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
         return X, targets_for
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, one column per class in ``classes_`` order."""
+        """Class probabilities, one column per class in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        np.ndarray of shape (n_samples, n_classes)
+            A one-unit output ``p`` gives the columns ``1 - p`` and ``p``.
+        """
         p = self._predict_raw(X)
         p = p.reshape(len(p), -1)
         if p.shape[1] == 1:
@@ -245,12 +363,57 @@ class KerasClassifier(ClassifierMixin, _KerasEstimator):
         return p
 
     def predict(self, X) -> np.ndarray:
+        """The most probable class of each row, as a label of ``classes_``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        np.ndarray of shape (n_samples,)
+            The labels.
+        """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
 
 class KerasRegressor(RegressorMixin, _KerasEstimator):
-    """Regressor: ``predict`` returns the model's outputs (flattened for one output), R^2 as ``score``."""
+    """Regressor: ``predict`` returns the model's outputs (flattened for one output), R^2 as ``score``.
+
+    Targets are passed to the model as they are; several target columns make a multi-output regressor. As Keras
+    2's ``KerasRegressor`` (and scikeras's).
+
+    Parameters
+    ----------
+    build_fn : callable or None, default None
+        A function returning a compiled deepfin model. Its arguments are filled from the estimator's parameters
+        of the same names (and ``model__name`` ones), and ``meta``, ``n_features_in_``, ``n_classes_`` or
+        ``n_outputs_`` from the data. scikeras's ``model=`` is accepted in its place.
+    epochs : int, default 1
+        Passed to ``fit``.
+    batch_size : int or None, default None
+        Passed to ``fit`` (None: its default).
+    verbose : int or str, default 0
+        Passed to ``fit``: training is silent unless it is given.
+    validation_split : float, default 0.0
+        Passed to ``fit``.
+    shuffle : bool, default True
+        Passed to ``fit``.
+    callbacks : list of Callback or None, default None
+        Passed to ``fit``.
+    random_state : int or None, default None
+        Seeds the library's generator around building and fitting, so that fitting is repeatable.
+    **sk_params
+        Further parameters: arguments of ``build_fn`` or of the model's ``fit``, or ``model__name`` and
+        ``fit__name`` to route them explicitly. A name that is neither raises ValueError when fitting.
+
+    Raises
+    ------
+    ValueError
+        If both ``build_fn`` and ``model`` are given.
+    """
 
     def _prepare(self, X, y):
         """Checked inputs and a function giving the targets (as they are)."""
@@ -265,6 +428,18 @@ class KerasRegressor(RegressorMixin, _KerasEstimator):
         return tags
 
     def predict(self, X) -> np.ndarray:
+        """The model's predictions for ``X``, as float64.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        np.ndarray
+            Shape ``(n_samples,)`` for one output, else the model's output shape.
+        """
         p = self._predict_raw(X)
         return p.ravel() if p.ndim == 2 and p.shape[1] == 1 else p
 

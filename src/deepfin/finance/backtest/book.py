@@ -23,10 +23,38 @@ from deepfin.finance.validation.measures import quantile_of
 
 
 def book(signals: pd.DataFrame, k: int, seed: int = 0, tradable: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Weights (trade dates x tickers): +1/n and -1/n on the long and short legs' ``n`` tradable names.
+    """Make the long-short book's weights: long the ``k`` highest probabilities, short the ``k`` lowest.
 
-    ``signals`` holds the probabilities each trade date acts on (NaN: no prediction); ``tradable`` (default:
-    where there is a signal) says which names can be traded on the date.
+    Ties are broken at random with ``seed``. Each leg is equal-weighted with $1 among its names that can be
+    traded on the date: +1/n and -1/n on the long and short legs' ``n`` tradable names.
+
+    Parameters
+    ----------
+    signals : pd.DataFrame
+        The probabilities each trade date acts on, trade dates by tickers (NaN: no prediction).
+    k : int
+        Names a side.
+    seed : int, default 0
+        The seed of the random tie-break.
+    tradable : pd.DataFrame or None, default None
+        Booleans, which names can be traded on the date; by default, where there is a signal.
+
+    Returns
+    -------
+    pd.DataFrame
+        Weights, trade dates by tickers.
+
+    Raises
+    ------
+    ValueError
+        When a date with predictions has fewer than ``2 k`` of them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> signals = pd.DataFrame([[0.9, 0.2, 0.5, 0.6]], index=pd.to_datetime(["2020-01-31"]), columns=list("ABCD"))
+    >>> book(signals, k=1).iloc[0].tolist()
+    [1.0, -1.0, 0.0, 0.0]
     """
     values = signals.to_numpy(dtype=float)
     n_names = np.sum(~np.isnan(values), axis=1)
@@ -50,8 +78,10 @@ def book(signals: pd.DataFrame, k: int, seed: int = 0, tradable: pd.DataFrame | 
 
 
 def ties_at_cutoff(signals: pd.DataFrame, k: int) -> int:
-    """Dates on which the k-th and (k+1)-th highest (or lowest) probabilities are equal: the book there was
-    decided by the tie-break."""
+    """Count the dates on which the k-th and (k+1)-th highest (or lowest) probabilities are equal.
+
+    On those dates the book was decided by the tie-break.
+    """
     values = -np.sort(-signals.to_numpy(dtype=float), axis=1)  # descending, NaN last
     n = np.sum(~np.isnan(values), axis=1)
     rows = np.flatnonzero(n > 2 * k)
@@ -61,9 +91,33 @@ def ties_at_cutoff(signals: pd.DataFrame, k: int) -> int:
 
 
 def book_returns(weights: pd.DataFrame, returns: pd.DataFrame, cost_bps: float) -> pd.DataFrame:
-    """Per trade date: ``long`` and ``short`` leg returns, ``before_costs``, ``turnover``, ``after_costs``.
+    """Compute the book's returns per trade date, before and after costs.
 
-    Dates on which a held name's return is unknown are dropped.
+    Dates on which a held name's return is unknown are dropped, as are dates without a position.
+
+    Parameters
+    ----------
+    weights : pd.DataFrame
+        The book, trade dates by tickers (``book``).
+    returns : pd.DataFrame
+        Each name's return over the period after each trade date, NaN where unknown.
+    cost_bps : float
+        Basis points per half-turn.
+
+    Returns
+    -------
+    pd.DataFrame
+        Per trade date: ``long`` (the long leg's return), ``short`` (the short leg's: the mean return of the
+        names it is short), ``before_costs`` (``long - short``), ``turnover`` (``sum |w_t - w_(t-1)|``, in
+        half-turns) and ``after_costs`` (``before_costs - turnover * cost_bps / 1e4``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> signals = pd.DataFrame([[0.9, 0.2, 0.5, 0.6]], index=pd.to_datetime(["2020-01-31"]), columns=list("ABCD"))
+    >>> returns = pd.DataFrame([[0.05, -0.02, 0.0, 0.01]], index=signals.index, columns=list("ABCD"))
+    >>> book_returns(book(signals, k=1), returns, cost_bps=5).iloc[0].round(6).tolist()
+    [0.05, -0.02, 0.07, 2.0, 0.069]
     """
     realised = returns.reindex_like(weights).to_numpy(dtype=float)
     w = weights.to_numpy()
@@ -80,11 +134,25 @@ def book_returns(weights: pd.DataFrame, returns: pd.DataFrame, cost_bps: float) 
 
 
 def returns_table(strategy: pd.DataFrame, benchmark: pd.Series, cost_bps: float) -> pd.DataFrame:
-    """The book per trade date, as ``returns.csv`` holds it: ``long`` and ``short`` (each leg's contribution,
-    so ``long + short = gross``), ``gross`` (before costs), ``turnover`` (half-turns), ``costs``
-    (``turnover * cost_bps / 1e4``), ``net`` (after costs) and ``benchmark`` (the equal-weighted universe on the
-    trade date); ``strategy`` is ``book_returns``'s frame. Indexed by ``date``, the trade date; each return is
-    earned over the period that follows it."""
+    """Lay out the book per trade date as ``returns.csv`` holds it.
+
+    Parameters
+    ----------
+    strategy : pd.DataFrame
+        ``book_returns``'s frame.
+    benchmark : pd.Series
+        The equal-weighted universe's return per trade date.
+    cost_bps : float
+        Basis points per half-turn.
+
+    Returns
+    -------
+    pd.DataFrame
+        Indexed by ``date``, the trade date (each return is earned over the period that follows it): ``long``
+        and ``short`` (each leg's contribution, so ``long + short = gross``), ``gross`` (before costs),
+        ``turnover`` (half-turns), ``costs`` (``turnover * cost_bps / 1e4``), ``net`` (after costs) and
+        ``benchmark``.
+    """
     table = pd.DataFrame({"long": strategy["long"], "short": -strategy["short"], "gross": strategy["before_costs"],
                           "turnover": strategy["turnover"], "costs": strategy["turnover"] * cost_bps / 1e4,
                           "net": strategy["after_costs"], "benchmark": benchmark.reindex(strategy.index)})
@@ -93,13 +161,66 @@ def returns_table(strategy: pd.DataFrame, benchmark: pd.Series, cost_bps: float)
 
 def long_short(signals: pd.DataFrame, returns: pd.DataFrame, k: int, cost_bps: float, seed: int = 0,
                tradable: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``book`` then ``book_returns``: the strategy's per-date figures."""
+    """Book the signals and compute the book's returns: ``book`` then ``book_returns``.
+
+    Parameters
+    ----------
+    signals : pd.DataFrame
+        The probabilities each trade date acts on, trade dates by tickers.
+    returns : pd.DataFrame
+        Each name's return over the period after each trade date.
+    k : int
+        Names a side.
+    cost_bps : float
+        Basis points per half-turn.
+    seed : int, default 0
+        The seed of the random tie-break.
+    tradable : pd.DataFrame or None, default None
+        Which names can be traded on the date; by default, where there is a signal.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``book_returns``'s frame: ``long``, ``short``, ``before_costs``, ``turnover``, ``after_costs``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> signals = pd.DataFrame([[0.9, 0.2, 0.5, 0.6]], index=pd.to_datetime(["2020-01-31"]), columns=list("ABCD"))
+    >>> returns = pd.DataFrame([[0.05, -0.02, 0.0, 0.01]], index=signals.index, columns=list("ABCD"))
+    >>> round(float(long_short(signals, returns, k=1, cost_bps=5)["after_costs"].iloc[0]), 6)
+    0.069
+    """
     return book_returns(book(signals, k, seed, tradable), returns, cost_bps)
 
 
 def equal_weight(returns: pd.DataFrame, members: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.Series:
-    """The universe equal-weighted and rebalanced each period: the mean next-period return of every member
-    tradable on the date; NaN where a member's return is unknown."""
+    """Compute the universe's return, equal-weighted and rebalanced each period.
+
+    Parameters
+    ----------
+    returns : pd.DataFrame
+        Each name's return over the period after each date.
+    members : pd.DataFrame
+        Booleans, dates by tickers: the members tradable on the date.
+    dates : pd.DatetimeIndex
+        The dates to compute it on.
+
+    Returns
+    -------
+    pd.Series
+        The mean next-period return of the date's members, named ``equal_weight``; NaN where a member's
+        return is unknown or the date has no member.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> dates = pd.to_datetime(["2020-01-31", "2020-02-29"])
+    >>> returns = pd.DataFrame({"A": [0.02, 0.01], "B": [0.0, np.nan]}, index=dates)
+    >>> equal_weight(returns, pd.DataFrame(True, index=dates, columns=["A", "B"]), dates).tolist()
+    [0.01, nan]
+    """
     realised = returns.reindex(dates)
     held = members.reindex(index=dates, columns=returns.columns, fill_value=False).to_numpy(bool)
     values = realised.to_numpy()
@@ -109,7 +230,30 @@ def equal_weight(returns: pd.DataFrame, members: pd.DataFrame, dates: pd.Datetim
 
 
 def decile_returns(predictions: pd.DataFrame, forward_returns: pd.Series) -> pd.Series:
-    """Mean next-period return of each decile of predicted probability (1 = lowest), deciles taken per date."""
+    """Compute the mean next-period return of each decile of predicted probability, deciles taken per date.
+
+    Parameters
+    ----------
+    predictions : pd.DataFrame
+        Rows indexed by (date, ticker) with ``probability``.
+    forward_returns : pd.Series
+        The rows' next-period returns.
+
+    Returns
+    -------
+    pd.Series
+        Decile (1 = lowest) -> the mean over dates of the decile's mean return.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> rows = pd.MultiIndex.from_product([pd.to_datetime(["2020-01-31"]), list("ABCDEFGHIJ")],
+    ...                                   names=["date", "ticker"])
+    >>> predictions = pd.DataFrame({"probability": np.linspace(0, 1, 10)}, index=rows)
+    >>> decile_returns(predictions, pd.Series(np.arange(10) / 100, index=rows)).round(2).tolist()
+    [0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09]
+    """
     decile = quantile_of(predictions, 10).rename("decile")
     by_date = forward_returns.reindex(predictions.index).groupby([predictions.index.get_level_values("date"),
                                                                    decile]).mean()
@@ -117,9 +261,35 @@ def decile_returns(predictions: pd.DataFrame, forward_returns: pd.Series) -> pd.
 
 
 def performance(returns: pd.Series, periods_per_year: int, turnover: pd.Series | None = None) -> dict:
-    """Annualised return (mean and compounded) and volatility, Sharpe with its 95% interval, probabilistic
-    Sharpe (P[true Sharpe > 0]), Sortino, Calmar, max drawdown, hit rate, the mean return a period with its
-    Newey-West t-statistic, and mean turnover where given."""
+    """Measure a return series: annualised return and volatility, Sharpe, Sortino and Calmar ratios, drawdown.
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Returns a period; NaN is dropped.
+    periods_per_year : int
+        12 (monthly) or 252 (daily), to annualise.
+    turnover : pd.Series or None, default None
+        Turnover a period, whose mean is reported when given.
+
+    Returns
+    -------
+    dict
+        ``periods``, ``mean_per_period`` and its ``newey_west_t``, ``annual_return`` (mean times
+        ``periods_per_year``), ``cagr`` (compounded), ``annual_volatility``, ``sharpe`` (annualised) and its
+        ``sharpe_interval_95``, ``sortino``, ``calmar``, ``probabilistic_sharpe`` (P[true Sharpe > 0]),
+        ``max_drawdown`` (compounded, as a positive fraction), ``hit_rate`` (the share of positive periods),
+        and ``turnover`` where given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> returns = pd.Series([0.02, -0.01, 0.03, 0.01, -0.02, 0.04],
+    ...                     index=pd.date_range("2020-01-31", periods=6, freq="ME"))
+    >>> figures = performance(returns, periods_per_year=12)
+    >>> round(figures["sharpe"], 3), round(figures["max_drawdown"], 3), round(figures["hit_rate"], 3)
+    (1.745, 0.02, 0.667)
+    """
     r = returns.dropna().to_numpy()
     mean, std = measures.mean(r), measures.standard_deviation(r)
     out = {"periods": int(len(r)), "mean_per_period": float(mean),
@@ -139,8 +309,34 @@ def performance(returns: pd.Series, periods_per_year: int, turnover: pd.Series |
 
 
 def against(strategy: pd.Series, benchmark: pd.Series, periods_per_year: int) -> dict:
-    """The strategy regressed on a benchmark: beta, annualised alpha with its t-statistic, and the information
-    ratio (annualised alpha over the residuals' annualised volatility, the appraisal ratio)."""
+    """Regress the strategy's returns on a benchmark's: beta, alpha and the information ratio.
+
+    Parameters
+    ----------
+    strategy : pd.Series
+        The strategy's returns a period.
+    benchmark : pd.Series
+        The benchmark's, on the same dates (dates where either is missing are left out).
+    periods_per_year : int
+        To annualise.
+
+    Returns
+    -------
+    dict
+        ``periods``; with three periods or more also ``beta``, ``annual_alpha`` with its ``alpha_t_stat``,
+        ``information_ratio`` (annualised alpha over the residuals' annualised volatility, the appraisal
+        ratio) and ``correlation``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> dates = pd.date_range("2020-01-31", periods=6, freq="ME")
+    >>> strategy = pd.Series([0.02, -0.01, 0.03, 0.01, -0.02, 0.04], index=dates)
+    >>> benchmark = pd.Series([0.01, -0.02, 0.02, 0.0, -0.01, 0.03], index=dates)
+    >>> figures = against(strategy, benchmark, periods_per_year=12)
+    >>> round(figures["beta"], 3), round(figures["annual_alpha"], 3)
+    (1.171, 0.07)
+    """
     both = pd.concat([strategy, benchmark], axis=1, keys=["strategy", "benchmark"]).dropna()
     if len(both) < 3:
         return {"periods": int(len(both))}

@@ -1,6 +1,10 @@
-"""The book a run's predictions imply: signals moved to their trade dates, the weights and returns of the
-long-short book (``backtest``), its benchmarks, and the accounting of its positions (delistings, halts, names
-that could not be traded, ties, other delisting assumptions)."""
+"""The book a run's predictions imply: its trade dates, weights, returns, benchmarks and positions.
+
+Signals are moved to their trade dates; the long-short book's weights and returns come from
+``deepfin.finance.backtest.book``; the benchmarks are the universe equal-weighted and the S&P 500 index; the
+accounting of the positions counts delistings, halts, names that could not be traded, ties and what other
+delisting assumptions would have given.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +17,54 @@ from deepfin.finance.panel.periods import grid
 
 
 def trade_signals(probability: pd.Series, dates: pd.DatetimeIndex, lag: int) -> pd.DataFrame:
-    """Probabilities (rows (date, ticker)) as the wide frame of the trade dates they act on, ``lag`` grid dates
-    after the signal."""
+    """Move probabilities to the trade dates they act on, ``lag`` grid dates after the signal.
+
+    Parameters
+    ----------
+    probability : pd.Series
+        Probabilities of rows (date, ticker).
+    dates : pd.DatetimeIndex
+        The grid's dates.
+    lag : int
+        Grid dates between a signal and its trade.
+
+    Returns
+    -------
+    pd.DataFrame
+        Trade dates by tickers, without the dates that have no signal.
+    """
     wide = probability.unstack("ticker").reindex(dates)
     return wide.shift(lag).dropna(how="all")
 
 
 def run(probability: pd.Series, outcomes: Outcomes, k: int, cost_bps: float, seed: int, lag: int):
-    """The signals on their trade dates, the book's weights (names tradable on the trade date, each leg's
-    capital less what halted positions still hold: ``with_halted_capital_held``) and its per-date returns
-    (dates with a held name's return unknown left out)."""
+    """Backtest predictions: the signals on their trade dates, the book's weights and its returns.
+
+    Parameters
+    ----------
+    probability : pd.Series
+        Probabilities of rows (date, ticker).
+    outcomes : Outcomes
+        The panel's outcomes: which names are tradable, their returns and halts.
+    k : int
+        Names a side.
+    cost_bps : float
+        Basis points per half-turn.
+    seed : int
+        The seed of the random tie-break.
+    lag : int
+        Grid dates between a signal and its trade.
+
+    Returns
+    -------
+    signals : pd.DataFrame
+        The probabilities, trade dates by tickers.
+    weights : pd.DataFrame
+        The book: names tradable on the trade date, each leg's capital less what halted positions still hold
+        (``with_halted_capital_held``).
+    returns : pd.DataFrame
+        ``book_returns``'s per-date returns (dates with a held name's return unknown left out).
+    """
     signals = trade_signals(probability, outcomes.grid.labels, lag)
     tradable = outcomes.frame("tradable").reindex(index=signals.index, columns=signals.columns, fill_value=False)
     weights = with_halted_capital_held(bt.book(signals, k, seed, tradable), outcomes)
@@ -30,10 +72,24 @@ def run(probability: pd.Series, outcomes: Outcomes, k: int, cost_bps: float, see
 
 
 def with_halted_capital_held(weights: pd.DataFrame, outcomes: Outcomes) -> pd.DataFrame:
-    """``weights`` with each leg's later positions scaled down by the capital its halted positions still hold:
-    a position halted on its next date stays open, and its dollars out of the book, until it is closed (its
+    """Scale each leg's later positions down by the capital its halted positions still hold.
+
+    A position halted on its next date stays open, and its dollars out of the book, until it is closed (its
     first later price, or ``max_halt`` periods: the outcome's ``realised`` date); the leg's other names share
-    what is left. Its return stays booked on the date it was opened."""
+    what is left. Its return stays booked on the date it was opened.
+
+    Parameters
+    ----------
+    weights : pd.DataFrame
+        The book, trade dates by tickers.
+    outcomes : Outcomes
+        The panel's outcomes (``halted``, ``realised``).
+
+    Returns
+    -------
+    pd.DataFrame
+        The weights, scaled down where halted positions hold capital (``weights`` itself when none does).
+    """
     halted = outcomes.frame("halted").reindex_like(weights).fillna(False).to_numpy(bool)
     w = weights.to_numpy(copy=True)
     if not (halted & (w != 0)).any():
@@ -51,10 +107,25 @@ def with_halted_capital_held(weights: pd.DataFrame, outcomes: Outcomes) -> pd.Da
 
 
 def position_table(weights: pd.DataFrame, outcomes: Outcomes, lag: int) -> pd.DataFrame:
-    """Every position of the book, as ``positions.csv`` holds it: ``signal_date`` (the date of the prediction),
-    ``trade_date`` (``lag`` periods later, when it is opened), ``ticker``, ``side`` (long or short), ``weight``
-    (signed), ``realised`` (the date its return is known: the next period's date, or later for a halt) and
-    ``return`` (the name's return over the holding period, NaN where not known)."""
+    """List every position of the book, as ``positions.csv`` holds it.
+
+    Parameters
+    ----------
+    weights : pd.DataFrame
+        The book, trade dates by tickers.
+    outcomes : Outcomes
+        The panel's outcomes.
+    lag : int
+        Grid dates between a signal and its trade.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per position: ``signal_date`` (the date of the prediction), ``trade_date`` (``lag`` periods
+        later, when it is opened), ``ticker``, ``side`` (long or short), ``weight`` (signed), ``realised`` (the
+        date its return is known: the next period's date, or later for a halt) and ``return`` (the name's return
+        over the holding period, NaN where not known).
+    """
     held = weights.rename_axis(index="date", columns="ticker").stack()
     held = held[held != 0]
     rows = outcomes.at(held.index)
@@ -68,8 +139,27 @@ def position_table(weights: pd.DataFrame, outcomes: Outcomes, lag: int) -> pd.Da
 
 def benchmarks(outcomes: Outcomes, members: pd.DataFrame, dates: pd.DatetimeIndex, period: str,
                real_dates: bool) -> pd.DataFrame:
-    """The universe equal-weighted (every member priced on the date, from the price panel, not the model's rows)
-    and, for real dates that it covers, the S&P 500 index."""
+    """Compute the benchmarks: the universe equal-weighted and, for real dates that it covers, the S&P 500 index.
+
+    Parameters
+    ----------
+    outcomes : Outcomes
+        The panel's outcomes.
+    members : pd.DataFrame
+        Index membership, grid dates by tickers.
+    dates : pd.DatetimeIndex
+        The trade dates.
+    period : str
+        The recipe's period, "day" or "month".
+    real_dates : bool
+        False for simulated data, which are not compared with the index.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``equal_weight`` (every member priced on the date, from the price panel, not the model's rows) and,
+        where it covers more than 95% of ``dates``, ``sp500_index`` (skfolio's S&P 500 index).
+    """
     priced_members = members & outcomes.frame("tradable").reindex_like(members)
     out = pd.DataFrame({"equal_weight": bt.equal_weight(outcomes.frame(), priced_members, dates)})
     if not real_dates:
@@ -85,9 +175,32 @@ def benchmarks(outcomes: Outcomes, members: pd.DataFrame, dates: pd.DatetimeInde
 
 def positions(outcomes: Outcomes, prices: pd.DataFrame, delisting_returns: pd.Series, signals: pd.DataFrame,
               weights: pd.DataFrame, strategy: pd.DataFrame, k: int, lag: int) -> dict:
-    """The book's positions closed by a delisting (data / assumed) or after a halt, selections that could not be
-    traded, trade dates left out (a held name's return unknown), ties at the cut-off, and, when the assumed
-    delisting return priced a position, the mean return before costs under 0%, -30% and -100%."""
+    """Count the book's positions by how they ended, and what other delisting assumptions would have given.
+
+    Parameters
+    ----------
+    outcomes : Outcomes
+        The panel's outcomes.
+    prices : pd.DataFrame
+        The price panel, to compute the outcomes again under other delisting assumptions.
+    delisting_returns : pd.Series
+        The delisting returns the data give.
+    signals, weights, strategy : pd.DataFrame
+        ``run``'s signals, weights and returns.
+    k : int
+        Names a side.
+    lag : int
+        Grid dates between a signal and its trade.
+
+    Returns
+    -------
+    dict
+        ``positions``; those closed by a delisting, from the data (``delisted_from_data``) or at the assumed
+        return (``delisted_assumed``); ``halted`` (closed after a halt); ``not_opened`` (selections that could
+        not be traded); ``lag``; ``dates_left_out`` (a held name's return unknown); ``ties_at_cutoff``;
+        ``assumed_return``; and, when the assumed delisting return priced a position, ``sensitivity``: the mean
+        return before costs with 0%, -30% and -100% assumed.
+    """
     held = weights.to_numpy() != 0
     flags = {name: outcomes.frame(name).reindex_like(weights).fillna(False).to_numpy(bool)
              for name in ("delisted", "assumed", "halted")}

@@ -35,7 +35,21 @@ CRSP_MISSING_DELISTING_RETURNS = (-55.0, -66.0, -88.0, -99.0, "S", "T", "A", "P"
 
 @dataclass
 class PriceReport:
-    """What loading and validation found: the names, the value read, gaps and codes counted."""
+    """What loading and validation found: the names, the value read, gaps and codes counted.
+
+    Attributes
+    ----------
+    n_dates : int
+        The trading dates kept.
+    tickers : list of str
+        The names with at least one price.
+    gaps : dict of str to int
+        Per name, the missing prices between its first and last price (counted, never filled).
+    notes : list of str
+        What was read, left out or coded missing, one sentence each.
+    spacing : str
+        How far apart the dates are: "day", "week", "month" or "irregular" (``spacing``).
+    """
 
     n_dates: int = 0
     tickers: list[str] = field(default_factory=list)
@@ -44,6 +58,7 @@ class PriceReport:
     spacing: str = "day"  # what the dates are: "day", "week", "month" or "irregular" (``spacing``)
 
     def lines(self) -> list[str]:
+        """The report as lines of text: the count of names and dates, the notes, then each name's gaps."""
         out = [f"{len(self.tickers)} names over {self.n_dates} dates"]
         out += self.notes
         out += [f"{ticker}: {n} missing prices inside its history (left missing)" for ticker, n in self.gaps.items()]
@@ -52,9 +67,21 @@ class PriceReport:
 
 @dataclass
 class Panel:
-    """Prices (date x ticker) and what the data say of delistings: ``delisting_returns`` maps a name to the
-    return from its last price to its delisting value, where the data give one. ``simulated`` data have
-    made-up dates, which no real index is compared with."""
+    """Prices (date x ticker) and what the data say of delistings.
+
+    Attributes
+    ----------
+    prices : pd.DataFrame
+        Prices, dates by tickers, NaN where a name has no price.
+    delisting_returns : pd.Series
+        Name -> the return from its last price to its delisting value, where the data give one.
+    source : str
+        Where the prices came from, for reports and error messages.
+    notes : list of str
+        What loading found (the columns read, codes read as missing).
+    simulated : bool
+        True for simulated data: their dates are made up, and no real index is compared with them.
+    """
 
     prices: pd.DataFrame
     delisting_returns: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
@@ -64,15 +91,79 @@ class Panel:
 
 
 def load_prices(source: str | os.PathLike | pd.DataFrame | None = None, **options) -> pd.DataFrame:
-    """A wide panel (date x ticker) from the embedded S&P 500 sample (``None``), a DataFrame, or a file."""
+    """Load a wide price panel (date x ticker) from the embedded S&P 500 sample, a DataFrame or a file.
+
+    ``load_panel(source, **options).prices``: see ``load_panel`` for the layouts read.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, pd.DataFrame or None, default None
+        None for the embedded S&P 500 sample (skfolio's), a DataFrame, or a CSV, Parquet or HDF5 file.
+    **options
+        ``sep``, ``decimal``, ``date_format``, ``hdf_key``: how to read a file (``load_panel``).
+
+    Returns
+    -------
+    pd.DataFrame
+        Prices, dates by tickers, NaN where a name has no price.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({"date": ["2020-01-02", "2020-01-03"], "AAA": [10.0, 10.5], "BBB": [20.0, 19.0]})
+    >>> load_prices(wide).shape
+    (2, 2)
+    """
     return load_panel(source, **options).prices
 
 
 def load_panel(source: str | os.PathLike | pd.DataFrame | None = None, *, sep: str | None = None,
                decimal: str = ".", date_format: str | None = None, hdf_key: str = SEED_HDF_KEY) -> Panel:
-    """The panel of the embedded S&P 500 sample (``None``), a DataFrame or a file (CSV, Parquet, HDF5).
+    """Load the price panel of the embedded S&P 500 sample, a DataFrame or a file (CSV, Parquet, HDF5).
 
-    ``sep`` (CSV delimiter, sniffed when None), ``decimal`` and ``date_format`` say how to read a file.
+    A table is long when it has a name column (``NAME_COLUMNS``): one row per date and name, with a price
+    (``PRICE_COLUMNS``, then ``PLAIN_PRICE_COLUMNS``; CRSP's ``prc`` in absolute value) or a simple return
+    (``RETURN_COLUMNS``, CRSP's missing-return codes read as missing), from which a price index is built
+    (``prices_from_returns``), and optionally ``dlret``. Otherwise it is wide: a date column (or the first
+    column), then one price column per name. A DataFrame indexed by its dates, or by (date, ticker), is read
+    the same way.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, pd.DataFrame or None, default None
+        None for the embedded S&P 500 sample (skfolio's), a DataFrame, or a file.
+    sep : str or None, default None
+        The CSV delimiter; None sniffs it.
+    decimal : str, default "."
+        The CSV decimal mark.
+    date_format : str or None, default None
+        The dates' ``strftime`` format, where reading them is ambiguous (``parse_dates``).
+    hdf_key : str, default "quandl/wiki/prices"
+        The key of the table in an HDF5 store (the key of Jansen (2020, ch. 17)'s ``assets.h5``).
+
+    Returns
+    -------
+    Panel
+        The prices (not validated yet: ``validate_prices``), delisting returns, source and notes.
+
+    Raises
+    ------
+    ValueError
+        On a table it cannot read as prices: a long table without a date or value column, repeated (date,
+        name) rows, text where numbers belong, unreadable dates; the message names the columns found.
+    FileNotFoundError
+        When there is no file at ``source``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> long = pd.DataFrame({"date": ["2020-01-31", "2020-02-28", "2020-01-31"],
+    ...                      "permno": [10001, 10001, 10002], "ret": [0.01, -0.02, 0.03]})
+    >>> panel = load_panel(long)
+    >>> list(panel.prices.columns), panel.prices.shape
+    (['10001', '10002'], (2, 2))
+    >>> panel.notes
+    ["names from column 'permno', dates from 'date', simple returns from 'ret'"]
     """
     if source is None:
         from skfolio.datasets import load_sp500_dataset
@@ -139,8 +230,30 @@ def _delisting_column(frame: pd.DataFrame, name: str, origin: str) -> pd.Series:
 
 
 def load_delistings(path, *, sep: str | None = None, decimal: str = ".") -> pd.Series:
-    """A delistings file (CSV or Parquet): a name column and ``dlret``, the return from the last price to the
-    delisting value; one per name."""
+    """Read a delistings file (CSV or Parquet): a name column and ``dlret``, one return per name.
+
+    ``dlret`` (or a column ``return`` or ``ret``) is the return from the name's last price to its delisting
+    value; CRSP's missing-value codes read as missing.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    sep : str or None, default None
+        The CSV delimiter; None sniffs it.
+    decimal : str, default "."
+        The CSV decimal mark.
+
+    Returns
+    -------
+    pd.Series
+        Ticker -> delisting return (the last one given per name), each at least -1.
+
+    Raises
+    ------
+    ValueError
+        When the file lacks a name or a return column, or holds a return below -100%.
+    """
     frame = read_table(path, sep=sep, decimal=decimal, what="delistings")
     name, value = find_column(frame, NAME_COLUMNS), find_column(frame, DELISTING_COLUMNS + ("return", "ret"))
     if name is None or value is None:
@@ -150,8 +263,24 @@ def load_delistings(path, *, sep: str | None = None, decimal: str = ".") -> pd.S
 
 
 def delisting_returns(names: pd.Series, values: pd.Series, origin: str) -> pd.Series:
-    """Name -> delisting return (the last one given per name; CRSP's missing-value codes read as missing),
-    each at least -100%."""
+    """Map each name to its delisting return, the last one given per name.
+
+    CRSP's missing-value codes read as missing and are dropped; a return below -100% is an error.
+
+    Parameters
+    ----------
+    names : pd.Series
+        The names, one per value.
+    values : pd.Series
+        The delisting returns.
+    origin : str
+        Where they come from, for the error messages.
+
+    Returns
+    -------
+    pd.Series
+        Ticker -> delisting return, float, index named ``ticker``.
+    """
     numbers, _ = numeric_column(values, origin, CRSP_MISSING_DELISTING_RETURNS)
     returns = pd.Series(numbers.to_numpy(), index=identifiers(names, origin)).dropna()
     returns = returns.groupby(level=0).last().astype(float).rename_axis("ticker")
@@ -181,10 +310,37 @@ def _from_wide(frame: pd.DataFrame, origin: str, date_format: str | None) -> Pan
 
 
 def prices_from_returns(returns: pd.DataFrame, origin: str = "the returns") -> pd.DataFrame:
-    """A price index from simple returns: 1 on the date before each name's first return, then compounded.
+    """Build a price index from simple returns: 1 on the date before each name's first return, then compounded.
 
-    A missing return leaves the name unpriced that date; the next return is taken from the last price, as
-    CRSP measures it.
+    A name whose first return is on the panel's first date has no date before it: its index starts at 1 plus
+    that return. A missing return leaves the name unpriced that date; the next return is taken from the last
+    price, as CRSP measures it.
+
+    Parameters
+    ----------
+    returns : pd.DataFrame
+        Simple returns (0.01 for 1%), dates by tickers.
+    origin : str, default "the returns"
+        Where they come from, for the error messages.
+
+    Returns
+    -------
+    pd.DataFrame
+        The price index, dates by tickers.
+
+    Raises
+    ------
+    ValueError
+        On a return of -100% or less, or returns whose median size is above 0.5 (percentages, not decimals).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> returns = pd.DataFrame({"A": [np.nan, 0.10, -0.5]},
+    ...                        index=pd.to_datetime(["2019-12-31", "2020-01-31", "2020-02-29"]))
+    >>> prices_from_returns(returns)["A"].round(4).tolist()
+    [1.0, 1.1, 0.55]
     """
     returns = returns.sort_index()
     if (returns <= -1).any().any():
@@ -206,14 +362,46 @@ def prices_from_returns(returns: pd.DataFrame, origin: str = "the returns") -> p
 
 
 def validate_prices(prices: pd.DataFrame, source: str | None = None) -> tuple[pd.DataFrame, PriceReport]:
-    """Check a wide panel; returns it as floats and a report.
+    """Check a wide price panel; return it as floats, with a report.
 
-    Raises on unsorted or duplicate dates, non-numeric, infinite and non-positive prices (each names where,
-    and ``source``, the file the prices came from, when given) and on a panel with no price. Missing prices
-    inside a name's history are counted, never filled; names without any price and dates most names lack are
-    reported. Dates on which no name is priced, or on which every priced name's price equals its last one
-    (weekends and holidays of a calendar-day file, empty or forward-filled), are not trading days: they are left
-    out and counted. The report's ``spacing`` says how far apart the dates left are.
+    Missing prices inside a name's history are counted, never filled; names without any price and dates most
+    names lack are reported. Dates on which no name is priced, or on which every priced name's price equals its
+    last one (weekends and holidays of a calendar-day file, empty or forward-filled), are not trading days:
+    they are left out and counted. The report's ``spacing`` says how far apart the dates left are.
+
+    Parameters
+    ----------
+    prices : pd.DataFrame
+        Prices, a DatetimeIndex of dates by tickers.
+    source : str or None, default None
+        The file the prices came from, named in the error messages when given.
+
+    Returns
+    -------
+    prices : pd.DataFrame
+        The trading dates' prices as floats, without the names that have no price.
+    report : PriceReport
+        The names, dates, gaps and notes.
+
+    Raises
+    ------
+    ValueError
+        On an index that is not a DatetimeIndex, unsorted or duplicate dates, non-numeric, infinite and
+        non-positive prices (each message says where), and on a panel with no price.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> prices = pd.DataFrame({"A": [1.0, 1.1, 1.1, 1.2], "B": [2.0, 2.1, 2.1, np.nan]},
+    ...                       index=pd.to_datetime(["2020-01-02", "2020-01-03", "2020-01-04", "2020-01-06"]))
+    >>> clean, report = validate_prices(prices)
+    >>> clean.shape, report.spacing
+    ((3, 2), 'day')
+    >>> report.lines()[0]
+    '2 names over 3 dates'
+    >>> "left out as not trading days" in report.notes[0]  # 2020-01-04, a Saturday, forward-filled
+    True
     """
     where = f"{source}: " if source else ""
     _check_dates(prices.index, where)
@@ -241,8 +429,11 @@ def validate_prices(prices: pd.DataFrame, source: str | None = None) -> tuple[pd
 
 
 def _trading_days(prices: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """``prices`` without the dates on which no name is priced or every priced name's price equals its last
-    one (known on the date itself), and notes that count them."""
+    """Leave out the dates that are not trading days, with notes that count them.
+
+    Those are the dates on which no name is priced, or on which every priced name's price equals its last one
+    (known on the date itself).
+    """
     priced = prices.notna()
     last = prices.ffill().shift(1)
     unchanged = (priced & (prices == last)).sum(axis=1) == priced.sum(axis=1)
@@ -263,8 +454,25 @@ def _weekends(dates: pd.DatetimeIndex) -> int:
 
 
 def spacing(dates: pd.DatetimeIndex) -> str:
-    """How far apart ``dates`` are, from the median gap: "day" (up to 4 days: trading days), "week" (5 to 10),
-    "month" (25 to 35), else "irregular"."""
+    """Say how far apart ``dates`` are, from the median gap between them.
+
+    Parameters
+    ----------
+    dates : pd.DatetimeIndex
+        Sorted dates.
+
+    Returns
+    -------
+    str
+        "day" (a median gap of up to 4 days: trading days), "week" (5 to 10), "month" (25 to 35), else
+        "irregular" (also for fewer than three dates).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> spacing(pd.date_range("2020-01-31", periods=6, freq="ME"))
+    'month'
+    """
     if len(dates) < 3:
         return "irregular"
     gap = float(np.median(np.diff(dates.to_numpy().astype("datetime64[s]")).astype(np.int64)) / 86_400)

@@ -27,7 +27,42 @@ KINDS = ("random_walk", "planted", "common_move")
 
 def synthetic_prices(kind: str = "random_walk", n_tickers: int = 50, n_months: int = 240, signal: float = 0.5,
                      volatility: float = 0.06, seed: int = 0) -> pd.DataFrame:
-    """Month-end prices (date x ticker) starting at 100, with the structure ``kind`` names."""
+    """Simulate month-end prices (date x ticker) with the structure ``kind`` names (see the module).
+
+    The returns are log returns; the prices are 100 times their cumulated growth (100 a month before the first date).
+
+    Parameters
+    ----------
+    kind : {"random_walk", "planted", "common_move"}, default "random_walk"
+        Independent returns; AR(1) momentum of strength ``signal``; or a common monthly move plus a little
+        noise of each stock's own.
+    n_tickers : int, default 50
+        Names, ``S00``, ``S01``, ...
+    n_months : int, default 240
+        Month ends, from 2000-01-31.
+    signal : float, default 0.5
+        The AR(1) coefficient of ``planted``.
+    volatility : float, default 0.06
+        The standard deviation of a month's shock.
+    seed : int, default 0
+        The seed of the generator.
+
+    Returns
+    -------
+    pd.DataFrame
+        Prices, month ends by tickers.
+
+    Raises
+    ------
+    ValueError
+        On an unknown ``kind``.
+
+    Examples
+    --------
+    >>> prices = synthetic_prices("planted", n_tickers=3, n_months=30)
+    >>> prices.shape, list(prices.columns)
+    ((30, 3), ['S00', 'S01', 'S02'])
+    """
     if kind not in KINDS:
         raise ValueError(f"Unknown kind {kind!r}: expected one of {KINDS}.")
     rng = np.random.default_rng(seed)
@@ -52,9 +87,24 @@ _DAYS_A_YEAR = 252
 
 @dataclass
 class SyntheticUniverse:
-    """A simulated market: ``prices`` (business days x names, missing before a name lists and after it
-    delists), ``members`` (the index's constituent list on each month's last business day: date, ticker rows)
-    and ``delistings`` (ticker, date of the last price, return from it, reason: 'merger' or 'failure')."""
+    """A simulated market, as ``synthetic_universe`` makes it.
+
+    Attributes
+    ----------
+    prices : pd.DataFrame
+        Business days by names, missing before a name lists and after it delists.
+    members : pd.DataFrame
+        The index's constituent list on each month's last business day in the data: (date, ticker) rows.
+    delistings : pd.DataFrame
+        One row per delisted name: ``ticker``, ``date`` (of the last price), ``return`` (the delisting return,
+        from the last price) and ``reason`` ('merger' or 'failure').
+    signal : str or None
+        The planted signal: None, "reversal" or "momentum".
+    strength : float
+        The signal's strength.
+    source : str
+        A description of the simulation, for reports.
+    """
 
     prices: pd.DataFrame
     members: pd.DataFrame
@@ -64,9 +114,11 @@ class SyntheticUniverse:
     source: str
 
     def universe(self) -> Universe:
+        """The index membership, as constituent lists."""
         return Universe(lists=self.members, source=self.source)
 
     def panel(self) -> Panel:
+        """The prices with their delisting returns, as a ``Panel`` marked ``simulated``."""
         returns = self.delistings.set_index("ticker")["return"]
         return Panel(self.prices, returns, self.source,
                      [f"{len(self.delistings)} delistings ({(self.delistings['reason'] == 'failure').sum()} failures) "
@@ -76,7 +128,7 @@ class SyntheticUniverse:
 def synthetic_universe(n_names: int = 500, years: float = 25, signal: str | None = None, strength: float = 0.1,
                        failure_return: float = -0.3, volatility: float = 0.015, seed: int = 0,
                        start: str = "2000-01-03") -> SyntheticUniverse:
-    """A market of listing and delisting names with an index of ``n_names`` members, whose law is known.
+    """Simulate a market of listing and delisting names with an index of ``n_names`` members, whose law is known.
 
     The law, per business day t and name i:
 
@@ -96,6 +148,45 @@ def synthetic_universe(n_names: int = 500, years: float = 25, signal: str | None
       bankruptcy that wipes out the holder).
     - The index: on each month's last business day, the ``n_names`` largest names by market value among those
       listed for 60 days or more; the list holds until the next one.
+
+    Parameters
+    ----------
+    n_names : int, default 500
+        Index members (at least 2).
+    years : float, default 25
+        Length of the market, in years of 252 business days (at least 1).
+    signal : {None, "reversal", "momentum"}, default None
+        The planted signal.
+    strength : float, default 0.1
+        The signal's strength s, in [0, 1).
+    failure_return : float, default -0.3
+        The delisting return of a failure, in [-1, 0].
+    volatility : float, default 0.015
+        The typical daily volatility of a name's idiosyncratic return, in (0, 1].
+    seed : int, default 0
+        The seed of the generator.
+    start : str, default "2000-01-03"
+        The first business day.
+
+    Returns
+    -------
+    SyntheticUniverse
+        The prices, the index's constituent lists and the delistings.
+
+    Raises
+    ------
+    ValueError
+        On an unknown ``signal`` or an option outside its range.
+
+    Examples
+    --------
+    >>> market = synthetic_universe(n_names=20, years=2, signal="reversal", seed=1)
+    >>> market.prices.shape
+    (504, 34)
+    >>> int(market.members.groupby("date").size().max())
+    20
+    >>> market.panel().notes
+    ['5 delistings (0 failures) with their delisting returns']
     """
     _check_options(n_names, years, signal, strength, failure_return, volatility)
     rng = np.random.default_rng(seed)
@@ -204,8 +295,25 @@ def _index_lists(prices: pd.DataFrame, shares: np.ndarray, listing: np.ndarray, 
 
 
 def from_spec(spec: str) -> SyntheticUniverse:
-    """``synthetic:N[,key=value...]`` (keys: years, signal, strength, failure_return, volatility, seed) as a
-    universe."""
+    """Simulate the universe a ``synthetic:N[,key=value...]`` data setting describes.
+
+    Parameters
+    ----------
+    spec : str
+        ``synthetic:N`` (N index members), then optional ``key=value`` pairs for ``synthetic_universe``'s
+        years, signal, strength, failure_return, volatility and seed, such as
+        ``synthetic:100,years=10,signal=reversal``.
+
+    Returns
+    -------
+    SyntheticUniverse
+        ``synthetic_universe(N, **options)``.
+
+    Raises
+    ------
+    ValueError
+        On a malformed spec, an unknown option or a value of the wrong type; the message shows the syntax.
+    """
     body = spec.removeprefix("synthetic:")
     parts = [p.strip() for p in body.split(",") if p.strip()]
     usage = ("write synthetic:N[,years=Y][,signal=reversal|momentum][,strength=S][,failure_return=R]"

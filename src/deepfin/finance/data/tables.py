@@ -1,8 +1,9 @@
-"""Reading the tables users bring (prices, returns, index membership, delistings) with errors that say what to
-change, never a parser's traceback.
+"""Reading the tables users bring (prices, returns, index membership, delistings), with errors that say what to change.
 
-``read_table`` reads CSV (its delimiter sniffed from the first lines unless ``sep`` is given), Parquet or the
-seed's HDF5 store. ``find_column`` picks a column by the spellings vendors use, case-insensitively.
+A file that cannot be read raises an error that names the file, the line or the value and what to change, never
+a parser's traceback. ``read_table`` reads CSV (its delimiter sniffed from the first lines unless ``sep`` is
+given), Parquet or an HDF5 store such as the one Jansen (2020, ch. 17) reads its prices from (``assets.h5``,
+key ``quandl/wiki/prices``). ``find_column`` picks a column by the spellings vendors use, case-insensitively.
 ``parse_dates`` reads a date column: ISO dates, CRSP's integer ``YYYYMMDD``, or day- or month-first dates
 when only one reading fits them all (both fitting is ambiguous and refused; ``date_format`` settles it).
 """
@@ -19,14 +20,46 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SEED_HDF_KEY = "quandl/wiki/prices"  # the seed's store: pd.read_hdf('assets.h5', 'quandl/wiki/prices')
+SEED_HDF_KEY = "quandl/wiki/prices"  # Jansen (2020, ch. 17): pd.read_hdf('assets.h5', 'quandl/wiki/prices')
 DELIMITERS = ",;\t|"
 _SNIFF_BYTES = 64 * 1024
 
 
 def read_table(path: str | os.PathLike, *, sep: str | None = None, decimal: str = ".",
                hdf_key: str = SEED_HDF_KEY, what: str = "price") -> pd.DataFrame:
-    """A CSV, Parquet or HDF5 file as a DataFrame; an HDF5 store's index becomes columns."""
+    """Read a CSV, Parquet or HDF5 file as a DataFrame.
+
+    The file type is taken from the suffix: ``.csv`` or ``.txt``, ``.parquet`` or ``.pq``, ``.h5``, ``.hdf5``
+    or ``.hdf``. An HDF5 store's MultiIndex becomes columns.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    sep : str or None, default None
+        The CSV delimiter; None sniffs it from the first lines (``sniff_delimiter``).
+    decimal : str, default "."
+        The CSV decimal mark.
+    hdf_key : str, default "quandl/wiki/prices"
+        The key of the table in an HDF5 store (``SEED_HDF_KEY``, the key of Jansen (2020, ch. 17)'s store).
+    what : str, default "price"
+        What the file holds, for the error messages ("price", "universe", "delistings").
+
+    Returns
+    -------
+    pd.DataFrame
+        The table, with at least one row.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no file at ``path``.
+    ValueError
+        For an unknown suffix, an unreadable or damaged file, a ragged CSV line, text that is not UTF-8, or a
+        file without rows.
+    ImportError
+        When reading Parquet or HDF5 needs a package that is not installed (pyarrow, PyTables).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No {what} file at {path}.")
@@ -55,8 +88,8 @@ def _read_hdf(path: Path, key: str) -> pd.DataFrame:
     except ImportError:
         raise ImportError("Reading HDF5 needs PyTables: pip install 'deepfin[hdf5]'.") from None
     except KeyError:
-        raise ValueError(f"{path} has no table under the key {key!r} (the seed's store keeps its prices under "
-                         f"{SEED_HDF_KEY!r}).") from None
+        raise ValueError(f"{path} has no table under the key {key!r} (the store of Jansen (2020, ch. 17) keeps its "
+                         f"prices under {SEED_HDF_KEY!r}).") from None
     except Exception as error:  # PyTables raises its own types for damaged files
         raise ValueError(f"{path} is not a readable HDF5 file: {_short(error)}") from None
     if not isinstance(frame, pd.DataFrame):
@@ -116,7 +149,18 @@ def _first_ragged_line(path: Path, sep: str) -> tuple[int, int, int] | None:
 
 
 def sniff_delimiter(path: Path) -> str:
-    """The delimiter of a CSV file's first lines (one of , ; tab |), ',' when they do not say."""
+    """Guess the delimiter of a CSV file from its first lines.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file, read as UTF-8 (undecodable bytes replaced).
+
+    Returns
+    -------
+    str
+        One of ``,`` ``;`` tab ``|``; ``,`` when the first lines do not say.
+    """
     with path.open("r", encoding="utf-8", errors="replace", newline="") as stream:
         sample = stream.read(_SNIFF_BYTES)
     lines = sample.splitlines()
@@ -129,7 +173,29 @@ def sniff_delimiter(path: Path) -> str:
 
 
 def find_column(frame: pd.DataFrame, spellings: tuple[str, ...]) -> str | None:
-    """The first column of ``frame`` whose name is one of ``spellings`` (in their order), ignoring case."""
+    """Find the column of ``frame`` whose name is one of ``spellings``, ignoring case.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        The table.
+    spellings : tuple of str
+        Lower-case names, in order of preference.
+
+    Returns
+    -------
+    str or None
+        The column (as ``frame`` spells it) that matches the first spelling found, or None.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame(columns=["Date", "Ticker", "Adj Close"])
+    >>> find_column(frame, ("adj_close", "adj close"))
+    'Adj Close'
+    >>> find_column(frame, ("permno",)) is None
+    True
+    """
     by_name = {str(c).strip().lower(): c for c in frame.columns}
     for spelling in spellings:
         if spelling in by_name:
@@ -138,9 +204,40 @@ def find_column(frame: pd.DataFrame, spellings: tuple[str, ...]) -> str | None:
 
 
 def parse_dates(values: pd.Series, origin: str, date_format: str | None = None) -> pd.DatetimeIndex:
-    """Dates (midnight, no time zone) from a column of strings, datetimes or integers YYYYMMDD.
+    """Read a column of dates: strings, datetimes or CRSP's integers YYYYMMDD.
 
-    Raises a ValueError naming the column, a value it could not read and the ``date_format`` setting.
+    Without ``date_format``, ISO dates are read as such; other strings are read with the format pandas guesses
+    month-first and day-first, and only when one reading fits them all (both fitting differently is ambiguous
+    and refused). Time zones are dropped and times set to midnight.
+
+    Parameters
+    ----------
+    values : pd.Series
+        The column.
+    origin : str
+        Where the column comes from (file and column), for the error messages.
+    date_format : str or None, default None
+        A ``strftime`` format every value must match, such as ``"%d.%m.%Y"``.
+
+    Returns
+    -------
+    pd.DatetimeIndex
+        One date per value, at midnight, without time zone.
+
+    Raises
+    ------
+    ValueError
+        Naming the column and a value it could not read: an empty date, a repeated header line, a value that
+        does not match ``date_format``, dates that read both month-first and day-first, or a year outside
+        1800-2199.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> [str(d.date()) for d in parse_dates(pd.Series([20200131, 20200228]), "the dates")]
+    ['2020-01-31', '2020-02-28']
+    >>> [str(d.date()) for d in parse_dates(pd.Series(["31.01.2020", "28.02.2020"]), "the dates")]
+    ['2020-01-31', '2020-02-28']
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_localize(None)
@@ -224,8 +321,32 @@ def _first_mismatch(values: pd.Index, date_format: str) -> str:
 
 
 def identifiers(values, origin: str = "the names") -> pd.Index:
-    """Asset names as text, the same whatever a file stored: integer-valued numbers (a PERMNO read as 10001 or
-    10001.0) become '10001'. An empty name is an error naming its row."""
+    """Asset names as text, the same whatever a file stored.
+
+    Integer-valued numbers (a PERMNO read as 10001 or 10001.0) become ``'10001'``; text is stripped.
+
+    Parameters
+    ----------
+    values : array-like
+        The names.
+    origin : str, default "the names"
+        Where they come from, for the error message.
+
+    Returns
+    -------
+    pd.Index
+        The names as strings.
+
+    Raises
+    ------
+    ValueError
+        On an empty name, naming its row.
+
+    Examples
+    --------
+    >>> list(identifiers([10001.0, 10002.0]))
+    ['10001', '10002']
+    """
     values = pd.Series(values).reset_index(drop=True)
     empty = values.isna() | (values.astype(str).str.strip() == "")
     if empty.any():
@@ -245,10 +366,32 @@ def _whole_numbers(values: pd.Series) -> bool:
 
 
 def numeric_column(values: pd.Series, origin: str, missing_codes: tuple = ()) -> tuple[pd.Series, int]:
-    """A column as finite floats; text other than ``missing_codes``, and infinities ('inf', 1e999), are errors
-    naming their row and value.
+    """Read a column as finite floats.
 
-    Returns the numbers and how many ``missing_codes`` were read as missing.
+    Text other than ``missing_codes``, and infinities (``'inf'``, ``1e999``), are errors naming their row and
+    value; an empty cell is missing.
+
+    Parameters
+    ----------
+    values : pd.Series
+        The column.
+    origin : str
+        Where it comes from (file and column), for the error messages.
+    missing_codes : tuple, default ()
+        Values that mean "missing", numbers or text (CRSP's -99, 'C', ...).
+
+    Returns
+    -------
+    numbers : pd.Series
+        The column as floats, NaN where missing or coded missing.
+    n_coded : int
+        How many ``missing_codes`` were read as missing.
+
+    Raises
+    ------
+    ValueError
+        On text where numbers belong (with a hint for a decimal comma or a repeated header) or an infinite
+        number.
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.astype(float)

@@ -29,8 +29,31 @@ END_COLUMNS = ("end", "end_date", "ending", "to", "until")  # the last day as a 
 
 @dataclass(frozen=True)
 class Universe:
-    """Membership as constituent lists (``lists``: date, ticker) or intervals (``intervals``: ticker, start,
-    end with NaT for open ends); ``source`` says where it came from."""
+    """Index membership, as constituent lists or as intervals (exactly one of them).
+
+    Parameters
+    ----------
+    lists : pd.DataFrame or None, default None
+        Constituent lists: ``date``, ``ticker`` rows.
+    intervals : pd.DataFrame or None, default None
+        Intervals: ``ticker``, ``start``, ``end`` rows, ``end`` the last day as a member (NaT: still a member).
+    source : str, default "the membership given"
+        Where the membership came from.
+
+    Raises
+    ------
+    ValueError
+        When both or neither of ``lists`` and ``intervals`` are given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lists = pd.DataFrame({"date": pd.to_datetime(["2020-01-31", "2020-01-31", "2020-02-29"]),
+    ...                       "ticker": ["A", "B", "A"]})
+    >>> members = Universe(lists=lists).mask(pd.to_datetime(["2020-01-15", "2020-02-03", "2020-03-02"]), ["A", "B"])
+    >>> members.to_numpy().tolist()  # no list yet on 15 January; February's list drops B
+    [[False, False], [True, True], [True, False]]
+    """
 
     lists: pd.DataFrame | None = None
     intervals: pd.DataFrame | None = None
@@ -42,11 +65,28 @@ class Universe:
 
     @property
     def tickers(self) -> pd.Index:
+        """Every name that is ever a member."""
         table = self.lists if self.lists is not None else self.intervals
         return pd.Index(table["ticker"].unique())
 
     def mask(self, dates: pd.DatetimeIndex, tickers) -> pd.DataFrame:
-        """A boolean frame (dates x tickers): True where the name is a member on the date."""
+        """Say which names are members on which dates.
+
+        A date's membership is the latest constituent list dated on or before it, or the intervals that hold
+        it (``start`` and ``end`` inclusive).
+
+        Parameters
+        ----------
+        dates : pd.DatetimeIndex
+            Sorted dates.
+        tickers : array-like
+            The names to say it of; names the membership never lists are never members.
+
+        Returns
+        -------
+        pd.DataFrame
+            Booleans, ``dates`` by ``tickers``: True where the name is a member on the date.
+        """
         tickers = pd.Index(tickers)
         if self.lists is not None:
             listed = pd.crosstab(self.lists["date"], self.lists["ticker"]).gt(0)
@@ -76,7 +116,46 @@ class Universe:
 
 def load_universe(source: str | os.PathLike | pd.DataFrame, *, sep: str | None = None, decimal: str = ".",
                   date_format: str | None = None) -> Universe:
-    """Membership from a file or DataFrame in either layout; raises naming the columns it found."""
+    """Load index membership from a file or DataFrame, as constituent lists or as intervals.
+
+    A table with a date column (``DATE_COLUMNS``) holds constituent lists; one with start and end columns
+    (``START_COLUMNS``, ``END_COLUMNS``) holds intervals, an empty end meaning still a member. Names are read as
+    ``identifiers``, dates as ``parse_dates``.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or pd.DataFrame
+        A CSV or Parquet file, or a DataFrame.
+    sep : str or None, default None
+        The CSV delimiter; None sniffs it.
+    decimal : str, default "."
+        The CSV decimal mark.
+    date_format : str or None, default None
+        The dates' ``strftime`` format, where reading them is ambiguous.
+
+    Returns
+    -------
+    Universe
+        The membership, with ``source`` naming the file (or "the membership DataFrame").
+
+    Raises
+    ------
+    ValueError
+        When the table lacks a name column, or both a date and a start column (the message names the columns
+        found and those accepted); when it has a start but no end column; when an interval ends before it
+        starts.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> intervals = pd.DataFrame({"ticker": ["A", "B"], "start": ["2020-01-01", "2020-02-01"],
+    ...                           "end": ["2020-01-31", None]})
+    >>> universe = load_universe(intervals)
+    >>> universe.describe()
+    '2 membership intervals of 2 names (the membership DataFrame)'
+    >>> universe.mask(pd.to_datetime(["2020-01-31", "2020-02-03"]), ["A", "B"]).to_numpy().tolist()
+    [[True, False], [False, True]]
+    """
     if isinstance(source, pd.DataFrame):
         frame, origin = source, "the membership DataFrame"
     else:

@@ -1,4 +1,4 @@
-"""The model families a study fits, and the paper's ensembles of them.
+"""The model families a study fits, and the ensembles of them of Krauss, Do and Huck (2017).
 
 Krauss, Do and Huck (2017) feed the same 31 lagged returns to three families, each with fixed settings:
 
@@ -17,9 +17,9 @@ input dropout 0.1, a two-unit softmax, RMSprop, early stopping on held-out dates
 1,000 epochs); its rows, periods and book are the other families'. The paper does not give a batch size that
 deepfin could cite; deepfin's is 512.
 
-Two more join by name: ``mlp`` (the seed's network, ``deepfin.finance.models.network``) and ``logit`` (a logistic
-regression on standardised returns, the linear baseline a network has to beat). Any scikit-learn classifier
-joins with ``[model.NAME] estimator = "sklearn.module.Class"`` and its parameters.
+Two more join by name: ``mlp`` (the network of Jansen (2020, ch. 17), ``deepfin.finance.models.network``) and
+``logit`` (a logistic regression on standardised returns, the linear baseline a network has to beat). Any
+scikit-learn classifier joins with ``[model.NAME] estimator = "sklearn.module.Class"`` and its parameters.
 
 ``Family.fast`` are the settings a study uses unless the config says otherwise: the paper's, except a forest of
 100 trees each grown on 3% of the rows and at most 30 epochs, so that the 500-name, 25-year study ends in
@@ -62,7 +62,17 @@ from deepfin.wrappers.scikit_learn import KerasClassifier
 
 @dataclass(frozen=True)
 class Training:
-    """What every network of a run shares: early stopping's held-out share of dates and purge, and the seed."""
+    """What every model of a run shares: early stopping's held-out share of dates and purge, and the random seed.
+
+    Attributes
+    ----------
+    validation_split : float
+        The share of the training dates held out for early stopping (and for the held-out Gini).
+    purge : int
+        Dates between the training and the held-out dates.
+    seed : int
+        The ``random_state`` of every model.
+    """
 
     validation_split: float = 0.2
     purge: int = 1
@@ -71,7 +81,25 @@ class Training:
 
 @dataclass(frozen=True)
 class Family:
-    """A kind of model: how to build it from settings, and its fast, published and quick settings."""
+    """A kind of model: how to build it from settings, and its fast, published and quick settings.
+
+    Attributes
+    ----------
+    name : str
+        The name a config lists it by (``dnn``, ``gbt``, ...).
+    description : str
+        One line on what it is.
+    build : callable
+        (settings, ``Training``) -> an unfitted classifier; a sequence family's also takes the daily returns.
+    fast : dict
+        The settings a study uses unless the config says otherwise.
+    paper : dict
+        The published settings.
+    quick : dict
+        What ``--quick`` changes in the fast settings.
+    sequences : bool
+        Whether it reads windows of daily returns rather than the row's features.
+    """
 
     name: str
     description: str
@@ -82,13 +110,52 @@ class Family:
     sequences: bool = False  # reads windows of daily returns (``finance.panel.sequences``), not the row's features
 
     def settings(self, given: dict | None = None, quick: bool = False) -> dict:
-        """The fast settings (scaled down when ``quick``) with ``given`` on top."""
+        """The fast settings (scaled down when ``quick``) with ``given`` on top.
+
+        Examples
+        --------
+        >>> FAMILIES["raf"].settings({"max_depth": 5}, quick=True)["max_depth"]
+        5
+        """
         return {**self.fast, **(self.quick if quick else {}), **(given or {})}
 
 
 def krauss_network(hidden=(31, 10, 5), pieces=2, input_dropout=0.1, dropout=0.5, l1=1e-5, optimizer="Adadelta",
                    learning_rate=1.0, rho=0.99, epsilon=1e-8, meta=None) -> Sequential:
-    """The paper's network: maxout layers of ``hidden`` units, dropout, L1, a two-unit softmax, compiled."""
+    """Build the network of Krauss, Do and Huck (2017): maxout layers, dropout, L1, a two-unit softmax.
+
+    Parameters
+    ----------
+    hidden : sequence of int, default (31, 10, 5)
+        Units per maxout layer.
+    pieces : int, default 2
+        Pieces per maxout unit.
+    input_dropout : float, default 0.1
+        Dropout on the inputs.
+    dropout : float, default 0.5
+        Dropout after each hidden layer.
+    l1 : float, default 1e-5
+        L1 penalty on every kernel (0: none).
+    optimizer : str, default "Adadelta"
+        The optimizer's name.
+    learning_rate : float, default 1.0
+        Its learning rate (1.0 with ADADELTA is H2O's, which has none).
+    rho, epsilon : float, default 0.99, 1e-8
+        ADADELTA's, used only with it.
+    meta : dict
+        ``{"n_features_in_": n}``, from ``KerasClassifier`` (required).
+
+    Returns
+    -------
+    Sequential
+        The network, compiled with sparse categorical cross-entropy.
+
+    Examples
+    --------
+    >>> model = krauss_network(meta={"n_features_in_": 31})
+    >>> [layer.__class__.__name__ for layer in model.layers][:3], model.count_params()
+    (['Dropout', 'Maxout', 'Dropout'], 2746)
+    """
     model = Sequential()
     model.add(Dropout(input_dropout, input_shape=(meta["n_features_in_"],)))
     for units in hidden:
@@ -103,8 +170,28 @@ def krauss_network(hidden=(31, 10, 5), pieces=2, input_dropout=0.1, dropout=0.5,
 
 def fischer_krauss_network(steps=240, units=25, dropout=0.1, optimizer="RMSprop", learning_rate=0.001,
                            meta=None) -> Sequential:
-    """Fischer and Krauss's network: an LSTM of ``units`` over ``steps`` standardised daily returns (input
-    ``dropout``), a two-unit softmax, compiled."""
+    """Build the network of Fischer and Krauss (2018): an LSTM over standardised daily returns, a two-unit softmax.
+
+    Parameters
+    ----------
+    steps : int, default 240
+        Daily returns a row.
+    units : int, default 25
+        LSTM units.
+    dropout : float, default 0.1
+        The LSTM's input dropout.
+    optimizer : str, default "RMSprop"
+        The optimizer's name.
+    learning_rate : float, default 0.001
+        Its learning rate.
+    meta : dict or None, default None
+        Given by ``KerasClassifier``, not read.
+
+    Returns
+    -------
+    Sequential
+        The network, compiled with sparse categorical cross-entropy.
+    """
     model = Sequential([Input((steps,)), Reshape((steps, 1)), LSTM(units, dropout=dropout),
                         Dense(2, activation="softmax")])
     model.compile(loss="sparse_categorical_crossentropy",
@@ -124,8 +211,11 @@ def _network(build_fn, settings: dict, training: Training) -> DateHoldoutClassif
 
 
 def _lstm(settings: dict, training: Training, returns: DailyReturns | None = None) -> DateHoldoutClassifier:
-    """The LSTM behind its inputs: each row's last ``steps`` daily returns, standardised with the training rows'
-    mean and standard deviation, early-stopped on held-out whole dates."""
+    """Put the LSTM behind its inputs, early-stopped on held-out whole dates.
+
+    Its inputs are each row's last ``steps`` daily returns, standardised with the training rows' mean and
+    standard deviation.
+    """
     settings = dict(settings)
     fit = {name: settings.pop(name) for name in ("epochs", "batch_size")}
     patience = settings.pop("patience")
@@ -185,7 +275,7 @@ FAMILIES = {family.name: family for family in (
     Family("lstm", "Fischer and Krauss's LSTM(25) on 240 standardised daily returns, RMSprop", _lstm,
            {**LSTM_PAPER, "epochs": 30, "patience": 3}, LSTM_PAPER, {"epochs": 5, "patience": 1, "steps": 60},
            sequences=True),
-    Family("mlp", "the seed's network (dense, Adam), at fixed settings", _mlp, MLP_SEED, MLP_SEED,
+    Family("mlp", "the network of Jansen (2020, ch. 17) (dense, Adam), at fixed settings", _mlp, MLP_SEED, MLP_SEED,
            {"epochs": 4, "patience": 1, "batch_size": 256}),
     Family("logit", "logistic regression on standardised returns (the linear baseline)", _logit,
            {"C": 1.0, "max_iter": 1000}, {"C": 1.0, "max_iter": 1000}, {}),
@@ -198,12 +288,32 @@ GINI_WEIGHTED = ("ens2", "ens3")  # the ensembles whose weights need each member
 
 
 def known_names() -> list[str]:
+    """The model names a study takes: the families', then the ensembles'."""
     return [*FAMILIES, *ENSEMBLES]
 
 
 def estimator_class(path: str) -> type:
-    """The scikit-learn classifier class at ``sklearn.module.Class`` (only scikit-learn's, and only classes that
-    classify with probabilities: a config must not be able to run arbitrary code)."""
+    """Import the scikit-learn classifier class a ``[model.NAME] estimator`` setting names.
+
+    Only scikit-learn's, and only classes that classify with probabilities: a config must not be able to run
+    arbitrary code.
+
+    Parameters
+    ----------
+    path : str
+        ``sklearn.module.Class``, such as ``"sklearn.ensemble.ExtraTreesClassifier"``.
+
+    Returns
+    -------
+    type
+        The class.
+
+    Raises
+    ------
+    ValueError
+        When ``path`` is not in ``sklearn``, names no class, or a class that is not a classifier with
+        ``predict_proba``.
+    """
     module, _, name = path.rpartition(".")
     if not module.startswith("sklearn.") or not name:
         raise ValueError(f"estimator must name a scikit-learn classifier as 'sklearn.module.Class', such as "
@@ -219,8 +329,27 @@ def estimator_class(path: str) -> type:
 
 def build(name: str, settings: dict | None, training: Training, quick: bool = False,
           returns: DailyReturns | None = None):
-    """An unfitted estimator for model ``name`` (a family, or a named scikit-learn class in ``settings``);
-    ``returns`` are the daily returns a sequence family reads its windows from."""
+    """Build an unfitted estimator for model ``name``: a family, or the scikit-learn class ``settings`` names.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    settings : dict or None
+        Its ``[model.NAME]`` settings: on top of the family's fast ones, or with ``estimator`` the class and its
+        parameters (``random_state`` set to the run's seed where the class takes one and the settings do not).
+    training : Training
+        What every model of the run shares.
+    quick : bool, default False
+        Use the family's quick settings.
+    returns : DailyReturns or None, default None
+        The daily returns a sequence family reads its windows from.
+
+    Returns
+    -------
+    estimator
+        The unfitted classifier.
+    """
     settings = dict(settings or {})
     if "estimator" in settings:
         cls = estimator_class(settings.pop("estimator"))
@@ -234,14 +363,30 @@ def build(name: str, settings: dict | None, training: Training, quick: bool = Fa
 
 
 def reads_sequences(name: str, settings: dict) -> bool:
-    """Whether model ``name`` (with its ``[model.NAME]`` ``settings``) is a sequence family: its inputs are
-    windows of daily returns (``deepfin.finance.panel.sequences``), not the row's features."""
+    """Say whether model ``name`` (with its ``[model.NAME]`` ``settings``) is a sequence family.
+
+    A sequence family's inputs are windows of daily returns (``deepfin.finance.panel.sequences``), not the
+    row's features; a named scikit-learn ``estimator`` never is one.
+    """
     return name in FAMILIES and FAMILIES[name].sequences and "estimator" not in settings
 
 
 def check_models(models: list[str], settings: dict) -> None:
-    """Fail before training on an unknown model name, an ensemble without its members, or settings that the
-    model does not take."""
+    """Check a study's models and their settings before training.
+
+    Parameters
+    ----------
+    models : list of str
+        The models to run.
+    settings : dict
+        The ``[model.NAME]`` tables.
+
+    Raises
+    ------
+    ValueError
+        On a model listed twice, an unknown model name, an ensemble without its members (or with fewer than
+        two), settings the model does not take, or a name or value that ``run.toml`` cannot hold.
+    """
     if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
         raise ValueError(f"models must be a list of model names. Received: models={models!r}")
     if len(set(models)) != len(models):
@@ -275,8 +420,10 @@ def check_models(models: list[str], settings: dict) -> None:
 
 
 def _check_writable(name: str, given: dict) -> None:
-    """A model's name and settings must survive ``run.toml``: a bare name, values that TOML writes (numbers,
-    text, true/false, lists of them)."""
+    """Check that a model's name and settings survive ``run.toml``.
+
+    A bare name, and values that TOML writes (numbers, text, true/false, lists of them).
+    """
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
         raise ValueError(f"A model name holds letters, digits, '_' and '-' only. Received: {name!r}")
 
@@ -292,7 +439,7 @@ def _check_writable(name: str, given: dict) -> None:
 
 
 def members(name: str, settings: dict) -> list[str]:
-    """The models an ensemble averages (the paper's three unless ``[model.ensN] members`` says otherwise)."""
+    """The models an ensemble averages: ``dnn``, ``gbt`` and ``raf`` unless ``[model.ensN] members`` says otherwise."""
     return list(settings.get(name, {}).get("members", PAPER_ENSEMBLE))
 
 
@@ -312,9 +459,29 @@ def _check_members(name: str, given: dict, models: list[str]) -> None:
 
 
 def ensemble_weights(name: str, gini: dict[str, float]) -> dict[str, float]:
-    """The weights ENS1, ENS2 or ENS3 gives its members, from their Gini coefficients on held-out training dates
-    (an unknown Gini, NaN, counts as 0): equal; proportional to the Gini (negative ones count as 0); proportional to
-    1 / rank, the best member ranked 1."""
+    """Weigh an ensemble's members by their Gini coefficients on held-out training dates.
+
+    Parameters
+    ----------
+    name : {"ens1", "ens2", "ens3"}
+        ENS1: equal weights; ENS2: proportional to the Gini (negative ones count as 0); ENS3: proportional to
+        1 / rank, the best member ranked 1.
+    gini : dict of str to float
+        Member -> its Gini coefficient (an unknown Gini, NaN, counts as 0).
+
+    Returns
+    -------
+    dict of str to float
+        Member -> weight, summing to 1 (equal weights where ENS2's are all 0).
+
+    Examples
+    --------
+    >>> gini = {"dnn": 0.10, "gbt": 0.30, "raf": float("nan")}
+    >>> {name: round(weight, 3) for name, weight in ensemble_weights("ens2", gini).items()}
+    {'dnn': 0.25, 'gbt': 0.75, 'raf': 0.0}
+    >>> {name: round(weight, 3) for name, weight in ensemble_weights("ens3", gini).items()}
+    {'dnn': 0.273, 'gbt': 0.545, 'raf': 0.182}
+    """
     names = list(gini)
     values = np.nan_to_num(np.array([gini[m] for m in names], dtype=float), nan=0.0)
     if name == "ens1":

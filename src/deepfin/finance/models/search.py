@@ -1,5 +1,7 @@
-"""Grid search over the seed's space, scored on walk-forward folds (scikit-learn's GridSearchCV), and what the
-best of many noisy candidates is worth.
+"""Grid search scored on walk-forward folds, and what the best of many noisy candidates is worth.
+
+The grid is by default the ``param_grid`` of Jansen (2020, ch. 17) (``deepfin.finance.pipeline.config``); the
+search is deepfin's ``GridSearchCV``, scikit-learn's with stacked networks.
 
 Each fold is scored by ROC AUC and, where a ``strategy`` is given, by the per-period Sharpe ratio of the
 long-short book its predictions imply (before and after costs): those are the trials the deflated Sharpe
@@ -23,17 +25,48 @@ from deepfin.tuning import GridSearchCV
 def grid_search(model, grid: dict, X: pd.DataFrame, y: pd.Series, windows: list[Window], realised=None,
                 strategy: Callable[[pd.Series], pd.DataFrame] | None = None, known_by=None,
                 advance: Callable[[int], None] | None = None, n_jobs: int = 1, journal=None) -> GridSearchCV:
-    """deepfin's GridSearchCV over ``grid`` (names of the model's ``net``) with one fold per window: the
-    candidates whose networks share a layer pattern train together as one stack, and the (fold, stack) jobs
-    run on ``n_jobs`` processes.
+    """Search ``grid`` with deepfin's ``GridSearchCV``, one fold per walk-forward window.
 
-    Training rows are those whose label is realised before the fold's test dates (``realised`` is passed on
-    to the model's ``fit`` where it takes it); test rows are the labelled ones, and with ``known_by`` (the
-    date the choice is made) only those realised before it. ``strategy`` maps a fold's predicted
+    The candidates whose networks share a layer pattern train together as one stack, and the (fold, stack) jobs
+    run on ``n_jobs`` processes. Training rows are those whose label is realised before the fold's test dates
+    (``realised`` is passed on to the model's ``fit`` where it takes it); test rows are the labelled ones, and
+    with ``known_by`` (the date the choice is made) only those realised before it. ``strategy`` maps a fold's predicted
     probabilities to its book's per-date ``before_costs`` and ``after_costs`` returns. No refit: the chosen
     parameters are refitted window by window by the walk-forward evaluation. ``advance(n)`` is called as each
     job's n fits are scored (a progress bar). ``journal`` records each job's scores as it finishes and skips
     the jobs it holds (``GridSearchCV``'s ``journal``).
+
+    Parameters
+    ----------
+    model : DateHoldoutClassifier
+        The estimator; ``grid``'s names are those of its ``net`` (searched as ``net__NAME``).
+    grid : dict
+        Parameter name -> list of values.
+    X : pd.DataFrame
+        The rows, indexed by (date, ticker).
+    y : pd.Series
+        Their labels, NaN where unknown.
+    windows : list of Window
+        The tuning windows, one fold each.
+    realised : array-like of datetime or None, default None
+        The date each label becomes known.
+    strategy : callable or None, default None
+        Probabilities (a Series of a fold's test rows) -> the book's per-date ``before_costs`` and
+        ``after_costs``; without it the folds are scored by AUC alone.
+    known_by : pd.Timestamp or None, default None
+        The date the choice is made.
+    advance : callable or None, default None
+        Called with the number of fits scored.
+    n_jobs : int, default 1
+        Processes.
+    journal : Journal or None, default None
+        Records the jobs' scores.
+
+    Returns
+    -------
+    GridSearchCV
+        The fitted search, not refitted; its ``cv_results_`` hold each fold's ``auc`` (and ``sharpe``,
+        ``sharpe_after_costs``).
     """
     folds = []
     for window in windows:
@@ -62,20 +95,39 @@ def _fold_scorer(strategy):
 
 
 def _fold_auc(y_test, probability: np.ndarray) -> float:
-    """scikit-learn's ``roc_auc_score`` (NaN on a fold of one class, as recent scikit-learn's), by one sort: the
-    scorer runs for every candidate and fold, where scikit-learn's input checks cost more than the AUC (7 ms)."""
+    """Compute scikit-learn's ``roc_auc_score`` (NaN on a fold of one class, as recent scikit-learn's) by one sort.
+
+    The scorer runs for every candidate and fold, where scikit-learn's input checks cost more than the AUC
+    (7 ms).
+    """
     return weighted_auc(probability, np.asarray(y_test) == 1, np.ones(len(y_test)))
 
 
 def per_period_sharpe(returns: pd.Series) -> float:
-    """Mean over standard deviation of ``returns``, not annualised (what the deflated Sharpe ratio compares)."""
+    """Compute the Sharpe ratio per period: mean over standard deviation, not annualised.
+
+    That is what the deflated Sharpe ratio compares. NaN for fewer than two returns or no spread.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> round(per_period_sharpe(pd.Series([0.01, -0.02, 0.03, 0.01])), 4)
+    0.3638
+    """
     std = returns.std(ddof=1)
     return float(returns.mean() / std) if len(returns) > 1 and std > 0 else float("nan")
 
 
 def results_table(search: GridSearchCV) -> pd.DataFrame:
-    """One row per candidate: its parameters, mean and spread of the fold AUCs (and mean fold Sharpe ratios,
-    per period), rank by mean AUC (a NaN mean, from a fold of one class, ranks last)."""
+    """Tabulate a finished search: one row per candidate, best first.
+
+    Returns
+    -------
+    pd.DataFrame
+        The candidate's parameters (without ``net__``), ``mean_auc`` and ``std_auc`` over the folds, the mean
+        fold ``sharpe`` and ``sharpe_after_costs`` (per period) where scored, and ``rank`` by mean AUC (a NaN
+        mean, from a fold of one class, ranks last), sorted by rank.
+    """
     results = pd.DataFrame(search.cv_results_)
     params = pd.DataFrame([{k.removeprefix("net__"): v for k, v in p.items()} for p in results["params"]])
     table = params.assign(mean_auc=results["mean_test_auc"], std_auc=results["std_test_auc"])
@@ -87,14 +139,32 @@ def results_table(search: GridSearchCV) -> pd.DataFrame:
 
 
 def best_params(table: pd.DataFrame) -> dict:
-    """The parameters of the best-ranked candidate of ``results_table``."""
+    """Read the parameters of the best-ranked candidate of ``results_table`` (NumPy scalars as Python's).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"dense_layers": [[64], [64, 64]], "dropout": [0.5, 0.25], "mean_auc": [0.53, 0.51],
+    ...                       "std_auc": [0.01, 0.02], "rank": [1, 2]})
+    >>> best_params(table)
+    {'dense_layers': [64], 'dropout': 0.5}
+    """
     return {name: value.item() if isinstance(value, np.generic) else value for name, value in table.iloc[0].items()
             if name not in ("mean_auc", "std_auc", "sharpe", "sharpe_after_costs", "rank")}
 
 
 def selection_bias(table: pd.DataFrame) -> dict:
-    """The best mean AUC beside the expected best of as many candidates with no skill (true AUC 0.5) and the
-    candidates' spread (Bailey and Lopez de Prado's expected maximum, skfolio's formula)."""
+    """Compare the best mean AUC with the best expected of as many candidates with no skill.
+
+    The expected best is Bailey and Lopez de Prado's expected maximum (skfolio's formula) of as many candidates
+    with true AUC 0.5 and the candidates' spread.
+
+    Returns
+    -------
+    dict
+        ``candidates`` (with a mean AUC), ``best_auc``, ``mean_auc``, ``spread`` (their standard deviation)
+        and ``expected_best_by_chance``.
+    """
     aucs = table["mean_auc"].dropna().to_numpy()
     spread = float(np.std(aucs, ddof=1)) if len(aucs) > 1 else 0.0
     return {"candidates": int(len(aucs)), "best_auc": float(aucs.max()), "mean_auc": float(aucs.mean()),
@@ -103,7 +173,20 @@ def selection_bias(table: pd.DataFrame) -> dict:
 
 
 def deflated_sharpe(returns: pd.Series, trial_sharpe_ratios) -> float:
-    """P(true Sharpe > 0) of ``returns`` once the number and spread of the trials are accounted for."""
+    """Compute the deflated Sharpe ratio: P(true Sharpe > 0) once the number and spread of the trials count.
+
+    Parameters
+    ----------
+    returns : pd.Series
+        The chosen strategy's returns a period.
+    trial_sharpe_ratios : array-like of float
+        The per-period Sharpe ratios of every trial (non-finite ones are dropped).
+
+    Returns
+    -------
+    float
+        The probability; NaN without trials or with fewer than three returns.
+    """
     trials = np.asarray(trial_sharpe_ratios, dtype=float)
     trials = trials[np.isfinite(trials)]
     if len(trials) == 0 or len(returns.dropna()) < 3:

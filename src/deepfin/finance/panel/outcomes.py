@@ -16,8 +16,9 @@ For a name priced on a grid date t (tradable), with t' the next grid date:
 
 A period that is not complete has no outcome: the last grid date's rows have none, and a return whose closing
 price falls after the last complete period is unknown too. Unknown outcomes are NaN, never 0%.
-``label`` turns outcomes into the classification target: ``up`` (the return is positive, the seed's label) or
-``above_median`` (above the date's cross-sectional median, Krauss et al.'s).
+``label`` turns outcomes into the classification target: ``up`` (the return is positive, the label of Jansen
+(2020, ch. 17)) or ``above_median`` (above the date's cross-sectional median, the label of Krauss, Do and Huck
+(2017)).
 """
 
 from __future__ import annotations
@@ -36,9 +37,31 @@ LABELS = ("up", "above_median")
 
 @dataclass
 class Outcomes:
-    """Wide arrays over (grid date, ticker): ``returns`` (NaN where unknown), ``realised`` (grid position on
-    which the return is known, -1 where unknown), and flags: ``tradable`` (priced on the date), ``delisted``
-    (closed by a delisting), ``assumed`` (with the assumed delisting return), ``halted`` (closed after t')."""
+    """The next-period outcome of every (grid date, ticker), as wide arrays (grid dates x tickers).
+
+    Attributes
+    ----------
+    grid : Grid
+        The row dates.
+    tickers : pd.Index
+        The names, the arrays' columns.
+    returns : np.ndarray
+        The return of a position taken on the date, NaN where unknown.
+    realised : np.ndarray
+        The grid position on which the return is known, -1 where unknown.
+    tradable : np.ndarray
+        True where the name is priced on the date.
+    delisted : np.ndarray
+        True where the position is closed by a delisting.
+    assumed : np.ndarray
+        True where that delisting is priced with the assumed delisting return.
+    halted : np.ndarray
+        True where the position is closed after the next grid date (a halt).
+    assumed_return : float
+        The assumed delisting return.
+    max_halt : int or None
+        The longest halt, in grid periods, waited for before a name counts as delisted.
+    """
 
     grid: Grid
     tickers: pd.Index
@@ -56,9 +79,27 @@ class Outcomes:
         return pd.DataFrame(getattr(self, name), index=self.grid.labels, columns=self.tickers)
 
     def at(self, index: pd.MultiIndex, lag: int = 0) -> pd.DataFrame:
-        """The outcomes of (date, ticker) rows: ``forward_return``, ``realised`` (a date or NaT) and the flags.
-        With ``lag``, those of the period that starts ``lag`` grid dates after each row's date: what a book that
-        trades ``lag`` periods after its signal holds (unknown past the grid's last date)."""
+        """Look up the outcomes of (date, ticker) rows.
+
+        Parameters
+        ----------
+        index : pd.MultiIndex
+            Rows (date, ticker); every date must be a grid date and every ticker one of ``tickers``.
+        lag : int, default 0
+            Take the period that starts ``lag`` grid dates after each row's date: what a book that trades
+            ``lag`` periods after its signal holds (unknown past the grid's last date).
+
+        Returns
+        -------
+        pd.DataFrame
+            Indexed by ``index``: ``forward_return``, ``realised`` (the date it is known, or NaT),
+            ``delisted``, ``assumed`` and ``halted``.
+
+        Raises
+        ------
+        KeyError
+            When a row is not a (grid date, ticker) pair of these outcomes.
+        """
         rows = self.grid.labels.get_indexer(index.get_level_values("date"))
         columns = self.tickers.get_indexer(index.get_level_values("ticker"))
         if (rows < 0).any() or (columns < 0).any():
@@ -76,7 +117,40 @@ class Outcomes:
 
 def next_period_outcomes(prices: pd.DataFrame, grid: Grid, delisting_returns: pd.Series | None = None,
                          assumed_return: float = 0.0, max_halt: int | None = None) -> Outcomes:
-    """The outcomes of every (grid date, ticker) of a price panel (see the module's rules)."""
+    """Compute the outcome of every (grid date, ticker) of a price panel, by the module's rules.
+
+    Parameters
+    ----------
+    prices : pd.DataFrame
+        The validated price panel, dates by tickers.
+    grid : Grid
+        The row dates (``grid(prices, period)``).
+    delisting_returns : pd.Series or None, default None
+        Ticker -> the return from its last price to its delisting value, where the data give one.
+    assumed_return : float, default 0.0
+        The delisting return assumed where the data give none (0: the last price; -0.3: Shumway's).
+    max_halt : int or None, default None
+        The grid periods without a price after which a position counts as delisted; None waits for the
+        next price however long it takes.
+
+    Returns
+    -------
+    Outcomes
+        Returns, the dates they become known and the flags, the last grid date's row unknown.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from deepfin.finance import grid
+    >>> dates = pd.date_range("2020-01-31", periods=9, freq="ME")
+    >>> prices = pd.DataFrame({"A": np.linspace(100, 108, 9), "B": [50.0, 55.0] + [np.nan] * 7}, index=dates)
+    >>> outcomes = next_period_outcomes(prices, grid(prices, "month"), assumed_return=-0.3)
+    >>> outcomes.frame()["B"].round(4).tolist()[:3]  # B delists after February: -30% assumed
+    [0.1, -0.3, nan]
+    >>> outcomes.frame("assumed")["B"].tolist()[:3]
+    [False, True, False]
+    """
     P = prices.to_numpy(dtype=float)
     T, N = P.shape
     G = len(grid.labels)
@@ -123,10 +197,39 @@ def next_period_outcomes(prices: pd.DataFrame, grid: Grid, delisting_returns: pd
 
 
 def label(forward_returns: pd.Series, kind: str, in_median: pd.Series | None = None) -> pd.Series:
-    """0/1 labels (float, NaN where the outcome is unknown) of rows indexed by (date, ticker).
+    """Turn next-period returns into 0/1 labels, NaN where the outcome is unknown.
 
-    The date's median of ``above_median`` is taken over the rows ``in_median`` selects (by default all): give
-    the rows whose outcome is known on the next date, so that no label waits on a halted name's later price.
+    Parameters
+    ----------
+    forward_returns : pd.Series
+        Next-period returns of rows indexed by (date, ticker), NaN where unknown.
+    kind : {"up", "above_median"}
+        ``up``: 1 where the return is positive (the label of Jansen (2020, ch. 17)); ``above_median``: 1 where it
+        is above the date's cross-sectional median (the label of Krauss, Do and Huck (2017)).
+    in_median : pd.Series or None, default None
+        Booleans selecting the rows the date's median of ``above_median`` is taken over (by default all): give
+        the rows whose outcome is known on the next date, so that no label waits on a halted name's later price.
+
+    Returns
+    -------
+    pd.Series
+        Float labels named ``label``, NaN where the return is unknown.
+
+    Raises
+    ------
+    ValueError
+        On an unknown ``kind``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> rows = pd.MultiIndex.from_product([pd.to_datetime(["2020-01-31"]), ["A", "B", "C"]],
+    ...                                   names=["date", "ticker"])
+    >>> label(pd.Series([0.02, -0.01, np.nan], index=rows), "up").tolist()
+    [1.0, 0.0, nan]
+    >>> label(pd.Series([0.02, -0.01, 0.005], index=rows), "above_median").tolist()
+    [1.0, 0.0, 0.0]
     """
     if kind == "up":
         target = forward_returns > 0
@@ -140,17 +243,51 @@ def label(forward_returns: pd.Series, kind: str, in_median: pd.Series | None = N
 
 
 def at_horizon(outcomes: Outcomes, index: pd.MultiIndex, kind: str, lag: int) -> pd.DataFrame:
-    """The ``label`` (of ``kind``) and ``forward_return`` of rows ``index`` at the horizon a book trading ``lag``
-    periods after the signal holds: the return over the period starting ``lag`` grid dates after each row's
-    date, labelled against that period's median over the rows of the same signal date. ``lag = 0``: the rows'
-    own outcomes and the labels a model trains on."""
+    """Label rows by the period a book trading ``lag`` periods after the signal holds.
+
+    The return is that of the period starting ``lag`` grid dates after each row's date, labelled against that
+    period's median over the rows of the same signal date (halted rows left out of the median). ``lag = 0``:
+    the rows' own outcomes and the labels a model trains on.
+
+    Parameters
+    ----------
+    outcomes : Outcomes
+        The panel's outcomes.
+    index : pd.MultiIndex
+        Rows (date, ticker).
+    kind : {"up", "above_median"}
+        The label (``label``).
+    lag : int
+        Periods between the signal and the trade.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``label`` and ``forward_return``, indexed by ``index``.
+    """
     held = outcomes.at(index, lag)
     return pd.DataFrame({"label": label(held["forward_return"], kind, in_median=~held["halted"]),
                          "forward_return": held["forward_return"]})
 
 
 def delisting_assumption(value) -> float:
-    """The assumed delisting return of a setting: a number >= -1, 'last_price' (0) or 'shumway' (-0.30)."""
+    """Read the ``delisting_return`` setting as a number.
+
+    Parameters
+    ----------
+    value : float or str
+        A number >= -1, ``"last_price"`` (0) or ``"shumway"`` (-0.30).
+
+    Returns
+    -------
+    float
+        The assumed delisting return.
+
+    Raises
+    ------
+    ValueError
+        On any other value.
+    """
     if isinstance(value, str):
         if value not in DELISTING_ASSUMPTIONS:
             raise ValueError(f"delisting_return must be a number >= -1 or one of {list(DELISTING_ASSUMPTIONS)}. "

@@ -18,7 +18,17 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class Grid:
-    """Row dates (``labels``) and, for each, the position in the panel of the date it stands at."""
+    """Row dates (``labels``) and, for each, the position in the panel of the date it stands at.
+
+    Attributes
+    ----------
+    labels : pd.DatetimeIndex
+        The row dates: the panel's dates (daily), or calendar month ends (monthly).
+    positions : np.ndarray
+        For each row date, the position in ``panel_dates`` of the date it stands at.
+    panel_dates : pd.DatetimeIndex
+        The price panel's dates.
+    """
 
     labels: pd.DatetimeIndex
     positions: np.ndarray
@@ -30,12 +40,52 @@ class Grid:
         return self.panel_dates[self.positions]
 
     def position_of(self, panel_positions: np.ndarray) -> np.ndarray:
-        """For panel positions, the first grid position at or after each (``len(labels)`` when none)."""
+        """Find, for panel positions, the first grid position at or after each.
+
+        Parameters
+        ----------
+        panel_positions : np.ndarray
+            Positions in ``panel_dates``.
+
+        Returns
+        -------
+        np.ndarray
+            Grid positions, ``len(labels)`` where no row date is at or after the panel position.
+        """
         return np.searchsorted(self.positions, panel_positions, side="left")
 
 
 def grid(prices: pd.DataFrame, period: str) -> Grid:
-    """The grid of ``period`` ('day' or 'month') over a panel's dates."""
+    """Make the row dates of ``period`` over a panel's dates: every date, or complete month ends.
+
+    Parameters
+    ----------
+    prices : pd.DataFrame
+        A price panel; only its (sorted) dates are read.
+    period : {"day", "month"}
+        The recipe's period.
+
+    Returns
+    -------
+    Grid
+        Daily: every panel date. Monthly: one row date per complete month (see the module), labelled with the
+        calendar month end and standing at the month's last date in the panel.
+
+    Raises
+    ------
+    ValueError
+        On an unknown ``period``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> dates = pd.to_datetime(["2020-01-30", "2020-01-31", "2020-02-27", "2020-02-28", "2020-03-02"])
+    >>> months = grid(pd.DataFrame({"A": [1.0, 1.1, 1.2, 1.3, 1.4]}, index=dates), "month")
+    >>> [str(d.date()) for d in months.labels]  # March is not complete
+    ['2020-01-31', '2020-02-29']
+    >>> [str(d.date()) for d in months.trading_dates]
+    ['2020-01-31', '2020-02-28']
+    """
     dates = prices.index
     if period == "day":
         return Grid(dates, np.arange(len(dates)), dates)

@@ -1,6 +1,6 @@
 """Preprocessing fitted on a training window only, as scikit-learn transformers.
 
-The seed clips each return column at its 1% and 99% quantiles computed over all rows, test months
+Jansen (2020, ch. 17) clips each return column at its 1% and 99% quantiles computed over all rows, test months
 included; ``QuantileClipper`` learns the quantiles in ``fit`` (the training window) and applies them
 unchanged to later rows, passing the columns it does not clip (calendar dummies) through in the same
 array. ``BlockwiseStandardScaler`` is scikit-learn's ``StandardScaler`` whose ``fit`` reads a dense array in
@@ -28,16 +28,47 @@ class QuantileClipper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     dummies), float64 otherwise. ``fit_transform`` and ``transform`` allocate that array and clip it in
     place, so it is the only copy of the rows they make; ``X`` itself is never changed. The quantiles are
     float64, computed one column at a time.
+
+    Parameters
+    ----------
+    lower : float, default 0.01
+        The lower quantile.
+    upper : float, default 0.99
+        The upper quantile; ``0 <= lower < upper <= 1``.
+    columns : None, list of str or int, or callable, default None
+        The columns to clip (see above); None clips every column.
+
+    Attributes
+    ----------
+    clipped_ : np.ndarray
+        The positions of the clipped columns, in increasing order.
+    lower_, upper_ : np.ndarray
+        Their quantiles (float64), in the order of ``clipped_``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"r1": [1.0, 2.0, 3.0, 4.0, 5.0], "month_1": [0, 1, 0, 1, 0]})
+    >>> clipper = QuantileClipper(lower=0.25, upper=0.75, columns=["r1"]).fit(X)
+    >>> clipper.lower_.tolist(), clipper.upper_.tolist()
+    ([2.0], [4.0])
+    >>> clipper.transform(pd.DataFrame({"r1": [0.0, 10.0], "month_1": [1, 0]})).tolist()
+    [[2.0, 1.0], [4.0, 0.0]]
     """
 
     def __init__(self, lower: float = 0.01, upper: float = 0.99, columns=None):
         self.lower, self.upper, self.columns = lower, upper, columns
 
     def fit(self, X, y=None):
+        """Learn the quantiles of the chosen columns of ``X``."""
         self.fit_transform(X)
         return self
 
     def fit_transform(self, X, y=None):
+        """Learn the quantiles and return ``X`` clipped to them, one new array.
+
+        Raises a ValueError unless ``0 <= lower < upper <= 1``, or when ``columns`` names a column ``X`` lacks.
+        """
         if not 0 <= self.lower < self.upper <= 1:
             raise ValueError(f"QuantileClipper needs 0 <= lower < upper <= 1. Received: lower={self.lower}, "
                              f"upper={self.upper}")
@@ -48,6 +79,7 @@ class QuantileClipper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return self._clip(rows)
 
     def transform(self, X):
+        """``X`` clipped to the learned quantiles, one new array."""
         check_is_fitted(self, "lower_")
         return self._clip(_own_rows(validate_data(self, X, dtype=FLOATS, reset=False), X))
 
@@ -79,22 +111,27 @@ class QuantileClipper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
 
 def _own_rows(rows: np.ndarray, X) -> np.ndarray:
-    """``rows`` (``X`` validated), copied when they may be ``X``'s own memory or are read-only: an array, or a
-    DataFrame of one dtype, converts to a view of itself."""
+    """Copy ``rows`` (``X`` validated) when they may be ``X``'s own memory or are read-only.
+
+    An array, or a DataFrame of one dtype, converts to a view of itself.
+    """
     source = X.to_numpy() if isinstance(X, pd.DataFrame) and X.dtypes.nunique() == 1 else X
     shared = isinstance(source, np.ndarray) and np.may_share_memory(rows, source)
     return rows.copy() if shared or not rows.flags.writeable else rows
 
 
 class BlockwiseStandardScaler(StandardScaler):
-    """``StandardScaler`` fitted on blocks of ``block_rows`` rows of a dense array (``partial_fit`` on each), so
-    that its float64 statistics need temporaries of one block, not of the whole array; other inputs (a
+    """``StandardScaler`` fitted on blocks of ``block_rows`` rows of a dense array (``partial_fit`` on each).
+
+    Its float64 statistics then need temporaries of one block, not of the whole array; other inputs (a
     DataFrame, a sparse matrix, sample weights) are fitted as ``StandardScaler`` fits them. The statistics
-    agree with a one-pass fit to float64 rounding."""
+    agree with a one-pass fit to float64 rounding.
+    """
 
     block_rows = 1 << 16
 
     def fit(self, X, y=None, sample_weight=None):
+        """Compute the mean and scale, block by block for a large dense array."""
         if not isinstance(X, np.ndarray) or sample_weight is not None or len(X) <= self.block_rows:
             return super().fit(X, y, sample_weight)
         super().fit(X[:self.block_rows])

@@ -42,14 +42,14 @@ from deepfin.finance.models.network import TUNABLE
 from deepfin.finance.panel.features import RECIPES
 from deepfin.finance.panel.outcomes import LABELS, delisting_assumption
 
-RECIPE_DEFAULTS = {  # Krauss et al. train on 750 days and trade 250; the seed's data are 10 years of months
+RECIPE_DEFAULTS = {  # Krauss et al. train on 750 days and trade 250; Jansen (2020, ch. 17) has 10 years of months
     "monthly": {"train_size": 120, "test_size": 12, "window": "expanding", "batch_size": 32, "tuning_folds": 3,
                 "lag": 0, "max_halt": 3},
     "daily": {"train_size": 750, "test_size": 250, "window": "rolling", "batch_size": 128, "tuning_folds": 2,
               "lag": 1,  # the day after the signal's close: a lag-0 daily book can live on the bid-ask bounce
               "max_halt": 10},  # periods without a price before a position counts as delisted
 }
-DEFAULT_GRID = {  # the seed's param_grid, and two learning rates
+DEFAULT_GRID = {  # the param_grid of Jansen (2020, ch. 17), and two learning rates
     "dense_layers": [[64], [64, 64], [96, 96], [128, 128]], "optimizer": ["RMSprop", "Adam"],
     "activation": ["relu", "tanh"], "dropout": [0.25, 0.5, 0.75], "learning_rate": [0.001, 0.0001]}
 TUNING = ("once", "per_window")  # tune on the first windows, or again before every test window
@@ -58,10 +58,150 @@ SUB_PERIODS = ("2001-01-01", "2010-01-01")  # their sub-periods begin in 2001 an
 QUICK = {"grid": {"dense_layers": [[32]], "activation": ["relu", "tanh"], "dropout": [0.25], "optimizer": ["Adam"],
                   "learning_rate": [0.001]}, "epochs": 10, "patience": 2, "bootstrap": 200, "shuffled_folds": 3}
 
+SETTING_HELP = {  # what each setting does; docs/reference/configuration.md is made from it
+    "data": "The prices or returns: a CSV, Parquet or HDF5 file (wide or long), or `synthetic:N[,key=value...]` "
+            "for a simulated market of N index members; default: the embedded S&P 500 sample.",
+    "universe": "Index membership by date: `date, ticker` lists or `ticker, start, end` intervals (CSV or Parquet); "
+                "rows, predictions and positions are restricted to members.",
+    "delistings": "A file of delisting returns: a name column and CRSP's `dlret`.",
+    "sep": "The data file's delimiter, when sniffing it is not wanted.",
+    "decimal": "The data file's decimal mark (`\",\"` for decimal commas).",
+    "date_format": "The data's date format (such as `\"%d.%m.%Y\"`), when its dates could be read more than one way.",
+    "recipe": "`monthly` (the last 24 monthly returns, Jansen 2020) or `daily` (Krauss et al.'s 31 returns over "
+              "1-20, 40, 60, ..., 240 days); sets the defaults of the settings marked per recipe.",
+    "label": "The target: `up` (the next period's return is positive) or `above_median` (above the date's "
+             "cross-sectional median).",
+    "lags": "The monthly recipe's number of monthly returns.",
+    "dummies": "Add year and month one-hot inputs, made inside the network's preprocessing from the years its "
+               "training rows have (not with a study's `models`).",
+    "train_size": "Periods (months or days) each walk-forward window trains on.",
+    "test_size": "Periods each walk-forward window tests on.",
+    "window": "`expanding` or `rolling` training windows.",
+    "purge": "Periods left out between training and test (the label's horizon).",
+    "embargo": "Further periods left out after the purge.",
+    "tuning_folds": "Walk-forward windows the grid search is scored on.",
+    "tuning": "`once` (tune on the first windows) or `per_window` (tune again before every test window).",
+    "validation_split": "The share of each training window's last dates early stopping holds out (whole dates).",
+    "epochs": "The most epochs a network trains for.",
+    "patience": "Epochs without a better held-out loss before early stopping ends training.",
+    "batch_size": "Rows per training step.",
+    "grid": "The grid search's candidates: lists of `make_model` arguments (see below).",
+    "k": "Names in each leg of the long-short book; default: a quarter of the names on the first out-of-sample "
+         "date, at most 10.",
+    "cost_bps": "Transaction cost per half-turn, in basis points.",
+    "lag": "Periods between the signal and the trade (1 for daily: the day after the signal's close).",
+    "delisting_return": "The return assumed after the last price of a name that delists without one in the data: "
+                        "a number, `last_price` (0) or `shumway` (-0.30).",
+    "max_halt": "Periods without a price before a position counts as delisted.",
+    "bootstrap": "Resamples of whole dates for the AUC's interval.",
+    "shuffled_folds": "Folds of the leakage report's shuffled evaluation.",
+    "seed": "The seed of every random draw of the run (weights, dropout, shuffling, ties).",
+    "quick": "A fast first look: a small grid, fewer epochs and resamples.",
+    "models": "The families of a study (`dnn`, `gbt`, `raf`, `lstm`, `mlp`, `logit`, `ens1`, `ens2`, `ens3`); "
+              "empty: a single network's run.",
+    "model": "`[model.NAME]` tables: settings of a study's families.",
+    "ks": "A study's book sizes.",
+    "sub_periods": "The dates a study's tables are split at.",
+    "n_jobs": "Jobs run at once (grid stacks, windows, folds, study periods); -1: every core.",
+}
+
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything one run depends on; ``None`` means the recipe's default (see ``resolved``)."""
+    """Everything one run depends on; ``None`` means the recipe's default (see ``resolved``).
+
+    Every setting is checked when the configuration is made; a wrong one raises a ValueError that names it.
+    Sizes count periods of the recipe (months or days).
+
+    Parameters
+    ----------
+    data : str or None, default None
+        A prices file (CSV, Parquet, HDF5; wide or long, prices or returns) or ``synthetic:N[,key=value...]``;
+        None: the embedded S&P 500 sample.
+    universe : str or None, default None
+        An index membership file (constituent lists or intervals).
+    delistings : str or None, default None
+        A delistings file (a name column and ``dlret``).
+    sep : {None, ",", ";", "\\t", "|"}, default None
+        The CSV delimiter; None sniffs it.
+    decimal : {".", ","}, default "."
+        The CSV decimal mark.
+    date_format : str or None, default None
+        The dates' ``strftime`` format, where reading them is ambiguous.
+    recipe : {"monthly", "daily"}, default "monthly"
+        The features: the last ``lags`` monthly returns (Jansen, 2020, ch. 17), or the 31 daily returns of
+        Krauss, Do and Huck (2017).
+    label : {None, "up", "above_median"}, default None
+        The target; None: the recipe's (monthly ``up``, daily ``above_median``).
+    lags : int, default 24
+        Monthly returns a row (monthly recipe).
+    dummies : bool, default False
+        Also feed the network year and month dummies (the tuned network's run only).
+    train_size, test_size : int or None, default None
+        Training and test periods of a walk-forward window (monthly 120 and 12, daily 750 and 250).
+    window : {None, "rolling", "expanding"}, default None
+        The training window (monthly expanding, daily rolling).
+    purge : int, default 1
+        Periods between training and test (the label horizon).
+    embargo : int, default 0
+        More periods between them.
+    tuning_folds : int or None, default None
+        Walk-forward windows the grid search is scored on (monthly 3, daily 2).
+    tuning : {"once", "per_window"}, default "once"
+        Tune on the first windows, or again before every test window.
+    validation_split : float, default 0.2
+        The share of a window's training dates held out for early stopping, in (0, 1).
+    epochs : int, default 50
+        The most epochs a network trains.
+    patience : int, default 5
+        Early stopping's patience.
+    batch_size : int or None, default None
+        Rows a gradient step (monthly 32, daily 128).
+    grid : dict, default DEFAULT_GRID
+        ``make_model`` argument -> list of values to search.
+    k : int or None, default None
+        Names a side of the book; None: a quarter of the names on the first out-of-sample date, at most 10.
+    cost_bps : float, default 5.0
+        Basis points per half-turn.
+    lag : int or None, default None
+        Periods between a signal and its trade (monthly 0, daily 1).
+    delisting_return : float or str, default "last_price"
+        The delisting return assumed where the data give none: a number >= -1, ``"last_price"`` (0) or
+        ``"shumway"`` (-0.30).
+    max_halt : int or None, default None
+        Periods without a price before a position counts as delisted (monthly 3, daily 10).
+    bootstrap : int, default 1000
+        Resamples of the dates for the AUC's interval.
+    shuffled_folds : int, default 5
+        Folds of the leakage report's shuffled evaluation.
+    seed : int, default 0
+        The seed of every random choice.
+    quick : bool, default False
+        A smaller grid, fewer epochs, bootstrap resamples and folds (``QUICK``), for settings left at their
+        defaults; in a study, the families' quick settings.
+    models : list, default []
+        Model names: run the study of Krauss, Do and Huck (2017) with them instead of the tuned network.
+    model : dict, default {}
+        ``[model.NAME]`` tables: a model's settings.
+    ks : list or None, default None
+        The study's book sizes; None: ``[k]``, else those of the paper's 10, 50, 100, 150, 200 that the first
+        trading date's names allow.
+    sub_periods : list, default ["2001-01-01", "2010-01-01"]
+        The dates the study's tables are split at.
+    n_jobs : int, default -1
+        Jobs run at once (-1: every core).
+
+    Examples
+    --------
+    >>> config = RunConfig(recipe="daily", k=10)
+    >>> resolved = config.resolved()
+    >>> resolved.train_size, resolved.test_size, resolved.window, resolved.label, resolved.lag
+    (750, 250, 'rolling', 'above_median', 1)
+    >>> RunConfig.from_dict({"trian_size": 60})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown setting 'trian_size' in the settings. Did you mean 'train_size'? Known settings: ...
+    """
 
     data: str | None = None
     universe: str | None = None
@@ -110,7 +250,25 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, settings: dict, origin: str = "the settings") -> RunConfig:
-        """Settings from a dict; an unknown name is an error that suggests the closest known one."""
+        """Make the configuration from a dict of settings.
+
+        Parameters
+        ----------
+        settings : dict
+            Setting name -> value, as a TOML file holds them.
+        origin : str, default "the settings"
+            Where they come from, for the error messages.
+
+        Returns
+        -------
+        RunConfig
+            The checked configuration.
+
+        Raises
+        ------
+        ValueError
+            On an unknown name (the message suggests the closest known one) or a wrong value.
+        """
         known = [f.name for f in fields(cls)]
         for name in settings:
             if name not in known:
@@ -226,10 +384,37 @@ def read_toml(path) -> dict:
 
 
 def apply_assignment(settings: dict, assignment: str) -> dict:
-    """``settings`` with ``KEY=VALUE`` applied. The value is read as TOML (``60``, ``true``, ``[0.25, 0.5]``,
-    ``"a;b"``), else taken as text. ``grid.NAME=[...]`` sets one grid parameter and keeps the rest of the grid
-    in ``settings`` (the quick run's when ``quick`` is set, else the default one); ``model.NAME.KEY=VALUE`` sets
-    one setting of a study's model, ``model.NAME={...}`` all of them."""
+    """Apply one ``--set KEY=VALUE`` to a dict of settings.
+
+    The value is read as TOML (``60``, ``true``, ``[0.25, 0.5]``, ``"a;b"``), else taken as text.
+    ``grid.NAME=[...]`` sets one grid parameter and keeps the rest of the grid in ``settings`` (the quick run's
+    when ``quick`` is set, else the default one); ``model.NAME.KEY=VALUE`` sets one setting of a study's model,
+    ``model.NAME={...}`` all of them.
+
+    Parameters
+    ----------
+    settings : dict
+        The settings so far (not changed).
+    assignment : str
+        ``KEY=VALUE``.
+
+    Returns
+    -------
+    dict
+        A new dict of settings.
+
+    Raises
+    ------
+    ValueError
+        When ``assignment`` is not ``KEY=VALUE``.
+
+    Examples
+    --------
+    >>> apply_assignment({}, "train_size=60")
+    {'train_size': 60}
+    >>> apply_assignment({}, "model.raf.n_estimators=500")
+    {'model': {'raf': {'n_estimators': 500}}}
+    """
     key, sep, raw = assignment.partition("=")
     key, raw = key.strip(), raw.strip()
     if not sep or not key or not raw:

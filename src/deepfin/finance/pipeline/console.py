@@ -6,12 +6,26 @@ from deepfin.utils.progbar import Progbar
 
 
 def say(verbose: int, text: str) -> None:
+    """Print ``text`` (flushed) when ``verbose`` is not 0."""
     if verbose:
         print(text, flush=True)
 
 
 class progress:
-    """``with progress(n, verbose, unit) as advance:`` a Keras-style bar, ``advance(steps=1)`` steps at a time."""
+    """A Keras-style progress bar as a context: ``with progress(n, verbose, unit) as advance:``.
+
+    ``advance(steps=1)`` moves it ``steps`` at a time; the bar finishes when the block ends without an error.
+    With ``verbose`` 0 nothing is shown.
+
+    Parameters
+    ----------
+    total : int
+        Steps in all.
+    verbose : int
+        0: no bar.
+    unit : str
+        What a step is ("fit", "window", ...).
+    """
 
     def __init__(self, total: int, verbose: int, unit: str):
         self.bar = Progbar(total, verbose=verbose, unit_name=unit) if verbose else None
@@ -21,6 +35,7 @@ class progress:
         return self.advance
 
     def advance(self, steps: int = 1) -> None:
+        """Move the bar ``steps`` steps on."""
         self.done += steps
         if self.bar is not None:
             self.bar.update(self.done)

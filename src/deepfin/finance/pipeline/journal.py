@@ -1,5 +1,6 @@
-"""A run's journal: each finished unit of work recorded as it finishes, so that ``deepfin run --resume DIR``
-continues an interrupted run instead of starting it again.
+"""A run's journal: each finished unit of work recorded as it finishes, so that an interrupted run can continue.
+
+``deepfin run --resume DIR`` continues the run instead of starting it again.
 
 A unit is one joblib job of the run: a grid-search fit (one fold and one stack of candidates), a walk-forward
 window, a fold of the shuffled evaluation, a study period. ``DIR/.journal`` holds:
@@ -47,6 +48,18 @@ class Journal:
     ``put(identity, record)`` writes one. ``identity`` is a tuple of plain values, lists, dicts, arrays and
     estimators (their plain ``get_params``), or its ``key(identity)`` (text), which a caller can keep instead of
     the arrays.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The journal's folder (``DIR/.journal``).
+    fingerprint : str
+        The run's combined fingerprint: every key is made under it.
+
+    Attributes
+    ----------
+    reused, recorded : int
+        The records found and written by this process.
     """
 
     def __init__(self, folder: str | Path, fingerprint: str):
@@ -54,12 +67,14 @@ class Journal:
         self.reused, self.recorded = 0, 0  # records found and written by this process
 
     def key(self, identity) -> str:
+        """The key of a unit: a hash of the fingerprint and ``identity`` (a text ``identity`` is a key already)."""
         if isinstance(identity, str):
             return identity
         text = json.dumps(_canonical(identity), sort_keys=True, default=str)
         return hashlib.sha256(f"{self.fingerprint}\n{text}".encode()).hexdigest()[:40]
 
     def get(self, identity) -> dict | None:
+        """The record of a finished unit (arrays and JSON figures), or None when there is none or it is damaged."""
         path = self.folder / f"{self.key(identity)}.npz"
         if not path.is_file():
             return None
@@ -73,6 +88,7 @@ class Journal:
         return record
 
     def put(self, identity, record: dict) -> None:
+        """Write a unit's record: its NumPy arrays as ``.npy`` members, the rest as JSON; object arrays are refused."""
         arrays = {name: value for name, value in record.items() if isinstance(value, np.ndarray)}
         for name, value in arrays.items():
             if value.dtype == object:
@@ -84,8 +100,11 @@ class Journal:
         self.recorded += 1
 
     def scoped(self, *prefix) -> _Scoped:
-        """A view of this journal whose identities begin with ``prefix`` (what the units of one step share and
-        their own identities do not show, such as the date a tuning choice is made)."""
+        """Give a view of this journal whose identities begin with ``prefix``.
+
+        The prefix is what the units of one step share and their own identities do not show, such as the date a
+        tuning choice is made.
+        """
         return _Scoped(self, prefix)
 
     def finish(self) -> None:
@@ -113,8 +132,27 @@ class _Scoped:
 
 
 def start(out: str | Path, config: RunConfig, plan) -> Journal:
-    """A new run's journal in ``out/.journal``: its settings and fingerprints written first. Refuses a folder
-    that holds an unfinished run's journal (``--resume`` continues it)."""
+    """Start a new run's journal in ``out/.journal``, its settings and fingerprints written first.
+
+    Parameters
+    ----------
+    out : str or Path
+        The run's folder.
+    config : RunConfig
+        The settings as given (written as ``run.toml``).
+    plan : Plan
+        The run's plan, whose settings and data are fingerprinted.
+
+    Returns
+    -------
+    Journal
+        The empty journal.
+
+    Raises
+    ------
+    ValueError
+        When ``out`` holds an unfinished run's journal (``--resume`` continues it).
+    """
     out = Path(out)
     folder = out / FOLDER
     if (folder / "run.json").is_file():
@@ -131,7 +169,10 @@ def start(out: str | Path, config: RunConfig, plan) -> Journal:
 
 
 def saved_config(out: str | Path) -> RunConfig:
-    """The settings an unfinished run in ``out`` started with; refuses a folder without a journal."""
+    """Read the settings an unfinished run in ``out`` started with.
+
+    Raises a FileNotFoundError for a folder without a journal (saying when the run has finished).
+    """
     out = Path(out)
     folder = out / FOLDER
     if not (folder / "run.json").is_file() or not (folder / "run.toml").is_file():
@@ -144,9 +185,17 @@ def saved_config(out: str | Path) -> RunConfig:
 
 
 def reopen(out: str | Path, plan) -> Journal:
-    """The journal of the unfinished run in ``out``, checked against ``plan`` (the run made again from its
-    saved settings): its settings, data and deepfin's version must be those it started with. Temporary files
-    that a killed write left in ``out`` and in the journal are removed."""
+    """Reopen the journal of the unfinished run in ``out``, checked against ``plan``.
+
+    ``plan`` is the run made again from its saved settings: its settings, data and deepfin's version must be
+    those it started with, or a ValueError says which differ. Temporary files that a killed write left in
+    ``out`` and in the journal are removed.
+
+    Returns
+    -------
+    Journal
+        The journal, with the records the run had written.
+    """
     out = Path(out)
     folder = out / FOLDER
     try:
@@ -178,8 +227,14 @@ def _mismatch(name: str, what: str, then, now, out: Path, config: RunConfig) -> 
 
 
 def fingerprints(plan) -> dict:
-    """Hashes of what a run's results depend on: its resolved settings (less ``n_jobs``) and its data; and
-    deepfin's version."""
+    """Hash what a run's results depend on: its resolved settings (less ``n_jobs``), its data, deepfin's version.
+
+    Returns
+    -------
+    dict
+        ``deepfin`` (the version), ``settings`` and ``data`` (SHA-256 hex digests; the data are the prices,
+        the delisting returns and the index membership on every date).
+    """
     settings = replace(plan.config, n_jobs=-1).to_toml()
     data = hashlib.sha256()
     for part in (plan.panel.prices, plan.panel.delisting_returns, plan.members):
@@ -201,8 +256,10 @@ def _digest(hasher, frame: pd.DataFrame | pd.Series) -> None:
 
 
 def _canonical(part):
-    """``part`` as plain JSON: arrays by dtype, shape and a hash of their bytes, estimators by their plain
-    settings."""
+    """Turn ``part`` into plain JSON: arrays by dtype, shape and a hash of their bytes, estimators by settings.
+
+    An estimator is its class name and its plain ``get_params``.
+    """
     if isinstance(part, np.ndarray):
         array = np.ascontiguousarray(part)
         return {"array": [array.dtype.str, list(array.shape), hashlib.sha256(array.tobytes()).hexdigest()]}

@@ -1,5 +1,6 @@
-"""Every trial counted: the candidates each run evaluated, kept in a ledger beside the runs, so that a deflated
-Sharpe ratio accounts for every strategy tried on the same data, not only the current run's.
+"""Every trial counted: the candidates each run evaluated, kept in a ledger beside the runs.
+
+A deflated Sharpe ratio then accounts for every strategy tried on the same data, not only the current run's.
 
 ``trials.jsonl`` in the folder that holds the runs (``runs/`` by default) has one JSON line per finished run:
 its folder name, the ledger key (a fingerprint of the data with the recipe and the label: the trials a run's
@@ -21,7 +22,17 @@ FILE = "trials.jsonl"
 
 @dataclass
 class Trials:
-    """The trials that earlier runs on the same data, recipe and label evaluated."""
+    """The trials that earlier runs on the same data, recipe and label evaluated.
+
+    Attributes
+    ----------
+    sharpe, sharpe_after_costs : list of float
+        Each candidate's Sharpe ratio per period on its tuning folds, before and after costs.
+    runs : list of str
+        The runs they come from.
+    unreadable : int
+        Ledger lines that could not be read, skipped.
+    """
 
     sharpe: list[float] = field(default_factory=list)
     sharpe_after_costs: list[float] = field(default_factory=list)
@@ -30,13 +41,33 @@ class Trials:
 
 
 def key(data_fingerprint: str, recipe: str, label: str) -> str:
-    """What trials compete: the same data (by fingerprint), recipe and label."""
+    """Make the ledger key: trials compete on the same data (by fingerprint), recipe and label.
+
+    Examples
+    --------
+    >>> key("3f2a", "monthly", "up")
+    '3f2a:monthly:up'
+    """
     return f"{data_fingerprint}:{recipe}:{label}"
 
 
 def earlier(folder: str | Path, ledger_key: str, excluding: str | None = None) -> Trials:
-    """The trials the ledger in ``folder`` holds under ``ledger_key`` (none without a ledger), leaving out the
-    run named ``excluding`` (a run resumed after it was recorded)."""
+    """Read the trials the ledger in ``folder`` holds under ``ledger_key`` (none without a ledger).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder of runs, which holds ``trials.jsonl``.
+    ledger_key : str
+        ``key``'s result for the run.
+    excluding : str or None, default None
+        A run to leave out (a run resumed after it was recorded).
+
+    Returns
+    -------
+    Trials
+        The earlier runs' trials; lines that cannot be read are counted in ``unreadable``.
+    """
     path = Path(folder) / FILE
     found = Trials()
     if not path.is_file():
@@ -59,7 +90,10 @@ def earlier(folder: str | Path, ledger_key: str, excluding: str | None = None) -
 
 def record(folder: str | Path, ledger_key: str, run: str, sharpe: list[float], sharpe_after_costs: list[float]
            ) -> None:
-    """Add a finished run's trials to the ledger in ``folder`` (replacing an earlier line of the same run)."""
+    """Add a finished run's trials to the ledger in ``folder``, replacing an earlier line of the same run.
+
+    Non-finite Sharpe ratios are written as null. The file is rewritten whole, under a temporary name first.
+    """
     path = Path(folder) / FILE
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     kept = [line for line in lines if _run_of(line) != run]

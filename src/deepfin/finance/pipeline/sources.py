@@ -1,5 +1,7 @@
-"""Where a run's data come from: the price panel (with delisting returns) and the index membership, from the
-settings (files, ``synthetic:N``, the embedded sample) or given from Python."""
+"""Where a run's data come from: the price panel (with delisting returns) and the index membership.
+
+They come from the settings (files, ``synthetic:N``, the embedded sample) or are given from Python.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +16,32 @@ from deepfin.finance.pipeline.config import RunConfig
 
 
 def load_sources(config: RunConfig, prices=None, universe=None) -> tuple[Panel, Universe | None]:
-    """The panel and the membership ``config`` names (``data``, ``delistings``, ``universe``), or those given:
-    ``prices`` as a DataFrame, Panel or SyntheticUniverse (which brings its membership), ``universe`` as a
-    Universe or a membership DataFrame. Raises when the universe and the prices share no name."""
+    """Load the price panel and the membership ``config`` names, or those given from Python.
+
+    ``config.delistings`` adds its delisting returns to the panel's, and ``config.universe`` is read whatever
+    was given; ``synthetic:N`` data bring their own membership.
+
+    Parameters
+    ----------
+    config : RunConfig
+        The settings: ``data``, ``delistings``, ``universe`` and how to read them.
+    prices : pd.DataFrame, Panel, SyntheticUniverse or None, default None
+        Prices given from Python instead of ``config.data``; a ``SyntheticUniverse`` brings its membership.
+    universe : Universe, pd.DataFrame or None, default None
+        Membership given from Python.
+
+    Returns
+    -------
+    panel : Panel
+        The prices (not validated yet) and delisting returns.
+    universe : Universe or None
+        The membership, None without one.
+
+    Raises
+    ------
+    ValueError
+        When the universe and the prices share no name, or a file cannot be read.
+    """
     if isinstance(prices, SyntheticUniverse):
         prices, universe = prices.panel(), universe if universe is not None else prices.universe()
     if isinstance(universe, pd.DataFrame):

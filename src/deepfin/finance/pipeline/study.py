@@ -1,5 +1,7 @@
-"""Krauss, Do and Huck's study: several model families and their ensembles, refitted on every study period, each
-ranked daily into long-short books of k names, and the paper's tables of what they earned.
+"""The study of Krauss, Do and Huck (2017): model families and their ensembles, refitted on every study period.
+
+Each model's predictions are ranked daily into long-short books of k names, and the paper's tables say what
+they earned.
 
 A study period is a walk-forward window of the plan (750 training and 250 trading days in the daily recipe):
 every single model (``deepfin.finance.models.families``) is fitted on the training rows whose label is known
@@ -46,9 +48,25 @@ GINI_ROWS, IMPORTANCE_ROWS = 50_000, 10_000  # training rows (a random sample) e
 
 @dataclass
 class Period:
-    """What one study period found: each single model's probabilities on the trading rows, its training Gini,
-    its Gini on held-out training dates (when an ensemble weighs by it), its feature importances and the seconds
-    it took."""
+    """What one study period found, model by model.
+
+    Attributes
+    ----------
+    number : int
+        The period's position among the study periods.
+    probabilities : pd.DataFrame
+        Each single model's probability of label 1 on the trading rows, one column per model.
+    gini : dict of str to float
+        Each model's training Gini (2 AUC - 1).
+    importance : dict of str to np.ndarray
+        Each model's permutation importance per feature.
+    seconds : dict of str to float
+        Each model's seconds to fit, predict and measure.
+    train_rows : int
+        The training rows.
+    holdout_gini : dict of str to float
+        Each model's Gini on held-out training dates (when an ensemble weighs by it).
+    """
 
     number: int
     probabilities: pd.DataFrame
@@ -61,7 +79,27 @@ class Period:
 
 @dataclass
 class Study:
-    """A finished study: every model's predictions, books and their returns, and what each period found."""
+    """A finished study: every model's predictions, books and their returns, and what each period found.
+
+    Attributes
+    ----------
+    plan : Plan
+        The run's plan.
+    models : list of str
+        The models, single ones and ensembles.
+    predictions : pd.DataFrame
+        Every trading row: ``window``, one probability column per model, ``label`` and ``forward_return``.
+    periods : list of Period
+        What each study period found.
+    books : dict
+        (model, k) -> the book's returns per trade date (``book_returns``).
+    weights : dict
+        (model, k) -> the book's weights.
+    ensemble_weights : dict of str to pd.DataFrame
+        Each ensemble's member weights, one row per period.
+    seconds : dict of str to float
+        Each single model's seconds over all periods.
+    """
 
     plan: object
     models: list[str]
@@ -76,11 +114,18 @@ class Study:
 def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised, X_test: pd.DataFrame,
                specs: dict[str, dict], training: Training, quick: bool, returns: DailyReturns | None = None,
                held_out: bool = False, y_test: pd.Series | None = None) -> Period:
-    """Fit each single model on one study period's training rows and predict its trading rows; ``returns`` are
-    the daily returns the sequence families read their windows from. With ``held_out``, also each model's Gini
-    on the last training dates (``holdout_gini``), which ENS2 and ENS3 weigh their members by. ``y_test``, the
-    trading rows' labels (known only after the period), serves the permutation importance alone, measured
-    out of sample on them; without it, on training rows."""
+    """Fit each single model on one study period's training rows and predict its trading rows.
+
+    ``returns`` are the daily returns the sequence families read their windows from. With ``held_out``, also
+    each model's Gini on the last training dates (``holdout_gini``), which ENS2 and ENS3 weigh their members
+    by. ``y_test``, the trading rows' labels (known only after the period), serves the permutation importance
+    alone, measured out of sample on them; without it, on training rows.
+
+    Returns
+    -------
+    Period
+        The probabilities, Ginis, importances and seconds of every model.
+    """
     probabilities, gini, holdout_gini, importance, seconds = {}, {}, {}, {}, {}
     rng = np.random.default_rng(training.seed + number)
     sample = rng.permutation(len(X_train))[:GINI_ROWS]
@@ -107,8 +152,10 @@ def fit_period(number: int, X_train: pd.DataFrame, y_train: pd.Series, realised,
 
 
 def _importance_rows(X_train, y_train, sample, X_test, y_test, rng) -> tuple[pd.DataFrame, pd.Series]:
-    """Up to ``IMPORTANCE_ROWS`` rows to measure importance on: labelled trading rows (out of sample) when their
-    labels are given, else training rows."""
+    """Draw up to ``IMPORTANCE_ROWS`` rows to measure importance on.
+
+    Labelled trading rows (out of sample) when their labels are given, else training rows.
+    """
     if y_test is None:
         few = sample[:IMPORTANCE_ROWS]
         return X_train.iloc[few], y_train.iloc[few]
@@ -117,23 +164,28 @@ def _importance_rows(X_train, y_train, sample, X_test, y_test, rng) -> tuple[pd.
 
 
 def _importance(model, X: pd.DataFrame, y: pd.Series, seed: int) -> np.ndarray:
-    """Permutation importance of each feature: ROC AUC lost when its values are shuffled (0 where the rows hold
-    one class only)."""
+    """Compute the permutation importance of each feature: the ROC AUC lost when its values are shuffled.
+
+    0 where the rows hold one class only.
+    """
     if y.nunique() < 2:
         return np.zeros(X.shape[1])
     return permutation_importance(model, X, y, scoring="roc_auc", n_repeats=1, random_state=seed).importances_mean
 
 
 def probability_up(model, X) -> np.ndarray:
-    """The model's probability of label 1 (0 where it never saw that label in training)."""
+    """Predict the probability of label 1 (0 where the model never saw that label in training)."""
     classes = list(model.classes_)
     return model.predict_proba(X)[:, classes.index(1)] if 1 in classes else np.zeros(len(X))
 
 
 def held_out_gini(model, X: pd.DataFrame, y: pd.Series, realised, fit: np.ndarray, held: np.ndarray) -> float:
-    """2 AUC - 1 on the held-out training rows ``held`` (positions in ``X``) of a model that did not train on
-    them: ``model`` itself where it held those dates out (a network's early-stopping dates: it has a
-    ``validation_start_``), else a clone of it fitted on the rows ``fit`` (the dates before them, a purge apart)."""
+    """Compute the Gini (2 AUC - 1) on held-out training rows, by a model that did not train on them.
+
+    The rows are ``held`` (positions in ``X``). The model is ``model`` itself where it held those dates out (a
+    network's early-stopping dates: it has a ``validation_start_``), else a clone of it fitted on the rows
+    ``fit`` (the dates before them, a purge apart). NaN where the held-out rows hold one class.
+    """
     if getattr(model, "validation_start_", None) is None:
         model = clone(model).fit(X.iloc[fit], y.iloc[fit], **realised_for(model, realised, fit))
     y_held = np.asarray(y)[held]
@@ -143,9 +195,12 @@ def held_out_gini(model, X: pd.DataFrame, y: pd.Series, realised, fit: np.ndarra
 
 
 def training_gini(model, X: pd.DataFrame, y: pd.Series, positions=None) -> float:
-    """2 AUC - 1 on training rows ``X`` (at ``positions`` of the rows the model was fitted on; default all): for
-    a bagged forest, each row scored by the trees that did not draw it (out of bag, as H2O reports a forest's
-    training figures), else by the whole model."""
+    """Compute the Gini (2 AUC - 1) on training rows, out of bag for a bagged forest.
+
+    ``X`` are rows at ``positions`` of the rows the model was fitted on (default all). A bagged forest scores
+    each row by the trees that did not draw it (out of bag, as H2O reports a forest's training figures); other
+    models by the whole model. NaN where the rows scored hold one class.
+    """
     y = np.asarray(y)
     if not hasattr(model, "estimators_samples_") or getattr(model, "bootstrap", True) is False:
         return 2 * roc_auc_score(y, probability_up(model, X)) - 1 if len(np.unique(y)) == 2 else float("nan")
@@ -165,9 +220,35 @@ def training_gini(model, X: pd.DataFrame, y: pd.Series, positions=None) -> float
 
 
 def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> Study:
-    """Fit every study period (through joblib), average the ensembles, book every model at every k. With a
-    ``journal`` (``deepfin.finance.pipeline.journal``) each period is recorded as it finishes, and the periods it
-    already holds are not fitted again."""
+    """Run the study: fit every study period (through joblib), average the ensembles, book every model at every k.
+
+    Parameters
+    ----------
+    plan : Plan
+        ``deepfin.finance.pipeline.workflow.plan``'s result for a configuration with ``models``.
+    verbose : int, default 1
+        0: print nothing; else lines and a progress bar.
+    n_jobs : int or None, default None
+        Study periods fitted at once; None: ``plan.config.n_jobs``.
+    journal : Journal or None, default None
+        With a journal (``deepfin.finance.pipeline.journal``) each period is recorded as it finishes, and the
+        periods it already holds are not fitted again.
+
+    Returns
+    -------
+    Study
+        Every model's predictions and books; ``tables`` turns them into the paper's measures.
+
+    Examples
+    --------
+    >>> from deepfin.finance import RunConfig
+    >>> from deepfin.finance.pipeline import workflow
+    >>> config = RunConfig(data="synthetic:30,years=6", recipe="daily", models=["logit", "gbt", "ens1"],
+    ...                    model={"ens1": {"members": ["logit", "gbt"]}}, quick=True)
+    >>> study = execute(workflow.plan(config), verbose=0)  # doctest: +SKIP
+    >>> study.models, sorted(tables(study)["ens1"])  # doctest: +SKIP
+    (['logit', 'gbt', 'ens1'], ['accuracy', 'auc', 'k', 'mean_weights', 'members', 'sub_periods'])
+    """
     config = plan.config
     singles = [m for m in config.models if m not in ENSEMBLES]
     specs = {name: config.model.get(name, {}) for name in singles}
@@ -215,14 +296,16 @@ def execute(plan, verbose: int = 1, n_jobs: int | None = None, journal=None) -> 
 
 
 def _daily_returns(plan, specs: dict) -> DailyReturns | None:
-    """The price panel's daily returns when a sequence family is among ``specs`` (``RunConfig`` has checked
-    that the recipe is daily, so that every row's date is a trading day of the panel)."""
+    """Read the price panel's daily returns when a sequence family is among ``specs``, else None.
+
+    ``RunConfig`` has checked that the recipe is daily, so that every row's date is a trading day of the panel.
+    """
     wanted = any(families.reads_sequences(name, settings) for name, settings in specs.items())
     return DailyReturns(plan.panel.prices) if wanted else None
 
 
 def _period_record(period: Period) -> dict:
-    """A period as a journal record: each model's probabilities and importances as arrays, the rest as JSON."""
+    """Turn a period into a journal record: each model's probabilities and importances as arrays, the rest JSON."""
     names = list(period.probabilities.columns)
     return {"number": period.number, "models": names, "gini": period.gini, "holdout_gini": period.holdout_gini,
             "seconds": period.seconds, "train_rows": period.train_rows,
@@ -231,7 +314,7 @@ def _period_record(period: Period) -> dict:
 
 
 def _period_from(record: dict, index: pd.MultiIndex) -> Period:
-    """The period a journal record holds, its probabilities on the trading rows ``index``."""
+    """Read the period a journal record holds, its probabilities on the trading rows ``index``."""
     names = record["models"]
     probabilities = pd.DataFrame({name: record[f"probability_{i}"] for i, name in enumerate(names)}, index=index)
     return Period(record["number"], probabilities, record["gini"],
@@ -240,8 +323,11 @@ def _period_from(record: dict, index: pd.MultiIndex) -> Period:
 
 
 def _with_ensembles(periods: list[Period], config) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Every model's probabilities (rows (date, ticker), one column per model, and the study period), the
-    ensembles averaged with their weights per period."""
+    """Gather every model's probabilities and average the ensembles with their weights per period.
+
+    Returns the probabilities (rows (date, ticker), a ``window`` column, the study period, and one column per
+    model) and each ensemble's member weights, one row per period.
+    """
     parts, weights = [], {name: [] for name in config.models if name in ENSEMBLES}
     for period in periods:
         frame = period.probabilities.copy()
@@ -258,8 +344,21 @@ def _with_ensembles(periods: list[Period], config) -> tuple[pd.DataFrame, dict[s
 
 # ---------------------------------------------------------------------------------------------------- tables
 def measures(returns: pd.Series, periods_per_year: int) -> dict:
-    """The paper's figures of a daily return series: mean, standard error, t-statistic, standard deviation,
-    annualised Sharpe ratio, share of positive days, maximum drawdown."""
+    """Measure a daily return series as Krauss, Do and Huck (2017) tabulate it.
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Returns a period; NaN is dropped.
+    periods_per_year : int
+        To annualise.
+
+    Returns
+    -------
+    dict
+        ``days``; with two days or more also ``mean``, ``std_error``, ``t_stat``, ``newey_west_t``, ``std``,
+        ``sharpe`` (annualised), ``share_positive`` and ``max_drawdown``.
+    """
     r = returns.dropna()
     n = len(r)
     if n < 2:
@@ -274,7 +373,10 @@ def measures(returns: pd.Series, periods_per_year: int) -> dict:
 
 
 def row(book: pd.DataFrame, periods_per_year: int) -> dict:
-    """Before-costs measures, and the mean, t-statistic and Sharpe ratio after costs, of one book."""
+    """Measure one book: ``measures`` before costs, and the mean, t-statistic and Sharpe ratio after costs.
+
+    Also the mean ``turnover`` and ``break_even_bps``.
+    """
     before = measures(book["before_costs"], periods_per_year)
     after = measures(book["after_costs"], periods_per_year)
     return {**before, "mean_after_costs": after.get("mean"), "t_stat_after_costs": after.get("t_stat"),
@@ -284,7 +386,7 @@ def row(book: pd.DataFrame, periods_per_year: int) -> dict:
 
 
 def k_accuracy(weights: pd.DataFrame, labels: pd.DataFrame) -> float:
-    """Share of the book's positions on the right side of the median: longs labelled 1, shorts labelled 0."""
+    """Compute the share of the book's positions on the right side: longs labelled 1, shorts labelled 0."""
     label = labels.reindex_like(weights).to_numpy(dtype=float)
     w = weights.to_numpy()
     held = (w != 0) & ~np.isnan(label)
@@ -293,7 +395,7 @@ def k_accuracy(weights: pd.DataFrame, labels: pd.DataFrame) -> float:
 
 
 def direction(predictions: pd.DataFrame, model: str) -> dict:
-    """Accuracy (probability above 0.5 read as 'up') and ROC AUC of a model on every labelled trading row."""
+    """Compute a model's accuracy (probability above 0.5 read as 1) and ROC AUC on every labelled trading row."""
     known = labelled(predictions)
     if known["label"].nunique() < 2:
         return {"accuracy": float("nan"), "auc": float("nan")}
@@ -302,7 +404,7 @@ def direction(predictions: pd.DataFrame, model: str) -> dict:
 
 
 def segments(dates: pd.DatetimeIndex, bounds: list[str]) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
-    """Sub-periods split at ``bounds``, as (label, first day, day after the last), those holding any date."""
+    """Split ``dates`` into sub-periods at ``bounds``: (label, first day, day after the last) of each non-empty one."""
     edges = [dates.min(), *sorted(pd.Timestamp(b) for b in bounds), dates.max() + pd.Timedelta(days=1)]
     out = []
     for start, end in zip(edges, edges[1:]):
@@ -313,8 +415,22 @@ def segments(dates: pd.DatetimeIndex, bounds: list[str]) -> list[tuple[str, pd.T
 
 
 def tables(study: Study) -> dict:
-    """Per model: its direction figures, per k the book's measures and accuracy, the same by sub-period, its
-    training Gini and feature importance (single models) or member weights (ensembles)."""
+    """Tabulate a study as Krauss, Do and Huck (2017) do, model by model.
+
+    Parameters
+    ----------
+    study : Study
+        A finished study.
+
+    Returns
+    -------
+    dict
+        Model -> its ``accuracy`` and ``auc`` (``direction``); ``k``: per k, the book's measures (``row``),
+        ``k_accuracy``, ``deflated_sharpe`` over every model and k of the study and the ``trials`` counted;
+        ``sub_periods``: the book's measures per sub-period and k; for a single model ``training_gini``,
+        ``holdout_gini`` (where measured), ``importance`` (not for a sequence family) and ``seconds``; for an
+        ensemble ``members`` and ``mean_weights``.
+    """
     plan, config = study.plan, study.plan.config
     per_year = RECIPES[config.recipe].periods_per_year
     labels = plan.y.unstack("ticker")
@@ -349,8 +465,10 @@ def tables(study: Study) -> dict:
 
 
 def importance(study: Study, model: str) -> dict[str, float]:
-    """Mean permutation importance of each feature over the study periods, scaled to sum to 1 (negative
-    importances, noise, count as 0)."""
+    """Average a model's permutation importance of each feature over the study periods, scaled to sum to 1.
+
+    Negative importances, noise, count as 0.
+    """
     values = np.clip(np.mean([p.importance[model] for p in study.periods], axis=0), 0.0, None)
     total = values.sum()
     return dict(zip(study.plan.X.columns, (values / total if total > 0 else values).tolist()))

@@ -1,5 +1,4 @@
-"""``deepfin run``: data -> rows known on each date -> tuning -> walk-forward evaluation -> leakage report ->
-backtest.
+"""``deepfin run``: data, rows known on each date, tuning, walk-forward evaluation, leakage report, backtest.
 
 ``plan`` loads and checks everything and makes the rows: a (date, ticker) row exists when the name is priced
 and (with a universe) an index member on the date and its features are known then; its label comes from the
@@ -46,7 +45,39 @@ from deepfin.finance.validation.walk_forward import Window, walk_forward
 
 @dataclass
 class Plan:
-    """What a run will do, known before any training: the data, the rows and their outcomes, windows, k."""
+    """What a run will do, known before any training: the data, the rows and their outcomes, windows, k.
+
+    Attributes
+    ----------
+    config : RunConfig
+        The settings, resolved (the recipe's defaults filled in).
+    panel : Panel
+        The validated prices and delisting returns.
+    price_report : PriceReport
+        What loading and validation found.
+    universe : Universe or None
+        The index membership.
+    outcomes : Outcomes
+        Every (grid date, ticker)'s next-period outcome.
+    members : pd.DataFrame
+        Booleans, grid dates by tickers: the index members (every name without a universe).
+    X : pd.DataFrame
+        The rows, indexed by (date, ticker): members on the date with known features.
+    y : pd.Series
+        Their labels, NaN where the outcome is unknown.
+    rows : pd.DataFrame
+        Their outcomes (``Outcomes.at``): ``forward_return``, ``realised`` and the flags.
+    tuning_windows, test_windows : list of Window
+        The windows the grid search is scored on, and those evaluated out of sample.
+    k : int
+        Names a side of the book.
+    counts : dict
+        What the rows leave out, and why.
+    ks : list of int
+        The study's book sizes (``[k]`` for a tuned network's run).
+    warnings : list of str
+        What may bias every figure, said first in the report.
+    """
 
     config: RunConfig
     panel: Panel
@@ -67,7 +98,48 @@ class Plan:
 
 @dataclass
 class Result:
-    """Everything a run found; ``report.write`` turns it into files."""
+    """Everything a run found; ``deepfin.finance.report.run.write`` turns it into files.
+
+    Attributes
+    ----------
+    plan : Plan
+        The run's plan.
+    search_table : pd.DataFrame
+        The grid search's candidates (``results_table``).
+    best_params : dict
+        The chosen network's settings (the last window's, with ``tuning = "per_window"``).
+    predictions : pd.DataFrame
+        Every test row: ``window``, ``probability``, ``label`` and ``forward_return`` (of the period the book
+        holds).
+    windows : pd.DataFrame
+        Per test window: rows, AUC, per-date AUC, IC (``window_table``).
+    auc : tuple of float
+        The pooled AUC and its 95% interval.
+    date_auc : pd.Series
+        The AUC within each date.
+    ic : pd.Series
+        The rank IC of each date.
+    leakage : dict
+        The shuffled evaluation's AUCs beside the walk-forward one (``leakage_report``).
+    strategy : pd.DataFrame
+        The book's returns per trade date (``book_returns``).
+    weights : pd.DataFrame
+        The book's weights.
+    benchmarks : pd.DataFrame
+        The universe equal-weighted and the S&P 500 index, per trade date.
+    deciles : pd.Series
+        The mean next-period return by decile of the prediction.
+    selection : dict
+        The selection bias and the deflated Sharpe ratios, with the trials counted.
+    positions : dict
+        How the book's positions ended (``strategy.positions``).
+    model : DateHoldoutClassifier
+        The network fitted on the last window.
+    chosen_by_window : list or None
+        With ``tuning = "per_window"``, each test window's choice.
+    ic_decay : list of dict
+        The rank IC against the return 0, 1, ... periods later (``ic_decay``).
+    """
 
     plan: Plan
     search_table: pd.DataFrame
@@ -91,9 +163,40 @@ class Result:
 
 def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | None = None,
          universe: Universe | pd.DataFrame | None = None) -> Plan:
-    """Load and check the data (``config.data`` and ``config.universe``, or ``prices`` and ``universe`` given
-    from Python; a ``SyntheticUniverse`` brings its own membership), make the rows, their outcomes and the
-    windows; raises on any setting the data cannot meet."""
+    """Load and check the data, make the rows, their outcomes and the windows: everything before training.
+
+    Every step that could fail on the settings or the data fails here, before the first network trains.
+
+    Parameters
+    ----------
+    config : RunConfig
+        The settings (resolved here).
+    prices : pd.DataFrame, Panel, SyntheticUniverse or None, default None
+        Prices given from Python instead of ``config.data``; a ``SyntheticUniverse`` brings its own membership.
+    universe : Universe, pd.DataFrame or None, default None
+        Membership given from Python instead of ``config.universe``.
+
+    Returns
+    -------
+    Plan
+        The data, the rows, their labels and outcomes, the windows and k.
+
+    Raises
+    ------
+    ValueError
+        On any setting the data cannot meet (too few dates for the windows, too few names for k, a lag that
+        leaves no trade date, weekly prices for the daily recipe, a universe that names no priced asset, ...);
+        the message says which setting to change, and how.
+
+    Examples
+    --------
+    >>> from deepfin.finance import RunConfig
+    >>> run = plan(RunConfig(data="synthetic:30,years=6", train_size=24, test_size=12, tuning_folds=1))
+    >>> run.X.shape, int(run.k), len(run.tuning_windows), len(run.test_windows)
+    ((1253, 24), 6, 1, 1)
+    >>> [window.label() for window in run.test_windows]
+    ['2005-02-28 to 2005-09-30']
+    """
     config = config.resolved()
     recipe = RECIPES[config.recipe]
     panel, universe = load_sources(config, prices, universe)
@@ -138,8 +241,10 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
 
 
 def _check_spacing(spacing: str, recipe, source: str) -> None:
-    """The daily recipe needs daily dates: weekly or monthly prices would make days of weeks, annualised with
-    252 periods a year."""
+    """Refuse dates that are not trading days for the daily recipe.
+
+    Weekly or monthly prices would make days of weeks, annualised with 252 periods a year.
+    """
     if recipe.name == "daily" and spacing != "day":
         what = "irregular, most of them more than 4 days apart" if spacing == "irregular" else f"{spacing}ly"
         raise ValueError(f"{source}: the dates are {what}, not trading days; the daily recipe needs daily prices. "
@@ -152,8 +257,10 @@ def _history(recipe: str, lags: int) -> str:
 
 
 def _short_evaluation(X: pd.DataFrame, y: pd.Series, tests: list[Window], config: RunConfig) -> list[str]:
-    """A warning when the dates evaluated out of sample (with outcomes) are fewer than half a test window: the
-    figures of a few dates say little."""
+    """Warn when fewer dates with outcomes are evaluated out of sample than half a test window.
+
+    The figures of a few dates say little.
+    """
     dates = X.index.get_level_values("date")
     known = pd.Index(dates[y.notna().to_numpy()].unique())
     evaluated = int(sum(known.isin(window.test).sum() for window in tests))
@@ -165,8 +272,11 @@ def _short_evaluation(X: pd.DataFrame, y: pd.Series, tests: list[Window], config
 
 
 def _warnings(universe: Universe | None, outcomes: Outcomes) -> list[str]:
-    """What may bias every figure of the run: survivorship, when no membership is given and no name of the
-    data stops trading before they end (delisted in the outcomes)."""
+    """Say what may bias every figure of the run.
+
+    Survivorship, when no membership is given and no name of the data stops trading before they end (delisted
+    in the outcomes).
+    """
     if universe is not None or outcomes.delisted.any():
         return []
     return [f"Survivorship bias: no index membership was given and none of the {len(outcomes.tickers)} names stops "
@@ -176,9 +286,11 @@ def _warnings(universe: Universe | None, outcomes: Outcomes) -> list[str]:
 
 
 def _windows(X: pd.DataFrame, y: pd.Series, config: RunConfig, folds: int) -> list[Window]:
-    """The walk-forward windows over the rows' dates; enough of them whose test dates have labels for tuning
-    and one test, or an error that says which setting to change, to what, and how. The last dates, whose
-    outcomes are not known yet, are predicted in the last window but count for nothing here."""
+    """Cut the rows' dates into walk-forward windows: enough with labelled test dates for tuning and one test.
+
+    Otherwise raise an error that says which setting to change, to what, and how. The last dates, whose
+    outcomes are not known yet, are predicted in the last window but count for nothing here.
+    """
     dates = X.index.get_level_values("date").unique()
     period, gap = RECIPES[config.recipe].period, config.purge + config.embargo
     n = int(y.notna().groupby(level="date").any().sum())  # dates with an outcome
@@ -201,8 +313,11 @@ def _windows(X: pd.DataFrame, y: pd.Series, config: RunConfig, folds: int) -> li
 
 
 def _check_k(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> int:
-    """k (by default a quarter of the names on the first out-of-sample date, at most 10), checked against every
-    tuning and test date: each must offer 2k names, or the run would fail after training."""
+    """Choose k and check it against every tuning and test date.
+
+    By default k is a quarter of the names on the first out-of-sample date, at most 10. Each date must offer
+    2k names, or the run would fail after training.
+    """
     per_date = _names_per_test_date(X, windows)
     first_test = per_date[windows[config.tuning_folds].test[0]]
     k = config.k if config.k is not None else max(1, min(10, first_test // 4))
@@ -221,9 +336,11 @@ def _names_per_test_date(X: pd.DataFrame, windows: list[Window]) -> pd.Series:
 
 
 def _check_ks(X: pd.DataFrame, windows: list[Window], config: RunConfig) -> list[int]:
-    """The study's book sizes (``ks``, else ``[k]``, else the paper's that fit the first trading date's names,
-    else a quarter of them, at most 10), each checked against the fewest names on a trading date: a book of k
-    needs 2k."""
+    """Choose the study's book sizes and check each against the fewest names on a trading date.
+
+    ``ks``, else ``[k]``, else the paper's that fit the first trading date's names, else a quarter of them, at
+    most 10. A book of k needs 2k names.
+    """
     per_date = _names_per_test_date(X, windows)
     fewest, worst = int(per_date.min()), per_date.idxmin()
     ks = config.ks if config.ks is not None else [config.k] if config.k is not None else None
@@ -255,8 +372,11 @@ def _counts(outcomes: Outcomes, members: pd.DataFrame, features: pd.DataFrame, X
 
 
 def _check_lag_and_holdout(windows: list[Window], config: RunConfig) -> None:
-    """The lag must leave trade dates in the test ``windows``, and each training window room for early
-    stopping's held-out dates and purge."""
+    """Check that the lag leaves trade dates, and each training window room for early stopping.
+
+    The lag must leave trade dates in the test ``windows``, and each training window room for early stopping's
+    held-out dates and purge.
+    """
     test_dates = sum(len(w.test) for w in windows)
     if config.lag >= test_dates:
         raise ValueError(f"lag={config.lag} leaves no trade date among the {test_dates} out-of-sample dates. "
@@ -273,8 +393,11 @@ def _check_lag_and_holdout(windows: list[Window], config: RunConfig) -> None:
 
 
 def _unpriced_members(universe: Universe, grid_dates: Grid, outcomes: Outcomes) -> dict:
-    """Index members on a date before their first price, and members never priced: the part of the index's
-    history a price file lacks (a member unpriced after its last price has delisted, which is normal)."""
+    """Count the index members on a date before their first price, and the members never priced.
+
+    That is the part of the index's history a price file lacks (a member unpriced after its last price has
+    delisted, which is normal).
+    """
     names = universe.tickers.union(outcomes.tickers)
     members = universe.mask(grid_dates.trading_dates, names).to_numpy()
     priced = outcomes.frame("tradable").reindex(columns=names, fill_value=False).to_numpy(bool)
@@ -285,10 +408,37 @@ def _unpriced_members(universe: Universe, grid_dates: Grid, outcomes: Outcomes) 
 
 
 def execute(plan: Plan, verbose: int = 1, journal=None, earlier: Trials | None = None) -> Result:
-    """Tune, evaluate walk-forward, compare with the seed's shuffled evaluation, backtest. With a ``journal``
-    (``deepfin.finance.pipeline.journal``) every fit, window and fold is recorded as it finishes, and those it
-    already holds are not run again. ``earlier``: the trials earlier runs on the same data evaluated (the
-    ledger's), which the deflated Sharpe ratio counts with this run's."""
+    """Run the plan: tune, evaluate walk-forward, compare with the shuffled evaluation, backtest.
+
+    The shuffled evaluation is that of Jansen (2020, ch. 17) (``leakage_report``).
+
+    Parameters
+    ----------
+    plan : Plan
+        ``plan``'s result.
+    verbose : int, default 1
+        0: print nothing; else lines and progress bars.
+    journal : Journal or None, default None
+        With a journal (``deepfin.finance.pipeline.journal``) every fit, window and fold is recorded as it
+        finishes, and those it already holds are not run again.
+    earlier : Trials or None, default None
+        The trials earlier runs on the same data evaluated (the ledger's), which the deflated Sharpe ratio
+        counts with this run's.
+
+    Returns
+    -------
+    Result
+        Everything the run found.
+
+    Examples
+    --------
+    >>> from deepfin.finance import RunConfig
+    >>> run = plan(RunConfig(data="synthetic:30,years=6", train_size=24, test_size=12, tuning_folds=1,
+    ...                      quick=True))
+    >>> result = execute(run, verbose=0)  # doctest: +SKIP
+    >>> sorted(result.leakage)  # doctest: +SKIP
+    ['walk_forward', 'walk_forward_interval', 'with_dummies', 'without_dummies']
+    """
     earlier = earlier or Trials()
     config = plan.config
     release_free_memory()  # what building the plan freed: the stages' worker processes come on top of this one
@@ -309,8 +459,8 @@ def execute(plan: Plan, verbose: int = 1, journal=None, earlier: Trials | None =
         predictions, fitted, auc = out_of_sample(plan, model_with(**chosen), verbose, journal)
     date_auc, ic = per_date_auc(predictions), information_coefficient(predictions)
     say(verbose, f"  per-date AUC {date_auc.mean():.4f}, rank IC {ic.mean():+.4f}")
-    say(verbose, f"Leakage report: the seed's shuffled {config.shuffled_folds}-fold evaluation, with and without "
-                 "year/month dummies")
+    say(verbose, f"Leakage report: Jansen (2020)'s shuffled {config.shuffled_folds}-fold evaluation, with and "
+                 "without year/month dummies")
     release_free_memory()  # the leakage report's folds, on 80% of all rows, are the run's peak
     leakage = leakage_report(model_with, chosen, (plan.X, plan.y), auc, config, verbose, journal)
     signals, weights, book = backtest(plan, predictions["probability"])
@@ -330,17 +480,32 @@ def execute(plan: Plan, verbose: int = 1, journal=None, earlier: Trials | None =
 
 
 def ic_decay(plan: Plan, predictions: pd.DataFrame, lags: int = 5) -> list[dict]:
-    """The rank IC of the predictions against the return of the period starting 0, 1, ..., ``lags`` periods
-    after the signal (alphalens's IC decay): how long the signal lasts, and what trading it ``lag`` periods late
-    leaves of it."""
+    """Compute the rank IC against the return of the period starting 0, 1, ..., ``lags`` periods after the signal.
+
+    That is alphalens's IC decay: how long the signal lasts, and what trading it ``lag`` periods late leaves of
+    it.
+
+    Returns
+    -------
+    list of dict
+        One per lag: ``lag`` and ``ic_summary``'s figures.
+    """
     return [{"lag": lag, **ic_summary(information_coefficient(predictions.assign(
         forward_return=plan.outcomes.at(predictions.index, lag)["forward_return"])))} for lag in range(lags + 1)]
 
 
 def tune(plan: Plan, model, verbose: int = 1, folds: list[Window] | None = None,
          known_by: pd.Timestamp | None = None, journal=None) -> pd.DataFrame:
-    """The grid search on ``folds`` (the tuning windows), each fold scored by AUC and by its book's Sharpe ratio,
-    both from outcomes known by ``known_by`` (the first out-of-sample date); its fits recorded in ``journal``."""
+    """Run the grid search on ``folds`` (the tuning windows), each fold scored by AUC and its book's Sharpe ratio.
+
+    Both are scored from outcomes known by ``known_by`` (the first out-of-sample date); the fits are recorded
+    in ``journal``.
+
+    Returns
+    -------
+    pd.DataFrame
+        The candidates, best first (``results_table``).
+    """
     config = plan.config
     folds = plan.tuning_windows if folds is None else folds
     known_by = plan.test_windows[0].test[0] if known_by is None else known_by
@@ -362,10 +527,12 @@ def tune(plan: Plan, model, verbose: int = 1, folds: list[Window] | None = None,
 
 
 def tune_per_window(plan: Plan, model_with, verbose: int = 1, journal=None):
-    """Nested walk-forward: before each test window, the grid search on the ``tuning_folds`` windows just before
-    it (scored on outcomes known by its first date), and the winner fitted on the window. Returns the first
-    window's search table (the tune-once search), each window's choice, the predictions, the last window's model
-    and the pooled AUC."""
+    """Tune before each test window (nested walk-forward), and fit the winner on the window.
+
+    Before each test window, the grid search runs on the ``tuning_folds`` windows just before it (scored on
+    outcomes known by its first date). Returns the first window's search table (the tune-once search), each
+    window's choice, the predictions, the last window's model and the pooled AUC.
+    """
     folds = len(plan.tuning_windows)
     windows = plan.tuning_windows + plan.test_windows
     parts, by_window, table, fitted = [], [], None, None
@@ -386,8 +553,11 @@ def tune_per_window(plan: Plan, model_with, verbose: int = 1, journal=None):
 
 
 def out_of_sample(plan: Plan, model, verbose: int = 1, journal=None):
-    """Predictions of every test row (with their next-period returns), the last window's model, the pooled AUC
-    with its interval."""
+    """Predict every test row with ``model`` refitted on each test window.
+
+    Returns the predictions (with their next-period returns), the last window's model, and the pooled AUC with
+    its interval.
+    """
     config = plan.config
     say(verbose, f"Out of sample: {len(plan.test_windows)} windows of {config.test_size} "
                  f"{RECIPES[config.recipe].period}s")
@@ -399,8 +569,11 @@ def out_of_sample(plan: Plan, model, verbose: int = 1, journal=None):
 
 
 def _pooled(plan: Plan, predictions: pd.DataFrame, verbose: int):
-    """The predictions with the label and return of the period the book holds (``lag`` periods after the
-    signal: ``at_horizon``), and the pooled AUC with its interval (said)."""
+    """Label the predictions by the period the book holds, and pool their AUC.
+
+    The label and return are those of the period ``lag`` periods after the signal (``at_horizon``); the pooled
+    AUC and its interval are also printed.
+    """
     config = plan.config
     horizon = at_horizon(plan.outcomes, predictions.index, config.label, config.lag)
     predictions["label"], predictions["forward_return"] = horizon["label"], horizon["forward_return"]
@@ -418,8 +591,14 @@ def backtest(plan: Plan, probability: pd.Series):
 
 
 def window_table(plan: Plan, predictions: pd.DataFrame, date_auc: pd.Series, ic: pd.Series) -> pd.DataFrame:
-    """Per test window: training rows and those left out (label not known before the test), test rows and
-    labelled ones, pooled AUC, mean per-date AUC, mean rank IC."""
+    """Tabulate each test window's rows and measures.
+
+    Returns
+    -------
+    pd.DataFrame
+        Per test window: training rows and those left out (label not known before the test), test rows and
+        labelled ones, pooled AUC, mean per-date AUC, mean rank IC.
+    """
     table = auc_by_window(predictions, plan.test_windows)
     trained = [len(window.rows(plan.X.index, plan.rows["realised"])[0]) for window in plan.test_windows]
     on_dates = [len(window.rows(plan.X.index)[0]) for window in plan.test_windows]
@@ -433,9 +612,17 @@ def window_table(plan: Plan, predictions: pd.DataFrame, date_auc: pd.Series, ic:
 
 def leakage_report(model_with, chosen: dict, data: tuple[pd.DataFrame, pd.Series], auc, config: RunConfig,
                    verbose: int, journal=None) -> dict:
-    """Shuffled K-fold AUC with and without calendar dummies next to the walk-forward AUC (``report.narrative``
-    says why they differ). ``data`` is the rows and their labels; the rows whose label is not known (NaN) take no
-    part."""
+    """Score the chosen network by shuffled K-fold, with and without calendar dummies, beside the walk-forward AUC.
+
+    That is the evaluation of Jansen (2020, ch. 17); ``deepfin.finance.report.narrative`` says why the figures
+    differ. ``data`` is the rows and their labels; the rows whose label is not known (NaN) take no part.
+
+    Returns
+    -------
+    dict
+        ``with_dummies``, ``without_dummies`` (the shuffled AUCs), ``walk_forward`` and
+        ``walk_forward_interval``.
+    """
     X, y = data
     returns = return_columns(X)
     returns_only = X if list(X.columns) == returns else X[returns]  # no copy of the rows when it is all
@@ -451,5 +638,5 @@ def leakage_report(model_with, chosen: dict, data: tuple[pd.DataFrame, pd.Series
 
 
 def return_columns(X: pd.DataFrame) -> list[str]:
-    """The feature columns that are returns (not calendar dummies)."""
+    """List the feature columns that are returns (not calendar dummies ``year_*``, ``month_*``)."""
     return [c for c in X.columns if not c.startswith(("year_", "month_"))]

@@ -1,5 +1,8 @@
-"""The sentences a run's report says about its figures: what the leakage, the cross-sectional measures, the
-choice among many candidates and the delistings mean for a user about to trust the numbers."""
+"""The sentences a run's report says about its figures, for a user about to trust the numbers.
+
+They say what the leakage, the cross-sectional measures, the choice among many candidates and the delistings
+mean.
+"""
 
 from __future__ import annotations
 
@@ -25,21 +28,40 @@ COUNTS = {
 
 
 def counts(figures: dict) -> list[str]:
-    """The data's counts as lines: what the rows leave out, and why."""
+    """Write the data's counts as lines: what the rows leave out, and why.
+
+    Examples
+    --------
+    >>> counts({"names": 500, "members_never_priced": 3})
+    ['names in the data: 500', 'members never priced: 3']
+    """
     return [f"{COUNTS.get(name, name.replace('_', ' '))}: {value:,}" for name, value in figures.items()]
 
 
 def leakage(figures: dict) -> list[str]:
-    """On the gap between the seed's shuffled evaluation and the walk-forward one."""
+    """Explain the gap between Jansen (2020)'s shuffled evaluation and the walk-forward one.
+
+    Parameters
+    ----------
+    figures : dict
+        ``leakage_report``'s: ``with_dummies``, ``without_dummies``, ``walk_forward`` and
+        ``walk_forward_interval``.
+
+    Returns
+    -------
+    list of str
+        The figures side by side; then either what the gap is (leakage, not skill, split between the dummies
+        and shuffling) or that it is not material; and whether the walk-forward interval contains 0.5.
+    """
     seed, plain, honest = figures["with_dummies"], figures["without_dummies"], figures["walk_forward"]
     low, high = figures["walk_forward_interval"]
-    lines = [f"Shuffled K-fold with year/month dummies (the seed's evaluation): AUC {seed:.3f}. Without the "
+    lines = [f"Shuffled K-fold with year/month dummies (Jansen (2020)'s evaluation): AUC {seed:.3f}. Without the "
              f"dummies: {plain:.3f}. Walk-forward, predicting only dates no earlier step has seen: {honest:.3f} "
              f"(95% interval {low:.3f} to {high:.3f})."]
     if seed - honest > max(0.02, high - honest):
         lines.append(
-            f"The seed's way scores {seed - honest:.3f} higher, and that is leakage, not skill. Shuffled folds put "
-            "rows of the same date on both sides of the split, and every stock on a date shares that date's market "
+            f"Jansen (2020)'s way scores {seed - honest:.3f} higher, and that is leakage, not skill. Shuffled folds "
+            "put rows of the same date on both sides of the split, and every stock on a date shares that date's market "
             "move; a network that can tell the dates apart (by their dummies, or by the past returns all stocks "
             "share) learns which dates went up, which says nothing about a date it has not seen. "
             f"{seed - plain:+.3f} of the gap goes with the dummies and {plain - honest:+.3f} with shuffling alone.")
@@ -54,7 +76,24 @@ def leakage(figures: dict) -> list[str]:
 
 
 def cross_section(pooled_auc: float, date_auc: float, ic: dict, label: str) -> list[str]:
-    """Which skill the dollar-neutral book can earn: ranking names within a date, not timing the market."""
+    """Say which skill the dollar-neutral book can earn: ranking names within a date, not timing the market.
+
+    Parameters
+    ----------
+    pooled_auc : float
+        The pooled out-of-sample AUC.
+    date_auc : float
+        The mean per-date AUC.
+    ic : dict
+        ``ic_summary``'s figures.
+    label : str
+        The run's label, "up" or "above_median".
+
+    Returns
+    -------
+    list of str
+        The sentences.
+    """
     t_stat = ic.get("t_stat", math.nan)
     lines = [f"Within each date, the network ranks names with a mean ROC AUC of {date_auc:.3f} and a mean rank "
              f"information coefficient of {ic.get('mean', math.nan):+.4f} (t = {t_stat:.2f} over {ic['dates']} "
@@ -74,8 +113,7 @@ def cross_section(pooled_auc: float, date_auc: float, ic: dict, label: str) -> l
 
 
 def horizon(lag: int, period: str, decay: list[dict]) -> list[str]:
-    """What the IC decay says of the traded horizon, and what a daily figure at lag 0 can owe to the bid-ask
-    bounce."""
+    """Say what the IC decay tells of the traded horizon, and what a daily lag-0 figure may owe the bid-ask bounce."""
     lines = []
     if len(decay) > 1 and "mean" in decay[0] and "mean" in decay[1]:
         lines.append(f"The IC is {decay[0]['mean']:+.4f} against the next {period}'s return and "
@@ -94,7 +132,18 @@ def _share(later: float, first: float) -> str:
 
 
 def selection(figures: dict) -> list[str]:
-    """On choosing the best of many noisy candidates, and the deflated Sharpe ratio."""
+    """Explain what choosing the best of many noisy candidates is worth, and the deflated Sharpe ratio.
+
+    Parameters
+    ----------
+    figures : dict
+        ``Result.selection``: ``selection_bias``'s figures, ``deflated_sharpe``, ``trials``, ``trial_runs``.
+
+    Returns
+    -------
+    list of str
+        The sentences.
+    """
     n, best, chance = figures["candidates"], figures["best_auc"], figures["expected_best_by_chance"]
     lines = [f"The tuning chose the best of {n} candidates, walk-forward AUC {best:.4f}. Had none of them any "
              f"skill (true AUC 0.5), the best of {n} with their spread ({figures['spread']:.4f}) would be expected "
@@ -113,7 +162,20 @@ def selection(figures: dict) -> list[str]:
 
 
 def delistings(positions: dict, setting) -> list[str]:
-    """On the positions closed by a delisting, halts and names that could not be traded."""
+    """Describe the positions closed by a delisting, halts, names that could not be traded, and ties.
+
+    Parameters
+    ----------
+    positions : dict
+        ``strategy.positions``'s counts.
+    setting : float or str
+        The ``delisting_return`` setting, quoted in the text.
+
+    Returns
+    -------
+    list of str
+        The sentences; one saying there was nothing to report when there was none.
+    """
     lines = []
     total = positions["delisted_from_data"] + positions["delisted_assumed"]
     if total:

@@ -1,7 +1,10 @@
-"""A run's files: ``report.html`` (tables and pictures), ``metrics.json``, ``predictions.csv``, ``run.toml``
-(the settings used, readable by ``deepfin run --config``), ``model.keras`` (the network of the last window)
-and ``preprocessing.json`` (its clipping quantiles and standardisation, so ``model.keras`` can be used alone).
-Every file is written to a temporary name and renamed when complete."""
+"""A run's files: the report, its figures, predictions, settings, the network and its preprocessing.
+
+``report.html`` (tables and pictures), ``metrics.json``, ``predictions.csv``, ``returns.csv`` and
+``positions.csv``, ``run.toml`` (the settings used, readable by ``deepfin run --config``), ``model.keras`` (the
+network of the last window) and ``preprocessing.json`` (its clipping quantiles and standardisation, so
+``model.keras`` can be used alone). Every file is written to a temporary name and renamed when complete.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +51,19 @@ PICTURES = {"roc.png": "ROC curve of the out-of-sample predictions with outcomes
 
 
 def metrics(result: Result) -> dict:
-    """The figures of a run, as ``metrics.json`` holds them."""
+    """Gather the figures of a run, as ``metrics.json`` holds them.
+
+    Parameters
+    ----------
+    result : Result
+        ``workflow.execute``'s result.
+
+    Returns
+    -------
+    dict
+        JSON-safe: ``recipe``, ``label``, ``data``, ``tuning``, ``out_of_sample``, ``cross_section``,
+        ``shuffled_cv`` and ``backtest``, with the sentences that explain them (``explanation``).
+    """
     plan, config = result.plan, result.plan.config
     recipe = RECIPES[config.recipe]
     dates = plan.X.index.get_level_values("date")
@@ -102,9 +117,14 @@ def metrics(result: Result) -> dict:
 
 
 def book_measures(book: pd.DataFrame, recipe) -> dict:
-    """What a tear sheet shows of the long-short book beyond its returns table: each leg's measures, the five
-    deepest drawdowns after costs, yearly and monthly returns after costs, the break-even cost per half-turn and
-    the cost sweep."""
+    """Measure the long-short book as a tear sheet shows it, beyond its returns table.
+
+    Returns
+    -------
+    dict
+        ``legs`` (each leg's measures), ``drawdowns`` (the five deepest after costs), ``yearly_returns`` and
+        ``monthly_returns`` after costs, ``break_even_bps`` (per half-turn) and ``cost_sweep``.
+    """
     per_year = recipe.periods_per_year
     net = book["after_costs"]
     deepest = tear_sheet.drawdowns(net, top=5)
@@ -119,7 +139,20 @@ def book_measures(book: pd.DataFrame, recipe) -> dict:
 
 
 def write(result: Result, out: str | Path) -> dict:
-    """Write every file of the run into ``out``; returns the metrics."""
+    """Write every file of the run into ``out``.
+
+    Parameters
+    ----------
+    result : Result
+        ``workflow.execute``'s result.
+    out : str or Path
+        The run's folder (made if missing).
+
+    Returns
+    -------
+    dict
+        The metrics, as ``metrics.json`` holds them.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config, recipe = result.plan.config, RECIPES[result.plan.config.recipe]
@@ -147,7 +180,15 @@ def write(result: Result, out: str | Path) -> dict:
 
 
 def preprocessing(model) -> dict:
-    """The fitted clipping and standardisation, in the order the network's inputs come."""
+    """Describe the fitted clipping and standardisation, in the order the network's inputs come.
+
+    Returns
+    -------
+    dict
+        As ``preprocessing.json`` holds it: ``inputs``, the ``calendar`` dummies' years and months (where the
+        network has them), ``clip`` (columns, lower and upper bounds), ``standardize`` (mean and scale) and
+        ``use`` (how to apply them).
+    """
     clip, scale = model.preprocess_.named_steps["clip"], model.preprocess_.named_steps["scale"]
     inputs = list(clip.get_feature_names_out())
     calendar = model.preprocess_.named_steps.get("calendar")
@@ -164,7 +205,7 @@ def preprocessing(model) -> dict:
 
 
 def page(result: Result, figures: dict) -> str:
-    """``report.html``: one page, tables and the pictures beside it."""
+    """Write ``report.html``: one page, tables and the pictures beside them."""
     oos, shuffled, backtest = figures["out_of_sample"], figures["shuffled_cv"], figures["backtest"]
     data, config, cross = figures["data"], result.plan.config, figures["cross_section"]
     annualised = np.sqrt(RECIPES[config.recipe].periods_per_year)  # the folds' Sharpe ratios are per period
@@ -213,7 +254,7 @@ def page(result: Result, figures: dict) -> str:
         ("Cross-sectional skill", f"per-date AUC {number(cross['per_date_auc'])}; rank IC "
                                   f"{number(cross['rank_ic'].get('mean'), 4)} "
                                   f"(t = {number(cross['rank_ic'].get('t_stat'), 2)})"),
-        ("Seed-style shuffled AUC", f"{number(shuffled['auc_with_dummies'])} (with dummies)"),
+        ("Jansen (2020)'s shuffled AUC", f"{number(shuffled['auc_with_dummies'])} (with dummies)"),
         ("Long-short Sharpe", f"{number(backtest['before_costs']['sharpe'], 2)} before costs, "
                               f"{number(backtest['after_costs']['sharpe'], 2)} after {config.cost_bps:g} bps per "
                               f"half-turn (k = {backtest['k']}, lag {backtest['lag']})"),
@@ -243,7 +284,7 @@ def _format(table: pd.DataFrame, columns) -> pd.DataFrame:
 
 def _leakage_table(shuffled: dict, oos: dict) -> pd.DataFrame:
     return pd.DataFrame([
-        {"evaluation": "shuffled stratified K-fold, with year/month dummies (the seed's)",
+        {"evaluation": "shuffled stratified K-fold, with year/month dummies (Jansen (2020)'s)",
          "ROC AUC": number(shuffled["auc_with_dummies"])},
         {"evaluation": "shuffled stratified K-fold, no dummies", "ROC AUC": number(shuffled["auc_without_dummies"])},
         {"evaluation": "walk-forward, out of sample (this report)",

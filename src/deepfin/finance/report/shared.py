@@ -1,5 +1,7 @@
-"""What the run's and the study's files share: the style sheet, number formats, HTML lists, the book's two files
-(returns.csv and positions.csv), and files written whole or not at all."""
+"""What the run's and the study's files share: the style sheet, number formats, HTML lists, the book's files.
+
+The book's two files are returns.csv and positions.csv; every file is written whole or not at all.
+"""
 
 from __future__ import annotations
 
@@ -25,10 +27,18 @@ figcaption { font-size: 0.85em; color: #555; } pre { background: #f6f6f6; paddin
 
 
 def items(lines) -> str:
+    """HTML list items, one per line of text, escaped.
+
+    Examples
+    --------
+    >>> items(["a < b", "c"])
+    '<li>a &lt; b</li><li>c</li>'
+    """
     return "".join(f"<li>{html.escape(line)}</li>" for line in lines)
 
 
 def paragraphs(lines) -> str:
+    """HTML paragraphs, one per line of text, escaped."""
     return "".join(f"<p>{html.escape(line)}</p>" for line in lines)
 
 
@@ -38,12 +48,22 @@ def warnings(lines) -> str:
 
 
 def write_text(path: Path, text: str) -> None:
+    """Write ``text`` as UTF-8 to ``path``, whole or not at all (a temporary name, then renamed)."""
     with atomic_write(path) as stream:
         stream.write(text.encode("utf-8"))
 
 
 def json_safe(value):
-    """JSON-safe: NaN and infinities become null, NumPy scalars plain numbers."""
+    """Make ``value`` JSON-safe: NaN and infinities become None, NumPy scalars plain numbers.
+
+    Dicts (their keys as text), lists and tuples are converted throughout.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> json_safe({"auc": np.float64(0.51), "sharpe": float("nan"), "k": [np.int64(10)]})
+    {'auc': 0.51, 'sharpe': None, 'k': [10]}
+    """
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -56,18 +76,35 @@ def json_safe(value):
 
 
 def number(value, digits: int = 3) -> str:
+    """Format a figure with ``digits`` decimals; "n/a" for None or NaN.
+
+    Examples
+    --------
+    >>> number(0.51234), number(float("nan")), number(1.5, 1)
+    ('0.512', 'n/a', '1.5')
+    """
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 def percent(value, digits: int = 1) -> str:
+    """Format a fraction as a percentage with ``digits`` decimals; "n/a" for None.
+
+    Examples
+    --------
+    >>> percent(0.0123), percent(0.0123, 3)
+    ('1.2%', '1.230%')
+    """
     return "n/a" if value is None else f"{100 * value:.{digits}f}%"
 
 
 def write_book(out: Path, returns: pd.DataFrame, weights: pd.DataFrame, benchmark: pd.Series, plan,
                stem: str = "", positions: bool = True) -> None:
-    """``{stem}returns.csv`` (one row per trade date) and, with ``positions``, ``{stem}positions.csv`` (one row
-    per position) in ``out``, as quantstats and pyfolio read them:
-    ``pd.read_csv(path, index_col="date", parse_dates=True)["net"]``."""
+    """Write the book's files into ``out``: ``{stem}returns.csv`` and, with ``positions``, ``{stem}positions.csv``.
+
+    ``returns.csv`` has one row per trade date (``returns_table``), ``positions.csv`` one row per position
+    (``position_table``), as quantstats and pyfolio read them:
+    ``pd.read_csv(path, index_col="date", parse_dates=True)["net"]``.
+    """
     out.mkdir(parents=True, exist_ok=True)
     table = returns_table(returns, benchmark, plan.config.cost_bps)
     write_text(out / f"{stem}returns.csv", table.reset_index().to_csv(index=False, float_format="%.10g",

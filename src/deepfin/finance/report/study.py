@@ -1,6 +1,10 @@
-"""A study's files: ``report.html`` (the paper's tables for every model and k, by sub-period, feature importance,
-cumulative returns, seconds per family), ``metrics.json`` (one key per model), ``predictions.csv`` (every
-model's probability for every trading row) and ``run.toml``. Every file is written whole or not at all."""
+"""A study's files: the report with the paper's tables, the figures, the predictions, the books and the settings.
+
+``report.html`` (the tables of Krauss, Do and Huck (2017) for every model and k, by sub-period, feature
+importance, cumulative returns, seconds per family), ``metrics.json`` (one key per model), ``predictions.csv``
+(every model's probability for every trading row), the books' files under ``books/`` and ``run.toml``. Every
+file is written whole or not at all.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,14 @@ PAPER_K10 = {"dnn": {"mean": 0.0033}, "gbt": {"mean": 0.0037}, "raf": {"mean": 0
 
 
 def settings(study: Study) -> dict:
-    """Each single model's settings as used, and where they differ from the paper's."""
+    """List each model's settings as used, and where they differ from the paper's.
+
+    Returns
+    -------
+    dict
+        Model -> ``used`` and ``differs_from_paper`` (for ``dnn``, ``gbt``, ``raf`` and ``lstm``); an ensemble's
+        ``members`` and ``weights``; a named scikit-learn estimator's settings as given.
+    """
     config = study.plan.config
     out = {}
     for name in study.models:
@@ -45,8 +56,21 @@ def settings(study: Study) -> dict:
 
 
 def metrics(study: Study, universe: pd.Series | None = None) -> dict:
-    """The figures of a study, as ``metrics.json`` holds them; ``universe``: ``universe_returns(study)`` where
-    the caller has it."""
+    """Gather the figures of a study, as ``metrics.json`` holds them.
+
+    Parameters
+    ----------
+    study : Study
+        ``study.execute``'s result.
+    universe : pd.Series or None, default None
+        ``universe_returns(study)``, where the caller has it.
+
+    Returns
+    -------
+    dict
+        JSON-safe: ``recipe``, ``label``, ``quick``, ``data``, ``design``, ``settings``, ``seconds``,
+        ``models`` (``tables``), ``benchmark`` and ``paper_k10``.
+    """
     plan, config = study.plan, study.plan.config
     universe = universe_returns(study) if universe is None else universe
     first_book = study.books[study.models[0], plan.ks[0]]
@@ -74,15 +98,30 @@ def metrics(study: Study, universe: pd.Series | None = None) -> dict:
 
 
 def universe_returns(study: Study) -> pd.Series:
-    """The universe equal-weighted (every member priced on the date) on every grid date: the benchmark line of
-    the pictures, the books' files and the metrics."""
+    """Compute the universe equal-weighted (every member priced on the date) on every grid date.
+
+    It is the benchmark line of the pictures, the books' files and the metrics.
+    """
     plan = study.plan
     return strategy.benchmarks(plan.outcomes, plan.members, plan.outcomes.grid.labels,
                                RECIPES[plan.config.recipe].period, False)["equal_weight"]
 
 
 def write(study: Study, out: str | Path) -> dict:
-    """Write every file of the study into ``out``; returns the metrics."""
+    """Write every file of the study into ``out``.
+
+    Parameters
+    ----------
+    study : Study
+        ``study.execute``'s result.
+    out : str or Path
+        The study's folder (made if missing).
+
+    Returns
+    -------
+    dict
+        The metrics, as ``metrics.json`` holds them.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     universe = universe_returns(study)
@@ -110,7 +149,7 @@ def write(study: Study, out: str | Path) -> dict:
 
 
 def table(figures: dict, ks) -> pd.DataFrame:
-    """One row per (model, k): the paper's measures."""
+    """Lay out one row per (model, k): the paper's measures, formatted, with accuracy (k) and AUC."""
     rows = []
     for name, model in figures.items():
         for k in ks:
@@ -132,6 +171,7 @@ def _row(name: str, k, f: dict) -> dict:
 
 
 def sub_period_table(figures: dict, k) -> pd.DataFrame:
+    """Lay out one row per (model, sub-period) at book size ``k``: the paper's measures, formatted."""
     rows = []
     for name, model in figures.items():
         for label, by_k in model["sub_periods"].items():
@@ -140,20 +180,20 @@ def sub_period_table(figures: dict, k) -> pd.DataFrame:
 
 
 def gini_table(models: dict) -> pd.DataFrame:
-    """Per single model: its mean training Gini and, when measured, its mean Gini on held-out training dates."""
+    """Lay out each single model's mean training Gini and, when measured, its mean Gini on held-out dates."""
     return pd.DataFrame([{"model": name, "training Gini": number(m.get("training_gini")),
                           "held-out Gini": number(m.get("holdout_gini"))}
                          for name, m in models.items() if "training_gini" in m])
 
 
 def ensemble_weight_table(models: dict) -> pd.DataFrame:
-    """Per ensemble: its mean weight on each member over the study periods."""
+    """Lay out each ensemble's mean weight on each member over the study periods."""
     return pd.DataFrame([{"ensemble": name, **{member: number(weight) for member, weight in m["mean_weights"].items()}}
                          for name, m in models.items() if "mean_weights" in m])
 
 
 def page(study: Study, figures: dict) -> str:
-    """``report.html``: the study on one page."""
+    """Write ``report.html``: the study on one page."""
     config, design, models = study.plan.config, figures["design"], figures["models"]
     k = design["ks"][0]
     importance = pd.DataFrame({name: m["importance"] for name, m in models.items() if "importance" in m})

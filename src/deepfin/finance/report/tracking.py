@@ -1,6 +1,9 @@
-"""``deepfin run --track mlflow``: a finished run or study logged to MLflow (the ``mlflow`` extra), for teams that
-track their experiments there: its settings as parameters, its headline figures as metrics, its folder's files
-as artifacts. MLflow's own settings say where (``MLFLOW_TRACKING_URI``, ``MLFLOW_EXPERIMENT_NAME``)."""
+"""``deepfin run --track mlflow``: a finished run or study logged to MLflow (the ``mlflow`` extra).
+
+For teams that track their experiments there: its settings as parameters, its headline figures as metrics, its
+folder's files as artifacts. MLflow's own settings say where (``MLFLOW_TRACKING_URI``,
+``MLFLOW_EXPERIMENT_NAME``).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,15 @@ INSTALL = "pip install 'deepfin[mlflow]'"
 
 
 def check(tracker: str | None) -> None:
-    """Refuse an unknown tracker, or MLflow not installed, before any work."""
+    """Refuse an unknown tracker, or MLflow not installed, before any work.
+
+    Raises
+    ------
+    ValueError
+        On a tracker other than "mlflow".
+    ImportError
+        When MLflow is not installed; the message says how to install it.
+    """
     if tracker is None:
         return
     if tracker not in TRACKERS:
@@ -25,8 +36,22 @@ def check(tracker: str | None) -> None:
 
 
 def log_run(out: Path, settings: dict, figures: dict) -> str:
-    """Log the finished run or study in ``out`` (its ``settings`` and ``metrics.json``'s ``figures``); returns
-    MLflow's run id."""
+    """Log the finished run or study in ``out`` to MLflow.
+
+    Parameters
+    ----------
+    out : Path
+        The run's folder, logged as artifacts.
+    settings : dict
+        The settings, logged as parameters (each cut to 500 characters).
+    figures : dict
+        ``metrics.json``'s figures; the finite ``headline`` ones are logged as metrics.
+
+    Returns
+    -------
+    str
+        MLflow's run id.
+    """
     import mlflow
 
     with mlflow.start_run(run_name=Path(out).name) as run:
@@ -38,8 +63,7 @@ def log_run(out: Path, settings: dict, figures: dict) -> str:
 
 
 def headline(figures: dict) -> dict[str, float]:
-    """The figures worth a metric: a run's out-of-sample and book figures, or a study's per model at its first
-    k."""
+    """Pick the figures worth a metric: a run's out-of-sample and book figures, or a study's per model at first k."""
     if "models" in figures:
         k = str(figures["design"]["ks"][0])
         return {f"{name}.{key}": model["k"][k].get(key) for name, model in figures["models"].items()

@@ -1,5 +1,6 @@
-"""Out-of-sample validation: walk-forward windows, the predictions a model makes on each window's test rows,
-and the measures of those predictions (AUC, information coefficient).
+"""Out-of-sample validation: walk-forward windows, the predictions on their test rows, and their measures.
+
+The measures of those predictions are the ROC AUC and the information coefficient.
 
 Imports ``panel`` and ``data`` of ``deepfin.finance``, nothing above them.
 """

@@ -1,5 +1,7 @@
-"""Out-of-sample predictions: a model fitted on each walk-forward window's training rows predicts its test rows;
-and the shuffled cross-validation a textbook evaluation uses, for comparison.
+"""Out-of-sample predictions, window by window, and the shuffled cross-validation a textbook uses, for comparison.
+
+A model fitted on each walk-forward window's training rows predicts its test rows; ``shuffled_cv_auc`` is the
+evaluation of Jansen (2020, ch. 17), shuffled stratified K-fold over all rows.
 
 Each window (each fold) is one unit of work for ``deepfin.parallel.resumable``: a joblib job, recorded in a run's
 journal as it finishes and taken from it when an interrupted run resumes.
@@ -26,12 +28,54 @@ def walk_forward_predictions(model, X: pd.DataFrame, y: pd.Series, windows: list
                              last_model: bool = True):
     """Fit a clone of ``model`` on each window's training rows and predict all of its test rows.
 
-    ``realised`` (the date each label becomes known) keeps training to labels known before the test window and
-    is passed on to the model's ``fit`` where it takes it. The windows are independent joblib jobs (``n_jobs``).
-    With a ``journal`` (``deepfin.finance.pipeline.journal``) each window's probabilities are recorded as it
-    finishes and a window already recorded is not fitted again. Returns the predictions (rows (date, ticker); columns
-    ``window``, ``probability``, ``label``, NaN where unknown) and the model fitted on the last window (fitted
-    again where the journal held that window, as a journal keeps no models; None then with ``last_model=False``).
+    The windows are independent joblib jobs (``n_jobs``).
+
+    Parameters
+    ----------
+    model : estimator
+        A scikit-learn classifier with ``predict_proba``; it is cloned, never fitted itself.
+    X : pd.DataFrame
+        The rows, indexed by (date, ticker).
+    y : pd.Series
+        Their 0/1 labels, NaN where unknown.
+    windows : list of Window
+        The walk-forward windows.
+    realised : array-like of datetime or None, default None
+        The date each label becomes known: keeps training to labels known before the test window, and is
+        passed on to the model's ``fit`` where it takes a ``realised`` argument.
+    advance : callable, default no-op
+        Called with no argument as each window finishes (a progress bar).
+    n_jobs : int, default 1
+        Windows fitted at once.
+    journal : Journal or None, default None
+        With a journal (``deepfin.finance.pipeline.journal``) each window's probabilities are recorded as it
+        finishes, and a window already recorded is not fitted again.
+    last_model : bool, default True
+        Where the journal held the last window, fit it again to return its model (a journal keeps no models);
+        with False, return None then.
+
+    Returns
+    -------
+    predictions : pd.DataFrame
+        Every test row, indexed by (date, ticker): ``window``, ``probability`` (of label 1) and ``label`` (NaN
+        where unknown).
+    model : estimator or None
+        The model fitted on the last window.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from deepfin.finance import (grid, label, monthly_features, next_period_outcomes, synthetic_prices,
+    ...                              walk_forward)
+    >>> prices = synthetic_prices("planted", n_tickers=20, n_months=60, signal=0.5)
+    >>> X = monthly_features(prices, lags=1)
+    >>> y = label(next_period_outcomes(prices, grid(prices, "month")).at(X.index)["forward_return"], "up")
+    >>> windows = walk_forward(X.index.get_level_values("date"), train_size=24, test_size=12)
+    >>> predictions, last = walk_forward_predictions(LogisticRegression(), X, y, windows)
+    >>> list(predictions.columns), len(predictions)
+    (['window', 'probability', 'label'], 680)
+    >>> int(predictions["label"].isna().sum())  # the last month's outcome is not known yet
+    20
     """
     keys = [None if journal is None else journal.key(("walk-forward window", model, list(X.columns),
                                                       *window.rows(X.index, realised))) for window in windows]
@@ -69,7 +113,23 @@ def _part(X: pd.DataFrame, y: pd.Series, test: np.ndarray, number: int, probabil
 
 
 def realised_for(model, realised, rows=slice(None)) -> dict:
-    """``{"realised": ...}`` for a model whose ``fit`` takes the dates its labels are realised, else ``{}``."""
+    """Give ``fit``'s ``realised`` argument to a model that takes it.
+
+    Parameters
+    ----------
+    model : estimator
+        The model to be fitted.
+    realised : array-like of datetime or None
+        The date each row's label becomes known.
+    rows : slice or array-like, default every row
+        The rows the model is fitted on.
+
+    Returns
+    -------
+    dict
+        ``{"realised": realised[rows]}`` when ``realised`` is given and ``model.fit`` has a ``realised``
+        parameter, else ``{}``.
+    """
     if realised is None or "realised" not in inspect.signature(model.fit).parameters:
         return {}
     return {"realised": np.asarray(realised)[rows]}
@@ -77,10 +137,47 @@ def realised_for(model, realised, rows=slice(None)) -> dict:
 
 def shuffled_cv_auc(model, X: pd.DataFrame, y: pd.Series, n_splits: int = 5, seed: int = 0,
                     advance: Callable[[], None] = lambda: None, n_jobs: int = 1, journal=None) -> float:
-    """The seed's evaluation: mean ROC AUC over shuffled stratified K-fold (rows of every date on both sides)
-    of the rows whose label ``y`` is known (not NaN); the folds are joblib jobs (``n_jobs``), ``advance()`` is
-    called as each is scored. With a ``journal`` each fold's AUC is recorded as it finishes and a fold already
-    recorded is not fitted again."""
+    """Score ``model`` as Jansen (2020, ch. 17) evaluates it: mean ROC AUC over shuffled stratified K-fold.
+
+    The folds are drawn from the rows whose label is known (not NaN) without regard to their dates, so rows of
+    every date fall on both sides of each split: the leakage the walk-forward evaluation avoids. A model with a
+    ``fit_rows`` method is fitted on a fold's rows without copying them first.
+
+    Parameters
+    ----------
+    model : estimator
+        A scikit-learn classifier with ``predict_proba``; it is cloned for each fold.
+    X : pd.DataFrame
+        The rows.
+    y : pd.Series
+        Their 0/1 labels, NaN where unknown.
+    n_splits : int, default 5
+        Folds.
+    seed : int, default 0
+        The shuffle's ``random_state``.
+    advance : callable, default no-op
+        Called with no argument as each fold is scored.
+    n_jobs : int, default 1
+        Folds fitted at once (joblib jobs).
+    journal : Journal or None, default None
+        With a journal each fold's AUC is recorded as it finishes, and a fold already recorded is not fitted
+        again.
+
+    Returns
+    -------
+    float
+        The mean of the folds' ROC AUCs.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from deepfin.finance import grid, label, monthly_features, next_period_outcomes, synthetic_prices
+    >>> prices = synthetic_prices("planted", n_tickers=20, n_months=60, signal=0.5)
+    >>> X = monthly_features(prices, lags=1)
+    >>> y = label(next_period_outcomes(prices, grid(prices, "month")).at(X.index)["forward_return"], "up")
+    >>> round(shuffled_cv_auc(LogisticRegression(), X, y, n_splits=3), 2)
+    0.71
+    """
     labelled = np.flatnonzero(y.notna().to_numpy())
 
     def folds():  # positions in X of each fold's training and test rows, made as needed rather than held

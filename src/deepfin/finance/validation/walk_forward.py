@@ -21,14 +21,37 @@ from skfolio.model_selection import WalkForward
 
 @dataclass(frozen=True)
 class Window:
-    """The training and test dates of one walk-forward step."""
+    """The training and test dates of one walk-forward step.
+
+    Attributes
+    ----------
+    train : pd.DatetimeIndex
+        The training dates.
+    test : pd.DatetimeIndex
+        The test dates, after the training dates and the gap.
+    """
 
     train: pd.DatetimeIndex
     test: pd.DatetimeIndex
 
     def rows(self, index: pd.MultiIndex, realised=None) -> tuple[np.ndarray, np.ndarray]:
-        """Positions of the training and test rows of a (date, ticker) index; with ``realised`` (each row's
-        label date, NaT when unknown), only training rows whose label is realised before the first test date."""
+        """Find the positions of the window's training and test rows in a (date, ticker) index.
+
+        Parameters
+        ----------
+        index : pd.MultiIndex
+            Rows (date, ticker).
+        realised : array-like of datetime or None, default None
+            Each row's label date (NaT when unknown): when given, only the training rows whose label is realised
+            before the first test date are kept.
+
+        Returns
+        -------
+        train : np.ndarray
+            Positions of the training rows.
+        test : np.ndarray
+            Positions of the test rows (all of them, whatever their labels).
+        """
         dates = index.get_level_values("date")
         train = dates.isin(self.train)
         if realised is not None:
@@ -36,12 +59,53 @@ class Window:
         return np.flatnonzero(train), np.flatnonzero(dates.isin(self.test))
 
     def label(self) -> str:
+        """The test dates as text: ``"first to last"``."""
         return f"{self.test[0].date()} to {self.test[-1].date()}"
 
 
 def walk_forward(dates, train_size: int, test_size: int, expanding: bool = False, purge: int = 1,
                  embargo: int = 0) -> list[Window]:
-    """Windows over ``dates`` (sizes in dates): rolling (or expanding) training, then a gap, then the test."""
+    """Cut ``dates`` into walk-forward windows: rolling (or expanding) training, then a gap, then the test.
+
+    Sizes count dates (periods of the recipe). The gap is ``purge + embargo`` dates; test windows follow each
+    other without overlap, the last one possibly shorter.
+
+    Parameters
+    ----------
+    dates : array-like of datetime
+        The rows' dates; duplicates are dropped and the rest sorted.
+    train_size : int
+        Training dates per window (the first window's, when ``expanding``).
+    test_size : int
+        Test dates per window.
+    expanding : bool, default False
+        Keep every earlier date in training rather than the last ``train_size``.
+    purge : int, default 1
+        Dates between training and test for the label horizon (a label is realised one period after its date).
+    embargo : int, default 0
+        More dates between them, for dependence that outlasts the label.
+
+    Returns
+    -------
+    list of Window
+        The windows, in date order.
+
+    Raises
+    ------
+    ValueError
+        When a size is not an integer of at least 1 (``purge``, ``embargo``: 0), or when ``train_size`` and
+        the gap leave no test date.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> dates = pd.date_range("2000-01-31", periods=10, freq="ME")
+    >>> windows = walk_forward(dates, train_size=4, test_size=2)
+    >>> [window.label() for window in windows]
+    ['2000-06-30 to 2000-07-31', '2000-08-31 to 2000-09-30', '2000-10-31 to 2000-10-31']
+    >>> [str(d.date()) for d in windows[0].train]  # May 2000 is the purge
+    ['2000-01-31', '2000-02-29', '2000-03-31', '2000-04-30']
+    """
     dates = pd.DatetimeIndex(dates).unique().sort_values()
     for name, value, least in (("train_size", train_size, 1), ("test_size", test_size, 1), ("purge", purge, 0),
                                ("embargo", embargo, 0)):

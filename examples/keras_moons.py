@@ -1,10 +1,10 @@
-"""The seed's two-moons model, as its Keras code writes it, with `keras` replaced by `deepfin`.
+"""Klaas (2019)'s two-moons model, as its Keras code writes it, with `keras` replaced by `deepfin`.
 
 2 inputs -> Dense(3) -> tanh -> Dense(1) -> sigmoid, SGD (learning rate 0.01), binary
 cross-entropy, 900 epochs of batches of 32 over 200 noisy points (scikit-learn's make_moons,
-noise 0.2). The seed reports loss 0.684 -> 0.290 and accuracy 0.59 -> 0.88.
+noise 0.2). Klaas (2019, ch. 1) reports loss 0.684 -> 0.290 and accuracy 0.59 -> 0.88.
 
-    python examples/seed_keras_moons.py [--epochs N]
+    python examples/keras_moons.py [--epochs N]
 """
 
 import argparse
@@ -41,7 +41,7 @@ def main() -> None:
 
     print(f"two moons, {model.count_params()} parameters, {args.epochs} epochs in {seconds:.2f} s")
     print(f"  epoch 1:   loss {loss[0]:.4f}  acc {acc[0]:.4f}")
-    print(f"  epoch {args.epochs}: loss {loss[-1]:.4f}  acc {acc[-1]:.4f}   (seed: 0.2901, 0.8800)")
+    print(f"  epoch {args.epochs}: loss {loss[-1]:.4f}  acc {acc[-1]:.4f}   (Klaas (2019): 0.2901, 0.8800)")
     print(f"  2000 fresh points: loss {test_loss:.4f}  acc {test_acc:.4f}")
 
 
