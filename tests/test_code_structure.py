@@ -148,3 +148,18 @@ def test_a_private_reach_in_is_found(tmp_path):
     module.write_text("import zipfile\nfrom sklearn.utils import _safe_indexing\n\n\ndef end(stream, model):\n"
                       "    return zipfile._EndRecData(stream), model._metrics\n")
     assert len(private_reach_ins(module)) == 3
+
+
+def test_the_runs_wide_records_are_built_by_keyword():
+    """``Plan`` (15 fields) and ``Result`` (18) take their fields by name only, so that a field added or moved
+    cannot shift the others."""
+    import dataclasses
+
+    import pytest
+
+    from deepfin.finance.pipeline.workflow import Plan, Result
+
+    for record in (Plan, Result):
+        assert all(f.kw_only for f in dataclasses.fields(record))
+        with pytest.raises(TypeError):
+            record(*range(len(dataclasses.fields(record))))

@@ -43,7 +43,7 @@ from deepfin.finance.validation.predictions import shuffled_cv_auc, walk_forward
 from deepfin.finance.validation.walk_forward import Window, walk_forward
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Plan:
     """What a run will do, known before any training: the data, the rows and their outcomes, windows, k.
 
@@ -96,7 +96,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)  # what may bias every figure, said first in the report
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Result:
     """Everything a run found; ``deepfin.finance.report.run.write`` turns it into files.
 
@@ -235,8 +235,9 @@ def plan(config: RunConfig, prices: pd.DataFrame | Panel | SyntheticUniverse | N
                 f"{counts['member_dates_before_first_price']:,} (date, member) pairs before the member's first price "
                 f"and {counts['members_never_priced']} members never priced: a price file that lacks part of the "
                 "index's history biases every figure toward the names it kept")
-    return Plan(config, panel, price_report, universe, outcomes, members, X, y, rows, windows[:folds],
-                windows[folds:], k, counts, ks or [k],
+    return Plan(config=config, panel=panel, price_report=price_report, universe=universe, outcomes=outcomes,
+                members=members, X=X, y=y, rows=rows, tuning_windows=windows[:folds], test_windows=windows[folds:],
+                k=k, counts=counts, ks=ks or [k],
                 warnings=_warnings(universe, outcomes) + _short_evaluation(X, y, windows[folds:], config))
 
 
@@ -474,9 +475,11 @@ def execute(plan: Plan, verbose: int = 1, journal=None, earlier: Trials | None =
                                      real_dates=not plan.panel.simulated)
     positions = strategy.positions(plan.outcomes, plan.panel.prices, plan.panel.delisting_returns, signals, weights,
                                    book, plan.k, config.lag)
-    return Result(plan, table, chosen, predictions, window_table(plan, predictions, date_auc, ic), auc, date_auc,
-                  ic, leakage, book, weights, benchmarks, bt.decile_returns(predictions, predictions["forward_return"]),
-                  selection, positions, fitted, by_window, ic_decay(plan, predictions))
+    return Result(plan=plan, search_table=table, best_params=chosen, predictions=predictions,
+                  windows=window_table(plan, predictions, date_auc, ic), auc=auc, date_auc=date_auc, ic=ic,
+                  leakage=leakage, strategy=book, weights=weights, benchmarks=benchmarks,
+                  deciles=bt.decile_returns(predictions, predictions["forward_return"]), selection=selection,
+                  positions=positions, model=fitted, chosen_by_window=by_window, ic_decay=ic_decay(plan, predictions))
 
 
 def ic_decay(plan: Plan, predictions: pd.DataFrame, lags: int = 5) -> list[dict]:
