@@ -11,9 +11,9 @@ from deepfin import layers, models
 from deepfin.layers.base import Layer, saveable_class, saveable_class_names
 
 SOURCE = Path(deepfin.__file__).parent
-# Tensor's methods are the engine's operations (x.exp() is ops.exp(x)): tensor.py imports ops at its end, after
-# the class ops builds on. It is the one cycle left, on purpose.
-ALLOWED_CYCLES = [{"deepfin.engine.ops", "deepfin.engine.tensor"}]
+# Tensor's methods are the engine's functions (x.exp() is functions.exp(x)): tensor.py imports them at its end, after
+# the class they build on. It is the one cycle left, on purpose.
+ALLOWED_CYCLES = [{"deepfin.engine.functions", "deepfin.engine.tensor"}]
 
 
 def module_name(path: Path) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 import deepfin
 from deepfin import layers, optimizers
-from deepfin.engine import ops
+from deepfin.engine import fused
 from deepfin.engine import tensor as tensor_module
 from deepfin.engine.tensor import Tensor
 from deepfin.tuning.stacked import fit_stack
@@ -89,7 +89,7 @@ def test_a_leaf_as_the_root_does_not_keep_the_callers_grad():
 def test_a_fused_dense_bias_grad_is_not_shared_with_a_sibling_leaf():
     x, kernel, bias, c = _leaves((2, 3), (3, 4), (2, 4), (2, 4))  # a bias of the output's shape gets g itself
     g = np.ones((2, 4), np.float32)
-    (ops.dense(x, kernel, bias) + c).backward(g)
+    (fused.dense(x, kernel, bias) + c).backward(g)
     grads = [x.grad, kernel.grad, bias.grad, c.grad]
     assert all(not np.shares_memory(u, v) for i, u in enumerate(grads) for v in grads[i + 1:] + [g])
     np.testing.assert_array_equal(bias.grad, 1.0)

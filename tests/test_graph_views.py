@@ -9,7 +9,7 @@ from matplotlib.image import imread
 
 from deepfin import Input
 from deepfin.callbacks import TensorBoard
-from deepfin.engine import Tensor, Variable, ops
+from deepfin.engine import Tensor, Variable, functions, fused
 from deepfin.engine.graph import tensors_behind
 from deepfin.layers import Add, Concatenate, Dense, Dropout
 from deepfin.models import Model, Sequential
@@ -49,8 +49,8 @@ def _texts(fig: Figure) -> list[str]:
 def test_tensors_name_their_operation_and_parents_without_engine_cost():
     x = Tensor(np.ones((2, 3)), requires_grad=True)
     kernel = Variable(np.ones((3, 2)), name="kernel")
-    h = ops.dense(x * 2.0, kernel, None, "relu")
-    loss = (h.exp().sum(axis=1) / 3.0)[0] - ops.square(x).mean()
+    h = fused.dense(x * 2.0, kernel, None, "relu")
+    loss = (h.exp().sum(axis=1) / 3.0)[0] - functions.square(x).mean()
     ops_seen = [t.op for t in tensors_behind(loss) if t.parents]
     assert ops_seen[-1] == "sub" and loss.parents[0].op == "slice"
     assert {"mul", "dense", "exp", "sum", "div", "square"} <= set(ops_seen)  # exp, square: through _unary

@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 
 import deepfin  # noqa: E402
 from deepfin import Tensor, callbacks, layers  # noqa: E402
-from deepfin.engine import ops  # noqa: E402
+from deepfin.engine import fused  # noqa: E402
 
 
 def test_batch_normalization_gradients_match_pytorch(float64, rng):
@@ -21,7 +21,7 @@ def test_batch_normalization_gradients_match_pytorch(float64, rng):
     expected = torch.nn.functional.batch_norm(tx, None, None, tg, tb, training=True, eps=1e-3)
     expected.backward(torch.tensor(g))
     ours_x, ours_g, ours_b = (Tensor(a, requires_grad=True) for a in (x, gamma, beta))
-    out, mean, var = ops.batch_normalization(ours_x, ours_g, ours_b, 1e-3)
+    out, mean, var = fused.batch_normalization(ours_x, ours_g, ours_b, 1e-3)
     out.backward(g)
     np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10)
     for ours, theirs in ((ours_x, tx), (ours_g, tg), (ours_b, tb)):

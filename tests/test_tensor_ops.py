@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from deepfin import Tensor, no_grad
-from deepfin.engine import ops
+from deepfin.engine import functions
 from tests.oracle import deepfin_value_and_grads, numeric_grad, rel_error, torch_value_and_grads
 
 torch = pytest.importorskip("torch")
@@ -56,7 +56,7 @@ CASES = {
     "softmax": (lambda a: a.softmax(), lambda a: torch.softmax(a, -1), [(3, 4)], None),
     "softmax_axis0": (lambda a: a.softmax(axis=0), lambda a: torch.softmax(a, 0), [(3, 4)], None),
     "log_softmax": (lambda a: a.log_softmax(), lambda a: torch.log_softmax(a, -1), [(3, 4)], None),
-    "square": (ops.square, torch.square, [(3, 4)], None),
+    "square": (functions.square, torch.square, [(3, 4)], None),
     "reuse_one_tensor": (lambda a: a * a + a.exp() * a, lambda a: a * a + a.exp() * a, [(3, 2)], None),
     "chain": (lambda a, b: ((a @ b).tanh() * 2.0).sum(axis=0).softmax(),
               lambda a, b: torch.softmax(((a @ b).tanh() * 2.0).sum(0), -1), [(3, 4), (4, 2)], None),
@@ -156,7 +156,7 @@ def test_backward_needs_a_scalar_or_an_explicit_gradient():
 
 def test_step_activation_is_forward_only():
     x = Tensor(np.array([-1.0, 0.0, 0.5]), requires_grad=True)
-    out = ops.step(x)
+    out = functions.step(x)
     assert out.data.tolist() == [0.0, 0.0, 1.0]
     with pytest.raises(RuntimeError, match="no useful gradient"):
         out.sum().backward()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from deepfin import _custom
-from deepfin.engine import ops
+from deepfin.engine import functions
 from deepfin.engine.tensor import Tensor, as_tensor
 
 
@@ -53,7 +53,7 @@ def sigmoid(x) -> Tensor:
         The activations, recorded for backpropagation; they remember their logits, so that a
         binary cross-entropy on them runs as one stable op.
     """
-    return ops.sigmoid(x)
+    return functions.sigmoid(x)
 
 
 def tanh(x) -> Tensor:
@@ -69,7 +69,7 @@ def tanh(x) -> Tensor:
     Tensor
         ``tanh(x)``, recorded for backpropagation.
     """
-    return ops.tanh(x)
+    return functions.tanh(x)
 
 
 def relu(x) -> Tensor:
@@ -85,7 +85,7 @@ def relu(x) -> Tensor:
     Tensor
         The activations, recorded for backpropagation.
     """
-    return ops.relu(x)
+    return functions.relu(x)
 
 
 def leaky_relu(x, negative_slope: float = 0.2) -> Tensor:
@@ -103,7 +103,7 @@ def leaky_relu(x, negative_slope: float = 0.2) -> Tensor:
     Tensor
         ``x`` where ``x > 0``, else ``negative_slope * x``, recorded for backpropagation.
     """
-    return ops.leaky_relu(x, negative_slope)
+    return functions.leaky_relu(x, negative_slope)
 
 
 def elu(x, alpha: float = 1.0) -> Tensor:
@@ -121,7 +121,7 @@ def elu(x, alpha: float = 1.0) -> Tensor:
     Tensor
         ``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``, recorded for backpropagation.
     """
-    return ops.elu(x, alpha)
+    return functions.elu(x, alpha)
 
 
 def softplus(x) -> Tensor:
@@ -137,7 +137,7 @@ def softplus(x) -> Tensor:
     Tensor
         The activations, recorded for backpropagation.
     """
-    return ops.softplus(x)
+    return functions.softplus(x)
 
 
 def softmax(x, axis: int = -1) -> Tensor:
@@ -156,7 +156,7 @@ def softmax(x, axis: int = -1) -> Tensor:
         ``exp(x) / sum(exp(x), axis)``, recorded for backpropagation; along the last axis it remembers
         its logits, so that a categorical cross-entropy on it runs as one stable op.
     """
-    return ops.softmax(x, axis)
+    return functions.softmax(x, axis)
 
 
 def log_softmax(x, axis: int = -1) -> Tensor:
@@ -174,7 +174,7 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     Tensor
         ``x - log(sum(exp(x), axis))``, recorded for backpropagation.
     """
-    return ops.log_softmax(x, axis)
+    return functions.log_softmax(x, axis)
 
 
 def step(x) -> Tensor:
@@ -193,7 +193,7 @@ def step(x) -> Tensor:
     Tensor
         The 0/1 outputs; ``backward()`` through them raises ``RuntimeError``.
     """
-    return ops.step(x)
+    return functions.step(x)
 
 
 _ACTIVATIONS: dict[str, Callable] = {

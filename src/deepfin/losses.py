@@ -14,7 +14,7 @@ import numpy as np
 
 from deepfin import _custom, backend
 from deepfin._text import shape_str
-from deepfin.engine import ops
+from deepfin.engine import functions, fused
 from deepfin.engine.tensor import Tensor, as_tensor
 
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
@@ -55,11 +55,11 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
     y = np.asarray(y_true, dtype=y_pred.dtype)
     logits = y_pred if from_logits else y_pred.activation_input("sigmoid")
     if logits is not None:
-        elementwise = ops.softplus(logits) - logits * y
+        elementwise = functions.softplus(logits) - logits * y
     else:
         eps = backend.epsilon()
-        p = ops.clip(y_pred, eps, 1.0 - eps)
-        elementwise = -(ops.log(p) * y + ops.log(1.0 - p) * (1.0 - y))
+        p = functions.clip(y_pred, eps, 1.0 - eps)
+        elementwise = -(functions.log(p) * y + functions.log(1.0 - p) * (1.0 - y))
     return elementwise.mean(axis=-1)
 
 
@@ -90,10 +90,10 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False, axis: in
     y = np.asarray(y_true, dtype=y_pred.dtype)
     logits = y_pred if from_logits else y_pred.activation_input("softmax")
     if logits is not None:
-        return -(ops.log_softmax(logits, axis) * y).sum(axis=axis)
+        return -(functions.log_softmax(logits, axis) * y).sum(axis=axis)
     eps = backend.epsilon()
-    p = ops.clip(y_pred / y_pred.sum(axis=axis, keepdims=True), eps, 1.0 - eps)
-    return -(ops.log(p) * y).sum(axis=axis)
+    p = functions.clip(y_pred / y_pred.sum(axis=axis, keepdims=True), eps, 1.0 - eps)
+    return -(functions.log(p) * y).sum(axis=axis)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
@@ -122,9 +122,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -
     rows = np.indices(labels.shape)
     logits = y_pred if from_logits else y_pred.activation_input("softmax")
     if logits is not None:
-        return -ops.log_softmax(logits)[(*rows, labels)]
+        return -functions.log_softmax(logits)[(*rows, labels)]
     eps = backend.epsilon()
-    return -ops.log(ops.clip(y_pred[(*rows, labels)], eps, 1.0 - eps))
+    return -functions.log(functions.clip(y_pred[(*rows, labels)], eps, 1.0 - eps))
 
 
 def mean_squared_error(y_true, y_pred) -> Tensor:
@@ -169,7 +169,7 @@ def mean_absolute_error(y_true, y_pred) -> Tensor:
         The per-sample losses: ``y_pred``'s shape less the last axis.
     """
     y_pred = as_tensor(y_pred)
-    return ops.abs(y_pred - np.asarray(y_true, dtype=y_pred.dtype)).mean(axis=-1)
+    return functions.abs(y_pred - np.asarray(y_true, dtype=y_pred.dtype)).mean(axis=-1)
 
 
 def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
@@ -193,8 +193,8 @@ def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
         The per-sample losses: ``y_pred``'s shape less the last axis.
     """
     y_pred = as_tensor(y_pred)
-    error = ops.abs(y_pred - np.asarray(y_true, dtype=y_pred.dtype))
-    quadratic = ops.clip(error, 0.0, float(delta))
+    error = functions.abs(y_pred - np.asarray(y_true, dtype=y_pred.dtype))
+    quadratic = functions.clip(error, 0.0, float(delta))
     return (quadratic * quadratic * 0.5 + (error - quadratic) * float(delta)).mean(axis=-1)
 
 
@@ -218,7 +218,7 @@ def log_cosh(y_true, y_pred) -> Tensor:
     """
     y_pred = as_tensor(y_pred)
     error = y_pred - np.asarray(y_true, dtype=y_pred.dtype)
-    return (error + ops.softplus(error * -2.0) - float(np.log(2.0))).mean(axis=-1)
+    return (error + functions.softplus(error * -2.0) - float(np.log(2.0))).mean(axis=-1)
 
 
 def poisson(y_true, y_pred) -> Tensor:
@@ -240,7 +240,7 @@ def poisson(y_true, y_pred) -> Tensor:
     """
     y_pred = as_tensor(y_pred)
     y = np.asarray(y_true, dtype=y_pred.dtype)
-    return (y_pred - ops.log(y_pred + backend.epsilon()) * y).mean(axis=-1)
+    return (y_pred - functions.log(y_pred + backend.epsilon()) * y).mean(axis=-1)
 
 
 def kl_divergence(y_true, y_pred) -> Tensor:
@@ -263,7 +263,7 @@ def kl_divergence(y_true, y_pred) -> Tensor:
     y_pred = as_tensor(y_pred)
     eps = backend.epsilon()
     y = np.clip(np.asarray(y_true, dtype=y_pred.dtype), eps, 1.0)
-    return (ops.log(ops.clip(y_pred, eps, 1.0) * (1.0 / y)) * -y).sum(axis=-1)
+    return (functions.log(functions.clip(y_pred, eps, 1.0) * (1.0 / y)) * -y).sum(axis=-1)
 
 
 def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing: bool = False, alpha: float = 0.25,
@@ -302,10 +302,10 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing: bool = Fals
     y = np.asarray(y_true, dtype=y_pred.dtype)
     if label_smoothing:
         y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    p = ops.sigmoid(y_pred) if from_logits else y_pred
+    p = functions.sigmoid(y_pred) if from_logits else y_pred
     eps = backend.epsilon()
-    clipped = ops.clip(p, eps, 1.0 - eps)
-    bce = -(ops.log(clipped) * y + ops.log(1.0 - clipped) * (1.0 - y))
+    clipped = functions.clip(p, eps, 1.0 - eps)
+    bce = -(functions.log(clipped) * y + functions.log(1.0 - clipped) * (1.0 - y))
     p_t = p * y + (1.0 - p) * (1.0 - y)
     focal = (1.0 - p_t) ** gamma * bce
     if apply_class_balancing:
@@ -346,10 +346,10 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha: float = 0.25, gamma: f
     y = np.asarray(y_true, dtype=y_pred.dtype)
     if label_smoothing:
         y = y * (1.0 - label_smoothing) + label_smoothing / y.shape[axis]
-    p = ops.softmax(y_pred, axis) if from_logits else y_pred
+    p = functions.softmax(y_pred, axis) if from_logits else y_pred
     eps = backend.epsilon()
-    p = ops.clip(p / p.sum(axis=axis, keepdims=True), eps, 1.0 - eps)
-    return ((1.0 - p) ** gamma * alpha * ops.log(p) * -y).sum(axis=axis)
+    p = functions.clip(p / p.sum(axis=axis, keepdims=True), eps, 1.0 - eps)
+    return ((1.0 - p) ** gamma * alpha * functions.log(p) * -y).sum(axis=axis)
 
 
 # ------------------------------------------------------------ Loss objects
@@ -388,7 +388,7 @@ class Loss:
     >>> class MeanFourthPower(losses.Loss):
     ...     def call(self, y_true, y_pred):
     ...         error = y_pred - y_true
-    ...         return ops.mean(error * error * error * error, axis=-1)
+    ...         return functions.mean(error * error * error * error, axis=-1)
     >>> loss = MeanFourthPower()
     >>> loss.name
     'mean_fourth_power'
@@ -560,7 +560,7 @@ class BinaryCrossentropy(_Crossentropy):
         return binary_crossentropy(y_true, y_pred, self.from_logits)
 
     def _fused(self, logits, y_true, sample_weight):
-        return ops.sigmoid_binary_crossentropy(logits, y_true, sample_weight)
+        return fused.sigmoid_binary_crossentropy(logits, y_true, sample_weight)
 
     def validate_targets(self, y, output_shape):
         """Targets checked as ``Loss.validate_targets`` does, and to lie in [0, 1].
@@ -610,7 +610,7 @@ class CategoricalCrossentropy(_Crossentropy):
         return categorical_crossentropy(y_true, y_pred, self.from_logits, self.axis)
 
     def _fused(self, logits, y_true, sample_weight):
-        return ops.softmax_categorical_crossentropy(logits, y_true, self.axis, sample_weight)
+        return fused.softmax_categorical_crossentropy(logits, y_true, self.axis, sample_weight)
 
     def validate_targets(self, y, output_shape):
         """Targets checked as ``Loss.validate_targets`` does, one-hot and in [0, 1].
@@ -675,7 +675,7 @@ class SparseCategoricalCrossentropy(_Crossentropy):
         return sparse_categorical_crossentropy(y_true, y_pred, self.from_logits)
 
     def _fused(self, logits, y_true, sample_weight):
-        return ops.softmax_sparse_categorical_crossentropy(logits, y_true, sample_weight)
+        return fused.softmax_sparse_categorical_crossentropy(logits, y_true, sample_weight)
 
     def validate_targets(self, y, output_shape):
         """Targets checked to be integer class labels of the output's classes.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepfin import backend
-from deepfin.engine import ops
+from deepfin.engine import functions
 from deepfin.engine.tensor import Tensor
 from deepfin.initializers import truncated_normal_values
 
@@ -293,7 +293,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None) -> Tensor:
     Returns
     -------
     Tensor
-        The result, recorded for backpropagation (``engine.ops.dropout``).
+        The result, recorded for backpropagation (``engine.functions.dropout``).
 
     Raises
     ------
@@ -302,7 +302,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None) -> Tensor:
     """
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
         raise ValueError(f"rate must be a float in [0, 1). Received: rate={rate!r}")
-    return ops.dropout(inputs, float(rate), _generator(seed), noise_shape)
+    return functions.dropout(inputs, float(rate), _generator(seed), noise_shape)
 
 
 def categorical(logits, num_samples: int, dtype="int32", seed=None) -> Tensor:

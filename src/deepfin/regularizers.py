@@ -16,7 +16,7 @@ Tensor(0.35, dtype=float64)
 
 from __future__ import annotations
 
-from deepfin.engine import ops
+from deepfin.engine import functions
 from deepfin.engine.tensor import Tensor
 
 
@@ -68,9 +68,9 @@ class L1L2(Regularizer):
     def __call__(self, weight: Tensor) -> Tensor:
         penalty = None
         if self.l1:
-            penalty = ops.abs(weight).sum() * self.l1
+            penalty = functions.abs(weight).sum() * self.l1
         if self.l2:
-            term = ops.square(weight).sum() * self.l2
+            term = functions.square(weight).sum() * self.l2
             penalty = term if penalty is None else penalty + term
         return penalty if penalty is not None else weight.sum() * 0.0
 

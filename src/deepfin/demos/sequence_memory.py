@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepfin.demos._common import Output
-from deepfin.engine import ops
+from deepfin.engine import fused
 from deepfin.engine.tensor import Tensor
 from deepfin.layers import LSTM, Dense, Input, Lambda, SimpleRNN
 from deepfin.models import Sequential
@@ -73,7 +73,7 @@ def gradient_through_time(model: Sequential, x: np.ndarray) -> np.ndarray:
     for layer in model.layers[:-1]:
         hidden = layer(hidden, training=False)
     last = model.layers[-1]
-    ops.dense(hidden, last.kernel, last.bias).sum().backward()
+    fused.dense(hidden, last.kernel, last.bias).sum().backward()
     return np.sqrt((inputs.grad[:, :, 0] ** 2).sum(axis=0))
 
 

@@ -10,7 +10,7 @@ import contextlib
 
 import numpy as np
 
-from deepfin.engine.ops import FUSED_DENSE_ACTIVATIONS, activate_in_place, through_activation
+from deepfin.engine.fused import FUSED_DENSE_ACTIVATIONS, activate_in_place, through_activation
 from deepfin.engine.tensor import Tensor, as_tensor
 from deepfin.kernels.threads import one_blas_thread
 

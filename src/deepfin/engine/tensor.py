@@ -658,49 +658,49 @@ class Tensor:
 
         return Tensor.from_op(x.data[index], (x,), backward)
 
-    # -------------------------------------- elementwise math (see engine.ops)
+    # -------------------------------------- elementwise math (see engine.functions)
     def exp(self) -> Tensor:
-        """Elementwise ``e ** x`` (``engine.ops.exp``), recorded for backpropagation.
+        """Elementwise ``e ** x`` (``engine.functions.exp``), recorded for backpropagation.
 
         Returns
         -------
         Tensor
             Of this tensor's shape.
         """
-        return _ops.exp(self)
+        return _functions.exp(self)
 
     def log(self) -> Tensor:
-        """Elementwise natural logarithm (``engine.ops.log``), recorded for backpropagation.
+        """Elementwise natural logarithm (``engine.functions.log``), recorded for backpropagation.
 
         Returns
         -------
         Tensor
             Of this tensor's shape.
         """
-        return _ops.log(self)
+        return _functions.log(self)
 
     def sqrt(self) -> Tensor:
-        """Elementwise square root (``engine.ops.sqrt``), recorded for backpropagation.
+        """Elementwise square root (``engine.functions.sqrt``), recorded for backpropagation.
 
         Returns
         -------
         Tensor
             Of this tensor's shape.
         """
-        return _ops.sqrt(self)
+        return _functions.sqrt(self)
 
     def abs(self) -> Tensor:
-        """Elementwise absolute value (``engine.ops.abs``), recorded for backpropagation.
+        """Elementwise absolute value (``engine.functions.abs``), recorded for backpropagation.
 
         Returns
         -------
         Tensor
             Of this tensor's shape.
         """
-        return _ops.abs(self)
+        return _functions.abs(self)
 
     def clip(self, min_value=None, max_value=None) -> Tensor:
-        """The values limited to ``[min_value, max_value]`` (``engine.ops.clip``), recorded for backpropagation.
+        """The values limited to ``[min_value, max_value]`` (``engine.functions.clip``), recorded for backpropagation.
 
         Parameters
         ----------
@@ -712,20 +712,20 @@ class Tensor:
         Tensor
             The clipped tensor; the gradient passes where the value lies within the bounds.
         """
-        return _ops.clip(self, min_value, max_value)
+        return _functions.clip(self, min_value, max_value)
 
     def tanh(self) -> Tensor:
-        """Elementwise hyperbolic tangent (``engine.ops.tanh``), recorded for backpropagation.
+        """Elementwise hyperbolic tangent (``engine.functions.tanh``), recorded for backpropagation.
 
         Returns
         -------
         Tensor
             Of this tensor's shape.
         """
-        return _ops.tanh(self)
+        return _functions.tanh(self)
 
     def sigmoid(self) -> Tensor:
-        """Elementwise logistic function (``engine.ops.sigmoid``), recorded for backpropagation.
+        """Elementwise logistic function (``engine.functions.sigmoid``), recorded for backpropagation.
 
         ``1 / (1 + exp(-x))``; the result remembers its logits, so that a cross-entropy can fuse with it.
 
@@ -734,20 +734,20 @@ class Tensor:
         Tensor
             Of this tensor's shape.
         """
-        return _ops.sigmoid(self)
+        return _functions.sigmoid(self)
 
     def relu(self) -> Tensor:
-        """Elementwise ``max(x, 0)`` (``engine.ops.relu``), recorded for backpropagation.
+        """Elementwise ``max(x, 0)`` (``engine.functions.relu``), recorded for backpropagation.
 
         Returns
         -------
         Tensor
             Of this tensor's shape.
         """
-        return _ops.relu(self)
+        return _functions.relu(self)
 
     def leaky_relu(self, negative_slope: float = 0.2) -> Tensor:
-        """Elementwise ``x`` for ``x > 0``, else ``negative_slope * x`` (``engine.ops.leaky_relu``).
+        """Elementwise ``x`` for ``x > 0``, else ``negative_slope * x`` (``engine.functions.leaky_relu``).
 
         Parameters
         ----------
@@ -759,10 +759,10 @@ class Tensor:
         Tensor
             The activations, recorded for backpropagation.
         """
-        return _ops.leaky_relu(self, negative_slope)
+        return _functions.leaky_relu(self, negative_slope)
 
     def elu(self, alpha: float = 1.0) -> Tensor:
-        """Elementwise ``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)`` (``engine.ops.elu``).
+        """Elementwise ``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)`` (``engine.functions.elu``).
 
         Parameters
         ----------
@@ -774,20 +774,20 @@ class Tensor:
         Tensor
             The activations, recorded for backpropagation.
         """
-        return _ops.elu(self, alpha)
+        return _functions.elu(self, alpha)
 
     def softplus(self) -> Tensor:
-        """Elementwise ``log(1 + exp(x))`` (``engine.ops.softplus``), recorded for backpropagation.
+        """Elementwise ``log(1 + exp(x))`` (``engine.functions.softplus``), recorded for backpropagation.
 
         Returns
         -------
         Tensor
             Of this tensor's shape.
         """
-        return _ops.softplus(self)
+        return _functions.softplus(self)
 
     def softmax(self, axis: int = -1) -> Tensor:
-        """Softmax along ``axis`` (``engine.ops.softmax``), recorded for backpropagation.
+        """Softmax along ``axis`` (``engine.functions.softmax``), recorded for backpropagation.
 
         Parameters
         ----------
@@ -799,10 +799,10 @@ class Tensor:
         Tensor
             The probabilities.
         """
-        return _ops.softmax(self, axis)
+        return _functions.softmax(self, axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        """Logarithm of the softmax along ``axis`` (``engine.ops.log_softmax``), recorded for backpropagation.
+        """Logarithm of the softmax along ``axis`` (``engine.functions.log_softmax``), recorded for backpropagation.
 
         Parameters
         ----------
@@ -814,7 +814,7 @@ class Tensor:
         Tensor
             ``x - log(sum(exp(x), axis))``.
         """
-        return _ops.log_softmax(self, axis)
+        return _functions.log_softmax(self, axis)
 
 
 def as_tensor(value, dtype=None) -> Tensor:
@@ -955,4 +955,4 @@ def _reverse_topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-from deepfin.engine import ops as _ops  # noqa: E402  (ops builds on Tensor)
+from deepfin.engine import functions as _functions  # noqa: E402  (the functions build on Tensor)

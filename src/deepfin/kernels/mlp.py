@@ -6,7 +6,7 @@ non-trainable state ``NT`` (BatchNormalization's moving statistics), and per-lay
 pre-activations ``Z``, outputs ``A`` and their gradients ``DZ``, ``DA``, at offsets ``zoff``/``aoff``. Inputs,
 targets and the dropout uniforms come flat, row-major, for a chunk of consecutive mini-batches.
 
-Every formula is the eager engine's (``deepfin.engine.ops``, ``deepfin.optimizers``), in the buffers' dtype:
+Every formula is the eager engine's (``deepfin.engine.functions``, ``deepfin.optimizers``), in the buffers' dtype:
 hyperparameters arrive already cast (``hp``, ``rates``), so a float32 update rounds as NumPy's does. Products go
 to BLAS through ``np.dot`` on contiguous views; everything else is a loop. ``error_model="numpy"`` lets the
 optimizer loops vectorize (the default "python" model checks every division for zero).

@@ -5,7 +5,7 @@ Each returns an output of its input's shape.
 
 from __future__ import annotations
 
-from deepfin.engine import ops
+from deepfin.engine import functions
 from deepfin.layers.base import Layer
 
 
@@ -55,13 +55,13 @@ class ReLU(Layer):
     def call(self, inputs):
         """Return the rectified ``inputs``."""
         if self.max_value is None and self.negative_slope == 0 and self.threshold == 0:
-            return ops.relu(inputs)
+            return functions.relu(inputs)
         shifted = inputs - self.threshold
-        out = ops.relu(shifted) + self.threshold * (inputs > self.threshold).data
+        out = functions.relu(shifted) + self.threshold * (inputs > self.threshold).data
         if self.negative_slope:
-            out = out - ops.relu(-shifted) * self.negative_slope
+            out = out - functions.relu(-shifted) * self.negative_slope
         if self.max_value is not None:
-            out = ops.clip(out, None, self.max_value)
+            out = functions.clip(out, None, self.max_value)
         return out
 
     def get_config(self):
@@ -100,7 +100,7 @@ class LeakyReLU(Layer):
 
     def call(self, inputs):
         """Return ``inputs`` where positive, ``negative_slope * inputs`` elsewhere."""
-        return ops.leaky_relu(inputs, self.negative_slope)
+        return functions.leaky_relu(inputs, self.negative_slope)
 
     def get_config(self):
         """Return the layer's config with ``negative_slope``."""
@@ -128,7 +128,7 @@ class ELU(Layer):
 
     def call(self, inputs):
         """Return the ELU of ``inputs``."""
-        return ops.elu(inputs, self.alpha)
+        return functions.elu(inputs, self.alpha)
 
     def get_config(self):
         """Return the layer's config with ``alpha``."""
@@ -167,7 +167,7 @@ class Softmax(Layer):
 
     def call(self, inputs):
         """Return the softmax of ``inputs`` over ``axis``."""
-        return ops.softmax(inputs, self.axis)
+        return functions.softmax(inputs, self.axis)
 
     def get_config(self):
         """Return the layer's config with ``axis``."""

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from deepfin import backend, initializers, regularizers
-from deepfin.engine import ops
+from deepfin.engine import functions
 from deepfin.engine.tensor import Tensor
 from deepfin.layers.base import Layer
 from deepfin.layers.symbolic import is_symbolic
@@ -226,9 +226,9 @@ class MultiHeadAttention(Layer):
         scores = q @ k.transpose(0, 1, 3, 2)  # (batch, heads, query steps, value steps)
         mask = self._mask(query.shape[1], value.shape[1])
         if mask is not None:
-            scores = ops.where(mask, scores, _LARGE_NEGATIVE)
-        scores = ops.softmax(scores, axis=-1)
-        weights = ops.dropout(scores, self.dropout, self._rng or backend.rng()) if training and self.dropout \
+            scores = functions.where(mask, scores, _LARGE_NEGATIVE)
+        scores = functions.softmax(scores, axis=-1)
+        weights = functions.dropout(scores, self.dropout, self._rng or backend.rng()) if training and self.dropout \
             else scores
         heads = (weights @ v).transpose(0, 2, 1, 3)  # (batch, query steps, heads, value_dim)
         flat = heads.reshape((heads.shape[0], heads.shape[1], self.num_heads * self.value_dim))

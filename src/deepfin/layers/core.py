@@ -12,7 +12,7 @@ import numpy as np
 
 from deepfin import activations, backend, constraints, initializers, regularizers
 from deepfin._text import shape_str
-from deepfin.engine import ops
+from deepfin.engine import functions, fused
 from deepfin.layers.base import Layer
 from deepfin.layers.symbolic import KerasTensor
 
@@ -187,7 +187,7 @@ class Dense(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         name = activations.builtin_name(self.activation)
-        self._fused = name if name in ops.FUSED_DENSE_ACTIVATIONS else False
+        self._fused = name if name in fused.FUSED_DENSE_ACTIVATIONS else False
         self.kernel = self.bias = None
 
     def build(self, input_shape):
@@ -206,8 +206,8 @@ class Dense(Layer):
                 f"for inputs of shape (None, {self.kernel.shape[-2]})."
             )
         if self._fused:
-            return ops.dense(inputs, self.kernel, self.bias, self._fused)
-        return self.activation(ops.dense(inputs, self.kernel, self.bias))
+            return fused.dense(inputs, self.kernel, self.bias, self._fused)
+        return self.activation(fused.dense(inputs, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):
         """Return the input shape with its last axis replaced by ``units``."""
@@ -391,7 +391,7 @@ class Dropout(Layer):
         """Drop units when ``training``; return ``inputs`` unchanged otherwise."""
         if not training or self.rate == 0:
             return inputs
-        return ops.dropout(inputs, self.rate, self.generator, self.noise_shape)
+        return functions.dropout(inputs, self.rate, self.generator, self.noise_shape)
 
     def get_config(self):
         """Return the layer's config with ``rate``, ``seed`` and ``noise_shape``."""

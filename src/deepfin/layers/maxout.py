@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepfin import constraints, initializers, regularizers
-from deepfin.engine import ops
+from deepfin.engine import functions, fused
 from deepfin.layers.base import Layer
 from deepfin.layers.core import build_kernel_and_bias, check_input_width
 
@@ -104,7 +104,7 @@ class Maxout(Layer):
     def call(self, inputs):
         """Return the largest piece of each unit."""
         self._check_input_shape(inputs.shape)
-        return ops.maxout(ops.dense(inputs, self.kernel, self.bias), self.pieces)
+        return functions.maxout(fused.dense(inputs, self.kernel, self.bias), self.pieces)
 
     def compute_output_shape(self, input_shape):
         """Return the input shape with its last axis replaced by ``units``."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepfin._text import shape_str
-from deepfin.engine import ops
+from deepfin.engine import functions
 from deepfin.layers.base import Layer
 
 
@@ -210,7 +210,7 @@ class Maximum(_Merge):
         """Return the elementwise maximum of ``inputs``."""
         out = inputs[0]
         for x in inputs[1:]:
-            out = ops.maximum(out, x)
+            out = functions.maximum(out, x)
         return out
 
 
@@ -242,7 +242,7 @@ class Minimum(_Merge):
         """Return the elementwise minimum of ``inputs``."""
         out = inputs[0]
         for x in inputs[1:]:
-            out = ops.minimum(out, x)
+            out = functions.minimum(out, x)
         return out
 
 
@@ -357,7 +357,7 @@ class Dot(_Merge):
 
 def _l2_normalized(x, axis: int):
     """``x / max(||x||, 1e-6)`` along ``axis`` (Keras's ``normalize``: ``x * rsqrt(max(sum(x**2), 1e-12))``)."""
-    return x * (1.0 / ops.sqrt(ops.maximum((x * x).sum(axis=axis, keepdims=True), 1e-12)))
+    return x * (1.0 / functions.sqrt(functions.maximum((x * x).sum(axis=axis, keepdims=True), 1e-12)))
 
 
 class Concatenate(_Merge):
@@ -406,7 +406,7 @@ class Concatenate(_Merge):
 
     def call(self, inputs):
         """Return ``inputs`` joined along ``axis``."""
-        return ops.concatenate(inputs, self.axis)
+        return functions.concatenate(inputs, self.axis)
 
     def compute_mask(self, inputs, mask=None):
         """Return the inputs' masks joined along ``axis``, then reduced over the last axis.

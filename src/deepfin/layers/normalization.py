@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from deepfin import initializers, regularizers
 from deepfin._text import shape_str
-from deepfin.engine import ops
+from deepfin.engine import functions, fused
 from deepfin.layers.base import Layer
 
 
@@ -118,7 +118,7 @@ class BatchNormalization(Layer):
     def call(self, inputs, training=None):
         """Normalize by the batch's statistics (updating the moving ones) in training, else by the moving ones."""
         if training and self.trainable:
-            out, mean, var = ops.batch_normalization(inputs, self.gamma, self.beta, self.epsilon)
+            out, mean, var = fused.batch_normalization(inputs, self.gamma, self.beta, self.epsilon)
             keep = self.momentum
             self.moving_mean.data *= keep
             self.moving_mean.data += (1.0 - keep) * mean
@@ -249,7 +249,7 @@ class LayerNormalization(Layer):
         axes = tuple(self._axes)
         centred = inputs - inputs.mean(axis=axes, keepdims=True)
         variance = (centred * centred).mean(axis=axes, keepdims=True)
-        outputs = (inputs if self.rms_scaling else centred) / ops.sqrt(variance + self.epsilon)
+        outputs = (inputs if self.rms_scaling else centred) / functions.sqrt(variance + self.epsilon)
         if self.gamma is not None:
             outputs = outputs * self.gamma.reshape(self._broadcast)
         if self.beta is not None:

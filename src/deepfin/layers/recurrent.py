@@ -26,7 +26,7 @@ import numpy as np
 
 from deepfin import activations, backend, constraints, initializers, regularizers
 from deepfin._text import shape_str
-from deepfin.engine import ops
+from deepfin.engine import functions
 from deepfin.engine import recurrent as fused
 from deepfin.engine.tensor import Tensor, as_tensor
 from deepfin.layers.base import Layer
@@ -262,10 +262,10 @@ class _Recurrent(Layer):
             new = self._step(x[:, t], states, masks)
             if steps is not None:
                 keep = steps[:, t:t + 1]
-                new = [ops.where(keep, a, b) for a, b in zip(new, states)]
+                new = [functions.where(keep, a, b) for a, b in zip(new, states)]
             states = new
             outputs.append(states[0])
-        return ops.stack(outputs, axis=1), states
+        return functions.stack(outputs, axis=1), states
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from deepfin.engine import ops
+from deepfin.engine import functions
 from deepfin.layers.base import Layer
 
 
@@ -160,7 +160,7 @@ class RepeatVector(Layer):
         """Return ``inputs`` repeated along a new axis 1."""
         if inputs.ndim != 2:
             raise ValueError(f"Layer '{self.name}' takes inputs of shape (batch, features); received {inputs.shape}.")
-        return ops.broadcast_to(inputs.reshape((inputs.shape[0], 1, inputs.shape[1])),
+        return functions.broadcast_to(inputs.reshape((inputs.shape[0], 1, inputs.shape[1])),
                                 (inputs.shape[0], self.n, inputs.shape[1]))
 
     def compute_output_shape(self, input_shape):

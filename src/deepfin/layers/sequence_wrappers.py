@@ -6,7 +6,7 @@ every step).
 
 from __future__ import annotations
 
-from deepfin.engine import ops
+from deepfin.engine import functions
 from deepfin.layers.base import Layer
 from deepfin.layers.recurrent import GRU, LSTM, SimpleRNN
 
@@ -102,8 +102,9 @@ class Bidirectional(Layer):
             backward = backward[:, ::-1]
         if self.merge_mode is None:
             return [forward, backward, *states]
-        merged = {"concat": lambda: ops.concatenate([forward, backward], axis=-1), "sum": lambda: forward + backward,
-                  "mul": lambda: forward * backward, "ave": lambda: (forward + backward) * 0.5}[self.merge_mode]()
+        merged = {"concat": lambda: functions.concatenate([forward, backward], axis=-1),
+                  "sum": lambda: forward + backward, "mul": lambda: forward * backward,
+                  "ave": lambda: (forward + backward) * 0.5}[self.merge_mode]()
         return [merged, *states] if self.return_state else merged
 
     def compute_output_shape(self, input_shape):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepfin import backend
-from deepfin.engine import ops as engine
+from deepfin.engine import functions as engine
 from deepfin.engine.tensor import Tensor
 
 __all__ = ["cast", "convert_to_numpy", "convert_to_tensor", "shape"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepfin import backend
-from deepfin.engine import ops as engine
+from deepfin.engine import functions as engine
 from deepfin.engine.tensor import Tensor
 from deepfin.ops.core import data_of, to_float
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepfin import backend
-from deepfin.engine import ops as engine
+from deepfin.engine import functions as engine
 from deepfin.engine.tensor import Tensor
 from deepfin.ops.core import axis_tuple, convert_to_tensor, data_of, float_pair, to_float
 
