@@ -127,7 +127,7 @@ def pattern(model) -> Pattern | str:
     hidden = blocks[:-1]
     return Pattern(
         key=(model.input_shape[-1], tuple((b["layer"].units, b["layer"].use_bias) for b in blocks),
-             wanted, type(loss).__name__, str(model.dtype), tuple(b["dropout"] > 0 for b in hidden)),
+             wanted, type(loss), str(model.dtype), tuple(b["dropout"] > 0 for b in hidden)),
         activations=tuple(b["activation"] for b in hidden), dropout=tuple(b["dropout"] for b in hidden),
         penalties=tuple(b["penalties"] for b in blocks),
         variables=tuple((b["layer"].kernel, b["layer"].bias) for b in blocks))
