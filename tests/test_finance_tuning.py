@@ -86,3 +86,18 @@ def test_per_window_tuning_uses_only_folds_before_each_window(tmp_path):
 def test_unknown_tuning_mode_is_refused():
     with pytest.raises(ValueError, match="tuning must be one of once, per_window"):
         RunConfig(tuning="nested")
+
+
+def test_selection_bias_with_no_candidate_auc_is_nan_not_an_error():
+    """Every candidate's folds held one class, so no mean AUC: the comparison with chance is NaN (it raised
+    ValueError on the empty array's max before)."""
+    import math
+
+    import pandas as pd
+
+    from deepfin.finance.models.search import selection_bias
+
+    found = selection_bias(pd.DataFrame({"mean_auc": [float("nan")] * 3}))
+    assert found["candidates"] == 0 and all(math.isnan(found[k]) for k in ("best_auc", "mean_auc", "spread"))
+    some = selection_bias(pd.DataFrame({"mean_auc": [0.52, float("nan"), 0.50]}))
+    assert some["candidates"] == 2 and some["best_auc"] == 0.52

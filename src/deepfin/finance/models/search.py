@@ -163,9 +163,12 @@ def selection_bias(table: pd.DataFrame) -> dict:
     -------
     dict
         ``candidates`` (with a mean AUC), ``best_auc``, ``mean_auc``, ``spread`` (their standard deviation)
-        and ``expected_best_by_chance``.
+        and ``expected_best_by_chance``; NaN figures when no candidate has a mean AUC.
     """
     aucs = table["mean_auc"].dropna().to_numpy()
+    if not len(aucs):  # every candidate's folds held one class: no AUC to compare
+        return {"candidates": 0, "best_auc": float("nan"), "mean_auc": float("nan"), "spread": float("nan"),
+                "expected_best_by_chance": float("nan")}
     spread = float(np.std(aucs, ddof=1)) if len(aucs) > 1 else 0.0
     return {"candidates": int(len(aucs)), "best_auc": float(aucs.max()), "mean_auc": float(aucs.mean()),
             "spread": spread, "expected_best_by_chance": float(measures.expected_max_sharpe_ratio(
