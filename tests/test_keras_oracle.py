@@ -76,3 +76,20 @@ def test_optimizer_state_is_what_keras_keeps(name, kwargs):
         expected = sorted(v.path.split("/")[-1].removeprefix(f"w{i}_") for v in theirs.variables
                           if v.path.split("/")[-1].startswith(f"w{i}_"))
         assert sorted(KERAS_SLOT_NAMES.get(k, k) for k in slots) == expected
+
+
+def test_default_names_follow_keras_snake_case():
+    """Layers, metrics and losses are named as Keras names them (``LSTM`` -> ``lstm``, ``SimpleRNN`` ->
+    ``simple_rnn``, ``Conv1D`` -> ``conv1d``), not with an underscore before every capital (``l_s_t_m``)."""
+    from keras.src.utils.naming import to_snake_case
+
+    import deepfin
+    from deepfin import layers, losses, metrics
+    from deepfin.backend import snake_case
+
+    names = [name for module in (layers, losses, metrics) for name in dir(module)
+             if isinstance(getattr(module, name), type) and name[0].isupper()]
+    assert len(names) > 80
+    assert {n: snake_case(n) for n in names} == {n: to_snake_case(n) for n in names}
+    deepfin.backend.clear_session()
+    assert layers.LSTM(3).name == "lstm" and layers.Conv1D(2, 3).name == "conv1d"

@@ -204,6 +204,10 @@ def unique_name(base: str) -> str:
 def snake_case(class_name: str) -> str:
     """'BatchNormalization' -> 'batch_normalization', as Keras names layers.
 
+    Keras's rule (``keras.src.utils.naming.to_snake_case``): an underscore before a capitalised word and between
+    a lower-case letter and a capital, so runs of capitals stay one word: ``LSTM`` -> ``lstm``, ``SimpleRNN`` ->
+    ``simple_rnn``, ``Conv1D`` -> ``conv1d``, ``ReLU`` -> ``re_lu``, ``KLDivergence`` -> ``kl_divergence``.
+
     Parameters
     ----------
     class_name : str
@@ -212,9 +216,16 @@ def snake_case(class_name: str) -> str:
     Returns
     -------
     str
-        The name in snake case: an underscore before each capital but the first, all lower case.
+        The name in snake case, lower case.
+
+    Examples
+    --------
+    >>> snake_case("GlobalAveragePooling1D"), snake_case("LSTM"), snake_case("LeakyReLU")
+    ('global_average_pooling1d', 'lstm', 'leaky_re_lu')
     """
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+    name = re.sub(r"\W+", "", class_name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def clear_session() -> None:
