@@ -109,6 +109,7 @@ def test_report_files_hold_one_key_per_model(planted):
     assert "gbt" not in on_disk["settings"]["gbt"]["differs_from_paper"]
     page = (out / "report.html").read_text()
     assert "Quick settings" in page and "ens3" in page
+    assert "label (the next return above the date's cross-sectional median: above_median)" in page
     for picture in ("cumulative_before_costs.png", "cumulative_after_costs.png", "importance.png"):
         assert (out / picture).stat().st_size > 1000
     predictions = pd.read_csv(out / "predictions.csv")
@@ -123,6 +124,15 @@ def test_report_files_hold_one_key_per_model(planted):
     universe = pd.read_csv(out / "books" / "dnn_k5_returns.csv", index_col="date")["benchmark"]
     assert on_disk["benchmark"]["equal_weight"]["mean"] == pytest.approx(universe.mean())  # the same line
     assert not (out / "books" / "ens1_k10_positions.csv").exists()
+
+
+def test_the_report_states_the_label_the_study_used(tmp_path):
+    """A study run with label "up" says so in its report (it said "above the cross-sectional median" whatever
+    the label)."""
+    universe = synthetic.synthetic_universe(30, 3, signal=None, seed=5)
+    study_report.write(run_study(universe, ["gbt"], label="up", ks=[5]), tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    assert "label (the next return positive: up)" in page and "cross-sectional median" not in page
 
 
 def test_a_random_walk_earns_nothing():

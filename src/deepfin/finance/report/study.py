@@ -221,7 +221,7 @@ def page(study: Study, figures: dict) -> str:
         source=html.escape(figures["data"]["source"]), names=figures["data"]["names"],
         periods=len(design["study_periods"]), train=design["train_size"], test=design["test_size"],
         period=RECIPES[config.recipe].period, first=design["first_trading_date"], last=design["last_trading_date"],
-        label=config.label, cost=f"{config.cost_bps:g}", lag=config.lag, k=k,
+        label=_LABEL_WORDS[config.label], cost=f"{config.cost_bps:g}", lag=config.lag, k=k,
         data="".join(f"<li>{html.escape(line)}</li>" for line in figures["data"]["notes"]
                      + narrative.counts(figures["data"]["counts"])),
         main=table(models, design["ks"]).to_html(index=False, border=0),
@@ -237,6 +237,9 @@ def page(study: Study, figures: dict) -> str:
         config=html.escape(config.to_toml()))
 
 
+_LABEL_WORDS = {"above_median": "the next return above the date's cross-sectional median: above_median",
+                "up": "the next return positive: up"}
+
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -244,8 +247,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <h1>{title}</h1>
 {warnings}
 <p>{names} names ({source}); {periods} study periods of {train} training and {test} trading {period}s, trading
-from {first} to {last}. Every model is refitted on each study period's training rows whose label (return above
-the cross-sectional median: {label}) is known before its first trading date, and predicts every trading row.
+from {first} to {last}. Every model is refitted on each study period's training rows whose label ({label}) is
+known before its first trading date, and predicts every trading row.
 Each trading day, long the k highest and short the k lowest probabilities, equal-weighted, held one {period};
 {cost} basis points per half-turn on the book's actual turnover (the paper charges a full rotation, four
 half-turns, every day); signals trade {lag} {period}(s) after they are made.{quick}</p>
