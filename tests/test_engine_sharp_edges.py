@@ -150,9 +150,9 @@ def test_a_float32_model_trained_on_float64_data_stays_float32(monkeypatch):
     made, reached = [], []
     real_make, real_accumulate = Tensor.from_op, tensor_module._accumulate_leaf
 
-    def make(data, parents, backward, logits=None):
+    def make(data, parents, backward, **settings):
         made.append(data.dtype)
-        return real_make(data, parents, lambda g: _checked(backward(g)), logits=logits)
+        return real_make(data, parents, lambda g: _checked(backward(g)), **settings)
 
     def _checked(grads):
         reached.extend(g.dtype for g in grads if g is not None)

@@ -236,3 +236,19 @@ def test_writing_the_graph_leaves_training_as_it_was(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(weights[True], weights[False]))
     with pytest.raises(ValueError, match="no graph"):
         _graph_from_events(tmp_path / "False")
+
+
+def test_each_operation_names_itself_and_its_settings_when_it_makes_a_tensor():
+    """Op names and settings are given when a tensor is made (``Tensor.from_op(..., op=, attributes=)``), not read
+    back from the backward function's closure: renaming a local variable changes nothing, and an operation
+    must say what it is."""
+    import pytest
+
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    assert functions.softmax(x, axis=0).op == "softmax" and functions.softmax(x, axis=0).op_attributes == {"axis": 0}
+    assert x.sum(axis=1).op_attributes == {"axis": 1, "keepdims": False}
+    made = fused.dense(x, Tensor(np.ones((3, 2)), requires_grad=True), None, "relu")
+    assert (made.op, made.op_attributes) == ("dense", {"activation": "relu"})
+    assert x.op is None and x.op_attributes == {}
+    with pytest.raises(TypeError):
+        Tensor.from_op(x.data * 2, (x,), lambda g: (2 * g,))  # no op name

@@ -168,7 +168,7 @@ def test_check_gradients_passes_for_a_correct_model(rng):
 
 def test_check_gradients_catches_a_wrong_gradient(rng):
     def wrong_square(x):  # forward x**2, backward claims 3x
-        return Tensor.from_op(x.data * x.data, (x,), lambda g: (g * 3.0 * x.data,))
+        return Tensor.from_op(x.data * x.data, (x,), lambda g: (g * 3.0 * x.data,), op="wrong_square")
 
     model = Sequential([Dense(3, activation=wrong_square, input_dim=2), Dense(1)])
     errors = deepfin.utils.check_gradients(model, rng.standard_normal((6, 2)), rng.standard_normal(6), loss="mse")

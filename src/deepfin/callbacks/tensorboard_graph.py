@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepfin._text import unique_name
-from deepfin.engine.graph import op_attributes, tensors_behind
+from deepfin.engine.graph import tensors_behind
 from deepfin.engine.tensor import Tensor
 from deepfin.engine.variable import Variable
 from deepfin.layers.symbolic import trace
@@ -120,7 +120,7 @@ class _GraphWriter:
         name = self.node(f"{scope}/MatMul", "MatMul", inputs[:2], node)
         if len(inputs) > 2:
             name = self.node(f"{scope}/BiasAdd", "BiasAdd", [name, inputs[2]], node)
-        activation = op_attributes(node.grad_fn).get("activation")
+        activation = node.op_attributes.get("activation")
         if activation not in (None, "linear"):
             op = _TF_OPS.get(activation, activation.capitalize())
             name = self.node(f"{scope}/{op}", op, [name], node)

@@ -136,7 +136,9 @@ def conv1d(x, kernel: Tensor, bias: Tensor | None, stride: int = 1, dilation: in
             dx = dpadded[:, before:before + x.shape[1]]
         return (dx, dkernel) if bias is None else (dx, dkernel, flat_g.sum(axis=0))
 
-    return Tensor.from_op(out, (x, kernel) if bias is None else (x, kernel, bias), backward)
+    return Tensor.from_op(out, (x, kernel) if bias is None else (x, kernel, bias), backward, op="conv1d",
+                          attributes={"stride": stride, "dilation": dilation, "padding": padding,
+                                      "activation": activation})
 
 
 def pool1d(x, size: int, stride: int, padding: str, kind: str) -> Tensor:
@@ -196,4 +198,4 @@ def pool1d(x, size: int, stride: int, padding: str, kind: str) -> Tensor:
             dpadded[:, taps] += g * chosen[i] if kind == "max" else g / counts
         return (dpadded[:, before:before + x.shape[1]],)
 
-    return Tensor.from_op(out.astype(x.data.dtype, copy=False), (x,), backward)
+    return Tensor.from_op(out.astype(x.data.dtype, copy=False), (x,), backward, op="pool1d")

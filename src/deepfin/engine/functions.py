@@ -31,9 +31,10 @@ __all__ = [
 ]
 
 
-def _unary(x, out: np.ndarray, local_grad, logits: tuple[str, Tensor] | None = None) -> Tensor:
-    """A tensor for ``out = f(x)`` whose gradient is ``g * local_grad()``."""
-    return Tensor.from_op(out, (x,), lambda g: (g * local_grad(),), logits=logits)
+def _unary(x, out: np.ndarray, local_grad, *, op: str, attributes: dict | None = None,
+           logits: tuple[str, Tensor] | None = None) -> Tensor:
+    """A tensor for ``out = f(x)`` whose gradient is ``g * local_grad()``, made by the operation ``op``."""
+    return Tensor.from_op(out, (x,), lambda g: (g * local_grad(),), op=op, attributes=attributes, logits=logits)
 
 
 # ------------------------------------------------------------------ elementwise math
@@ -52,7 +53,7 @@ def exp(x) -> Tensor:
     """
     x = as_tensor(x)
     out = np.exp(x.data)
-    return _unary(x, out, lambda: out)
+    return _unary(x, out, lambda: out, op="exp")
 
 
 def log(x) -> Tensor:
@@ -69,7 +70,7 @@ def log(x) -> Tensor:
         ``log(x)``, recorded for backpropagation (gradient ``1 / x``).
     """
     x = as_tensor(x)
-    return _unary(x, np.log(x.data), lambda: 1.0 / x.data)
+    return _unary(x, np.log(x.data), lambda: 1.0 / x.data, op="log")
 
 
 def sqrt(x) -> Tensor:
@@ -87,7 +88,7 @@ def sqrt(x) -> Tensor:
     """
     x = as_tensor(x)
     out = np.sqrt(x.data)
-    return _unary(x, out, lambda: 0.5 / out)
+    return _unary(x, out, lambda: 0.5 / out, op="sqrt")
 
 
 def abs(x) -> Tensor:  # noqa: A001  (mirrors numpy and keras.ops)
@@ -104,7 +105,7 @@ def abs(x) -> Tensor:  # noqa: A001  (mirrors numpy and keras.ops)
         ``|x|``, recorded for backpropagation (gradient ``sign(x)``, 0 at 0).
     """
     x = as_tensor(x)
-    return _unary(x, np.abs(x.data), lambda: np.sign(x.data))
+    return _unary(x, np.abs(x.data), lambda: np.sign(x.data), op="abs")
 
 
 def square(x) -> Tensor:
@@ -121,7 +122,7 @@ def square(x) -> Tensor:
         ``x * x``, recorded for backpropagation.
     """
     x = as_tensor(x)
-    return _unary(x, x.data * x.data, lambda: 2.0 * x.data)
+    return _unary(x, x.data * x.data, lambda: 2.0 * x.data, op="square")
 
 
 def log1p(x) -> Tensor:
@@ -138,7 +139,7 @@ def log1p(x) -> Tensor:
         ``log1p(x)``, recorded for backpropagation.
     """
     x = as_tensor(x)
-    return _unary(x, np.log1p(x.data), lambda: 1.0 / (1.0 + x.data))
+    return _unary(x, np.log1p(x.data), lambda: 1.0 / (1.0 + x.data), op="log1p")
 
 
 def expm1(x) -> Tensor:
@@ -156,7 +157,7 @@ def expm1(x) -> Tensor:
     """
     x = as_tensor(x)
     out = np.expm1(x.data)
-    return _unary(x, out, lambda: out + 1.0)
+    return _unary(x, out, lambda: out + 1.0, op="expm1")
 
 
 def sign(x) -> Tensor:
@@ -175,7 +176,7 @@ def sign(x) -> Tensor:
         The signs, in ``x``'s dtype.
     """
     x = as_tensor(x)
-    return Tensor.from_op(np.sign(x.data), (x,), lambda g: (np.zeros_like(g),))
+    return Tensor.from_op(np.sign(x.data), (x,), lambda g: (np.zeros_like(g),), op="sign")
 
 
 def maximum(a, b) -> Tensor:
@@ -196,7 +197,7 @@ def maximum(a, b) -> Tensor:
     def backward(g):
         return _split_at_ties(g, a.data > b.data, a.data == b.data)
 
-    return Tensor.from_op(np.maximum(a.data, b.data), (a, b), backward)
+    return Tensor.from_op(np.maximum(a.data, b.data), (a, b), backward, op="maximum")
 
 
 def minimum(a, b) -> Tensor:
@@ -217,7 +218,7 @@ def minimum(a, b) -> Tensor:
     def backward(g):
         return _split_at_ties(g, a.data < b.data, a.data == b.data)
 
-    return Tensor.from_op(np.minimum(a.data, b.data), (a, b), backward)
+    return Tensor.from_op(np.minimum(a.data, b.data), (a, b), backward, op="minimum")
 
 
 def _split_at_ties(g: np.ndarray, first_wins: np.ndarray, ties: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -247,7 +248,7 @@ def where(condition, a, b) -> Tensor:
     def backward(g):
         return np.where(mask, g, 0), np.where(mask, 0, g)
 
-    return Tensor.from_op(np.where(mask, a.data, b.data), (a, b), backward)
+    return Tensor.from_op(np.where(mask, a.data, b.data), (a, b), backward, op="where")
 
 
 def cast(x, dtype) -> Tensor:
@@ -272,7 +273,7 @@ def cast(x, dtype) -> Tensor:
     data = x.data.astype(dtype)
     if dtype.kind != "f" or x.dtype.kind != "f":
         return Tensor(data, dtype=dtype)  # no gradient through integers or booleans
-    return Tensor.from_op(data, (x,), lambda g: (g.astype(x.dtype),))
+    return Tensor.from_op(data, (x,), lambda g: (g.astype(x.dtype),), op="cast")
 
 
 def clip(x, min_value=None, max_value=None) -> Tensor:
@@ -304,7 +305,7 @@ def clip(x, min_value=None, max_value=None) -> Tensor:
     if lo > hi:
         raise ValueError(f"clip needs min_value <= max_value. Received {lo} > {hi}.")
     out = np.clip(x.data, lo, hi)
-    return _unary(x, out, lambda: (x.data >= lo) & (x.data <= hi))
+    return _unary(x, out, lambda: (x.data >= lo) & (x.data <= hi), op="clip")
 
 
 # ------------------------------------------------------------------ activations
@@ -323,7 +324,7 @@ def tanh(x) -> Tensor:
     """
     x = as_tensor(x)
     out = np.tanh(x.data)
-    return _unary(x, out, lambda: 1.0 - out * out)
+    return _unary(x, out, lambda: 1.0 - out * out, op="tanh")
 
 
 def sigmoid(x) -> Tensor:
@@ -343,7 +344,7 @@ def sigmoid(x) -> Tensor:
     """
     x = as_tensor(x)
     out = expit(x.data)
-    return _unary(x, out, lambda: out * (1.0 - out), logits=("sigmoid", x))
+    return _unary(x, out, lambda: out * (1.0 - out), logits=("sigmoid", x), op="sigmoid")
 
 
 def relu(x) -> Tensor:
@@ -360,7 +361,7 @@ def relu(x) -> Tensor:
         The activations, recorded for backpropagation (gradient 1 where ``x > 0``, else 0).
     """
     x = as_tensor(x)
-    return _unary(x, np.maximum(x.data, 0), lambda: x.data > 0)
+    return _unary(x, np.maximum(x.data, 0), lambda: x.data > 0, op="relu")
 
 
 def leaky_relu(x, negative_slope: float = 0.2) -> Tensor:
@@ -381,7 +382,8 @@ def leaky_relu(x, negative_slope: float = 0.2) -> Tensor:
     x = as_tensor(x)
     slope = float(negative_slope)
     out = np.where(x.data > 0, x.data, slope * x.data)
-    return _unary(x, out, lambda: np.where(x.data > 0, 1.0, slope).astype(x.dtype))
+    return _unary(x, out, lambda: np.where(x.data > 0, 1.0, slope).astype(x.dtype), op="leaky_relu",
+                  attributes={"negative_slope": negative_slope})
 
 
 def elu(x, alpha: float = 1.0) -> Tensor:
@@ -403,7 +405,8 @@ def elu(x, alpha: float = 1.0) -> Tensor:
     alpha = float(alpha)
     negative = alpha * np.expm1(np.minimum(x.data, 0))
     out = np.where(x.data > 0, x.data, negative)
-    return _unary(x, out, lambda: np.where(x.data > 0, 1.0, negative + alpha).astype(x.dtype))
+    return _unary(x, out, lambda: np.where(x.data > 0, 1.0, negative + alpha).astype(x.dtype), op="elu",
+                  attributes={"alpha": alpha})
 
 
 def softplus(x) -> Tensor:
@@ -420,7 +423,7 @@ def softplus(x) -> Tensor:
         The activations, in ``x``'s dtype, recorded for backpropagation (gradient ``sigmoid(x)``).
     """
     x = as_tensor(x)
-    return _unary(x, np.logaddexp(0, x.data).astype(x.dtype), lambda: expit(x.data))
+    return _unary(x, np.logaddexp(0, x.data).astype(x.dtype), lambda: expit(x.data), op="softplus")
 
 
 def softmax(x, axis: int = -1) -> Tensor:
@@ -445,7 +448,8 @@ def softmax(x, axis: int = -1) -> Tensor:
     def backward(g):
         return (out * (g - np.sum(g * out, axis=axis, keepdims=True)),)
 
-    return Tensor.from_op(out, (x,), backward, logits=("softmax", x) if axis in (-1, x.ndim - 1) else None)
+    return Tensor.from_op(out, (x,), backward, op="softmax", attributes={"axis": axis},
+                          logits=("softmax", x) if axis in (-1, x.ndim - 1) else None)
 
 
 def log_softmax(x, axis: int = -1) -> Tensor:
@@ -469,7 +473,7 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     def backward(g):
         return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
 
-    return Tensor.from_op(out, (x,), backward)
+    return Tensor.from_op(out, (x,), backward, op="log_softmax", attributes={"axis": axis})
 
 
 def step(x) -> Tensor:
@@ -496,7 +500,7 @@ def step(x) -> Tensor:
             "cannot be trained by backpropagation. Use 'sigmoid' or 'tanh' for a trainable layer."
         )
 
-    return Tensor.from_op((x.data > 0).astype(x.dtype), (x,), backward)
+    return Tensor.from_op((x.data > 0).astype(x.dtype), (x,), backward, op="step")
 
 
 # ------------------------------------------------------------------ reductions and shapes
@@ -536,7 +540,8 @@ def prod(x, axis=None, keepdims: bool = False) -> Tensor:
         others = np.moveaxis((before * after).reshape(moved.shape), inner, axes)
         return (g * others,)
 
-    return Tensor.from_op(out if keepdims else np.squeeze(out, axis=axes), (x,), backward)
+    return Tensor.from_op(out if keepdims else np.squeeze(out, axis=axes), (x,), backward, op="prod",
+                          attributes={"axis": axis, "keepdims": keepdims})
 
 
 def cumsum(x, axis: int | None = None) -> Tensor:
@@ -561,7 +566,7 @@ def cumsum(x, axis: int | None = None) -> Tensor:
     def backward(g):
         return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)
 
-    return Tensor.from_op(np.cumsum(x.data, axis=axis), (x,), backward)
+    return Tensor.from_op(np.cumsum(x.data, axis=axis), (x,), backward, op="cumsum", attributes={"axis": axis})
 
 
 def stack(tensors, axis: int = 0) -> Tensor:
@@ -584,7 +589,8 @@ def stack(tensors, axis: int = 0) -> Tensor:
     def backward(g):
         return tuple(np.moveaxis(g, axis, 0))
 
-    return Tensor.from_op(np.stack([t.data for t in tensors], axis=axis), tuple(tensors), backward)
+    return Tensor.from_op(np.stack([t.data for t in tensors], axis=axis), tuple(tensors), backward, op="stack",
+                          attributes={"axis": axis})
 
 
 def broadcast_to(x, shape) -> Tensor:
@@ -603,7 +609,7 @@ def broadcast_to(x, shape) -> Tensor:
         A new array of ``shape`` (a copy, not a broadcast view), recorded for backpropagation.
     """
     x = as_tensor(x)
-    return Tensor.from_op(np.broadcast_to(x.data, tuple(shape)).copy(), (x,), lambda g: (g,))
+    return Tensor.from_op(np.broadcast_to(x.data, tuple(shape)).copy(), (x,), lambda g: (g,), op="broadcast_to")
 
 
 def softmax_array(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -647,7 +653,7 @@ def dropout(x, rate: float, rng: np.random.Generator, noise_shape=None) -> Tenso
     draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float32
     keep = rng.random(shape, dtype=draw_dtype) >= rate
     mask = np.multiply(keep, 1.0 / (1.0 - rate), dtype=x.dtype)
-    return Tensor.from_op(x.data * mask, (x,), lambda g: (g * mask,))
+    return Tensor.from_op(x.data * mask, (x,), lambda g: (g * mask,), op="dropout")
 
 
 def maxout(z, pieces: int) -> Tensor:
@@ -684,7 +690,7 @@ def maxout(z, pieces: int) -> Tensor:
             grad[..., p::pieces] = g if winner is None else np.where(winner == p, g, 0)
         return (grad,)
 
-    return Tensor.from_op(out, (z,), backward)
+    return Tensor.from_op(out, (z,), backward, op="maxout")
 
 
 def concatenate(tensors, axis: int = -1) -> Tensor:
@@ -705,4 +711,4 @@ def concatenate(tensors, axis: int = -1) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
     sizes = np.cumsum([t.shape[axis] for t in tensors])[:-1]
     return Tensor.from_op(np.concatenate([t.data for t in tensors], axis=axis), tuple(tensors),
-                        lambda g: tuple(np.split(g, sizes, axis=axis)))
+                          lambda g: tuple(np.split(g, sizes, axis=axis)), op="concatenate", attributes={"axis": axis})

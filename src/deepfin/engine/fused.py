@@ -90,7 +90,7 @@ def dense(x, kernel: Tensor, bias: Tensor | None = None, activation: str | None 
         return gx, gk, g
 
     parents = (x, kernel) if bias is None else (x, kernel, bias)
-    return Tensor.from_op(z, parents, backward)
+    return Tensor.from_op(z, parents, backward, op="dense", attributes={"activation": activation})
 
 
 def activate_in_place(z: np.ndarray, activation: str | None) -> None:
@@ -189,7 +189,7 @@ def batch_normalization(x, gamma: Tensor | None, beta: Tensor | None,
         return tuple(grads)
 
     parents = (x,) + tuple(p for p in (gamma, beta) if p is not None)
-    return Tensor.from_op(out, parents, backward), mean, var
+    return Tensor.from_op(out, parents, backward, op="batch_normalization"), mean, var
 
 
 # ------------------------------------------------------------------ fused losses
@@ -203,8 +203,8 @@ def _reduce_per_sample(per_sample: np.ndarray, sample_weight) -> tuple[float, np
     return float(np.sum(per_sample * w)) / n, w
 
 
-def _scalar_loss(value: float, dtype, parents, backward) -> Tensor:
-    return Tensor.from_op(np.asarray(value, dtype=dtype), parents, backward)
+def _scalar_loss(value: float, dtype, parents, backward, *, op: str, attributes: dict | None = None) -> Tensor:
+    return Tensor.from_op(np.asarray(value, dtype=dtype), parents, backward, op=op, attributes=attributes)
 
 
 def sigmoid_binary_crossentropy(logits, y_true, sample_weight=None) -> Tensor:
@@ -245,7 +245,7 @@ def sigmoid_binary_crossentropy(logits, y_true, sample_weight=None) -> Tensor:
             d *= w[..., np.newaxis] if z.ndim > 1 else w
         return (d,)
 
-    return _scalar_loss(value, z.dtype, (z,), backward)
+    return _scalar_loss(value, z.dtype, (z,), backward, op="sigmoid_binary_crossentropy")
 
 
 def softmax_categorical_crossentropy(logits, y_true, axis: int = -1, sample_weight=None) -> Tensor:
@@ -281,7 +281,8 @@ def softmax_categorical_crossentropy(logits, y_true, axis: int = -1, sample_weig
             d *= np.expand_dims(w, axis)
         return (d,)
 
-    return _scalar_loss(value, z.dtype, (z,), backward)
+    return _scalar_loss(value, z.dtype, (z,), backward, op="softmax_categorical_crossentropy",
+                        attributes={"axis": axis})
 
 
 def softmax_sparse_categorical_crossentropy(logits, labels, sample_weight=None) -> Tensor:
@@ -317,4 +318,4 @@ def softmax_sparse_categorical_crossentropy(logits, labels, sample_weight=None) 
             d *= w[..., np.newaxis]
         return (d,)
 
-    return _scalar_loss(value, z.dtype, (z,), backward)
+    return _scalar_loss(value, z.dtype, (z,), backward, op="softmax_sparse_categorical_crossentropy")

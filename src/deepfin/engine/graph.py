@@ -1,9 +1,8 @@
-"""Reading the recorded graph: the tensors a result depends on, and the names of their operations.
+"""Reading the recorded graph: the tensors a result depends on, in an order that respects it.
 
-Nothing here runs while a graph is recorded. An operation's name is read, when asked, from the
-backward function the operation attached to its result: ``Tensor.__mul__.<locals>.backward`` is
-``mul``, ``dense.<locals>.backward`` is ``dense``, and a shared helper (``_unary``) is looked
-through to the function it was given (``exp.<locals>.<lambda>``), so recording costs nothing more.
+Nothing here runs while a graph is recorded. Each tensor an operation made carries the operation's name and
+settings, given when it was made (``Tensor.op``, ``Tensor.op_attributes``); the views (``draw_graph``,
+TensorBoard's graph) read them from there.
 """
 
 from __future__ import annotations
@@ -15,56 +14,6 @@ if TYPE_CHECKING:
     from deepfin.engine.tensor import Tensor
 
 Node = TypeVar("Node")
-_ALIASES = {"truediv": "div", "getitem": "slice"}
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def op_name(backward) -> str:
-    """The name of the operation whose backward function is ``backward`` (``'mul'``, ``'dense'``).
-
-    Parameters
-    ----------
-    backward : callable
-        A tensor's backward function (``Tensor.grad_fn``).
-
-    Returns
-    -------
-    str
-        The name of the function that defined it, leading and trailing underscores stripped,
-        with ``truediv`` read as ``div`` and ``getitem`` as ``slice`` (``'op'`` if nothing is left).
-    """
-    for _ in range(4):  # helpers hand their own op's function down a few levels at most
-        name = _defining_function(backward)
-        if not name.startswith("_") or name.endswith("__"):  # an op, or a Tensor dunder
-            break
-        inner = next((cell.cell_contents for cell in backward.__closure__ or ()
-                      if callable(_contents(cell))), None)
-        if inner is None:
-            break
-        backward = inner
-    name = name.strip("_") or "op"
-    return _ALIASES.get(name, name)
-
-
-def op_attributes(backward) -> dict:
-    """The plain settings an operation's backward function closes over (``{'axis': 1}``).
-
-    Only Python strings, numbers, booleans and ``None`` are kept: arrays, tensors and NumPy scalars
-    (values the operation computed) are not settings.
-
-    Parameters
-    ----------
-    backward : callable
-        A tensor's backward function (``Tensor.grad_fn``).
-
-    Returns
-    -------
-    dict
-        The closure's variable names and their values.
-    """
-    cells = backward.__closure__ or ()
-    return {name: cell.cell_contents for name, cell in zip(backward.__code__.co_freevars, cells)
-            if type(_contents(cell)) in _SCALARS}
 
 
 def tensors_behind(root: Tensor, stop: Collection[Tensor] = ()) -> list[Tensor]:
@@ -132,16 +81,3 @@ def topological_order(roots: Sequence[Node], parents_of: Callable[[Node], Sequen
         stack.append((node, True))
         stack.extend((parent, False) for parent in reversed(parents_of(node)) if id(parent) not in seen)
     return order
-
-
-def _defining_function(fn) -> str:
-    qualname = getattr(fn, "__qualname__", type(fn).__name__)
-    outer = qualname.rsplit(".<locals>.", 1)[0] if ".<locals>." in qualname else qualname
-    return outer.rsplit(".", 1)[-1]
-
-
-def _contents(cell):
-    try:
-        return cell.cell_contents
-    except ValueError:  # a cell not filled yet
-        return None

@@ -130,7 +130,7 @@ def lstm(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None
         return (*grads, dh0, dc0)
 
     parents = (x, kernel, recurrent_kernel, *(() if bias is None else (bias,)), h0, c0)
-    return Tensor.from_op(HC.transpose(1, 0, 2), parents, backward)
+    return Tensor.from_op(HC.transpose(1, 0, 2), parents, backward, op="lstm")
 
 
 def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None,
@@ -184,7 +184,7 @@ def gru(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None,
         return (*grads, dh0)
 
     parents = (x, kernel, recurrent_kernel, *(() if bias is None else (bias,)), h0)
-    return Tensor.from_op(H.transpose(1, 0, 2), parents, backward)
+    return Tensor.from_op(H.transpose(1, 0, 2), parents, backward, op="gru")
 
 
 def simple_rnn(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None = None, h0=None,
@@ -236,4 +236,4 @@ def simple_rnn(x, kernel: Tensor, recurrent_kernel: Tensor, bias: Tensor | None 
         return (dx, dkernel, drecurrent, *(() if bias is None else (dbias,)), dh0)
 
     parents = (x, kernel, recurrent_kernel, *(() if bias is None else (bias,)), h0)
-    return Tensor.from_op(H.transpose(1, 0, 2), parents, backward)
+    return Tensor.from_op(H.transpose(1, 0, 2), parents, backward, op="simple_rnn")

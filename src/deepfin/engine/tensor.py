@@ -24,7 +24,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from deepfin import backend
-from deepfin.engine import graph as _graph
 
 _grad_enabled = True
 
@@ -136,7 +135,7 @@ class Tensor:
     array([2., 2.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_logits")
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_logits", "_op", "_attributes")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to the Tensor's reflected method
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -159,6 +158,7 @@ class Tensor:
         self._parents: tuple[Tensor, ...] = ()
         self._backward: Backward | None = None
         self._logits = None  # ('sigmoid' | 'softmax', pre-activation tensor) for fused losses
+        self._op, self._attributes = None, None  # the operation that made it, and its settings (from_op)
 
     def activation_input(self, kind: str) -> Tensor | None:
         """The logits this tensor is the ``kind`` activation of, when the op that made it recorded them.
@@ -179,8 +179,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ graph
     @staticmethod
-    def from_op(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward, *,
-                logits: tuple[str, Tensor] | None = None) -> Tensor:
+    def from_op(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward, *, op: str,
+                attributes: dict | None = None, logits: tuple[str, Tensor] | None = None) -> Tensor:
         """The result of an operation, attached to the graph when some parent needs a gradient.
 
         Parameters
@@ -191,6 +191,10 @@ class Tensor:
             The operation's inputs.
         backward : callable
             Maps the result's gradient to a tuple of its parents' gradients (``None`` for one that needs none).
+        op : str
+            The operation's name (``'mul'``, ``'dense'``), which the graph views and TensorBoard show.
+        attributes : dict, optional
+            The settings the operation was made with (``{'axis': 1}``, ``{'activation': 'relu'}``).
         logits : (str, Tensor), optional
             ``('sigmoid', x)`` or ``('softmax', x)`` when the result is that activation of ``x``: a cross-entropy
             reads them (``activation_input``) to run as one stable op on the logits.
@@ -202,7 +206,7 @@ class Tensor:
             parent requires one.
         """
         out = Tensor.__new__(Tensor)
-        out.data, out.grad, out._logits = data, None, logits
+        out.data, out.grad, out._logits, out._op, out._attributes = data, None, logits, op, attributes
         out.requires_grad, out._parents, out._backward = False, (), None
         if _grad_enabled:
             for p in parents:
@@ -299,8 +303,15 @@ class Tensor:
 
     @property
     def op(self) -> str | None:
-        """The name of the operation that made this tensor (``'mul'``, ``'dense'``); ``None`` for a leaf."""
-        return None if self._backward is None else _graph.op_name(self._backward)
+        """The name of the operation that made this tensor (``'mul'``, ``'dense'``); ``None`` for a leaf or a
+        result outside the graph."""
+        return None if self._backward is None else self._op
+
+    @property
+    def op_attributes(self) -> dict:
+        """The settings of the operation that made this tensor (``{'axis': 1}``); empty for a leaf or a result
+        outside the graph."""
+        return {} if self._backward is None else dict(self._attributes or {})
 
     # ------------------------------------------------------------- array-like
     @property
@@ -430,11 +441,11 @@ class Tensor:
 
     def __add__(self, other) -> Tensor:
         a, b = self._pair(other)
-        return Tensor.from_op(a.data + b.data, (a, b), lambda g: (g, g))
+        return Tensor.from_op(a.data + b.data, (a, b), lambda g: (g, g), op="add")
 
     def __sub__(self, other) -> Tensor:
         a, b = self._pair(other)
-        return Tensor.from_op(a.data - b.data, (a, b), lambda g: (g, -g))
+        return Tensor.from_op(a.data - b.data, (a, b), lambda g: (g, -g), op="sub")
 
     def __mul__(self, other) -> Tensor:
         a, b = self._pair(other)
@@ -442,7 +453,7 @@ class Tensor:
         def backward(g):
             return (g * b.data if a.requires_grad else None, g * a.data if b.requires_grad else None)
 
-        return Tensor.from_op(a.data * b.data, (a, b), backward)
+        return Tensor.from_op(a.data * b.data, (a, b), backward, op="mul")
 
     def __truediv__(self, other) -> Tensor:
         a, b = self._pair(other)
@@ -454,7 +465,7 @@ class Tensor:
             gb = -g * a.data / (b.data * b.data) if b.requires_grad else None
             return ga, gb
 
-        return Tensor.from_op(a.data / b.data, (a, b), backward)
+        return Tensor.from_op(a.data / b.data, (a, b), backward, op="div")
 
     def __pow__(self, exponent) -> Tensor:
         a, b = self._pair(exponent)
@@ -465,10 +476,10 @@ class Tensor:
             gb = g * out * np.log(a.data) if b.requires_grad else None
             return ga, gb
 
-        return Tensor.from_op(out, (a, b), backward)
+        return Tensor.from_op(out, (a, b), backward, op="pow")
 
     def __neg__(self) -> Tensor:
-        return Tensor.from_op(-self.data, (self,), lambda g: (-g,))
+        return Tensor.from_op(-self.data, (self,), lambda g: (-g,), op="neg")
 
     def __radd__(self, other) -> Tensor:
         a, b = self._pair(other)
@@ -546,7 +557,8 @@ class Tensor:
                 g = np.expand_dims(g, axis)
             return (np.broadcast_to(g, x.data.shape),)
 
-        return Tensor.from_op(np.sum(x.data, axis=axis, keepdims=keepdims), (x,), backward)
+        return Tensor.from_op(np.sum(x.data, axis=axis, keepdims=keepdims), (x,), backward, op="sum",
+                              attributes={"axis": axis, "keepdims": keepdims})
 
     def mean(self, axis=None, keepdims: bool = False) -> Tensor:
         """Arithmetic mean over ``axis``, recorded for backpropagation (the sum times 1/count).
@@ -600,7 +612,8 @@ class Tensor:
             mask = x.data == out  # ties share the gradient equally
             return (g * mask / np.sum(mask, axis=axis, keepdims=True, dtype=x.dtype),)
 
-        return Tensor.from_op(out if keepdims else np.squeeze(out, axis=axis), (x,), backward)
+        return Tensor.from_op(out if keepdims else np.squeeze(out, axis=axis), (x,), backward, op="max",
+                              attributes={"axis": axis, "keepdims": keepdims})
 
     # -------------------------------------------------------- shape changes
     def reshape(self, *shape) -> Tensor:
@@ -619,7 +632,7 @@ class Tensor:
         """
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         x = self
-        return Tensor.from_op(x.data.reshape(shape), (x,), lambda g: (g.reshape(x.data.shape),))
+        return Tensor.from_op(x.data.reshape(shape), (x,), lambda g: (g.reshape(x.data.shape),), op="reshape")
 
     def transpose(self, *axes) -> Tensor:
         """The tensor with its axes permuted, recorded for backpropagation.
@@ -637,7 +650,7 @@ class Tensor:
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         axes = tuple(axes) if axes else tuple(reversed(range(self.ndim)))
         inverse = tuple(np.argsort(axes))
-        return Tensor.from_op(self.data.transpose(axes), (self,), lambda g: (g.transpose(inverse),))
+        return Tensor.from_op(self.data.transpose(axes), (self,), lambda g: (g.transpose(inverse),), op="transpose")
 
     @property
     def T(self) -> Tensor:
@@ -656,7 +669,7 @@ class Tensor:
             np.add.at(full, index, g)  # repeated indices add up
             return (full,)
 
-        return Tensor.from_op(x.data[index], (x,), backward)
+        return Tensor.from_op(x.data[index], (x,), backward, op="slice")
 
     # -------------------------------------- elementwise math (see engine.functions)
     def exp(self) -> Tensor:
@@ -885,7 +898,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             gb = unbroadcast(gb, b.shape)
         return ga, gb
 
-    return Tensor.from_op(a.data @ b.data, (a, b), backward)
+    return Tensor.from_op(a.data @ b.data, (a, b), backward, op="matmul")
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

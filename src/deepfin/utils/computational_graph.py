@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from deepfin._text import shape_str
-from deepfin.engine.graph import op_attributes, tensors_behind
+from deepfin.engine.graph import tensors_behind
 from deepfin.engine.tensor import Tensor
 from deepfin.engine.variable import Variable
 from deepfin.utils.diagram import Arrow, Box, Cell, check_format, check_rankdir, draw_diagram, save_diagram
@@ -142,7 +142,7 @@ def _title(node: Tensor) -> str:
         return node.path
     if not node.parents:
         return "tensor"
-    settings = ", ".join(f"{k}={v}" for k, v in op_attributes(node.grad_fn).items()
+    settings = ", ".join(f"{k}={v}" for k, v in node.op_attributes.items()
                          if v is not None and v is not False)
     return f"{node.op} ({settings})" if settings else node.op
 
