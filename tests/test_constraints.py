@@ -100,3 +100,32 @@ def test_sequence_layers_constraints_train_as_keras_does(name, rng):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     config = deepfin.layers.serialize(deepfin.Sequential([deepfin.Input(shape), *make(deepfin.layers)]).layers[0])
     assert any(key.endswith("constraint") and value is not None for key, value in config["config"].items())
+
+
+@pytest.mark.parametrize("layer", ["BatchNormalization", "LayerNormalization"])
+def test_normalization_constraints_train_and_save_as_keras_does(layer, rng, tmp_path):
+    """``beta_constraint`` and ``gamma_constraint`` of the normalization layers (refused before): three SGD steps
+    from Keras's weights give Keras's weights, the constraints holding, and they are saved with the model."""
+    x = rng.standard_normal((32, 5)).astype(np.float32) * 3.0
+    y = (x[:, 0] > 0).astype(np.float32)
+
+    def model(lib):
+        norm = getattr(lib.layers, layer)(gamma_constraint="non_neg", beta_constraint=lib.constraints.MaxNorm(0.05),
+                                         gamma_initializer="random_normal", beta_initializer="random_normal")
+        return lib.Sequential([lib.Input((5,)), lib.layers.Dense(5, activation="tanh"), norm,
+                               lib.layers.Dense(1, activation="sigmoid")])
+
+    theirs, ours = model(keras), model(deepfin)
+    theirs.compile(optimizer=keras.optimizers.SGD(0.5), loss="binary_crossentropy")
+    ours.compile(optimizer=deepfin.optimizers.SGD(0.5), loss="binary_crossentropy")
+    ours.set_weights(theirs.get_weights())
+    for trained in (theirs, ours):
+        trained.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    gamma, beta = ours.layers[1].gamma.numpy(), ours.layers[1].beta.numpy()
+    assert (gamma >= 0).all() and np.linalg.norm(beta) <= 0.05 + 1e-6
+    ours.save(tmp_path / "normalized.keras")
+    loaded = deepfin.models.load_model(tmp_path / "normalized.keras").layers[1]
+    assert isinstance(loaded.gamma_constraint, constraints.NonNeg)
+    assert loaded.beta_constraint.get_config()["max_value"] == 0.05

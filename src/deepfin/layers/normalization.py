@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deepfin import initializers, regularizers
+from deepfin import constraints, initializers, regularizers
 from deepfin._text import shape_str
 from deepfin.engine import functions, fused
 from deepfin.layers.base import Layer
@@ -41,6 +41,9 @@ class BatchNormalization(Layer):
         A penalty on ``beta``, added to the training loss.
     gamma_regularizer : str or callable or None, default None
         A penalty on ``gamma``.
+    beta_constraint, gamma_constraint : str or Constraint or None, default None
+        Applied to ``beta`` and ``gamma`` after each optimizer update (``deepfin.constraints``); a model with a
+        constraint trains on the eager engine.
     **kwargs
         ``Layer`` arguments.
 
@@ -52,7 +55,7 @@ class BatchNormalization(Layer):
 
     Notes
     -----
-    Keras 3's ``beta_constraint``, ``gamma_constraint`` and ``synchronized`` are not taken.
+    Keras 3's ``synchronized`` is not taken.
 
     Examples
     --------
@@ -71,7 +74,7 @@ class BatchNormalization(Layer):
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones", beta_regularizer=None,
-                 gamma_regularizer=None, **kwargs):
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1). Received: momentum={momentum}")
@@ -85,6 +88,8 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -99,10 +104,10 @@ class BatchNormalization(Layer):
             raise ValueError(f"Layer '{self.name}' needs a known last input dimension to build.")
         if self.scale:
             self.gamma = self.add_weight((features,), self.gamma_initializer, regularizer=self.gamma_regularizer,
-                                         name="gamma")
+                                         name="gamma", constraint=self.gamma_constraint)
         if self.center:
             self.beta = self.add_weight((features,), self.beta_initializer, regularizer=self.beta_regularizer,
-                                        name="beta")
+                                        name="beta", constraint=self.beta_constraint)
         self.moving_mean = self.add_weight((features,), self.moving_mean_initializer, trainable=False,
                                            name="moving_mean")
         self.moving_variance = self.add_weight((features,), self.moving_variance_initializer, trainable=False,
@@ -144,6 +149,8 @@ class BatchNormalization(Layer):
             "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }
 
 
@@ -175,15 +182,15 @@ class LayerNormalization(Layer):
         A penalty on ``beta``, added to the training loss.
     gamma_regularizer : str or callable or None, default None
         A penalty on ``gamma``.
-    beta_constraint, gamma_constraint : None
-        Keras's constraints, not supported: they must be None.
+    beta_constraint, gamma_constraint : str or Constraint or None, default None
+        Applied to ``beta`` and ``gamma`` after each optimizer update (``deepfin.constraints``).
     **kwargs
         ``Layer`` arguments.
 
     Raises
     ------
     ValueError
-        If a constraint is given or ``epsilon`` is not positive; when built, if ``axis`` is the batch axis, out
+        If ``epsilon`` is not positive; when built, if ``axis`` is the batch axis, out
         of range, or of unknown size.
 
     Examples
@@ -202,8 +209,6 @@ class LayerNormalization(Layer):
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
                  **kwargs):
         super().__init__(**kwargs)
-        if beta_constraint is not None or gamma_constraint is not None:
-            raise ValueError("LayerNormalization does not support constraints in deepfin.")
         if epsilon <= 0:
             raise ValueError(f"epsilon must be positive. Received: epsilon={epsilon}")
         self.axis = axis
@@ -213,6 +218,8 @@ class LayerNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -230,9 +237,10 @@ class LayerNormalization(Layer):
         self._broadcast = tuple(input_shape[a] if a in self._axes else 1 for a in range(1, ndim))
         if self.scale or self.rms_scaling:
             self.gamma = self.add_weight(shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
-                                         name="gamma")
+                                         name="gamma", constraint=self.gamma_constraint)
         if self.center and not self.rms_scaling:
-            self.beta = self.add_weight(shape, self.beta_initializer, regularizer=self.beta_regularizer, name="beta")
+            self.beta = self.add_weight(shape, self.beta_initializer, regularizer=self.beta_regularizer, name="beta",
+                                        constraint=self.beta_constraint)
 
     @property
     def normalized_axes(self) -> tuple[int, ...]:
@@ -263,4 +271,6 @@ class LayerNormalization(Layer):
                 "beta_initializer": initializers.serialize(self.beta_initializer),
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
                 "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer)}
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
