@@ -129,3 +129,33 @@ def test_normalization_constraints_train_and_save_as_keras_does(layer, rng, tmp_
     loaded = deepfin.models.load_model(tmp_path / "normalized.keras").layers[1]
     assert isinstance(loaded.gamma_constraint, constraints.NonNeg)
     assert loaded.beta_constraint.get_config()["max_value"] == 0.05
+
+
+def test_attention_constraints_train_and_save_as_keras_does(rng, tmp_path):
+    """``kernel_constraint`` and ``bias_constraint`` of ``MultiHeadAttention`` (refused before) hold every
+    projection's kernel and bias: three SGD steps from Keras's weights give Keras's weights, and they are saved."""
+    x = rng.standard_normal((16, 4, 3)).astype(np.float32)
+    y = (x[:, 0, 0] > 0).astype(np.float32)
+
+    def model(lib):
+        inputs = lib.Input((4, 3))
+        attended = lib.layers.MultiHeadAttention(2, 2, kernel_constraint=lib.constraints.MaxNorm(0.5),
+                                                 bias_constraint="non_neg", bias_initializer="random_normal")(
+            inputs, inputs)
+        pooled = lib.layers.GlobalAveragePooling1D()(attended)
+        return lib.Model(inputs, lib.layers.Dense(1, activation="sigmoid")(pooled))
+
+    theirs, ours = model(keras), model(deepfin)
+    theirs.compile(optimizer=keras.optimizers.SGD(0.5), loss="binary_crossentropy")
+    ours.compile(optimizer=deepfin.optimizers.SGD(0.5), loss="binary_crossentropy")
+    ours.set_weights(theirs.get_weights())
+    for trained in (theirs, ours):
+        trained.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    attention = ours.layers[1]
+    assert (attention.query_bias.numpy() >= 0).all() and (attention.output_bias.numpy() >= 0).all()
+    assert np.sqrt((attention.query_kernel.numpy() ** 2).sum(axis=0)).max() <= 0.5 + 1e-6
+    ours.save(tmp_path / "attention.keras")
+    loaded = deepfin.models.load_model(tmp_path / "attention.keras").layers[1]
+    assert isinstance(loaded.bias_constraint, constraints.NonNeg) and loaded.kernel_constraint.max_value == 0.5

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from deepfin import backend, initializers, regularizers
+from deepfin import backend, constraints, initializers, regularizers
 from deepfin.engine import functions
 from deepfin.engine.tensor import Tensor
 from deepfin.layers.base import Layer
@@ -54,8 +54,10 @@ class MultiHeadAttention(Layer):
         A penalty on each kernel, added to the training loss.
     bias_regularizer : str or callable or None, default None
         A penalty on each bias.
-    activity_regularizer, kernel_constraint, bias_constraint : None
-        Keras's arguments, not supported: they must be None.
+    activity_regularizer : None
+        Keras's argument, not supported: it must be None.
+    kernel_constraint, bias_constraint : str or Constraint or None, default None
+        Applied to every projection's kernel and bias after each optimizer update (``deepfin.constraints``).
     seed : int or None, default None
         Seeds the layer's own generator for the dropout; without it the library's is used.
     **kwargs
@@ -93,10 +95,9 @@ class MultiHeadAttention(Layer):
                 raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
         if attention_axes not in (None, 1, (1,), [1]):
             raise ValueError("MultiHeadAttention attends over the steps axis only (attention_axes=None or 1).")
-        for name, value in (("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
-                            ("bias_constraint", bias_constraint)):
-            if value is not None:
-                raise ValueError(f"MultiHeadAttention does not support {name} in deepfin; received {value!r}.")
+        if activity_regularizer is not None:
+            raise ValueError("MultiHeadAttention does not support activity_regularizer in deepfin; received "
+                             f"{activity_regularizer!r}.")
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
         self.num_heads, self.key_dim = int(num_heads), int(key_dim)
@@ -110,15 +111,18 @@ class MultiHeadAttention(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self._rng = None if seed is None else np.random.default_rng(seed)
         self._options: dict = {}
 
     # ------------------------------------------------------------ building
     def _projection(self, name: str, features: int, width: int) -> tuple:
         kernel = self.add_weight((features, self.num_heads, width), self.kernel_initializer,
-                                 regularizer=self.kernel_regularizer, name=f"{name}_kernel")
+                                 regularizer=self.kernel_regularizer, name=f"{name}_kernel",
+                                 constraint=self.kernel_constraint)
         bias = self.add_weight((self.num_heads, width), self.bias_initializer, regularizer=self.bias_regularizer,
-                               name=f"{name}_bias") if self.use_bias else None
+                               name=f"{name}_bias", constraint=self.bias_constraint) if self.use_bias else None
         return kernel, bias
 
     def build(self, input_shape):
@@ -135,9 +139,11 @@ class MultiHeadAttention(Layer):
         self.value_kernel, self.value_bias = self._projection("value", value[-1], self.value_dim)
         out = self.output_shape_given[0] if self.output_shape_given else query[-1]
         self.output_kernel = self.add_weight((self.num_heads, self.value_dim, out), self.kernel_initializer,
-                                             regularizer=self.kernel_regularizer, name="attention_output_kernel")
+                                             regularizer=self.kernel_regularizer, name="attention_output_kernel",
+                                             constraint=self.kernel_constraint)
         self.output_bias = self.add_weight((out,), self.bias_initializer, regularizer=self.bias_regularizer,
-                                           name="attention_output_bias") if self.use_bias else None
+                                           name="attention_output_bias", constraint=self.bias_constraint) \
+            if self.use_bias else None
 
     # ------------------------------------------------------------ calling
     supports_masking = True
@@ -280,12 +286,14 @@ class MultiHeadAttention(Layer):
         return (query[0], query[1], out)
 
     def get_config(self):
-        """Return the constructor arguments, initializers and regularizers serialized."""
+        """Return the constructor arguments, initializers, regularizers and constraints serialized."""
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
                 "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
                 "output_shape": None if self.output_shape_given is None else list(self.output_shape_given),
                 "attention_axes": None, "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer), "seed": self.seed}
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint), "seed": self.seed}
 
