@@ -317,8 +317,8 @@ def test_grid_search_sees_several_metrics_when_the_first_candidate_fails(data):
 
 def test_stack_scores_validation_rows_in_chunks_as_each_member_would_alone():
     """The stack scores its members' validation loss together (one kernel call, the members spread over the
-    cores) in chunks of rows: over 2,500 rows (chunks of 1,024 and a partial one) each member's loss with its
-    penalty equals its own ``evaluate``."""
+    cores) in chunks of rows: over 300 rows, then 2,500 (chunks of 1,024 and a partial one), each member's loss
+    with its penalty equals its own ``evaluate``."""
     from deepfin.tuning.stacked import Member, Stack, pattern
 
     rng = np.random.default_rng(3)
@@ -328,6 +328,8 @@ def test_stack_scores_validation_rows_in_chunks_as_each_member_would_alone():
         model = network(**setting)
         model.fit(x[:64], y[:64], epochs=1, verbose=0)
         members.append(Member(model, pattern(model), [], {}))
-    together = Stack(members).mean_losses(x, y)
-    alone = [m.model.evaluate(x, y, batch_size=2500, verbose=0) for m in members]
-    np.testing.assert_allclose(together, alone, rtol=1e-5)
+    stack = Stack(members)
+    for rows in (300, 2500):  # the work areas grow when a larger set is scored after a smaller one
+        together = stack.mean_losses(x[:rows], y[:rows])
+        alone = [m.model.evaluate(x[:rows], y[:rows], batch_size=rows, verbose=0) for m in members]
+        np.testing.assert_allclose(together, alone, rtol=1e-5)

@@ -303,17 +303,20 @@ class Stack:
         self.optimizers = np.array([n.setup.optimizer for n in networks], dtype=np.int64)
         self.dropout_width = sum(width for _, width in first.dropout_sources)
         self.setup = networks[0].setup
-        self._rows = 0
-        self._scoring = None
+        self._training_areas, self._scoring_areas = (0, ()), (0, ())  # (rows they fit, areas), made on first use
 
     def _work_areas(self, rows: int) -> tuple:
-        """The members' work areas (one row each) for batches of up to ``rows`` rows, and their offsets."""
-        if rows > self._rows:
-            self._work = self.networks[0].work_areas(rows)
-            k = len(self.networks)
-            self._stacked_work = tuple(np.zeros((k, a.size), self.dtype) for a in self._work[:4])
-            self._rows = rows
-        return (*self._stacked_work, *self._work[4:])
+        """The members' work areas (one row each) for training batches of up to ``rows`` rows, and their offsets."""
+        if rows > self._training_areas[0]:
+            self._training_areas = rows, self._stacked_areas(rows, ("z", "a", "dz", "da"))
+        return self._training_areas[1]
+
+    def _stacked_areas(self, rows: int, parts: tuple[str, ...]) -> tuple:
+        """The first network's work areas for batches of up to ``rows`` rows: the arrays ``parts`` names (of its
+        pre-activations, outputs and their gradients) stacked one row per member, then the offsets."""
+        work = dict(zip(("z", "a", "dz", "da", "zoff", "aoff"), self.networks[0].work_areas(rows)))
+        k = len(self.networks)
+        return (*(np.zeros((k, work[part].size), self.dtype) for part in parts), work["zoff"], work["aoff"])
 
     def drop(self, leaving: list[Member]) -> None:
         """Take ``leaving`` out of the stack (their networks' state has gone back to their models).
@@ -378,13 +381,10 @@ class Stack:
             One mean loss per member.
         """
         rows, chunk = len(x), min(_VALIDATION_CHUNK, len(x))
-        k = len(self.networks)
-        if self._scoring is None:  # made again when the stack is packed again
-            work = self.networks[0].work_areas(chunk)
-            self._scoring = (np.zeros((k, work[0].size), self.dtype), np.zeros((k, work[1].size), self.dtype),
-                             *work[4:])
-        z, a, zoff, aoff = self._scoring
-        losses = np.empty((k, -(-rows // chunk)))
+        if chunk > self._scoring_areas[0]:  # inference needs no gradient areas
+            self._scoring_areas = chunk, self._stacked_areas(chunk, ("z", "a"))
+        z, a, zoff, aoff = self._scoring_areas[1]
+        losses = np.empty((len(self.networks), -(-rows // chunk)))
         mlp.infer_stack(np.ascontiguousarray(x, self.dtype).reshape(-1),
                         np.ascontiguousarray(y, self.dtype).reshape(-1), self.ops, self.fops, self.params,
                         self.state, z, a, zoff, aoff, self.setup.loss, self.setup.fused, self.penalties, chunk,
